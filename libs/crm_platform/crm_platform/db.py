@@ -1,0 +1,88 @@
+"""Database plumbing shared by every service: engine, sessions, transactions.
+
+Each service owns exactly one database, named by `<SERVICE>_DATABASE_URL`. The embedded default is a
+SQLite file under CRM_DATA_DIR, tuned so that a gRPC thread pool, an outbox relay and a consumer can
+share it; PostgreSQL is used by changing the URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm_platform import config
+
+
+def database_url(service: str) -> str:
+    """The service's database URL: `<SERVICE>_DATABASE_URL`, else `sqlite:///<CRM_DATA_DIR>/<service>.db`."""
+    url = config.database_url_setting(service).get()
+    if url:
+        return normalise_url(url)
+    data_dir: Path = config.DATA_DIR.get()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{(data_dir / f'{service}.db').resolve()}"
+
+
+def normalise_url(url: str) -> str:
+    """Accept the URLs operators usually have (`postgres://`, `postgresql://`) and pick our driver."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    try:
+        make_url(url)
+    except Exception as exc:
+        raise config.ConfigError(f"database URL is not valid: {exc}") from None
+    return url
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        # One connection per thread; a long busy timeout because the relay, the consumer and the
+        # request threads all write to the same file.
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # pysqlite's own transaction handling defers BEGIN until the first write, which lets two writers
+        # interleave reads and then deadlock; we issue BEGIN IMMEDIATE ourselves so writers queue instead.
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see make_engine)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session whose work is committed when the block ends normally and rolled back otherwise."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
