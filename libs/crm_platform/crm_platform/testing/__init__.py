@@ -1,0 +1,33 @@
+"""Helpers for tests that use the real RabbitMQ and PostgreSQL servers.
+
+Every test gets its own vhost or database and removes it afterwards, so concurrent runs (several
+engineers, CI) never see each other's queues or rows. The pytest plugin is `crm_platform.testing.fixtures`.
+"""
+
+from crm_platform.testing.postgres import (
+    create_database,
+    drop_database,
+    postgres_admin_url,
+    postgres_reachable,
+)
+from crm_platform.testing.rabbit import (
+    amqp_url_for_vhost,
+    create_vhost,
+    delete_vhost,
+    rabbitmq_reachable,
+    start_broker,
+    stop_broker,
+)
+
+__all__ = [
+    "amqp_url_for_vhost",
+    "create_database",
+    "create_vhost",
+    "delete_vhost",
+    "drop_database",
+    "postgres_admin_url",
+    "postgres_reachable",
+    "rabbitmq_reachable",
+    "start_broker",
+    "stop_broker",
+]

@@ -1,0 +1,84 @@
+"""pytest plugin: real RabbitMQ vhosts and real databases (SQLite and PostgreSQL), one per test.
+
+Registered for the whole repository by the root conftest.py. Tests that need a server the machine does
+not have are skipped with a message saying which one; on the CI machine both answer, so nothing skips.
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from crm_platform.testing.postgres import create_database, drop_database, postgres_reachable
+from crm_platform.testing.rabbit import amqp_url_for_vhost, create_vhost, delete_vhost, rabbitmq_reachable
+
+
+@functools.cache
+def _rabbitmq_up() -> bool:
+    return rabbitmq_reachable()
+
+
+@functools.cache
+def _postgres_up() -> bool:
+    return postgres_reachable()
+
+
+def _fresh_vhost() -> Iterator[str]:
+    if not _rabbitmq_up():
+        pytest.skip("RabbitMQ is not reachable at AMQP_URL (default amqp://guest:guest@127.0.0.1:5672/)")
+    vhost = f"crm_test_{secrets.token_hex(6)}"
+    create_vhost(vhost)
+    try:
+        yield amqp_url_for_vhost(vhost)
+    finally:
+        delete_vhost(vhost)
+
+
+@pytest.fixture
+def amqp_url() -> Iterator[str]:
+    """URL of a fresh RabbitMQ vhost, deleted (with its exchanges and queues) after the test."""
+    yield from _fresh_vhost()
+
+
+@pytest.fixture(scope="module")
+def amqp_url_module() -> Iterator[str]:
+    """Like `amqp_url`, shared by the tests of one module."""
+    yield from _fresh_vhost()
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[Callable[[str], str]]:
+    """Factory: `postgres_database(prefix)` creates a fresh database and returns its URL; all are
+    dropped after the test. For tests that need several databases (one per service)."""
+    if not _postgres_up():
+        pytest.skip("PostgreSQL is not reachable at CRM_TEST_POSTGRES_URL")
+    created: list[str] = []
+
+    def make(prefix: str) -> str:
+        url = create_database(prefix)
+        created.append(url)
+        return url
+
+    try:
+        yield make
+    finally:
+        for url in created:
+            drop_database(url)
+
+
+@pytest.fixture
+def postgres_url(request: pytest.FixtureRequest, postgres_database: Callable[[str], str]) -> str:
+    """URL of a fresh PostgreSQL database, dropped after the test."""
+    return postgres_database(request.node.name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database of each kind we support: a SQLite file under tmp_path, then PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    return request.getfixturevalue("postgres_url")

@@ -1,0 +1,87 @@
+"""Throw-away RabbitMQ vhosts and broker stop/start, driven through `rabbitmqctl` (needs root)."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import time
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import pika
+import pika.exceptions
+
+from crm_platform import config
+
+_RABBITMQCTL_TIMEOUT = 60.0
+
+
+def rabbitmq_reachable(url: str | None = None, timeout: float = 2.0) -> bool:
+    """True when an AMQP connection to `url` (default: AMQP_URL) can be opened and closed."""
+    params = pika.URLParameters(url or config.AMQP_URL.get())
+    params.socket_timeout = timeout
+    params.blocked_connection_timeout = timeout
+    params.connection_attempts = 1
+    try:
+        connection = pika.BlockingConnection(params)
+    except (pika.exceptions.AMQPError, OSError):
+        return False
+    with contextlib.suppress(pika.exceptions.AMQPError):
+        connection.close()
+    return True
+
+
+def _rabbitmqctl(*args: str) -> None:
+    result = subprocess.run(
+        ["rabbitmqctl", *args], capture_output=True, text=True, timeout=_RABBITMQCTL_TIMEOUT, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"rabbitmqctl {' '.join(args)} failed: {result.stderr.strip() or result.stdout}")
+
+
+def create_vhost(name: str, user: str = "guest") -> None:
+    """Create vhost `name` and give `user` full rights on it."""
+    _rabbitmqctl("add_vhost", name)
+    _rabbitmqctl("set_permissions", "-p", name, user, ".*", ".*", ".*")
+
+
+def delete_vhost(name: str) -> None:
+    """Delete vhost `name` with everything in it; open connections to it are closed by the broker."""
+    _rabbitmqctl("delete_vhost", name)
+
+
+def amqp_url_for_vhost(vhost: str, base_url: str | None = None) -> str:
+    """`base_url` (default: AMQP_URL) pointing at `vhost`, which is URL-encoded (so "/" becomes %2F)."""
+    parts = urlsplit(base_url or config.AMQP_URL.get())
+    return urlunsplit((parts.scheme, parts.netloc, "/" + quote(vhost, safe=""), parts.query, ""))
+
+
+def stop_broker() -> None:
+    """Stop the RabbitMQ application (the Erlang node stays up); every client connection drops.
+
+    This affects every user of the broker on this machine, so only fault tests should call it and they
+    must call `start_broker()` in a `finally`.
+    """
+    _rabbitmqctl("stop_app")
+
+
+def start_broker(url: str | None = None, timeout: float = 60.0) -> None:
+    """Start the RabbitMQ application and wait until it accepts AMQP connections again."""
+    _rabbitmqctl("start_app")
+    url = url or config.AMQP_URL.get()
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 5672
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _port_open(host, port) and rabbitmq_reachable(url):
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"RabbitMQ did not accept connections on {host}:{port} within {timeout}s")
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
