@@ -2,13 +2,15 @@
 
 The generated code is committed so that every service installs and builds its image without a
 protobuf toolchain; `tests/contract/test_generated_code.py` fails when it is stale.
-Usage: python scripts/gen_protos.py [--out DIR]
+Usage: python scripts/gen_protos.py [--out DIR | --check]
 """
 
 from __future__ import annotations
 
 import argparse
+import filecmp
 import sys
+import tempfile
 from pathlib import Path
 
 from grpc_tools import protoc
@@ -43,10 +45,40 @@ def generate(out_dir: Path) -> None:
             (directory / "__init__.py").touch()
 
 
+def stale_files(committed: Path = DEFAULT_OUT) -> list[str]:
+    """Files whose committed generated code differs from what the .proto files generate now."""
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = Path(tmp)
+        generate(fresh)
+        names = {p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file()}
+        names |= {
+            p.relative_to(committed)
+            for p in committed.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts
+        }
+        return sorted(
+            str(name)
+            for name in names
+            if not (fresh / name).exists()
+            or not (committed / name).exists()
+            or not filecmp.cmp(fresh / name, committed / name, shallow=False)
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    generate(parser.parse_args(argv).out)
+    parser.add_argument("--check", action="store_true", help="fail if the committed code is stale")
+    args = parser.parse_args(argv)
+    if args.check:
+        stale = stale_files(args.out)
+        if stale:
+            print(
+                "generated code is stale; run `make protos` and commit:", *stale, sep="\n  ", file=sys.stderr
+            )
+            return 1
+        return 0
+    generate(args.out)
     return 0
 
 

@@ -1,0 +1,38 @@
+# The two commands of the README: `make run` (the platform, embedded SQLite per service) and `make test`.
+.PHONY: run test setup rabbitmq lint format protos bench clean
+
+UV := .tools/bin/uv
+PY := .venv/bin/python
+
+run: setup rabbitmq
+	$(PY) -m crm_devrun
+
+test: setup rabbitmq
+	@scripts/ensure_postgres.sh
+	@scripts/install_deploy_tools.sh
+	$(PY) scripts/gen_protos.py --check
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/pytest
+
+setup:
+	@scripts/bootstrap.sh
+
+rabbitmq:
+	@scripts/ensure_rabbitmq.sh
+
+lint: setup
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+format: setup
+	.venv/bin/ruff check --fix . && .venv/bin/ruff format .
+
+# Regenerates protos/python from protos/crm/**/*.proto (commit the result).
+protos: setup
+	$(PY) scripts/gen_protos.py
+
+bench: setup rabbitmq
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache

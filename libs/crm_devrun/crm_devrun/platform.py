@@ -1,0 +1,124 @@
+"""The local platform: which processes make it up and how each is configured."""
+
+from __future__ import annotations
+
+import importlib
+import socket
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from crm_devrun.probes import grpc_serving, http_ok, queues_exist
+from crm_devrun.supervisor import ProcessSpec, Supervisor
+from crm_platform.config import GRPC_PORTS
+
+SERVICES = ("contacts", "sales", "marketing", "support", "notifications")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class PlatformConfig:
+    data_dir: Path
+    amqp_url: str
+    jwt_secret: str
+    admin_email: str
+    admin_password: str
+    gateway_port: int = 8080
+    grpc_ports: Mapping[str, int] = field(default_factory=lambda: dict(GRPC_PORTS))
+    # service (or "gateway") -> SQLAlchemy URL; a missing entry means the embedded SQLite default.
+    database_urls: Mapping[str, str] = field(default_factory=dict)
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def with_free_ports(cls, **kwargs: object) -> PlatformConfig:
+        """For tests and benchmarks that run beside another platform."""
+        return cls(  # type: ignore[arg-type]
+            gateway_port=free_port(), grpc_ports={s: free_port() for s in SERVICES}, **kwargs
+        )
+
+    def grpc_addr(self, service: str) -> str:
+        return f"127.0.0.1:{self.grpc_ports[service]}"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    def env(self) -> dict[str, str]:
+        env = {
+            "CRM_DATA_DIR": str(self.data_dir),
+            "AMQP_URL": self.amqp_url,
+            "GATEWAY_HOST": "127.0.0.1",
+            "GATEWAY_PORT": str(self.gateway_port),
+            "GATEWAY_JWT_SECRET": self.jwt_secret,
+            "CRM_ADMIN_EMAIL": self.admin_email,
+            "CRM_ADMIN_PASSWORD": self.admin_password,
+            "PYTHONUNBUFFERED": "1",
+        }
+        for service in SERVICES:
+            env[f"{service.upper()}_GRPC_LISTEN"] = self.grpc_addr(service)
+            env[f"{service.upper()}_GRPC_ADDR"] = self.grpc_addr(service)
+        for owner, url in self.database_urls.items():
+            env[f"{owner.upper()}_DATABASE_URL"] = url
+        env.update(self.extra_env)
+        return env
+
+
+def worker_queues(service: str) -> list[str]:
+    """The queues a service's worker declares (one per subscription), read from its definition."""
+    definition = importlib.import_module(f"{service}.main").DEFINITION
+    return [f"{service}.{s.source_service}.{s.event_type}" for s in definition.subscriptions]
+
+
+def process_specs(config: PlatformConfig) -> list[ProcessSpec]:
+    specs: list[ProcessSpec] = []
+    for service in SERVICES:
+        addr = config.grpc_addr(service)
+        specs.append(
+            ProcessSpec(
+                service,
+                [sys.executable, "-m", f"{service}.main", "serve"],
+                ready=lambda addr=addr: grpc_serving(addr),
+            )
+        )
+        queues = worker_queues(service)
+        beat = config.data_dir / f"{service}-worker.heartbeat"
+        specs.append(
+            ProcessSpec(
+                f"{service}-worker",
+                [sys.executable, "-m", f"{service}.main", "worker"],
+                ready=(lambda q=queues: queues_exist(config.amqp_url, q)) if queues else beat.exists,
+            )
+        )
+    specs.append(
+        ProcessSpec(
+            "gateway",
+            [sys.executable, "-m", "gateway.main", "serve"],
+            ready=lambda: http_ok(f"{config.gateway_url}/healthz"),
+        )
+    )
+    return specs
+
+
+def start_platform(config: PlatformConfig, *, echo: bool = False, ready_timeout: float = 90.0) -> Supervisor:
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    supervisor = Supervisor(
+        process_specs(config), log_dir=config.data_dir / "logs", base_env=_base_env(config), echo=echo
+    ).start()
+    try:
+        supervisor.wait_ready(ready_timeout)
+    except BaseException:
+        supervisor.stop()
+        raise
+    return supervisor
+
+
+def _base_env(config: PlatformConfig) -> dict[str, str]:
+    import os
+
+    return {**os.environ, **config.env()}

@@ -1,0 +1,52 @@
+"""Alembic migrations per service, applied on start.
+
+Each service keeps its revisions in `services/<name>/migrations/versions/` and a two-line `env.py` that
+calls `run_migrations_online(metadata)`. No alembic.ini is needed: the config is built here, so the
+`migrate` command, the service start-up and the tests all run migrations the same way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import Engine, MetaData, text
+
+# Any 64-bit number constant per platform: serialises migration runs of replicas starting together.
+_PG_ADVISORY_LOCK_ID = 7_310_442_016
+
+
+def alembic_config(migrations_dir: Path, engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(engine: Engine, migrations_dir: Path, revision: str = "head") -> None:
+    cfg = alembic_config(migrations_dir, engine)
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as lock_conn:
+            lock_conn.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _PG_ADVISORY_LOCK_ID})
+            try:
+                command.upgrade(cfg, revision)
+            finally:
+                lock_conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _PG_ADVISORY_LOCK_ID})
+                lock_conn.commit()
+    else:
+        command.upgrade(cfg, revision)
+
+
+def run_migrations_online(target_metadata: MetaData) -> None:
+    """Body of every service's migrations/env.py."""
+    engine: Engine = context.config.attributes["engine"]
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=engine.dialect.name == "sqlite",  # SQLite cannot ALTER most things
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()

@@ -1,0 +1,28 @@
+"""Entry points of the contacts service: `crm-contacts serve|worker|migrate|check-worker`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from contacts import api
+from contacts.store import Base, messaging
+from crm_platform.service import ServiceDefinition
+from crm_platform.service import main as service_main
+
+DEFINITION = ServiceDefinition(
+    name="contacts",
+    metadata=Base.metadata,
+    messaging=messaging,
+    migrations_dir=Path(__file__).resolve().parent.parent / "migrations",
+    register_grpc=api.register,
+)
+DEFINITION.declare_settings()
+
+
+def main() -> int:
+    return service_main(DEFINITION)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

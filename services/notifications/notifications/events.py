@@ -1,0 +1,33 @@
+"""Events the notifications service consumes, and what it does with them."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.orm import Session
+
+from crm_platform.events.wire import Event
+from crm_platform.service import Subscription
+from notifications import domain, store
+
+log = logging.getLogger(__name__)
+
+
+class InvalidPayload(ValueError):
+    """The event parsed but lacks what this handler needs; retried, then dead-lettered."""
+
+
+def on_contact_created(session: Session, event: Event) -> None:
+    contact_id = event.data.get("contact_id")
+    if not isinstance(contact_id, str) or not contact_id:
+        raise InvalidPayload("contact_created without contact_id")
+    message = domain.welcome_message(
+        str(event.data.get("first_name", "")), str(event.data.get("company", ""))
+    )
+    notification = store.add_notification(session, contact_id, message, event.id)
+    log.info(
+        "welcome notification stored", extra={"contact_id": contact_id, "notification_id": notification.id}
+    )
+
+
+SUBSCRIPTIONS = (Subscription("contacts", "contact_created", on_contact_created),)

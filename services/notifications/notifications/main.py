@@ -1,0 +1,29 @@
+"""Entry points of the notifications service: `crm-notifications serve|worker|migrate|check-worker`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from crm_platform.service import ServiceDefinition
+from crm_platform.service import main as service_main
+from notifications import api, events
+from notifications.store import Base, messaging
+
+DEFINITION = ServiceDefinition(
+    name="notifications",
+    metadata=Base.metadata,
+    messaging=messaging,
+    migrations_dir=Path(__file__).resolve().parent.parent / "migrations",
+    register_grpc=api.register,
+    subscriptions=events.SUBSCRIPTIONS,
+)
+DEFINITION.declare_settings()
+
+
+def main() -> int:
+    return service_main(DEFINITION)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""Entry points of the sales service: `crm-sales serve|worker|migrate|check-worker`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from crm_platform.service import ServiceDefinition
+from crm_platform.service import main as service_main
+from sales import api, events
+from sales.store import Base, messaging
+
+DEFINITION = ServiceDefinition(
+    name="sales",
+    metadata=Base.metadata,
+    messaging=messaging,
+    migrations_dir=Path(__file__).resolve().parent.parent / "migrations",
+    register_grpc=api.register,
+    subscriptions=events.SUBSCRIPTIONS,
+)
+DEFINITION.declare_settings()
+
+
+def main() -> int:
+    return service_main(DEFINITION)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
