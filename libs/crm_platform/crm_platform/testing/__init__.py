@@ -12,15 +12,18 @@ from crm_platform.testing.postgres import (
 )
 from crm_platform.testing.rabbit import (
     amqp_url_for_vhost,
+    close_connections,
     create_vhost,
     delete_vhost,
     rabbitmq_reachable,
     start_broker,
     stop_broker,
+    vhost_of,
 )
 
 __all__ = [
     "amqp_url_for_vhost",
+    "close_connections",
     "create_database",
     "create_vhost",
     "delete_vhost",
@@ -30,4 +33,5 @@ __all__ = [
     "rabbitmq_reachable",
     "start_broker",
     "stop_broker",
+    "vhost_of",
 ]

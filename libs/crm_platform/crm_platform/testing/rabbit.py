@@ -6,7 +6,7 @@ import contextlib
 import socket
 import subprocess
 import time
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import pika
 import pika.exceptions
@@ -85,3 +85,15 @@ def _port_open(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def vhost_of(url: str) -> str:
+    """The vhost an AMQP URL points at ("/" when the path is empty)."""
+    path = urlsplit(url).path
+    return unquote(path[1:]) if len(path) > 1 else "/"
+
+
+def close_connections(vhost: str) -> None:
+    """Have the broker drop every client connection to `vhost`, as a network failure would; other
+    vhosts (other tests, other engineers) are not touched."""
+    _rabbitmqctl("close_all_connections", "--vhost", vhost, "closed by a test")

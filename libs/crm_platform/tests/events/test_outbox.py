@@ -1,0 +1,139 @@
+"""Outbox: events are committed with the business change and relayed once the broker confirms them."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import pytest
+from sqlalchemy import insert, update
+
+from crm_platform.db import transaction
+from crm_platform.events import install_wakeup, record_event
+
+DEAD_BROKER = "amqp://guest:guest@127.0.0.1:1/"
+
+
+def _create_contact(db, name: str = "Ada") -> str:
+    with transaction(db.factory) as session:
+        session.execute(insert(db.contacts).values(id=str(uuid.uuid4()), name=name))
+        return record_event(
+            session, db.tables, source="contacts", event_type="contact_created", payload={"name": name}
+        )
+
+
+def test_outbox_row_commits_and_rolls_back_with_the_business_row(db, broker, start_relay, wait_for):
+    probe = broker.bind_probe("contacts", "contact_created")
+    with pytest.raises(RuntimeError), transaction(db.factory) as session:
+        session.execute(insert(db.contacts).values(id="c1", name="Ada"))
+        record_event(session, db.tables, source="contacts", event_type="contact_created", payload={})
+        raise RuntimeError("business rule failed after the event was recorded")
+    assert db.count(db.contacts) == 0
+    assert db.count(db.tables.outbox) == 0
+
+    event_id = _create_contact(db)
+    assert db.count(db.contacts) == 1
+    [row] = db.outbox_rows()
+    assert (row.id, row.exchange, row.routing_key) == (event_id, "contacts.events", "contact_created")
+
+    start_relay(broker.url, sweep_interval=0.1)
+    wait_for(lambda: db.unpublished() == 0, what="relay to publish")
+    time.sleep(0.2)  # a rolled-back event would have been published by now too
+    assert [props.message_id for props, _ in broker.take_all(probe)] == [event_id]
+
+
+def test_relay_publishes_in_wire_format_and_marks_rows(db, broker, start_relay, wait_for):
+    probe = broker.bind_probe("contacts", "contact_created")
+    ids = [_create_contact(db, f"name-{i}") for i in range(5)]
+    start_relay(broker.url, sweep_interval=0.1, batch_size=2)  # several batches
+    wait_for(lambda: broker.count(probe) == 5, what="five messages")
+    wait_for(lambda: db.unpublished() == 0, what="rows marked published")
+
+    messages = broker.take_all(probe)
+    assert [props.message_id for props, _ in messages] == ids  # oldest first
+    props, body = messages[0]
+    assert json.loads(body) == {"name": "name-0"}
+    assert props.content_type == "application/json"
+    assert props.content_encoding == "utf-8"
+    assert props.delivery_mode == 2
+    headers = props.headers
+    assert headers["ce-id"] == ids[0]
+    assert headers["ce-type"] == "contact_created"
+    assert headers["ce-source"] == "crm/contacts"
+    assert headers["ce-specversion"] == "1.0"
+    assert headers["ce-dataschema"] == "urn:crm:events:contact_created:v1"
+    assert headers["ce-time"].endswith("+00:00")
+    for row in db.outbox_rows():
+        assert row.published_at is not None
+        assert row.attempts == 1
+        assert row.last_error is None
+
+
+def test_wakeup_after_commit_publishes_without_waiting_for_the_sweep(db, broker, start_relay, wait_for):
+    probe = broker.bind_probe("contacts", "contact_created")
+    relay = start_relay(broker.url, sweep_interval=30)
+    install_wakeup(db.factory, relay)
+    time.sleep(0.3)  # let the relay's first (empty) sweep pass; now only a wake-up can trigger it
+    started = time.monotonic()
+    _create_contact(db)
+    wait_for(lambda: broker.count(probe) == 1, timeout=5, what="woken relay to publish")
+    assert time.monotonic() - started < 2
+
+
+def test_broker_down_keeps_rows_and_a_later_relay_publishes_each_once(db, broker, start_relay, wait_for):
+    probe = broker.bind_probe("contacts", "contact_created")
+    ids = [_create_contact(db, f"n{i}") for i in range(3)]
+    dead = start_relay(DEAD_BROKER, sweep_interval=0.05)
+    wait_for(lambda: all(row.attempts >= 2 for row in db.outbox_rows()), what="failed attempts noted")
+    assert dead._thread is not None and dead._thread.is_alive()
+    ids.append(_create_contact(db, "late"))
+    dead.stop()
+    rows = db.outbox_rows()
+    assert all(row.published_at is None for row in rows)
+    assert rows[0].last_error
+
+    start_relay(broker.url, sweep_interval=0.05)
+    wait_for(lambda: db.unpublished() == 0, what="backlog published")
+    time.sleep(0.3)  # anything published twice would show up by now
+    assert sorted(props.message_id for props, _ in broker.take_all(probe)) == sorted(ids)
+    assert all(row.last_error is None for row in db.outbox_rows())
+
+
+def test_relay_survives_losing_its_connection(db, broker, start_relay, wait_for):
+    probe = broker.bind_probe("contacts", "contact_created")
+    start_relay(broker.url, sweep_interval=0.05)
+    _create_contact(db, "before")
+    wait_for(lambda: broker.count(probe) == 1, what="first event")
+    broker.drop_all_connections()
+    _create_contact(db, "after")
+    wait_for(lambda: db.unpublished() == 0, what="relay to reconnect and publish")
+    assert broker.count(probe) == 2
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_relays_on_several_replicas_publish_each_row_once(db, broker, start_relay, wait_for):
+    probe = broker.bind_probe("contacts", "contact_created")
+    ids = [_create_contact(db, f"n{i}") for i in range(60)]
+    for _ in range(3):
+        start_relay(broker.url, sweep_interval=0.05, batch_size=5)
+    wait_for(lambda: db.unpublished() == 0, what="all rows published")
+    time.sleep(0.3)
+    published = [props.message_id for props, _ in broker.take_all(probe)]
+    assert sorted(published) == sorted(ids)
+
+
+def test_unpublishable_row_does_not_block_the_others(db, broker, start_relay, wait_for):
+    probe = broker.bind_probe("contacts", "contact_created")
+    bad = _create_contact(db, "corrupted")
+    good = _create_contact(db, "fine")
+    with transaction(db.factory) as session:
+        outbox = db.tables.outbox
+        session.execute(update(outbox).where(outbox.c.id == bad).values(headers="not json"))
+    start_relay(broker.url, sweep_interval=0.05)
+    wait_for(lambda: broker.count(probe) == 1, what="the good row")
+    assert [props.message_id for props, _ in broker.take_all(probe)] == [good]
+    wait_for(lambda: db.outbox_rows()[0].attempts >= 2, what="the bad row to be retried")
+    [bad_row, _] = db.outbox_rows()
+    assert bad_row.published_at is None
+    assert "JSONDecodeError" in bad_row.last_error
