@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -88,18 +87,6 @@ class RunningPlatform:
         return client
 
 
-def wait_for(check: Callable[[], Any], timeout: float = 15.0, interval: float = 0.1, what: str = "") -> Any:
-    """Poll until `check()` returns something truthy; fail the test with `what` otherwise."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what or check}")
-        time.sleep(interval)
-
-
 @pytest.fixture(scope="session")
 def otlp_sink() -> Iterator[OtlpSink]:
     sink = OtlpSink()
@@ -152,12 +139,14 @@ def platform(
     running.supervisor.stop()
 
 
+@pytest.fixture(scope="session")
+def launch_platform() -> object:
+    """The launcher itself, for tests that need a platform of their own (another database, say)."""
+    return launch
+
+
 @pytest.fixture
 def api(platform: RunningPlatform) -> Iterator[GatewayClient]:
     client = platform.client()
     yield client
     client.close()
-
-
-def unique_email(tag: str = "person") -> str:
-    return f"{tag}-{secrets.token_hex(6)}@example.com"

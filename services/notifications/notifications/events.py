@@ -26,7 +26,8 @@ def on_contact_created(session: Session, event: Event) -> None:
     )
     notification = store.add_notification(session, contact_id, message, event.id)
     log.info(
-        "welcome notification stored", extra={"contact_id": contact_id, "notification_id": notification.id}
+        "welcome notification stored",
+        extra={"contact_id": contact_id, "notification_id": notification.id, "event_id": event.id},
     )
 
 

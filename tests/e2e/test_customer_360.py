@@ -1,0 +1,94 @@
+"""The thin real path: gateway -> contacts -> event -> notifications, read back through the 360 view."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import time
+
+from crm_devrun.client import GatewayClient
+from crm_devrun.probes import wait_until
+
+
+def new_email() -> str:
+    return f"e2e-{secrets.token_hex(6)}@example.com"
+
+
+def test_created_contact_appears_in_360_with_its_welcome_notification(api: GatewayClient) -> None:
+    contact = api.create_contact(first_name="Ada", last_name="Lovelace", email=new_email(), company="Engines")
+
+    def welcomed() -> dict | None:
+        view = api.customer_360(contact["id"])
+        assert view.status == 200, view.body
+        body = view.json()
+        return body if body["notifications"]["items"] else None
+
+    view = wait_until(welcomed, timeout=10, what="the welcome notification in the 360 view")
+    assert view["contact"]["id"] == contact["id"]
+    assert view["contact"]["email"] == contact["email"]
+    assert view["unavailable"] == []
+    for section in ("sales", "marketing", "support"):
+        assert view[section] is not None
+    [welcome] = view["notifications"]["items"]
+    assert welcome["kind"] == "welcome"
+    assert "Ada" in welcome["title"]
+
+
+def test_unknown_customer_is_404_problem(api: GatewayClient) -> None:
+    reply = api.customer_360("00000000-0000-4000-8000-000000000000")
+    assert reply.status == 404
+    assert reply.headers["content-type"].startswith("application/problem+json")
+
+
+def test_360_with_a_service_stopped_answers_within_deadline(platform, api: GatewayClient) -> None:
+    contact = api.create_contact(first_name="Grace", last_name="Hopper", email=new_email())
+    sales = platform.supervisor["sales"]
+    sales.stop()
+    try:
+        started = time.monotonic()
+        reply = api.customer_360(contact["id"])
+        elapsed = time.monotonic() - started
+    finally:
+        sales.start()
+    assert reply.status == 200
+    body = reply.json()
+    assert body["unavailable"] == ["sales"]
+    assert body["sales"] is None
+    assert body["contact"]["id"] == contact["id"]
+    assert elapsed < 3.0
+    platform.supervisor.wait_ready(30, ["sales"])
+
+
+def test_360_with_a_hung_service_is_cut_at_its_deadline(platform, api: GatewayClient) -> None:
+    """A frozen process accepts connections but never answers: only the deadline saves the page."""
+    contact = api.create_contact(first_name="Barbara", last_name="Liskov", email=new_email())
+    support = platform.supervisor["support"].process
+    assert support is not None
+    os.kill(support.pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        reply = api.customer_360(contact["id"])
+        elapsed = time.monotonic() - started
+    finally:
+        os.kill(support.pid, signal.SIGCONT)
+    assert reply.status == 200
+    body = reply.json()
+    assert "support" in body["unavailable"]
+    assert body["contact"]["id"] == contact["id"]
+    # The deadline is 1 s (GATEWAY_SERVICE_DEADLINE_SECONDS in the fixture); allow scheduling slack.
+    assert 0.9 <= elapsed < 3.0
+
+
+def test_readyz_names_a_stopped_service(platform) -> None:
+    anonymous = GatewayClient(platform.config.gateway_url)
+    assert anonymous.request("GET", "/readyz").status == 200
+    marketing = platform.supervisor["marketing"]
+    marketing.stop()
+    try:
+        reply = anonymous.request("GET", "/readyz")
+    finally:
+        marketing.start()
+    assert reply.status == 503
+    assert "marketing" in reply.body.decode()
+    platform.supervisor.wait_ready(30, ["marketing"])
