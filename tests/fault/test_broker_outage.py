@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 
+import pika
 from crm_devrun.client import GatewayClient
 from crm_devrun.probes import wait_until
 from sqlalchemy import update
