@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import time
 import urllib.request
+from collections.abc import Callable
+from typing import TypeVar
 
 import grpc
 import pika
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+T = TypeVar("T")
 
 
 def grpc_serving(address: str, timeout: float = 0.5) -> bool:
@@ -45,3 +50,15 @@ def queues_exist(amqp_url: str, queues: list[str]) -> bool:
         return True
     finally:
         connection.close()
+
+
+def wait_until(check: Callable[[], T], timeout: float = 15.0, interval: float = 0.1, what: str = "") -> T:
+    """Poll until `check()` returns something truthy, and return it; AssertionError after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or check}")
+        time.sleep(interval)
