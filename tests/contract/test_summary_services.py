@@ -12,16 +12,7 @@ import pytest
 from crm_platform.grpc_server import GrpcServer
 from crm_platform.service import open_runtime
 
-SUMMARIES = {
-    "sales": ("crm.sales.v1", "SalesService", "GetSalesSummary", "GetSalesSummaryRequest"),
-    "marketing": (
-        "crm.marketing.v1",
-        "MarketingService",
-        "GetMarketingSummary",
-        "GetMarketingSummaryRequest",
-    ),
-    "support": ("crm.support.v1", "SupportService", "GetSupportSummary", "GetSupportSummaryRequest"),
-}
+SUMMARY_SERVICES = ("sales", "marketing", "support")
 
 
 @pytest.fixture(params=SUMMARY_SERVICES)
