@@ -1,0 +1,62 @@
+"""The Flask application factory: wires settings, storage, clients and routes into one WSGI app.
+
+`create_app` opens nothing that must not cross a fork: the database engine connects on first use and
+gRPC channels are opened lazily by `ServiceClients`, so under gunicorn every worker gets its own.
+Migrations and the bootstrap admin are not done here but once, in the master (see main.py).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+from opentelemetry.instrumentation.flask import FlaskInstrumentor
+
+from crm_platform import telemetry
+from gateway import docs, health, problems
+from gateway.auth import TokenIssuer, require_token
+from gateway.clients import ServiceClients
+from gateway.database import open_database
+from gateway.idempotency import IdempotencyStore
+from gateway.routes import auth as auth_routes
+from gateway.routes import contacts as contact_routes
+from gateway.routes import customers as customer_routes
+from gateway.settings import GatewaySettings
+from gateway.state import GatewayState
+from gateway.users import Authenticator
+
+API_PREFIX = "/api/v1"
+
+
+def _api_blueprint() -> Blueprint:
+    api = Blueprint("api", __name__, url_prefix=API_PREFIX)
+    # Token required for every route under /api/v1 unless its view is marked @public.
+    api.before_request(require_token)
+    for child in (auth_routes.bp, contact_routes.bp, customer_routes.bp, docs.spec_bp):
+        api.register_blueprint(child)
+    return api
+
+
+def create_app(settings: GatewaySettings) -> Flask:
+    telemetry.setup("gateway")
+    app = Flask("gateway")
+    # Werkzeug answers 413 (as problem+json via problems.install) for larger bodies, before reading them.
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep fields in their documented order
+
+    database = open_database(settings.database_url)
+    GatewayState(
+        settings=settings,
+        database=database,
+        clients=ServiceClients(settings.service_addrs),
+        tokens=TokenIssuer(settings.jwt_secret, settings.token_ttl_seconds),
+        authenticator=Authenticator(database.sessions),
+        idempotency=IdempotencyStore(database.sessions),
+    ).install(app)
+
+    problems.install(app)
+    app.register_blueprint(_api_blueprint())
+    app.register_blueprint(health.bp)
+    app.register_blueprint(docs.docs_bp)
+    # The request span becomes the parent of the gRPC client spans the views start. Probes are not traced:
+    # they arrive every few seconds and would drown the traces worth reading.
+    FlaskInstrumentor().instrument_app(app, excluded_urls="healthz,readyz")
+    return app

@@ -1,0 +1,71 @@
+"""gRPC stubs for the services the gateway talks to, opened lazily in the process that uses them.
+
+gRPC channels must not cross a fork (their background threads and sockets stay behind in the parent),
+so nothing is opened when the app is built: the first request in a worker opens the channel, and a
+channel seen in a different process than the one that opened it is replaced.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health_pb2_grpc
+
+from crm.contacts.v1 import contacts_pb2_grpc
+from crm.marketing.v1 import marketing_pb2_grpc
+from crm.notifications.v1 import notifications_pb2_grpc
+from crm.sales.v1 import sales_pb2_grpc
+from crm.support.v1 import support_pb2_grpc
+from crm_platform.grpc_client import open_channel
+
+STUBS: dict[str, Callable[[grpc.Channel], Any]] = {
+    "contacts": contacts_pb2_grpc.ContactsServiceStub,
+    "sales": sales_pb2_grpc.SalesServiceStub,
+    "marketing": marketing_pb2_grpc.MarketingServiceStub,
+    "support": support_pb2_grpc.SupportServiceStub,
+    "notifications": notifications_pb2_grpc.NotificationsServiceStub,
+}
+
+
+class ServiceClients:
+    def __init__(self, addresses: Mapping[str, str]) -> None:
+        unknown = set(addresses) - set(STUBS)
+        if unknown:
+            raise ValueError(f"no stub for {sorted(unknown)}")
+        self.addresses = dict(addresses)
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        self._channels: dict[str, grpc.Channel] = {}
+
+    def channel(self, service: str) -> grpc.Channel:
+        with self._lock:
+            if self._pid != os.getpid():
+                # Inherited through a fork: the parent's channels are unusable here; forget, never close.
+                self._channels = {}
+                self._pid = os.getpid()
+            channel = self._channels.get(service)
+            if channel is None:
+                channel = self._channels[service] = open_channel(self.addresses[service])
+            return channel
+
+    def stub(self, service: str) -> Any:
+        # Stubs are cheap wrappers around the channel; building one per call keeps no extra state.
+        return STUBS[service](self.channel(service))
+
+    def health(self, service: str) -> health_pb2_grpc.HealthStub:
+        return health_pb2_grpc.HealthStub(self.channel(service))
+
+    @property
+    def contacts(self) -> contacts_pb2_grpc.ContactsServiceStub:
+        return self.stub("contacts")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pid == os.getpid():
+                for channel in self._channels.values():
+                    channel.close()
+            self._channels = {}
