@@ -1,0 +1,67 @@
+"""One trace from the code that records an event, through the relay's publish, to the handler."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from crm_platform.db import transaction
+from crm_platform.events import Event, EventConsumer, install_wakeup, record_event
+
+
+@pytest.fixture
+def exporter() -> Iterator[InMemorySpanExporter]:
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        # The global provider can be set once per process; whoever is first installs an SDK one.
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+    memory = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    yield memory
+    memory.shutdown()  # the processor stays registered (no API to remove it) but exports nothing more
+
+
+# The database plays no part in what this checks; SQLite alone keeps the suite quick.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_traceparent_links_request_publish_and_handler(
+    db, amqp_url, start_relay, run_consumer, wait_for, exporter
+):
+    handler_spans: list[trace.SpanContext] = []
+
+    def handler(session, event: Event) -> None:
+        handler_spans.append(trace.get_current_span().get_span_context())
+
+    consumer = EventConsumer(amqp_url, db.factory, db.tables.inbox, service="sales", retry_delays=[0.1])
+    queue = consumer.subscribe("contacts", "contact_created", handler)
+    run_consumer(consumer)
+    install_wakeup(db.factory, start_relay(amqp_url, sweep_interval=0.1))
+
+    tracer = trace.get_tracer("test")
+    with (
+        tracer.start_as_current_span("POST /api/v1/contacts") as request_span,
+        transaction(db.factory) as session,
+    ):
+        event_id = record_event(
+            session, db.tables, source="contacts", event_type="contact_created", payload={}
+        )
+    wait_for(lambda: handler_spans, what="handler to run")
+
+    request = request_span.get_span_context()
+    spans = {s.name: s for s in exporter.get_finished_spans() if s.context.trace_id == request.trace_id}
+    publish = spans["contacts.events publish"]
+    process = spans[f"{queue} process"]
+    assert publish.kind == trace.SpanKind.PRODUCER
+    assert publish.parent.span_id == request.span_id
+    assert publish.attributes["messaging.system"] == "rabbitmq"
+    assert publish.attributes["messaging.destination.name"] == "contacts.events"
+    assert publish.attributes["messaging.rabbitmq.destination.routing_key"] == "contact_created"
+    assert publish.attributes["messaging.message.id"] == event_id
+    assert process.kind == trace.SpanKind.CONSUMER
+    assert process.parent.span_id == publish.context.span_id
+    assert handler_spans[0].span_id == process.context.span_id
