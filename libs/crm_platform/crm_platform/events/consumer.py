@@ -106,7 +106,13 @@ class EventConsumer:
     def run(self) -> None:
         """Consume until `stop()`, reconnecting with back-off whenever the broker goes away."""
         if not self._subscriptions:
-            raise RuntimeError("subscribe to at least one event before run()")
+            # A service that consumes nothing (yet) still runs a worker for its relay: idle, don't fail.
+            log.info(
+                "event consumer has no subscriptions; idle until stopped", extra={"service": self._service}
+            )
+            self._ready.set()
+            self._stopping.wait()
+            return
         backoff = amqp.Backoff()
         while not self._stopping.is_set():
             connection = None

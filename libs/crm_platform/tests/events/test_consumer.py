@@ -139,3 +139,16 @@ def test_stop_from_another_thread_returns_promptly(db, amqp_url):
     thread.join(5)
     assert not thread.is_alive()
     assert time.monotonic() - started < 2
+
+
+# The database plays no part in what this checks; SQLite alone keeps the suite quick.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_consumer_without_subscriptions_idles_until_stopped(db):
+    consumer = _consumer(db, "amqp://guest:guest@127.0.0.1:1/")  # never connects, so no broker needed
+    thread = threading.Thread(target=consumer.run)
+    thread.start()
+    assert consumer.wait_until_ready(5)
+    assert thread.is_alive()
+    consumer.stop()
+    thread.join(5)
+    assert not thread.is_alive()
