@@ -1,6 +1,17 @@
 """The event bus: transactional outbox, relay to RabbitMQ, idempotent consumers with retries and a DLQ.
 
-See DESIGN.md section 2 for why, and `wire.py` for what goes over the wire.
+See DESIGN.md section 2 for why, and `wire.py` for what goes over the wire. In a service:
+
+    tables = messaging_tables(Base.metadata)                 # migration 0001: create_messaging_tables_v1(op)
+    with transaction(sessions) as session:
+        session.add(contact)
+        record_event(session, tables, source="contacts", event_type="contact_created", payload={...})
+    relay = OutboxRelay(engine, tables.outbox, AMQP_URL.get()); install_wakeup(sessions, relay); relay.start()
+    consumer = EventConsumer(AMQP_URL.get(), sessions, tables.inbox, service="sales")
+    consumer.subscribe("contacts", "contact_created", on_contact_created)  # handler(session, event)
+    consumer.run()                                           # until consumer.stop()
+
+Operators: `python -m crm_platform.events dlq list|replay <queue>`.
 """
 
 from crm_platform.events.consumer import RETRY_DELAYS, EventConsumer, Handler

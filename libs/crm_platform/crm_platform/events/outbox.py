@@ -52,6 +52,10 @@ def record_event(
     `source` is the publishing service's name (`contacts`): it names the exchange (`contacts.events`)
     and the CloudEvents source (`crm/contacts`). The current trace context is stored with the row so the
     relay's publish span, and everything downstream, joins the trace of the request that caused it.
+
+    `version` only labels the payload schema (`ce-dataschema`); subscribers bind by event type alone.
+    A breaking v2 published beside v1 therefore needs its own type (`contact_created_v2`), or every v1
+    subscriber would receive both.
     """
     outbox = tables.outbox if isinstance(tables, MessagingTables) else tables
     event_id = str(uuid.uuid4())

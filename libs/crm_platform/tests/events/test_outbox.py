@@ -137,3 +137,22 @@ def test_unpublishable_row_does_not_block_the_others(db, broker, start_relay, wa
     [bad_row, _] = db.outbox_rows()
     assert bad_row.published_at is None
     assert "JSONDecodeError" in bad_row.last_error
+
+
+def test_row_is_marked_only_when_the_broker_confirms(db, broker, start_relay, wait_for):
+    # A full queue with overflow=reject-publish makes RabbitMQ nack the publish: no confirm, no mark.
+    broker.bind_probe("contacts", "contact_created")
+    broker.channel.queue_declare(
+        "full", durable=True, arguments={"x-max-length": 0, "x-overflow": "reject-publish"}
+    )
+    broker.channel.queue_bind("full", "contacts.events", routing_key="contact_created")
+    event_id = _create_contact(db)
+    start_relay(broker.url, sweep_interval=0.05)
+    wait_for(lambda: db.outbox_rows()[0].attempts >= 2, what="nacked publishes to be noted")
+    [row] = db.outbox_rows()
+    assert row.published_at is None
+    assert "NackError" in row.last_error
+
+    broker.channel.queue_delete("full")
+    wait_for(lambda: db.unpublished() == 0, what="publish once the broker accepts it")
+    assert event_id in {props.message_id for props, _ in broker.take_all("probe.contacts.contact_created")}
