@@ -44,7 +44,7 @@ def message_json(message: Message) -> Any:
         if field.message_type is not None and field.message_type.GetOptions().map_entry:
             value_field = field.message_type.fields_by_name["value"]
             result[field.name] = {str(k): _value(value_field, v) for k, v in value.items()}
-        elif field.label == FieldDescriptor.LABEL_REPEATED:
+        elif field.is_repeated:
             result[field.name] = [_value(field, item) for item in value]
         elif field.type == FieldDescriptor.TYPE_MESSAGE and not message.HasField(field.name):
             result[field.name] = None

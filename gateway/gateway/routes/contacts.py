@@ -7,6 +7,7 @@ from flask import Blueprint, Response, jsonify, url_for
 from crm.contacts.v1 import contacts_pb2
 from gateway.auth import current_caller
 from gateway.bodies import parse_body, parse_query
+from gateway.clients import CALL_DEADLINE_SECONDS
 from gateway.idempotency import idempotent
 from gateway.models import ContactCreate, ListQuery
 from gateway.problems import Problem, problem_type
@@ -41,7 +42,9 @@ def create_contact() -> Response:
         company=body.company or "",
     )
     with service_call("contacts"):
-        contact = state().clients.contacts.CreateContact(message, metadata=current_caller().metadata())
+        contact = state().clients.contacts.CreateContact(
+            message, metadata=current_caller().metadata(), timeout=CALL_DEADLINE_SECONDS
+        )
     response = jsonify(contact_json(contact))
     response.status_code = 201
     response.headers["Location"] = url_for(".get_contact", contact_id=contact.id)
@@ -52,7 +55,9 @@ def create_contact() -> Response:
 def get_contact(contact_id: str) -> Response:
     request = contacts_pb2.GetContactRequest(id=checked_id(contact_id))
     with service_call("contacts"):
-        contact = state().clients.contacts.GetContact(request, metadata=current_caller().metadata())
+        contact = state().clients.contacts.GetContact(
+            request, metadata=current_caller().metadata(), timeout=CALL_DEADLINE_SECONDS
+        )
     return jsonify(contact_json(contact))
 
 
@@ -61,5 +66,7 @@ def list_contacts() -> Response:
     query = parse_query(ListQuery)
     request = contacts_pb2.ListContactsRequest(limit=query.limit, cursor=query.cursor or "")
     with service_call("contacts"):
-        page = state().clients.contacts.ListContacts(request, metadata=current_caller().metadata())
+        page = state().clients.contacts.ListContacts(
+            request, metadata=current_caller().metadata(), timeout=CALL_DEADLINE_SECONDS
+        )
     return jsonify({"items": [contact_json(c) for c in page.items], "next_cursor": page.next_cursor or None})

@@ -1,0 +1,194 @@
+"""Tokens: issued for the right password only, required on every protected route, checked strictly."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from typing import Any
+
+import grpc
+import jwt
+import pytest
+
+from crm_platform.grpc_client import Caller
+from crm_platform.grpc_server import GrpcServer
+from gateway.auth import ISSUER
+from gateway.schema import User
+from gateway.users import ADMIN, Authenticator, create_user, ensure_bootstrap_admin
+
+PUBLIC = {"/api/v1/auth/token", "/api/v1/openapi.json"}
+
+
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+def _claims(**overrides: Any) -> dict[str, Any]:
+    now = int(time.time())
+    claims = {
+        "sub": str(uuid.uuid4()),
+        "roles": ["admin"],
+        "iat": now,
+        "exp": now + 600,
+        "iss": ISSUER,
+        "jti": uuid.uuid4().hex,
+    }
+    claims.update(overrides)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def protected_routes(app: Any) -> list[tuple[str, str]]:
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1") or rule.rule in PUBLIC:
+            continue
+        path = rule.rule.replace("<contact_id>", "some-id")
+        routes += [(method, path) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
+    return routes
+
+
+def bad_authorizations(secret: str) -> dict[str, str | None]:
+    return {
+        "missing": None,
+        "empty": "",
+        "scheme only": "Bearer",
+        "not a jwt": "Bearer not.a.jwt",
+        "basic": "Basic YTpi",
+        "expired": "Bearer " + jwt.encode(_claims(iat=1, exp=2), secret, algorithm="HS256"),
+        "other key": "Bearer " + jwt.encode(_claims(), "x" * 48, algorithm="HS256"),
+        "alg none": f"Bearer {_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(_claims())}.",
+        "other issuer": "Bearer " + jwt.encode(_claims(iss="someone-else"), secret, algorithm="HS256"),
+        "no jti": "Bearer " + jwt.encode(_claims(jti=None), secret, algorithm="HS256"),
+        "no exp": "Bearer " + jwt.encode(_claims(exp=None), secret, algorithm="HS256"),
+        "HS512": "Bearer " + jwt.encode(_claims(), secret, algorithm="HS512"),
+        "sub not a string": "Bearer " + jwt.encode(_claims(sub=None) | {"sub": 5}, secret),
+    }
+
+
+def test_admin_gets_a_bearer_token_with_the_documented_claims(gateway, anonymous) -> None:
+    reply = anonymous.post(
+        "/api/v1/auth/token", json={"email": "ADMIN@example.com ", "password": gateway.admin_password}
+    )
+    assert reply.status_code == 200, reply.text
+    assert reply.headers["Cache-Control"] == "no-store"
+    body = reply.json()
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == gateway.settings.token_ttl_seconds
+    claims = jwt.decode(
+        body["access_token"], gateway.settings.jwt_secret, algorithms=["HS256"], issuer=ISSUER
+    )
+    assert claims["roles"] == [ADMIN]
+    assert claims["exp"] - claims["iat"] == gateway.settings.token_ttl_seconds
+    assert claims["sub"] and claims["jti"]
+
+
+def test_wrong_password_and_unknown_email_get_the_same_401(gateway, anonymous) -> None:
+    wrong = anonymous.post("/api/v1/auth/token", json={"email": "admin@example.com", "password": "nope"})
+    unknown = anonymous.post(
+        "/api/v1/auth/token", json={"email": "nobody@example.com", "password": gateway.admin_password}
+    )
+    first, second = anonymous.assert_problem(wrong, 401), anonymous.assert_problem(unknown, 401)
+    assert first["detail"] == second["detail"] == "Wrong email or password."
+    assert wrong.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_every_protected_route_refuses_every_bad_token(gateway, anonymous) -> None:
+    routes = protected_routes(gateway.app)
+    assert len(routes) >= 4
+    for label, authorization in bad_authorizations(gateway.settings.jwt_secret).items():
+        headers = {} if authorization is None else {"Authorization": authorization}
+        for method, path in routes:
+            reply = anonymous.request(method, path, headers=headers, json={})
+            problem = anonymous.assert_problem(reply, 401)
+            assert reply.headers["WWW-Authenticate"].startswith("Bearer"), (label, path)
+            assert problem["instance"] == path
+
+
+def test_public_routes_need_no_token(anonymous) -> None:
+    for path in ("/healthz", "/readyz", "/api/v1/openapi.json", "/docs"):
+        assert anonymous.get(path).status_code == 200, path
+
+
+def test_deactivated_user_cannot_log_in(gateway, anonymous) -> None:
+    sessions = gateway.app.extensions["crm_gateway"].database.sessions
+    email = anonymous.new_email()
+    with sessions.begin() as session:
+        user = create_user(session, email, "a-long-enough-password", ("sales",))
+        user_id = user.id
+    assert gateway.token(email, "a-long-enough-password")
+    with sessions.begin() as session:
+        session.get(User, user_id).is_active = False
+    reply = anonymous.post("/api/v1/auth/token", json={"email": email, "password": "a-long-enough-password"})
+    anonymous.assert_problem(reply, 401)
+
+
+def test_unknown_email_still_verifies_a_hash(gateway, monkeypatch) -> None:
+    """Timing must not tell whether an account exists: the unknown-email path verifies a dummy hash."""
+    import gateway.users as users
+
+    calls: list[str] = []
+    real_verify = users._verify
+    monkeypatch.setattr(users, "_verify", lambda h, p: calls.append(h) or real_verify(h, p))
+    authenticator = Authenticator(gateway.app.extensions["crm_gateway"].database.sessions)
+    assert authenticator.authenticate("nobody@example.com", "whatever") is None
+    assert calls == [authenticator._dummy_hash]
+
+
+def test_bootstrap_admin_is_created_once_and_only_into_an_empty_database(gateway, caplog) -> None:
+    sessions = gateway.app.extensions["crm_gateway"].database.sessions
+    # The fixture's `prepare` already created it; a second start changes nothing.
+    assert not ensure_bootstrap_admin(sessions, "other@example.com", "another-long-password")
+    with sessions.begin() as session:
+        assert session.query(User).filter_by(email="other@example.com").count() == 0
+
+
+def test_no_admin_settings_on_an_empty_database_logs_a_warning(own_gateway, caplog) -> None:
+    running = own_gateway(admin_email="", admin_password="")
+    with running.app.extensions["crm_gateway"].database.sessions.begin() as session:
+        assert session.query(User).count() == 0
+    assert any("CRM_ADMIN_EMAIL" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
+
+
+class _RecordCaller(grpc.ServerInterceptor):
+    def __init__(self) -> None:
+        self.callers: list[Caller | None] = []
+
+    def intercept_service(self, continuation: Any, handler_call_details: Any) -> Any:
+        self.callers.append(Caller.from_metadata(handler_call_details.invocation_metadata))
+        return continuation(handler_call_details)
+
+
+def test_caller_reaches_the_service_in_grpc_metadata(services, own_gateway) -> None:
+    import contacts.api
+
+    recorder = _RecordCaller()
+    runtime = services["contacts"].runtime
+    server = GrpcServer(
+        "contacts", "127.0.0.1:0", lambda s: contacts.api.register(s, runtime), interceptors=[recorder]
+    ).start()
+    try:
+        running = own_gateway({"contacts": f"127.0.0.1:{server.port}"})
+        token = running.token()
+        user_id = jwt.decode(token, options={"verify_signature": False})["sub"]
+        client = running.client(token)
+        client.create_contact()
+    finally:
+        server.stop(0)
+    callers = [c for c in recorder.callers if c is not None]
+    assert callers and callers[-1].user_id == user_id and callers[-1].roles == (ADMIN,)
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"email": "admin@example.com"}, 422),
+        ({"email": 1, "password": ["x"]}, 422),
+        ({"email": "admin@example.com", "password": "x", "remember": True}, 422),
+        ({"email": "", "password": ""}, 422),
+    ],
+)
+def test_token_request_body_is_validated(anonymous, body: dict[str, Any], status: int) -> None:
+    problem = anonymous.assert_problem(anonymous.post("/api/v1/auth/token", json=body), status)
+    assert problem["errors"]
