@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
-from flask import request
+from flask import current_app, request
 from pydantic import BaseModel, ValidationError
 
 from gateway.problems import Problem, problem_type, validation_problem
@@ -20,6 +20,17 @@ def _is_json(mimetype: str) -> bool:
     )
 
 
+def read_body() -> bytes:
+    """The raw request body. Werkzeug answers 413 itself when Content-Length is over the limit; a chunked
+    body has no length, and Werkzeug then stops reading at the limit and returns what it has, so one
+    more read tells whether there was more (and raises 413 if so; a body of exactly the limit counts)."""
+    data = request.get_data(cache=True)
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if request.content_length is None and limit is not None and len(data) >= limit:
+        request.stream.read(1)
+    return data
+
+
 def json_object() -> dict[str, Any]:
     """The request body as a JSON object, or 415 / 400 problems. 413 is raised by Werkzeug on read."""
     if not _is_json(request.mimetype):
@@ -29,7 +40,7 @@ def json_object() -> dict[str, Any]:
             type=problem_type("unsupported-media-type"),
             headers={"Accept-Post": "application/json"},
         )
-    raw = request.get_data(cache=True)
+    raw = read_body()
     if not raw.strip():
         raise Problem(400, "The request body is empty; send a JSON object.", type=problem_type("bad-json"))
     try:

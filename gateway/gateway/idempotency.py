@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm_platform.db import transaction, utcnow
 from gateway.auth import current_caller
+from gateway.bodies import read_body
 from gateway.problems import Problem, problem_response, problem_type
 from gateway.schema import IdempotencyRecord
 from gateway.state import state
@@ -146,7 +147,7 @@ def _request_key() -> str:
 
 
 def _request_hash() -> str:
-    raw = request.get_data(cache=True)
+    raw = read_body()
     try:
         # Same JSON with other whitespace or key order is the same request.
         canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()

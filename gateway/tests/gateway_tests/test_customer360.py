@@ -1,0 +1,140 @@
+"""Customer-360: every service asked at once, each under its own deadline; partial views, not failures."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import pytest
+
+from crm.sales.v1 import sales_pb2, sales_pb2_grpc
+from crm.support.v1 import support_pb2, support_pb2_grpc
+from crm_platform.db import transaction
+from gateway.models import Customer360
+from notifications import store as notifications_store
+from notifications.domain import welcome_message
+
+
+def test_all_services_up_gives_every_section(services, api) -> None:
+    contact = api.create_contact(first_name="Ada", company="Engines")
+    with transaction(services["notifications"].runtime.sessions) as session:
+        notifications_store.add_notification(
+            session, contact["id"], welcome_message("Ada", "Engines"), "event-1"
+        )
+    reply = api.get(f"/api/v1/customers/{contact['id']}/360")
+    assert reply.status_code == 200, reply.text
+    view = reply.json()
+    Customer360.model_validate(view)  # the documented shape
+    assert view["unavailable"] == []
+    assert view["contact"] == contact
+    for section in ("sales", "marketing", "support"):
+        assert view[section]["contact_id"] == contact["id"]
+    assert view["sales"]["open_pipeline_value"] == []
+    [welcome] = view["notifications"]["items"]
+    assert welcome["kind"] == "welcome" and "Ada" in welcome["title"]
+    assert welcome["created_at"].endswith("Z")
+
+
+def test_unknown_contact_is_404(api) -> None:
+    problem = api.assert_problem(api.get("/api/v1/customers/00000000-0000-4000-8000-000000000000/360"), 404)
+    assert "00000000-0000-4000-8000-000000000000" in problem["detail"]
+
+
+def test_a_stopped_service_is_listed_as_unavailable(service_factory, own_gateway) -> None:
+    sales = service_factory("sales")
+    running = own_gateway({"sales": sales.address})
+    client = running.client()
+    contact = client.create_contact()
+    sales.stop()
+    started = time.monotonic()
+    reply = client.get(f"/api/v1/customers/{contact['id']}/360")
+    elapsed = time.monotonic() - started
+    assert reply.status_code == 200, reply.text
+    view = reply.json()
+    assert view["unavailable"] == ["sales"]
+    assert view["sales"] is None
+    assert view["contact"]["id"] == contact["id"]
+    assert view["marketing"] is not None and view["support"] is not None
+    assert elapsed < running.settings.service_deadline_seconds + 0.5
+
+
+def test_contacts_down_still_answers_with_the_other_sections(service_factory, own_gateway, api) -> None:
+    contact = api.create_contact()
+    contacts = service_factory("contacts")
+    running = own_gateway({"contacts": contacts.address})
+    contacts.stop()
+    view = running.client().get(f"/api/v1/customers/{contact['id']}/360").json()
+    assert view["unavailable"] == ["contacts"]
+    assert view["contact"] is None and view["sales"]["contact_id"] == contact["id"]
+
+
+class _Release:
+    """Lets slow servicers return as soon as the test is over, so servers stop without waiting."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def wait(self, seconds: float) -> None:
+        self.event.wait(seconds)
+
+
+@pytest.fixture
+def release() -> Iterator[_Release]:
+    released = _Release()
+    yield released
+    released.event.set()
+
+
+def slow_sales(release: _Release, seconds: float) -> Any:
+    class Servicer(sales_pb2_grpc.SalesServiceServicer):
+        def GetSalesSummary(self, request: Any, context: grpc.ServicerContext) -> Any:
+            release.wait(seconds)
+            return sales_pb2.SalesSummary(contact_id=request.contact_id, open_deals=1)
+
+    return lambda server: sales_pb2_grpc.add_SalesServiceServicer_to_server(Servicer(), server)
+
+
+def slow_support(release: _Release, seconds: float) -> Any:
+    class Servicer(support_pb2_grpc.SupportServiceServicer):
+        def GetSupportSummary(self, request: Any, context: grpc.ServicerContext) -> Any:
+            release.wait(seconds)
+            return support_pb2.SupportSummary(contact_id=request.contact_id, open_tickets=2)
+
+    return lambda server: support_pb2_grpc.add_SupportServiceServicer_to_server(Servicer(), server)
+
+
+def test_a_hung_service_is_cut_at_its_deadline(raw_server, own_gateway, release) -> None:
+    hung = raw_server("support", slow_support(release, 30))
+    running = own_gateway({"support": f"127.0.0.1:{hung.port}"}, service_deadline_seconds=0.5)
+    client = running.client()
+    contact = client.create_contact()
+    started = time.monotonic()
+    reply = client.get(f"/api/v1/customers/{contact['id']}/360")
+    elapsed = time.monotonic() - started
+    assert reply.status_code == 200
+    view = reply.json()
+    assert view["unavailable"] == ["support"] and view["support"] is None
+    assert view["contact"]["id"] == contact["id"] and view["sales"] is not None
+    assert 0.45 <= elapsed < 1.2
+
+
+def test_services_are_asked_in_parallel(raw_server, own_gateway, release) -> None:
+    """Two services that each take 0.6 s: asked one after the other the page would take 1.2 s."""
+    sales = raw_server("sales", slow_sales(release, 0.6))
+    support = raw_server("support", slow_support(release, 0.6))
+    running = own_gateway(
+        {"sales": f"127.0.0.1:{sales.port}", "support": f"127.0.0.1:{support.port}"},
+        service_deadline_seconds=2.0,
+    )
+    client = running.client()
+    contact = client.create_contact()
+    client.get(f"/api/v1/customers/{contact['id']}/360")  # opens the channels
+    started = time.monotonic()
+    view = client.get(f"/api/v1/customers/{contact['id']}/360").json()
+    elapsed = time.monotonic() - started
+    assert view["unavailable"] == []
+    assert view["sales"]["open_deals"] == 1 and view["support"]["open_tickets"] == 2
+    assert 0.6 <= elapsed < 1.1

@@ -1,0 +1,79 @@
+"""Settings come from the environment; a missing or bad value stops the start naming the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from crm_platform.config import ConfigError, registry
+from gateway.settings import GatewaySettings
+
+SECRET = "s" * 40
+
+
+def test_defaults(tmp_path) -> None:
+    settings = GatewaySettings.from_env(
+        {"GATEWAY_JWT_SECRET": SECRET, "GATEWAY_DATABASE_URL": f"sqlite:///{tmp_path}/g.db"}
+    )
+    assert (settings.host, settings.port, settings.workers, settings.threads) == ("127.0.0.1", 8080, 2, 16)
+    assert settings.token_ttl_seconds == 3600
+    assert settings.service_deadline_seconds == 1.0
+    assert settings.max_body_bytes == 1024 * 1024
+    assert settings.service_addrs["contacts"] == "127.0.0.1:50051"
+    assert settings.service_addrs["notifications"] == "127.0.0.1:50055"
+    assert (settings.admin_email, settings.admin_password) == ("", "")
+
+
+def test_every_variable_is_declared() -> None:
+    declared = set(registry())
+    assert {
+        "GATEWAY_HOST",
+        "GATEWAY_PORT",
+        "GATEWAY_WORKERS",
+        "GATEWAY_THREADS",
+        "GATEWAY_JWT_SECRET",
+        "GATEWAY_TOKEN_TTL_SECONDS",
+        "CRM_ADMIN_EMAIL",
+        "CRM_ADMIN_PASSWORD",
+        "GATEWAY_SERVICE_DEADLINE_SECONDS",
+        "GATEWAY_MAX_BODY_BYTES",
+        "GATEWAY_DATABASE_URL",
+        "CONTACTS_GRPC_ADDR",
+        "SALES_GRPC_ADDR",
+        "MARKETING_GRPC_ADDR",
+        "SUPPORT_GRPC_ADDR",
+        "NOTIFICATIONS_GRPC_ADDR",
+    } <= declared
+    assert registry()["GATEWAY_JWT_SECRET"].secret and registry()["CRM_ADMIN_PASSWORD"].secret
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"GATEWAY_JWT_SECRET": ""}, "GATEWAY_JWT_SECRET"),
+        ({"GATEWAY_JWT_SECRET": "short"}, "GATEWAY_JWT_SECRET"),
+        ({"GATEWAY_PORT": "70000"}, "GATEWAY_PORT"),
+        ({"GATEWAY_WORKERS": "0"}, "GATEWAY_WORKERS"),
+        ({"GATEWAY_THREADS": "many"}, "GATEWAY_THREADS"),
+        ({"GATEWAY_SERVICE_DEADLINE_SECONDS": "-1"}, "GATEWAY_SERVICE_DEADLINE_SECONDS"),
+        ({"GATEWAY_MAX_BODY_BYTES": "1MB"}, "GATEWAY_MAX_BODY_BYTES"),
+        ({"SALES_GRPC_ADDR": "nowhere"}, "SALES_GRPC_ADDR"),
+        ({"CRM_ADMIN_EMAIL": "a@b.co", "CRM_ADMIN_PASSWORD": "short"}, "CRM_ADMIN_PASSWORD"),
+        ({"CRM_ADMIN_EMAIL": "a@b.co"}, "CRM_ADMIN_PASSWORD"),
+    ],
+)
+def test_bad_settings_name_the_variable(tmp_path, overrides: dict[str, str], named: str) -> None:
+    environ = {"GATEWAY_JWT_SECRET": SECRET, "GATEWAY_DATABASE_URL": f"sqlite:///{tmp_path}/g.db"}
+    with pytest.raises(ConfigError) as raised:
+        GatewaySettings.from_env(environ | overrides)
+    assert named in raised.value.message
+
+
+def test_secrets_never_appear_in_messages_or_repr(tmp_path) -> None:
+    environ = {"GATEWAY_DATABASE_URL": f"sqlite:///{tmp_path}/g.db"}
+    with pytest.raises(ConfigError) as raised:
+        GatewaySettings.from_env(environ | {"GATEWAY_JWT_SECRET": "too-short-secret-value"})
+    assert "too-short-secret-value" not in raised.value.message
+    settings = GatewaySettings.from_env(
+        environ | {"GATEWAY_JWT_SECRET": SECRET, "CRM_ADMIN_EMAIL": "a@b.co", "CRM_ADMIN_PASSWORD": "p" * 20}
+    )
+    assert SECRET not in repr(settings) and "p" * 20 not in repr(settings)
