@@ -1,35 +1,51 @@
 #!/usr/bin/env bash
 # Installs the offline validators that tests/deploy needs, only where they are missing:
-#   - docker-compose  (Debian package; `docker-compose config -q` checks docker-compose.yml without an engine)
-#   - kubernetes-validate (from the dev dependency group in uv.lock, lands in .venv/bin)
-# Idempotent and silent when everything is already there, so `make test` can always call it first.
+#   - docker-compose       Debian package; `docker-compose config` checks docker-compose.yml without an engine
+#   - kubernetes-validate  from the dev dependency group in uv.lock, into .venv/bin (normally already there
+#                          after scripts/bootstrap.sh)
+# and says so when kubectl (it renders the kustomizations) is missing: it is not in Debian's archive, so it
+# cannot be installed from here; the project's machine image ships it.
+# Idempotent and silent when everything is already there, so `make test` calls it every time.
 set -euo pipefail
-
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$(dirname "$0")/.."
 
 say() { echo "install_deploy_tools: $*" >&2; }
 
+# Runs a noisy command quietly, showing its output only when it fails.
+quietly() {
+  local log
+  log=$(mktemp)
+  if ! "$@" >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    return 1
+  fi
+  rm -f "$log"
+}
+
 if ! command -v docker-compose >/dev/null 2>&1; then
-    if [[ "$(id -u)" != 0 ]]; then
-        say "docker-compose is missing and this is not root: run 'apt-get install docker-compose' as root"
-        exit 1
-    fi
-    if ! command -v apt-get >/dev/null 2>&1; then
-        say "docker-compose is missing and there is no apt-get: install docker-compose 1.29+ by hand"
-        exit 1
-    fi
-    say "installing docker-compose (Debian package)"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq --no-install-recommends docker-compose >/dev/null
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    say "docker-compose is missing; on Debian run as root: apt-get install docker-compose"
+    exit 1
+  fi
+  say "installing docker-compose (Debian package)"
+  export DEBIAN_FRONTEND=noninteractive
+  quietly apt-get update -qq
+  quietly apt-get install -y -qq --no-install-recommends docker-compose
 fi
 
-if [[ ! -x "$root/.venv/bin/kubernetes-validate" ]]; then
-    if ! command -v uv >/dev/null 2>&1; then
-        say "kubernetes-validate is missing from .venv and uv is not installed: run 'pip install uv==0.13.9'"
-        exit 1
-    fi
-    say "installing the locked dev dependencies (kubernetes-validate) into .venv"
-    # --inexact: add what is missing, remove nothing another step of the build installed.
-    (cd "$root" && uv sync --frozen --inexact --quiet)
+if [ ! -x .venv/bin/kubernetes-validate ]; then
+  uv=.tools/bin/uv
+  [ -x "$uv" ] || uv=$(command -v uv || true)
+  if [ -z "$uv" ]; then
+    say "kubernetes-validate is missing from .venv and there is no uv: run scripts/bootstrap.sh first"
+    exit 1
+  fi
+  say "installing the locked dev dependencies (kubernetes-validate) into .venv"
+  # --inexact: add what is missing, remove nothing.
+  "$uv" sync --all-packages --frozen --inexact --quiet
+fi
+
+if ! command -v kubectl >/dev/null 2>&1; then
+  say "kubectl is missing: tests/deploy/test_k8s.py needs it to render the kustomizations"
 fi

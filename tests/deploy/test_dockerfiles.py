@@ -86,9 +86,11 @@ def test_dockerfiles_differ_only_where_they_must(dockerfiles: dict[str, Dockerfi
 
 @pytest.fixture(scope="module")
 def uv() -> str:
-    found = shutil.which("uv") or str(ROOT / ".tools" / "bin" / "uv")
-    if not Path(found).exists():
-        pytest.fail("uv is not installed: the image build exports requirements with it (make setup)")
+    """The project's pinned uv (scripts/bootstrap.sh), the same version the images install."""
+    pinned = ROOT / ".tools" / "bin" / "uv"
+    found = str(pinned) if pinned.exists() else shutil.which("uv")
+    if found is None:
+        pytest.fail("uv is not installed: run scripts/bootstrap.sh (make setup)", pytrace=False)
     return found
 
 
