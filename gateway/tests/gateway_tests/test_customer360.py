@@ -88,26 +88,37 @@ def release() -> Iterator[_Release]:
     released.event.set()
 
 
-def slow_sales(release: _Release, seconds: float) -> Any:
-    class Servicer(sales_pb2_grpc.SalesServiceServicer):
-        def GetSalesSummary(self, request: Any, context: grpc.ServicerContext) -> Any:
-            release.wait(seconds)
-            return sales_pb2.SalesSummary(contact_id=request.contact_id, open_deals=1)
+# service -> (servicer base class, method, add-to-server function, reply for a contact id)
+_SLOW_ANSWERS: dict[str, tuple[type, str, Any, Any]] = {
+    "sales": (
+        sales_pb2_grpc.SalesServiceServicer,
+        "GetSalesSummary",
+        sales_pb2_grpc.add_SalesServiceServicer_to_server,
+        lambda contact_id: sales_pb2.SalesSummary(contact_id=contact_id, open_deals=1),
+    ),
+    "support": (
+        support_pb2_grpc.SupportServiceServicer,
+        "GetSupportSummary",
+        support_pb2_grpc.add_SupportServiceServicer_to_server,
+        lambda contact_id: support_pb2.SupportSummary(contact_id=contact_id, open_tickets=2),
+    ),
+}
 
-    return lambda server: sales_pb2_grpc.add_SalesServiceServicer_to_server(Servicer(), server)
 
+def slow(service: str, release: _Release, seconds: float) -> Any:
+    """Registers a servicer for `service` whose summary answers only after `seconds`."""
+    base, method, add, reply = _SLOW_ANSWERS[service]
 
-def slow_support(release: _Release, seconds: float) -> Any:
-    class Servicer(support_pb2_grpc.SupportServiceServicer):
-        def GetSupportSummary(self, request: Any, context: grpc.ServicerContext) -> Any:
-            release.wait(seconds)
-            return support_pb2.SupportSummary(contact_id=request.contact_id, open_tickets=2)
+    def answer(self: Any, request: Any, context: grpc.ServicerContext) -> Any:
+        release.wait(seconds)
+        return reply(request.contact_id)
 
-    return lambda server: support_pb2_grpc.add_SupportServiceServicer_to_server(Servicer(), server)
+    servicer = type(f"Slow{base.__name__}", (base,), {method: answer})()
+    return lambda server: add(servicer, server)
 
 
 def test_a_hung_service_is_cut_at_its_deadline(raw_server, own_gateway, release) -> None:
-    hung = raw_server("support", slow_support(release, 30))
+    hung = raw_server("support", slow("support", release, 30))
     running = own_gateway({"support": f"127.0.0.1:{hung.port}"}, service_deadline_seconds=0.5)
     client = running.client()
     contact = client.create_contact()
@@ -123,8 +134,8 @@ def test_a_hung_service_is_cut_at_its_deadline(raw_server, own_gateway, release)
 
 def test_services_are_asked_in_parallel(raw_server, own_gateway, release) -> None:
     """Two services that each take 0.6 s: asked one after the other the page would take 1.2 s."""
-    sales = raw_server("sales", slow_sales(release, 0.6))
-    support = raw_server("support", slow_support(release, 0.6))
+    sales = raw_server("sales", slow("sales", release, 0.6))
+    support = raw_server("support", slow("support", release, 0.6))
     running = own_gateway(
         {"sales": f"127.0.0.1:{sales.port}", "support": f"127.0.0.1:{support.port}"},
         service_deadline_seconds=2.0,
