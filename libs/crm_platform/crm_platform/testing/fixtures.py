@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from crm_platform.testing.postgres import create_database, drop_database, postgres_reachable
-from crm_platform.testing.rabbit import amqp_url_for_vhost, create_vhost, delete_vhost, rabbitmq_reachable
+from crm_platform.testing.rabbit import amqp_url_for_vhost, create_vhosts, delete_vhost, rabbitmq_reachable
 
 
 @functools.cache
@@ -29,52 +29,71 @@ def _postgres_up() -> bool:
     return postgres_reachable()
 
 
-class _VhostReaper:
-    """Deletes used vhosts in the background: each `rabbitmqctl` call boots an Erlang VM (~0.5 s) and
-    no test needs to wait for the previous test's vhost to disappear."""
+class _Vhosts:
+    """Hands out fresh vhosts and deletes used ones in the background.
+
+    Every `rabbitmqctl` call boots an Erlang VM (~0.5 s), more than the work it does, so vhosts are
+    created in growing batches (1, 2, 3, then 4 at a time: a run of one test creates one, a long run
+    creates few batches) and deleted while the next tests run.
+    """
+
+    MAX_BATCH = 4
 
     def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vhost-reaper")
-        self._pending: list[Future[None]] = []
+        self._ready: list[str] = []
+        self._handed_out = 0
+        self._reaper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vhost-reaper")
+        self._deletions: list[Future[None]] = []
 
-    def delete(self, vhost: str) -> None:
-        self._pending.append(self._pool.submit(delete_vhost, vhost))
+    def take(self) -> str:
+        if not self._ready:
+            batch = min(self.MAX_BATCH, self._handed_out + 1)
+            names = [f"crm_test_{secrets.token_hex(6)}" for _ in range(batch)]
+            create_vhosts(names)
+            self._ready.extend(names)
+        self._handed_out += 1
+        return self._ready.pop()
+
+    def release(self, vhost: str) -> None:
+        self._deletions.append(self._reaper.submit(delete_vhost, vhost))
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True)
-        for future in self._pending:
+        for vhost in self._ready:
+            self.release(vhost)
+        self._ready.clear()
+        self._reaper.shutdown(wait=True)
+        for future in self._deletions:
             if future.exception() is not None:
                 warnings.warn(f"could not delete a test vhost: {future.exception()}", stacklevel=1)
 
 
 @pytest.fixture(scope="session")
-def _vhost_reaper() -> Iterator[_VhostReaper]:
-    reaper = _VhostReaper()
-    yield reaper
-    reaper.close()
+def _vhosts() -> Iterator[_Vhosts]:
+    vhosts = _Vhosts()
+    yield vhosts
+    vhosts.close()
 
 
-def _fresh_vhost(reaper: _VhostReaper) -> Iterator[str]:
+def _fresh_vhost(vhosts: _Vhosts) -> Iterator[str]:
     if not _rabbitmq_up():
         pytest.skip("RabbitMQ is not reachable at AMQP_URL (default amqp://guest:guest@127.0.0.1:5672/)")
-    vhost = f"crm_test_{secrets.token_hex(6)}"
-    create_vhost(vhost)
+    vhost = vhosts.take()
     try:
         yield amqp_url_for_vhost(vhost)
     finally:
-        reaper.delete(vhost)
+        vhosts.release(vhost)
 
 
 @pytest.fixture
-def amqp_url(_vhost_reaper: _VhostReaper) -> Iterator[str]:
+def amqp_url(_vhosts: _Vhosts) -> Iterator[str]:
     """URL of a fresh RabbitMQ vhost, deleted (with its exchanges and queues) after the test."""
-    yield from _fresh_vhost(_vhost_reaper)
+    yield from _fresh_vhost(_vhosts)
 
 
 @pytest.fixture(scope="module")
-def amqp_url_module(_vhost_reaper: _VhostReaper) -> Iterator[str]:
+def amqp_url_module(_vhosts: _Vhosts) -> Iterator[str]:
     """Like `amqp_url`, shared by the tests of one module."""
-    yield from _fresh_vhost(_vhost_reaper)
+    yield from _fresh_vhost(_vhosts)
 
 
 @pytest.fixture

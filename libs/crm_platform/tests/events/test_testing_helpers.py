@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pika
+import pytest
 from sqlalchemy import text
 
 from crm_platform.db import make_engine
-from crm_platform.testing import amqp_url_for_vhost, rabbitmq_reachable
+from crm_platform.testing import amqp_url_for_vhost, create_vhosts, delete_vhost, rabbitmq_reachable
 
 
 def test_amqp_url_for_vhost_encodes_the_name() -> None:
@@ -36,3 +39,16 @@ def test_database_url_accepts_ddl_and_rows(database_url: str) -> None:
             assert conn.execute(text("SELECT count(*) FROM probe")).scalar_one() == 1
     finally:
         engine.dispose()
+
+
+def test_create_vhosts_makes_usable_vhosts_in_one_go() -> None:
+    if not rabbitmq_reachable():
+        pytest.skip("RabbitMQ is not reachable")
+    names = [f"crm_test_batch_{secrets.token_hex(4)}" for _ in range(2)]
+    create_vhosts(names)
+    try:
+        assert all(rabbitmq_reachable(amqp_url_for_vhost(name)) for name in names)
+    finally:
+        for name in names:
+            delete_vhost(name)
+    assert not rabbitmq_reachable(amqp_url_for_vhost(names[0]))
