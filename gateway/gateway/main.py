@@ -55,6 +55,10 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]
             "proc_name": "crm-gateway",
             "worker_exit": _worker_exit,
         }
+        if "control_socket_disable" in self.cfg.settings:
+            # Newer gunicorn opens a control socket at one fixed path per user ($HOME/.gunicorn): two
+            # gateways on one machine (tests, a local platform) would fight over it, and we never use it.
+            options["control_socket_disable"] = True
         for key, value in options.items():
             self.cfg.set(key, value)
 

@@ -115,6 +115,7 @@ def test_serve_runs_the_api_under_gunicorn_and_stops_on_sigterm(served, tmp_path
     log = (tmp_path / "gateway.log").read_text()
     assert log.count("bootstrap admin created") == 1
     assert "Booting worker" in log
+    assert "Control socket" not in log
 
 
 def test_migrate_command_and_missing_secret(tmp_path: Path, services) -> None:
