@@ -126,6 +126,10 @@ class EventConsumer:
                     exc,
                     extra={"service": self._service},
                 )
+            except Exception:
+                # Unacked messages go back to the queue when the connection closes; starting over
+                # on a fresh connection beats a dead worker.
+                log.exception("event consumer failed unexpectedly", extra={"service": self._service})
             finally:
                 self._ready.clear()
                 # Closing hands every unacked message back to RabbitMQ for redelivery.
