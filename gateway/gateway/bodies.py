@@ -49,6 +49,13 @@ def json_object() -> dict[str, Any]:
         raise Problem(400, "The request body is not valid JSON.", type=problem_type("bad-json")) from None
     if not isinstance(data, dict):
         raise Problem(400, "The request body must be a JSON object.", type=problem_type("bad-json"))
+    try:
+        # JSON may spell lone surrogates ("\\ud800"); they are not Unicode text and no service can store them.
+        json.dumps(data, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise Problem(
+            400, "The request body contains invalid Unicode.", type=problem_type("bad-json")
+        ) from None
     return data
 
 

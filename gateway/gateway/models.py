@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # Requests are strict (no "123" -> 123 coercion, no unknown fields): a typo such as "fist_name" is an error
 # the client hears about, not a field silently dropped.
@@ -37,6 +37,14 @@ class ContactCreate(BaseModel):
     email: str = Field(min_length=1, max_length=254, json_schema_extra={"format": "email"})
     phone: str | None = Field(default=None, max_length=40)
     company: str | None = Field(default=None, max_length=200)
+
+    @field_validator("*")
+    @classmethod
+    def no_control_characters(cls, value: str | None) -> str | None:
+        # NUL and friends are never part of a name or an address, and PostgreSQL refuses NUL outright.
+        if value is not None and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            raise ValueError("must not contain control characters")
+        return value
 
 
 class Contact(BaseModel):

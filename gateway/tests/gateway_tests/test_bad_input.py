@@ -24,6 +24,8 @@ BAD_CONTACT_BODIES: list[Any] = [
     {**VALID, "fist_name": "typo"},
     {**VALID, "email": "not-an-email"},
     {**VALID, "phone": "call me maybe"},
+    {**VALID, "last_name": "nul\u0000byte"},
+    {**VALID, "company": "line\nbreak"},
 ]
 BAD_TOKEN_BODIES: list[Any] = [
     {},
@@ -32,7 +34,17 @@ BAD_TOKEN_BODIES: list[Any] = [
     {"email": "", "password": ""},
 ]
 NOT_OBJECTS = [b"[1,2]", b"null", b"42", b'"text"', b"true"]
-NOT_JSON = [b"{", b"\xff\xfe", b"{'single': 'quotes'}", b"\x00\x01", b"{}{}", b"NaN-ish", b"   ", b""]
+NOT_JSON = [
+    b'{"first_name": "\\ud800", "last_name": "B", "email": "a@b.co"}',
+    b"{",
+    b"\xff\xfe",
+    b"{'single': 'quotes'}",
+    b"\x00\x01",
+    b"{}{}",
+    b"NaN-ish",
+    b"   ",
+    b"",
+]
 WRONG_TYPES = [
     "text/plain",
     "application/x-www-form-urlencoded",
@@ -123,6 +135,9 @@ def test_chunked_body_over_the_limit_is_413(gateway, api) -> None:
         "cursor=" + "A" * 600,
         "cursor=eyJub3QiOiJhIGN1cnNvciJ9",
         "cursor=WyJub3QgYSBkYXRlIiwgIngiXQ",
+        "cursor=%FF%FE",
+        "cursor=%ED%A0%80",
+        "limit=%FF",
     ],
 )
 def test_bad_limit_or_cursor_is_4xx(api, query: str) -> None:
@@ -133,7 +148,17 @@ def test_bad_limit_or_cursor_is_4xx(api, query: str) -> None:
 
 @pytest.mark.parametrize(
     "contact_id",
-    ["unknown", "%00", "a%20b", "%E2%98%83", "x" * 1000, "..", "00000000-0000-4000-8000-000000000000"],
+    [
+        "unknown",
+        "%00",
+        "a%20b",
+        "%E2%98%83",
+        "%FF",
+        "%ED%A0%80",
+        "x" * 1000,
+        "..",
+        "00000000-0000-4000-8000-000000000000",
+    ],
 )
 def test_unknown_or_odd_ids_are_404(api, contact_id: str) -> None:
     check(api.get(f"/api/v1/contacts/{contact_id}"), 404)
