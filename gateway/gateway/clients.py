@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -51,6 +52,13 @@ def open_traced_channel(target: str) -> grpc.Channel:
     return intercept_channel(channel, client_interceptor())
 
 
+@dataclass(frozen=True)
+class _Connection:
+    channel: grpc.Channel
+    stub: Any
+    health: health_pb2_grpc.HealthStub
+
+
 class ServiceClients:
     def __init__(self, addresses: Mapping[str, str]) -> None:
         unknown = set(addresses) - set(STUBS)
@@ -59,25 +67,31 @@ class ServiceClients:
         self.addresses = dict(addresses)
         self._lock = threading.Lock()
         self._pid = os.getpid()
-        self._channels: dict[str, grpc.Channel] = {}
+        self._connections: dict[str, _Connection] = {}
 
-    def channel(self, service: str) -> grpc.Channel:
+    def _connection(self, service: str) -> _Connection:
         with self._lock:
             if self._pid != os.getpid():
                 # Inherited through a fork: the parent's channels are unusable here; forget, never close.
-                self._channels = {}
+                self._connections = {}
                 self._pid = os.getpid()
-            channel = self._channels.get(service)
-            if channel is None:
-                channel = self._channels[service] = open_traced_channel(self.addresses[service])
-            return channel
+            connection = self._connections.get(service)
+            if connection is None:
+                channel = open_traced_channel(self.addresses[service])
+                connection = _Connection(
+                    channel, STUBS[service](channel), health_pb2_grpc.HealthStub(channel)
+                )
+                self._connections[service] = connection
+            return connection
+
+    def channel(self, service: str) -> grpc.Channel:
+        return self._connection(service).channel
 
     def stub(self, service: str) -> Any:
-        # Stubs are cheap wrappers around the channel; building one per call keeps no extra state.
-        return STUBS[service](self.channel(service))
+        return self._connection(service).stub
 
     def health(self, service: str) -> health_pb2_grpc.HealthStub:
-        return health_pb2_grpc.HealthStub(self.channel(service))
+        return self._connection(service).health
 
     @property
     def contacts(self) -> contacts_pb2_grpc.ContactsServiceStub:
@@ -86,6 +100,6 @@ class ServiceClients:
     def close(self) -> None:
         with self._lock:
             if self._pid == os.getpid():
-                for channel in self._channels.values():
-                    channel.close()
-            self._channels = {}
+                for connection in self._connections.values():
+                    connection.channel.close()
+            self._connections = {}

@@ -151,7 +151,7 @@ def test_gunicorn_is_configured_from_the_settings(gateway) -> None:
 
 def test_channels_open_lazily_and_never_cross_a_fork(monkeypatch) -> None:
     clients = ServiceClients({"contacts": "127.0.0.1:1"})
-    assert clients._channels == {}  # nothing opened until a call needs it
+    assert clients._connections == {}  # nothing opened until a call needs it
     first = clients.channel("contacts")
     assert clients.channel("contacts") is first
     monkeypatch.setattr(os, "getpid", lambda: -1)  # as seen from a forked worker
