@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 import uuid
@@ -44,7 +45,8 @@ class Authenticator:
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
-        self._dummy_hash = _hasher.hash(secrets.token_urlsafe(16))
+        # Made now, not on the first unknown email, so that first answer is not the slow one.
+        self._dummy_hash = _dummy_hash()
 
     def authenticate(self, email: str, password: str) -> Identity | None:
         with transaction(self.sessions) as session:
@@ -58,6 +60,11 @@ class Authenticator:
                 # Parameters were raised since this hash was made; upgrade it while we know the password.
                 user.password_hash = _hasher.hash(password)
             return Identity(user.id, tuple(user.roles))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))  # one per process: hashing is deliberately slow
 
 
 def _verify(password_hash: str, password: str) -> bool:

@@ -18,13 +18,16 @@ from typing import Any
 import grpc
 import pytest
 import requests
+from sqlalchemy import select
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from crm_platform.grpc_server import GrpcServer
 from crm_platform.service import Runtime, open_runtime
 from gateway.app import create_app
 from gateway.main import prepare
+from gateway.schema import User
 from gateway.settings import SERVICES, GatewaySettings
+from gateway.users import Identity
 
 ADMIN_EMAIL = "admin@example.com"
 PROBLEM_JSON = "application/problem+json"
@@ -72,10 +75,16 @@ class Gateway:
     app: Any
 
     def token(self, email: str = ADMIN_EMAIL, password: str | None = None) -> str:
+        """A token from POST /auth/token (password given), else one issued directly for the admin:
+        argon2 is slow on purpose and test_auth.py covers the real login."""
+        if password is None:
+            state = self.app.extensions["crm_gateway"]
+            with state.database.sessions() as session:
+                admin = session.scalars(select(User).where(User.email == email)).one()
+                identity = Identity(admin.id, tuple(admin.roles))
+            return str(state.tokens.issue(identity).access_token)
         reply = requests.post(
-            f"{self.url}/api/v1/auth/token",
-            json={"email": email, "password": password or self.admin_password},
-            timeout=10,
+            f"{self.url}/api/v1/auth/token", json={"email": email, "password": password}, timeout=10
         )
         assert reply.status_code == 200, reply.text
         token: str = reply.json()["access_token"]
@@ -147,7 +156,9 @@ def serve_gateway(settings: GatewaySettings) -> Gateway:
     prepare(settings)  # migrations + bootstrap admin, as `crm-gateway serve` does in the master
     app = create_app(settings)
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, name="gateway-http", daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="gateway-http", daemon=True
+    ).start()
     return Gateway(f"http://127.0.0.1:{server.server_port}", settings, settings.admin_password, server, app)
 
 
