@@ -95,8 +95,8 @@ class GatewaySettings:
         missing = [s for s in SERVICES if s not in self.service_addrs]
         if missing:
             raise config.ConfigError(f"no gRPC address for {', '.join(missing)}")
-        if bool(self.admin_email) != bool(self.admin_password):
-            raise config.ConfigError("CRM_ADMIN_EMAIL and CRM_ADMIN_PASSWORD must be set together")
+        # CRM_ADMIN_EMAIL may stay configured after CRM_ADMIN_PASSWORD is removed (deploy/k8s/README.md):
+        # the pair only matters while no user exists, and then a missing half is logged, not fatal.
 
     def __repr__(self) -> str:  # the secret must never reach a log line
         return f"GatewaySettings(host={self.host!r}, port={self.port}, database_url=<hidden>)"

@@ -97,9 +97,15 @@ def ensure_bootstrap_admin(sessions: sessionmaker[Session], email: str, password
             if session.scalar(select(func.count()).select_from(User)):
                 return False
             if not (email and password):
+                missing = " and ".join(
+                    name
+                    for name, value in (("CRM_ADMIN_EMAIL", email), ("CRM_ADMIN_PASSWORD", password))
+                    if not value
+                )
                 log.warning(
-                    "no user exists and CRM_ADMIN_EMAIL / CRM_ADMIN_PASSWORD are not set: "
-                    "nobody can obtain a token until an admin is created"
+                    "no user exists and %s not set: nobody can obtain a token until an admin is created "
+                    "(set both and restart the gateway)",
+                    missing + (" are" if " and " in missing else " is"),
                 )
                 return False
             create_user(session, email, password, (ADMIN,))
