@@ -43,7 +43,7 @@ class Stubs:
     def get(self) -> dict[str, Any]:
         with self._lock:
             if self._stubs is None:
-                # The channel options of crm_platform.grpc_client.open_channel, without its interceptors.
+                # The channel options of gateway/gateway/clients.py, without its tracing interceptor.
                 options = [("grpc.keepalive_time_ms", 30_000), ("grpc.enable_retries", 1)]
                 chan = {s: grpc.insecure_channel(a, options=options) for s, a in self._addresses.items()}
                 self._stubs = {

@@ -127,7 +127,8 @@ def interpretation(results: BenchResults) -> list[str]:
     b_total = sum(v for k, v in br.items() if k not in (OTHERS,))
     busiest = max(service_names, key=lambda s: pr.get(s, 0.0))
     lines = [
-        f"- The baseline serves {results.ratio:.2f}x the platform's requests per second. With both tiers "
+        f"- The platform reaches {100 / results.ratio:.0f}% of the baseline's throughput (the baseline "
+        f"serves {results.ratio:.2f}x its requests per second). With both tiers "
         "CPU-bound on 2 cores, throughput is roughly cores / CPU-ms per request, so the ratio is mostly "
         f"the ratio of CPU cost: {_fmt(p_total, 2)} ms per platform request against {_fmt(b_total, 2)} ms "
         "per baseline request (all our processes, the load generator included).",
@@ -140,6 +141,12 @@ def interpretation(results: BenchResults) -> list[str]:
         "and query SQLite, run server interceptors (tracing, error mapping), and convert rows to messages. "
         f"The most expensive is {busiest} ({_fmt(pr.get(busiest, 0.0), 2)} ms).",
     ]
+    lines.append(
+        f"- Latency is queueing: with {results.settings.concurrency} closed-loop clients, p50 is close to "
+        f"clients / throughput ({results.settings.concurrency / p.load.rps * 1000:.0f} ms for the platform, "
+        f"{results.settings.concurrency / b.load.rps * 1000:.0f} ms for the baseline), so the p50 ratio "
+        "follows the throughput ratio; a request's own service time is a few milliseconds."
+    )
     others = p.cpu.per_request_ms(p.load.requests).get(OTHERS, 0.0)
     lines.append(
         f"- Work not ours (other processes, kernel) came to {_fmt(others, 2)} CPU-ms per platform "
@@ -199,7 +206,7 @@ def render(results: BenchResults) -> str:
         "",
     ]
     problems = _errors("platform", p) + _errors("baseline", b)
-    out += ["Errors and log lines: none." if not problems else "Errors and log lines:", "", *problems, ""]
+    out += ["Errors and log lines:", "", *problems, ""] if problems else ["Errors and log lines: none.", ""]
     out += [
         "## Where the CPU goes",
         "",
