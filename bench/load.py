@@ -151,20 +151,27 @@ def _run_python(spec: LoadSpec) -> LoadResult:
     window = (start + spec.warmup_s, start + spec.warmup_s + spec.duration_s)
     # Plain subprocesses of this file rather than multiprocessing: nothing depends on how the caller's
     # __main__ is written, and no thread of the caller (the supervisor's log pumps) is forked.
-    children = []
+    children: list[subprocess.Popen[str]] = []
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
-        for seed, threads in enumerate(per_process):
-            job = {"spec": asdict(spec), "threads": threads, "start": start, "window": window, "seed": seed}
-            job_file = Path(tmp, f"job-{seed}.json")
-            job_file.write_text(json.dumps(job))
-            children.append(
-                subprocess.Popen(
-                    [sys.executable, __file__, "--generator-process", str(job_file)],
-                    stdout=subprocess.PIPE,
-                    text=True,
+        try:
+            for seed, threads in enumerate(per_process):
+                job = {"spec": asdict(spec), "threads": threads, "seed": seed, "start": start}
+                job["window"] = window
+                job_file = Path(tmp, f"job-{seed}.json")
+                job_file.write_text(json.dumps(job))
+                children.append(
+                    subprocess.Popen(
+                        [sys.executable, __file__, "--generator-process", str(job_file)],
+                        stdout=subprocess.PIPE,
+                        text=True,
+                    )
                 )
-            )
-        reports = [_collect(child, spec) for child in children]
+            reports = [_collect(child, spec) for child in children]
+        finally:
+            for child in children:  # only ever needed when something failed (or SIGTERM) midway
+                if child.poll() is None:
+                    child.kill()
+                    child.wait()
     latencies = [ms for report in reports for ms in report.latencies_ms]
     errors: Counter[str] = Counter()
     for report in reports:
@@ -184,12 +191,7 @@ def _run_python(spec: LoadSpec) -> LoadResult:
 
 
 def _collect(child: subprocess.Popen[str], spec: LoadSpec) -> _ClientReport:
-    try:
-        out, _ = child.communicate(timeout=START_LEAD_SECONDS + spec.warmup_s + spec.duration_s + 60)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        child.wait()
-        raise
+    out, _ = child.communicate(timeout=START_LEAD_SECONDS + spec.warmup_s + spec.duration_s + 60)
     if child.returncode != 0:
         raise RuntimeError(f"load generator process failed with exit code {child.returncode}")
     data = json.loads(out)
