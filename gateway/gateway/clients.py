@@ -15,15 +15,13 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2_grpc
-from opentelemetry.instrumentation.grpc import client_interceptor
-from opentelemetry.instrumentation.grpc.grpcext import intercept_channel
 
 from crm.contacts.v1 import contacts_pb2_grpc
 from crm.marketing.v1 import marketing_pb2_grpc
 from crm.notifications.v1 import notifications_pb2_grpc
 from crm.sales.v1 import sales_pb2_grpc
 from crm.support.v1 import support_pb2_grpc
-from crm_platform.grpc_client import DEFAULT_DEADLINE_SECONDS
+from crm_platform.grpc_client import DEFAULT_DEADLINE_SECONDS, open_channel
 
 STUBS: dict[str, Callable[[grpc.Channel], Any]] = {
     "contacts": contacts_pb2_grpc.ContactsServiceStub,
@@ -36,20 +34,6 @@ STUBS: dict[str, Callable[[grpc.Channel], Any]] = {
 
 # Deadline of the gateway's single-service calls (contacts CRUD); fan-outs use the configured one.
 CALL_DEADLINE_SECONDS = DEFAULT_DEADLINE_SECONDS
-
-
-def open_traced_channel(target: str) -> grpc.Channel:
-    """A channel whose calls are client spans of the current trace.
-
-    Built here rather than with crm_platform.grpc_client.open_channel, which hands OpenTelemetry's grpcext
-    interceptor to grpc.intercept_channel and so fails with TypeError; grpcext.intercept_channel is the
-    one that accepts it. Same channel options. Every gateway call passes its own timeout, so the chassis'
-    default-deadline interceptor has nothing to add.
-    """
-    channel = grpc.insecure_channel(
-        target, options=[("grpc.keepalive_time_ms", 30_000), ("grpc.enable_retries", 1)]
-    )
-    return intercept_channel(channel, client_interceptor())
 
 
 @dataclass(frozen=True)
@@ -77,7 +61,7 @@ class ServiceClients:
                 self._pid = os.getpid()
             connection = self._connections.get(service)
             if connection is None:
-                channel = open_traced_channel(self.addresses[service])
+                channel = open_channel(self.addresses[service])
                 connection = _Connection(
                     channel, STUBS[service](channel), health_pb2_grpc.HealthStub(channel)
                 )

@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 
 import pytest
-from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
 
 @pytest.fixture
-def spans(gateway) -> Iterator[InMemorySpanExporter]:
-    provider = trace.get_tracer_provider()
-    assert isinstance(provider, TracerProvider)  # installed by telemetry.setup in create_app
-    exporter = InMemorySpanExporter()
-    processor = SimpleSpanProcessor(exporter)
-    provider.add_span_processor(processor)
-    yield exporter
-    processor.shutdown()
+def spans(gateway, span_exporter: InMemorySpanExporter) -> InMemorySpanExporter:
+    # The gateway app installed the SDK provider (telemetry.setup in create_app) before we listen to it.
+    return span_exporter
 
 
 def test_request_span_parents_the_grpc_client_spans(api, spans) -> None:

@@ -19,7 +19,8 @@ _REGISTRY: dict[str, Setting[Any]] = {}
 
 
 class ConfigError(SystemExit):
-    """Raised (and, uncaught, ends the process with status 2) when a setting is missing or invalid."""
+    """Raised when a setting is missing or invalid; uncaught, it ends the process with status 1 and the
+    message on stderr (SystemExit's behaviour for a message), before anything has started."""
 
     def __init__(self, message: str) -> None:
         super().__init__(f"configuration error: {message}")

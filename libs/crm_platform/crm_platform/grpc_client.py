@@ -8,6 +8,7 @@ from typing import Any
 
 import grpc
 from opentelemetry.instrumentation.grpc import client_interceptor
+from opentelemetry.instrumentation.grpc.grpcext import intercept_channel as intercept_traced
 
 DEFAULT_DEADLINE_SECONDS = 2.0
 # Caller identity travels as metadata so services can scope their queries (DESIGN.md: authorization at
@@ -64,5 +65,6 @@ def open_channel(target: str, *, default_deadline: float = DEFAULT_DEADLINE_SECO
             ("grpc.enable_retries", 1),
         ],
     )
-    # Deadline first so that the tracing interceptor records the effective timeout.
-    return grpc.intercept_channel(channel, _DefaultDeadline(default_deadline), client_interceptor())
+    with_deadline = grpc.intercept_channel(channel, _DefaultDeadline(default_deadline))
+    # OpenTelemetry's client interceptor has its own interface, which only its own intercept_channel takes.
+    return intercept_traced(with_deadline, client_interceptor())

@@ -9,7 +9,7 @@ import grpc
 
 from contacts import domain, events, store
 from crm.contacts.v1 import contacts_pb2, contacts_pb2_grpc
-from crm_platform.db import transaction
+from crm_platform.db import reading, transaction
 from crm_platform.pagination import clamp_limit
 from crm_platform.protobuf import timestamp
 from crm_platform.service import Runtime
@@ -52,14 +52,14 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
         self, request: contacts_pb2.GetContactRequest, context: grpc.ServicerContext
     ) -> contacts_pb2.Contact:
         contact_id = required(request.id, "id")
-        with transaction(self.sessions) as session:
+        with reading(self.sessions) as session:
             return to_message(store.get_contact(session, contact_id))
 
     def ListContacts(
         self, request: contacts_pb2.ListContactsRequest, context: grpc.ServicerContext
     ) -> contacts_pb2.ListContactsResponse:
         limit = clamp_limit(request.limit)
-        with transaction(self.sessions) as session:
+        with reading(self.sessions) as session:
             page = store.list_contacts(session, limit, request.cursor)
             return contacts_pb2.ListContactsResponse(
                 items=[to_message(c) for c in page.items], next_cursor=page.next_cursor

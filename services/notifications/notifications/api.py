@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 
 from crm.notifications.v1 import notifications_pb2, notifications_pb2_grpc
-from crm_platform.db import transaction
+from crm_platform.db import reading
 from crm_platform.pagination import clamp_limit
 from crm_platform.protobuf import timestamp
 from crm_platform.service import Runtime
@@ -35,7 +35,7 @@ class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer)
     ) -> notifications_pb2.ListNotificationsResponse:
         contact_id = required(request.contact_id, "contact_id")
         limit = clamp_limit(request.limit)
-        with transaction(self.sessions) as session:
+        with reading(self.sessions) as session:
             page = store.list_for_contact(session, contact_id, limit, request.cursor)
             return notifications_pb2.ListNotificationsResponse(
                 items=[to_message(n) for n in page.items], next_cursor=page.next_cursor

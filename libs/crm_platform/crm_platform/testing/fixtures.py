@@ -14,6 +14,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from crm_platform.testing.postgres import create_database, drop_database, postgres_reachable
 from crm_platform.testing.rabbit import amqp_url_for_vhost, create_vhosts, delete_vhost, rabbitmq_reachable
@@ -128,3 +132,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'test.db'}"
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def span_exporter() -> Iterator[InMemorySpanExporter]:
+    """Every span finished in this process during the test, kept in memory."""
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        # The global provider can be set once per process; whoever is first installs an SDK one.
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+    memory = InMemorySpanExporter()
+    processor = SimpleSpanProcessor(memory)
+    provider.add_span_processor(processor)
+    yield memory
+    processor.shutdown()  # stays registered (no API removes it) but exports nothing more

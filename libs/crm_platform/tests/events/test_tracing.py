@@ -2,35 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from crm_platform.db import transaction
 from crm_platform.events import Event, EventConsumer, install_wakeup, record_event
 
 
-@pytest.fixture
-def exporter() -> Iterator[InMemorySpanExporter]:
-    provider = trace.get_tracer_provider()
-    if not isinstance(provider, TracerProvider):
-        # The global provider can be set once per process; whoever is first installs an SDK one.
-        provider = TracerProvider()
-        trace.set_tracer_provider(provider)
-    memory = InMemorySpanExporter()
-    provider.add_span_processor(SimpleSpanProcessor(memory))
-    yield memory
-    memory.shutdown()  # the processor stays registered (no API to remove it) but exports nothing more
-
-
 # The database plays no part in what this checks; SQLite alone keeps the suite quick.
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_traceparent_links_request_publish_and_handler(
-    db, amqp_url, start_relay, run_consumer, wait_for, exporter
+    db, amqp_url, start_relay, run_consumer, wait_for, span_exporter
 ):
     handler_spans: list[trace.SpanContext] = []
 
@@ -53,7 +35,9 @@ def test_traceparent_links_request_publish_and_handler(
     request = request_span.get_span_context()
 
     def spans_of_the_trace() -> dict:
-        return {s.name: s for s in exporter.get_finished_spans() if s.context.trace_id == request.trace_id}
+        return {
+            s.name: s for s in span_exporter.get_finished_spans() if s.context.trace_id == request.trace_id
+        }
 
     # Spans are exported when they end: the consumer's after its ack, and the producer's after the
     # confirm, which can come after the consumer already has the message.
