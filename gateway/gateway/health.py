@@ -1,5 +1,9 @@
 """/healthz (the process is alive) and /readyz (it can do its job: database and every service answer).
 
+`/readyz?scope=self` checks only what the gateway owns (its database). That is what a load balancer
+should gate traffic on: with one service down the gateway still serves everything else and a partial
+customer-360, whereas gating on every service would take all gateway replicas out at once.
+
 Liveness checks nothing outside the process, so a slow dependency never gets the gateway restarted;
 readiness asks everything in parallel under the service deadline, so a probe never hangs.
 """
@@ -11,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
 import grpc
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 from grpc_health.v1 import health_pb2
 
 from gateway.problems import Problem, problem_type
@@ -26,6 +30,9 @@ bp = Blueprint("health", __name__)
 _db_pinger = ThreadPoolExecutor(max_workers=2, thread_name_prefix="readyz-db")
 
 
+READINESS_SCOPES = ("all", "self")
+
+
 @bp.get("/healthz")
 def healthz() -> Response:
     return jsonify({"status": "ok"})
@@ -33,11 +40,16 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> Response:
+    scope = request.args.get("scope", "all")
+    if scope not in READINESS_SCOPES:
+        raise Problem(
+            400, f"scope must be one of {', '.join(READINESS_SCOPES)}.", type=problem_type("bad-request")
+        )
     gateway = state()
     deadline = gateway.settings.service_deadline_seconds
     checks: dict[str, str] = {}
     probes: dict[str, grpc.Future] = {}
-    for service in SERVICES:
+    for service in SERVICES if scope == "all" else ():
         try:
             probes[service] = gateway.clients.health(service).Check.future(
                 health_pb2.HealthCheckRequest(service=""), timeout=deadline

@@ -197,10 +197,25 @@ def _paths() -> dict[str, Any]:
             "get": {
                 "operationId": "readyz",
                 "summary": "Readiness: the database and every service answer",
+                "description": "`scope=self` checks only the gateway's own database: what a load balancer "
+                "should gate traffic on, since the gateway still serves partial answers while a service "
+                "is down.",
                 "tags": ["meta"],
                 "security": public,
+                "parameters": [
+                    {
+                        "name": "scope",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "enum": ["all", "self"], "default": "all"},
+                    }
+                ],
                 "responses": {
                     "200": _json("Health", "Ready"),
+                    "400": {
+                        "description": "Unknown scope",
+                        "content": {PROBLEM_JSON: {"schema": _ref("schemas", "ProblemDetails")}},
+                    },
                     "503": {
                         "description": "Something is not reachable; `unavailable` names it",
                         "content": {PROBLEM_JSON: {"schema": _ref("schemas", "ProblemDetails")}},

@@ -170,7 +170,7 @@ def test_ports_and_probes_match_the_code(rendered: list[dict[str, Any]]) -> None
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             spec = container[probe]
             if package == "gateway":
-                path = "/readyz" if probe == "readinessProbe" else "/healthz"
+                path = "/readyz?scope=self" if probe == "readinessProbe" else "/healthz"
                 assert spec["httpGet"] == {"path": path, "port": port}, f"{name} {probe}"
             else:
                 assert spec["grpc"] == {"port": port}, f"{name} {probe}"

@@ -47,3 +47,14 @@ def test_readyz_is_503_when_the_database_is_gone(own_gateway, tmp_path) -> None:
     object.__setattr__(state, "database", broken)
     problem = running.client(token="").assert_problem(running.client(token="").get("/readyz"), 503)
     assert problem["unavailable"] == ["database"]
+
+
+def test_readyz_scope_self_ignores_services_but_not_the_database(service_factory, own_gateway) -> None:
+    marketing = service_factory("marketing")
+    running = own_gateway({"marketing": marketing.address})
+    client = running.client(token="")
+    marketing.stop()
+    reply = client.get("/readyz?scope=self")
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["checks"] == {"database": "ok"}
+    client.assert_problem(client.get("/readyz?scope=everything"), 400)
