@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import socket
 import sys
 from collections.abc import Mapping
@@ -12,6 +13,8 @@ from pathlib import Path
 from crm_devrun.probes import grpc_serving, http_ok, queues_exist
 from crm_devrun.supervisor import ProcessSpec, Supervisor
 from crm_platform.config import GRPC_PORTS
+from crm_platform.events.topology import queue_name
+from crm_platform.service import heartbeat_path
 
 SERVICES = ("contacts", "sales", "marketing", "support", "notifications")
 
@@ -72,7 +75,7 @@ class PlatformConfig:
 def worker_queues(service: str) -> list[str]:
     """The queues a service's worker declares (one per subscription), read from its definition."""
     definition = importlib.import_module(f"{service}.main").DEFINITION
-    return [f"{service}.{s.source_service}.{s.event_type}" for s in definition.subscriptions]
+    return [queue_name(service, s.source_service, s.event_type) for s in definition.subscriptions]
 
 
 def process_specs(config: PlatformConfig) -> list[ProcessSpec]:
@@ -87,7 +90,7 @@ def process_specs(config: PlatformConfig) -> list[ProcessSpec]:
             )
         )
         queues = worker_queues(service)
-        beat = config.data_dir / f"{service}-worker.heartbeat"
+        beat = heartbeat_path(service, config.data_dir)
         specs.append(
             ProcessSpec(
                 f"{service}-worker",
@@ -119,6 +122,4 @@ def start_platform(config: PlatformConfig, *, echo: bool = False, ready_timeout:
 
 
 def _base_env(config: PlatformConfig) -> dict[str, str]:
-    import os
-
     return {**os.environ, **config.env()}

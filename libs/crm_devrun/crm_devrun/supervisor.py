@@ -124,19 +124,27 @@ class Supervisor:
 
     def _watch(self) -> None:
         backoff = dict.fromkeys(self.processes, RESTART_BACKOFF_INITIAL)
+        # When each dead process is due to be restarted: tracked per process, so one crashing process's
+        # back-off never delays restarting another.
+        due: dict[str, float] = {}
         while not self._stopping.wait(0.2):
+            now = time.monotonic()
             for name, process in self.processes.items():
-                if process.wanted and not process.alive() and not self._stopping.is_set():
+                if not process.wanted or process.alive():
+                    due.pop(name, None)
+                    continue
+                if name not in due:
                     code = process.process.returncode if process.process else None
                     print(
                         f"[supervisor] {name} exited with {code}; restarting in {backoff[name]:.1f}s",
                         file=sys.stderr,
                     )
-                    time.sleep(backoff[name])
+                    due[name] = now + backoff[name]
                     backoff[name] = min(backoff[name] * 2, RESTART_BACKOFF_MAX)
+                elif now >= due[name] and not self._stopping.is_set():
+                    del due[name]
                     process.restarts += 1
-                    if process.wanted and not self._stopping.is_set():
-                        process.start()
+                    process.start()
 
     def wait_ready(self, timeout: float = 60.0, names: Sequence[str] | None = None) -> None:
         deadline = time.monotonic() + timeout

@@ -65,8 +65,9 @@ class ServiceDefinition:
     def listen_setting(self) -> config.Setting[str]:
         return config.grpc_listen_setting(self.name)
 
-    def declare_settings(self) -> None:
-        """Register every variable this service reads, so deployment checks see them on import."""
+    def __post_init__(self) -> None:
+        # Registered on import of the service's main module, so deployment checks see every variable
+        # the service reads without starting it.
         config.grpc_listen_setting(self.name)
         config.database_url_setting(self.name)
 
@@ -101,8 +102,9 @@ def serve(definition: ServiceDefinition) -> None:
         runtime.engine.dispose()
 
 
-def heartbeat_path(service: str) -> Path:
-    return config.DATA_DIR.get() / f"{service}-worker.heartbeat"
+def heartbeat_path(service: str, data_dir: Path | None = None) -> Path:
+    """Where a worker proves it is alive; `data_dir` defaults to CRM_DATA_DIR."""
+    return (data_dir or config.DATA_DIR.get()) / f"{service}-worker.heartbeat"
 
 
 def worker(definition: ServiceDefinition) -> None:

@@ -17,7 +17,6 @@ DEFINITION = ServiceDefinition(
     migrations_dir=Path(__file__).resolve().parent.parent / "migrations",
     register_grpc=api.register,
 )
-DEFINITION.declare_settings()
 
 
 def main() -> int:

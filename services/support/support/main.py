@@ -18,7 +18,6 @@ DEFINITION = ServiceDefinition(
     register_grpc=api.register,
     subscriptions=events.SUBSCRIPTIONS,
 )
-DEFINITION.declare_settings()
 
 
 def main() -> int:
