@@ -1,48 +1,115 @@
 """Generate the Python code for every contract under protos/crm into protos/python.
 
 The generated code is committed so that every service installs and builds its image without a
-protobuf toolchain; `tests/contract/test_generated_code.py` fails when it is stale.
+protobuf toolchain; `make test` fails when it is stale.
+
+Besides the `_pb2` modules this writes `crm/contracts.binpb`: a FileDescriptorSet of every contract with
+its imports and its source comments. The gateway reads it at start to build its REST routes and the
+OpenAPI document (descriptions come from the proto comments, which `_pb2` modules do not keep), and
+`buf lint` / `buf breaking` read it too.
+
+Imports come from the packages the code runs with, so nothing is downloaded:
+- `google/api/*.proto`, `google/rpc/*.proto` from googleapis-common-protos (it ships the sources);
+- `buf/validate/validate.proto` from protovalidate, whose wheel ships no `.proto` source: its
+  serialized descriptor is taken from the generated module and given to protoc as a descriptor set.
+  Its `_pb2` module is generated here too (protovalidate ships only its own runtime's flavour), so the
+  contracts' `_pb2` modules can import it.
+
 Usage: python scripts/gen_protos.py [--out DIR | --check]
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import filecmp
 import sys
 import tempfile
 from pathlib import Path
 
+import google.api.annotations_pb2
+import protovalidate
+from google.protobuf import descriptor_pb2, duration_pb2, field_mask_pb2, timestamp_pb2
 from grpc_tools import protoc
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTO_ROOT = ROOT / "protos"
 DEFAULT_OUT = PROTO_ROOT / "python"
+DESCRIPTOR_SET = Path("crm") / "contracts.binpb"
+VALIDATE_PROTO = "buf/validate/validate.proto"
 
 
 def proto_files() -> list[Path]:
     return sorted((PROTO_ROOT / "crm").rglob("*.proto"))
 
 
+def googleapis_root() -> Path:
+    # site-packages/google/api/annotations_pb2.py -> site-packages (holds google/api/*.proto)
+    return Path(google.api.annotations_pb2.__file__).resolve().parent.parent.parent
+
+
+def validate_descriptor() -> descriptor_pb2.FileDescriptorProto:
+    """buf/validate/validate.proto as protovalidate's generated module embeds it."""
+    module = Path(protovalidate.__file__).parent / "_gen" / "buf" / "validate" / "validate_pb.py"
+    for node in ast.walk(ast.parse(module.read_text())):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "file_desc":
+            literal = node.args[0]
+            if isinstance(literal, ast.Constant) and isinstance(literal.value, bytes):
+                return descriptor_pb2.FileDescriptorProto.FromString(literal.value)
+    raise SystemExit(f"no serialized descriptor found in {module}")
+
+
+def write_validate_set(path: Path) -> None:
+    """A descriptor set of validate.proto and the well-known files it imports (protoc wants them all)."""
+    files = descriptor_pb2.FileDescriptorSet()
+    for module in (descriptor_pb2, duration_pb2, field_mask_pb2, timestamp_pb2):
+        files.file.add().MergeFromString(module.DESCRIPTOR.serialized_pb)
+    files.file.append(validate_descriptor())
+    path.write_bytes(files.SerializeToString(deterministic=True))
+
+
+def run_protoc(args: list[str]) -> None:
+    if protoc.main(["grpc_tools.protoc", *args]) != 0:
+        raise SystemExit("protoc failed")
+
+
 def generate(out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     well_known = Path(protoc.__file__).parent / "_proto"
     files = [str(p.relative_to(PROTO_ROOT)) for p in proto_files()]
-    args = [
-        "grpc_tools.protoc",
-        f"-I{PROTO_ROOT}",
-        f"-I{well_known}",
-        f"--python_out={out_dir}",
-        f"--pyi_out={out_dir}",
-        f"--grpc_python_out={out_dir}",
-        *files,
-    ]
-    if protoc.main(args) != 0:
-        raise SystemExit("protoc failed")
+    with tempfile.TemporaryDirectory() as tmp:
+        validate_set = Path(tmp) / "validate.binpb"
+        write_validate_set(validate_set)
+        includes = [
+            f"--descriptor_set_in={validate_set}",
+            f"-I{PROTO_ROOT}",
+            f"-I{googleapis_root()}",
+            f"-I{well_known}",
+        ]
+        run_protoc(
+            [
+                *includes,
+                f"--python_out={out_dir}",
+                f"--pyi_out={out_dir}",
+                f"--grpc_python_out={out_dir}",
+                *files,
+            ]
+        )
+        run_protoc([*includes, f"--python_out={out_dir}", f"--pyi_out={out_dir}", VALIDATE_PROTO])
+        run_protoc(
+            [
+                *includes,
+                "--include_imports",
+                "--include_source_info",
+                f"--descriptor_set_out={out_dir / DESCRIPTOR_SET}",
+                *files,
+            ]
+        )
     # Regular packages (not namespace packages) so that tools and editable installs agree on imports.
-    for directory in [out_dir / "crm", *(out_dir / "crm").rglob("*")]:
-        if directory.is_dir():
-            (directory / "__init__.py").touch()
+    for package in ("crm", "buf"):
+        for directory in [out_dir / package, *(out_dir / package).rglob("*")]:
+            if directory.is_dir() and directory.name != "__pycache__":
+                (directory / "__init__.py").touch()
 
 
 def stale_files(committed: Path = DEFAULT_OUT) -> list[str]:

@@ -1,70 +1,180 @@
-"""Domain errors, and the one place where they become gRPC status codes.
+"""Domain errors, and the one place where they become gRPC statuses with Google's rich error details.
 
-Domain and store code raise these; the gRPC server interceptor turns them into statuses, and the gateway
-turns statuses into problem+json. Field-level detail travels in trailing metadata as JSON so the gateway
-can name the bad fields without a shared error proto.
+Domain and store code raise these; the gRPC server interceptor turns them into a `google.rpc.Status`
+(code, message and typed details: `BadRequest` field violations, `PreconditionFailure`, `ErrorInfo`,
+`ResourceInfo`) carried in the `grpc-status-details-bin` trailer, the standard any gRPC client in any
+language can read. The gateway maps the same details to RFC 9457 problem+json in one table
+(gateway/gateway/rpc_errors.py).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import grpc
+from google.protobuf.message import Message
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
 
-FIELD_ERRORS_KEY = "crm-field-errors"
+# ErrorInfo.domain of every error the platform raises.
+ERROR_DOMAIN = "crm"
 
 
 class DomainError(Exception):
     code: grpc.StatusCode = grpc.StatusCode.UNKNOWN
+    # ErrorInfo.reason: UPPER_SNAKE, stable, what a program branches on (AIP-193).
+    reason: str = ""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, metadata: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.metadata = dict(metadata or {})
+
+    def details(self) -> list[Message]:
+        details: list[Message] = []
+        if self.reason:
+            details.append(
+                error_details_pb2.ErrorInfo(reason=self.reason, domain=ERROR_DOMAIN, metadata=self.metadata)
+            )
+        return details
 
 
 class InvalidArgument(DomainError):
     code = grpc.StatusCode.INVALID_ARGUMENT
+    reason = "INVALID_ARGUMENT"
 
     def __init__(self, message: str, fields: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.fields: dict[str, str] = dict(fields or {})
 
+    def details(self) -> list[Message]:
+        violations = [
+            error_details_pb2.BadRequest.FieldViolation(field=name, description=text)
+            for name, text in self.fields.items()
+        ]
+        return [*super().details(), error_details_pb2.BadRequest(field_violations=violations)]
+
 
 class NotFound(DomainError):
     code = grpc.StatusCode.NOT_FOUND
+    reason = "NOT_FOUND"
+
+    def __init__(self, message: str, *, resource_type: str = "", resource_name: str = "") -> None:
+        super().__init__(message)
+        self.resource_type = resource_type
+        self.resource_name = resource_name
+
+    def details(self) -> list[Message]:
+        details = super().details()
+        if self.resource_type:
+            details.append(
+                error_details_pb2.ResourceInfo(
+                    resource_type=self.resource_type, resource_name=self.resource_name
+                )
+            )
+        return details
 
 
 class AlreadyExists(DomainError):
     code = grpc.StatusCode.ALREADY_EXISTS
+    reason = "ALREADY_EXISTS"
 
 
 class FailedPrecondition(DomainError):
     code = grpc.StatusCode.FAILED_PRECONDITION
+    reason = "FAILED_PRECONDITION"
+
+
+class EtagMismatch(FailedPrecondition):
+    """The caller's etag is not the resource's current one: it changed since the caller read it."""
+
+    reason = "ETAG_MISMATCH"
+    precondition_type = "ETAG"
+
+    def __init__(self, message: str, *, subject: str = "") -> None:
+        super().__init__(message)
+        self.subject = subject
+
+    def details(self) -> list[Message]:
+        violation = error_details_pb2.PreconditionFailure.Violation(
+            type=self.precondition_type, subject=self.subject, description=self.message
+        )
+        return [*super().details(), error_details_pb2.PreconditionFailure(violations=[violation])]
+
+
+class IdempotencyKeyReused(FailedPrecondition):
+    """The same idempotency key came with a different request."""
+
+    reason = "IDEMPOTENCY_KEY_REUSED"
 
 
 class PermissionDenied(DomainError):
     code = grpc.StatusCode.PERMISSION_DENIED
+    reason = "PERMISSION_DENIED"
 
 
 class Unauthenticated(DomainError):
     code = grpc.StatusCode.UNAUTHENTICATED
+    reason = "UNAUTHENTICATED"
 
 
-def trailing_metadata(error: DomainError) -> tuple[tuple[str, str], ...]:
-    if isinstance(error, InvalidArgument) and error.fields:
-        return ((FIELD_ERRORS_KEY, json.dumps(error.fields)),)
-    return ()
+def to_status(error: DomainError) -> grpc.Status:
+    """The rich status a servicer aborts with (`context.abort_with_status`)."""
+    status = status_pb2.Status(code=_CODE_NUMBERS[error.code], message=error.message)
+    for detail in error.details():
+        status.details.add().Pack(detail)
+    return rpc_status.to_status(status)
+
+
+_CODE_NUMBERS = {code: code.value[0] for code in grpc.StatusCode}
+assert _CODE_NUMBERS[grpc.StatusCode.INVALID_ARGUMENT] == code_pb2.INVALID_ARGUMENT
+
+
+@dataclass(frozen=True)
+class ErrorDetails:
+    """What a failed call's rich status says, unpacked (empty where the server attached nothing)."""
+
+    reason: str = ""
+    metadata: Mapping[str, str] | None = None
+    field_violations: tuple[tuple[str, str], ...] = ()
+    precondition_types: tuple[str, ...] = ()
+    resource_type: str = ""
+    resource_name: str = ""
+
+
+def details_from(rpc_error: grpc.RpcError) -> ErrorDetails:
+    """The details a server attached to a failed call."""
+    try:
+        status = rpc_status.from_call(rpc_error)  # type: ignore[arg-type]
+    except (ValueError, AttributeError):  # a status whose details contradict its code: ignore them
+        return ErrorDetails()
+    if status is None:
+        return ErrorDetails()
+    reason, metadata = "", None
+    fields: list[tuple[str, str]] = []
+    preconditions: list[str] = []
+    resource_type = resource_name = ""
+    for detail in status.details:
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            reason, metadata = info.reason, dict(info.metadata)
+        elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad = error_details_pb2.BadRequest()
+            detail.Unpack(bad)
+            fields.extend((v.field, v.description) for v in bad.field_violations)
+        elif detail.Is(error_details_pb2.PreconditionFailure.DESCRIPTOR):
+            failure = error_details_pb2.PreconditionFailure()
+            detail.Unpack(failure)
+            preconditions.extend(v.type for v in failure.violations)
+        elif detail.Is(error_details_pb2.ResourceInfo.DESCRIPTOR):
+            info_r = error_details_pb2.ResourceInfo()
+            detail.Unpack(info_r)
+            resource_type, resource_name = info_r.resource_type, info_r.resource_name
+    return ErrorDetails(reason, metadata, tuple(fields), tuple(preconditions), resource_type, resource_name)
 
 
 def field_errors_from(rpc_error: grpc.RpcError) -> dict[str, str]:
-    """The field errors a server attached to a failed call, or {}."""
-    trailers = rpc_error.trailing_metadata() if hasattr(rpc_error, "trailing_metadata") else None
-    for key, value in trailers or ():
-        if key == FIELD_ERRORS_KEY:
-            try:
-                decoded = json.loads(value)
-            except ValueError:
-                return {}
-            return {str(k): str(v) for k, v in decoded.items()} if isinstance(decoded, dict) else {}
-    return {}
+    """The field violations a server attached to a failed call, or {}."""
+    return dict(details_from(rpc_error).field_violations)

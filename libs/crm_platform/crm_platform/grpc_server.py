@@ -14,16 +14,40 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import server_interceptor
 
-from crm_platform.errors import DomainError, trailing_metadata
+from crm_platform.errors import DomainError, to_status
+from crm_platform.validation import validate_request
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_SECONDS = 10.0
 
 
+def _checked_part(request: Any) -> Any:
+    """What of a request the contract's rules apply to as it arrives.
+
+    An Update carries a partial resource (only the fields in its `update_mask` matter), so its resource
+    is left out here; the update helper validates the merged resource instead (crm_platform.resources).
+    """
+    fields = request.DESCRIPTOR.fields_by_name
+    mask = fields.get("update_mask")
+    if (
+        mask is None
+        or mask.message_type is None
+        or mask.message_type.full_name != "google.protobuf.FieldMask"
+    ):
+        return request
+    partial = type(request)()
+    partial.CopyFrom(request)
+    for field in request.DESCRIPTOR.fields:
+        if field.message_type is not None and field.name != "update_mask" and not field.is_repeated:
+            partial.ClearField(field.name)
+    return partial
+
+
 class DomainErrorInterceptor(grpc.ServerInterceptor):
-    """The one place where domain errors become status codes; anything unexpected becomes INTERNAL
-    without leaking its details to the caller (they go to the log, with the trace id)."""
+    """The one place where requests are checked against the contract's field rules and domain errors
+    become rich statuses; anything unexpected becomes INTERNAL without leaking its details to the caller
+    (they go to the log, with the trace id)."""
 
     def intercept_service(self, continuation: Callable[[Any], Any], handler_call_details: Any) -> Any:
         handler = continuation(handler_call_details)
@@ -34,10 +58,10 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
 
         def guarded(request: Any, context: grpc.ServicerContext) -> Any:
             try:
+                validate_request(_checked_part(request))
                 return inner(request, context)
             except DomainError as error:
-                context.set_trailing_metadata(trailing_metadata(error))
-                context.abort(error.code, error.message)
+                context.abort_with_status(to_status(error))
             except Exception:
                 if context.code() is not None:  # the servicer already aborted on purpose
                     raise

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
+
+from crm_platform import protojson
 
 
 def timestamp(value: datetime) -> Timestamp:
@@ -21,6 +22,7 @@ def to_datetime(stamp: Timestamp) -> datetime:
 
 
 def as_event_payload(message: Message) -> dict[str, Any]:
-    """The JSON form of an event message as it goes on the wire: proto field names, defaults included,
-    so consumers in any language (nameko included) see every field."""
-    return MessageToDict(message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
+    """The JSON form of an event message as it goes on the wire: the platform's one JSON mapping (proto
+    field names, every field present, 64-bit integers as numbers, short enum names), so consumers in any
+    language (nameko included) read events exactly as REST clients read resources."""
+    return protojson.encode(message)

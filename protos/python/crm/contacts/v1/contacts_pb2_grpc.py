@@ -3,7 +3,9 @@
 import grpc
 import warnings
 
+from crm.common.v1 import history_pb2 as crm_dot_common_dot_v1_dot_history__pb2
 from crm.contacts.v1 import contacts_pb2 as crm_dot_contacts_dot_v1_dot_contacts__pb2
+from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -26,7 +28,7 @@ if _version_not_supported:
 
 
 class ContactsServiceStub:
-    """ContactsService owns people: who they are and how to reach them.
+    """Contacts: the people the company has a relationship with, and how to reach them.
     """
 
     def __init__(self, channel):
@@ -50,29 +52,67 @@ class ContactsServiceStub:
                 request_serializer=crm_dot_contacts_dot_v1_dot_contacts__pb2.ListContactsRequest.SerializeToString,
                 response_deserializer=crm_dot_contacts_dot_v1_dot_contacts__pb2.ListContactsResponse.FromString,
                 _registered_method=True)
+        self.UpdateContact = channel.unary_unary(
+                '/crm.contacts.v1.ContactsService/UpdateContact',
+                request_serializer=crm_dot_contacts_dot_v1_dot_contacts__pb2.UpdateContactRequest.SerializeToString,
+                response_deserializer=crm_dot_contacts_dot_v1_dot_contacts__pb2.Contact.FromString,
+                _registered_method=True)
+        self.DeleteContact = channel.unary_unary(
+                '/crm.contacts.v1.ContactsService/DeleteContact',
+                request_serializer=crm_dot_contacts_dot_v1_dot_contacts__pb2.DeleteContactRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.ListContactHistory = channel.unary_unary(
+                '/crm.contacts.v1.ContactsService/ListContactHistory',
+                request_serializer=crm_dot_common_dot_v1_dot_history__pb2.ListHistoryRequest.SerializeToString,
+                response_deserializer=crm_dot_common_dot_v1_dot_history__pb2.ListHistoryResponse.FromString,
+                _registered_method=True)
 
 
 class ContactsServiceServicer:
-    """ContactsService owns people: who they are and how to reach them.
+    """Contacts: the people the company has a relationship with, and how to reach them.
     """
 
     def CreateContact(self, request, context):
-        """Fails with ALREADY_EXISTS when another contact has the same email (case-insensitive),
-        INVALID_ARGUMENT when a field is missing or malformed.
+        """Creates a contact. Fails with ALREADY_EXISTS when another contact has the same email
+        (case-insensitive).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetContact(self, request, context):
-        """Fails with NOT_FOUND for an unknown id.
+        """Reads one contact; archived contacts are still readable.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListContacts(self, request, context):
-        """Oldest first, stable order; pass next_cursor back as cursor to get the following page.
+        """Lists contacts (archived ones are left out), filtered and ordered as asked; pass `next_cursor` back
+        as `cursor` for the following page.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateContact(self, request, context):
+        """Changes the fields present in the body (or named in `update_mask`); the others keep their values.
+        With `If-Match`, fails with 412 when the contact changed since that etag was read.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteContact(self, request, context):
+        """Archives a contact: it leaves lists but its history and the records that point at it stay.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListContactHistory(self, request, context):
+        """Every change made to a contact, newest first.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -96,6 +136,21 @@ def add_ContactsServiceServicer_to_server(servicer, server):
                     request_deserializer=crm_dot_contacts_dot_v1_dot_contacts__pb2.ListContactsRequest.FromString,
                     response_serializer=crm_dot_contacts_dot_v1_dot_contacts__pb2.ListContactsResponse.SerializeToString,
             ),
+            'UpdateContact': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateContact,
+                    request_deserializer=crm_dot_contacts_dot_v1_dot_contacts__pb2.UpdateContactRequest.FromString,
+                    response_serializer=crm_dot_contacts_dot_v1_dot_contacts__pb2.Contact.SerializeToString,
+            ),
+            'DeleteContact': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteContact,
+                    request_deserializer=crm_dot_contacts_dot_v1_dot_contacts__pb2.DeleteContactRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'ListContactHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListContactHistory,
+                    request_deserializer=crm_dot_common_dot_v1_dot_history__pb2.ListHistoryRequest.FromString,
+                    response_serializer=crm_dot_common_dot_v1_dot_history__pb2.ListHistoryResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'crm.contacts.v1.ContactsService', rpc_method_handlers)
@@ -105,7 +160,7 @@ def add_ContactsServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class ContactsService:
-    """ContactsService owns people: who they are and how to reach them.
+    """Contacts: the people the company has a relationship with, and how to reach them.
     """
 
     @staticmethod
@@ -179,6 +234,87 @@ class ContactsService:
             '/crm.contacts.v1.ContactsService/ListContacts',
             crm_dot_contacts_dot_v1_dot_contacts__pb2.ListContactsRequest.SerializeToString,
             crm_dot_contacts_dot_v1_dot_contacts__pb2.ListContactsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateContact(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.contacts.v1.ContactsService/UpdateContact',
+            crm_dot_contacts_dot_v1_dot_contacts__pb2.UpdateContactRequest.SerializeToString,
+            crm_dot_contacts_dot_v1_dot_contacts__pb2.Contact.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteContact(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.contacts.v1.ContactsService/DeleteContact',
+            crm_dot_contacts_dot_v1_dot_contacts__pb2.DeleteContactRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListContactHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.contacts.v1.ContactsService/ListContactHistory',
+            crm_dot_common_dot_v1_dot_history__pb2.ListHistoryRequest.SerializeToString,
+            crm_dot_common_dot_v1_dot_history__pb2.ListHistoryResponse.FromString,
             options,
             channel_credentials,
             insecure,
