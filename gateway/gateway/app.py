@@ -7,20 +7,23 @@ Migrations and the bootstrap admin are not done here but once, in the master (se
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, Flask
 from opentelemetry.instrumentation.flask import FlaskInstrumentor
 
 from crm_platform import telemetry
 from gateway import docs, health, problems
-from gateway.auth import TokenIssuer, require_token
+from gateway.auth import require_token
 from gateway.clients import ServiceClients
 from gateway.database import open_database
-from gateway.idempotency import IdempotencyStore
 from gateway.routes import auth as auth_routes
-from gateway.routes import contacts as contact_routes
 from gateway.routes import customers as customer_routes
 from gateway.settings import GatewaySettings
 from gateway.state import GatewayState
+from gateway.tokens import TokenIssuer
+from gateway.transcoding import views as transcoded
+from gateway.transcoding.contracts import PLATFORM_CONTRACTS, Contracts
 from gateway.users import Authenticator
 
 API_PREFIX = "/api/v1"
@@ -30,7 +33,7 @@ def _api_blueprint() -> Blueprint:
     api = Blueprint("api", __name__, url_prefix=API_PREFIX)
     # Token required for every route under /api/v1 unless its view is marked @public.
     api.before_request(require_token)
-    for child in (auth_routes.bp, contact_routes.bp, customer_routes.bp, docs.spec_bp):
+    for child in (auth_routes.bp, customer_routes.bp, docs.spec_bp):
         api.register_blueprint(child)
     return api
 
@@ -43,17 +46,22 @@ def create_app(settings: GatewaySettings) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep fields in their documented order
 
     database = open_database(settings.database_url)
+    # Every route a service owns comes from its contract: no per-endpoint code here.
+    contracts = Contracts.load([PLATFORM_CONTRACTS, *map(Path, settings.extra_contracts)])
+    rpc_routes, served = transcoded.serve(contracts)
     GatewayState(
         settings=settings,
         database=database,
         clients=ServiceClients(settings.service_addrs),
         tokens=TokenIssuer(settings.jwt_secret, settings.token_ttl_seconds),
         authenticator=Authenticator(database.sessions),
-        idempotency=IdempotencyStore(database.sessions),
+        routes=served,
+        contracts=contracts,
     ).install(app)
 
     problems.install(app)
     app.register_blueprint(_api_blueprint())
+    app.register_blueprint(rpc_routes)
     app.register_blueprint(health.bp)
     app.register_blueprint(docs.docs_bp)
     # The request span becomes the parent of the gRPC client spans the views start. Probes are not traced:

@@ -1,8 +1,12 @@
-"""gRPC stubs for the services the gateway talks to, opened lazily in the process that uses them.
+"""gRPC channels to the services the gateway talks to, opened lazily in the process that uses them.
 
 gRPC channels must not cross a fork (their background threads and sockets stay behind in the parent),
 so nothing is opened when the app is built: the first request in a worker opens the channel, and a
 channel seen in a different process than the one that opened it is replaced.
+
+Transcoded routes call methods by path (`unary`), so a service the gateway has no stub for (one added
+through GATEWAY_EXTRA_CONTRACTS) is reached the same way as the platform's; the callable of each method is
+built once per channel.
 """
 
 from __future__ import annotations
@@ -10,10 +14,11 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
+from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2_grpc
 
 from crm.contacts.v1 import contacts_pb2_grpc
@@ -32,22 +37,24 @@ STUBS: dict[str, Callable[[grpc.Channel], Any]] = {
 }
 
 
-# Deadline of the gateway's single-service calls (contacts CRUD); fan-outs use the configured one.
+# Deadline of the gateway's single-service calls; fan-outs use the configured one.
 CALL_DEADLINE_SECONDS = DEFAULT_DEADLINE_SECONDS
 
 
-@dataclass(frozen=True)
+class UnknownUpstream(LookupError):
+    pass
+
+
+@dataclass
 class _Connection:
     channel: grpc.Channel
     stub: Any
     health: health_pb2_grpc.HealthStub
+    methods: dict[str, grpc.UnaryUnaryMultiCallable] = field(default_factory=dict)
 
 
 class ServiceClients:
     def __init__(self, addresses: Mapping[str, str]) -> None:
-        unknown = set(addresses) - set(STUBS)
-        if unknown:
-            raise ValueError(f"no stub for {sorted(unknown)}")
         self.addresses = dict(addresses)
         self._lock = threading.Lock()
         self._pid = os.getpid()
@@ -61,10 +68,11 @@ class ServiceClients:
                 self._pid = os.getpid()
             connection = self._connections.get(service)
             if connection is None:
+                if service not in self.addresses:
+                    raise UnknownUpstream(f"no address configured for the {service} service")
                 channel = open_channel(self.addresses[service])
-                connection = _Connection(
-                    channel, STUBS[service](channel), health_pb2_grpc.HealthStub(channel)
-                )
+                stub = STUBS[service](channel) if service in STUBS else None
+                connection = _Connection(channel, stub, health_pb2_grpc.HealthStub(channel))
                 self._connections[service] = connection
             return connection
 
@@ -76,6 +84,21 @@ class ServiceClients:
 
     def health(self, service: str) -> health_pb2_grpc.HealthStub:
         return self._connection(service).health
+
+    def unary(
+        self, service: str, rpc_path: str, response_class: type[Message]
+    ) -> grpc.UnaryUnaryMultiCallable:
+        """The callable of one method, by its path (`/crm.contacts.v1.ContactsService/GetContact`)."""
+        connection = self._connection(service)
+        method = connection.methods.get(rpc_path)
+        if method is None:
+            method = connection.channel.unary_unary(
+                rpc_path,
+                request_serializer=lambda message: message.SerializeToString(),
+                response_deserializer=response_class.FromString,
+            )
+            connection.methods[rpc_path] = method
+        return method
 
     @property
     def contacts(self) -> contacts_pb2_grpc.ContactsServiceStub:

@@ -19,8 +19,8 @@ from crm.marketing.v1 import marketing_pb2
 from crm.notifications.v1 import notifications_pb2
 from crm.sales.v1 import sales_pb2
 from crm.support.v1 import support_pb2
+from crm_platform import protojson
 from gateway.clients import ServiceClients
-from gateway.render import contact_json, message_json
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +54,9 @@ def _calls(contact_id: str) -> dict[str, tuple[str, Message]]:
 
 
 def _section(service: str, message: Any) -> Any:
-    if service == "contacts":
-        return contact_json(message)
     if service == "notifications":
-        return {"items": [message_json(n) for n in message.items]}
-    return message_json(message)
+        return {"items": [protojson.encode(n) for n in message.items]}
+    return protojson.encode(message)
 
 
 def compose(

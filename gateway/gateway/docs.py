@@ -10,10 +10,12 @@ import json
 from pathlib import Path
 
 import flask_swagger_ui
-from flask import Blueprint, Response, jsonify, send_from_directory, url_for
+import orjson
+from flask import Blueprint, Response, send_from_directory, url_for
 
 from gateway import openapi
 from gateway.auth import public
+from gateway.state import state
 
 SWAGGER_UI_DIR = Path(flask_swagger_ui.__file__).resolve().parent / "dist"
 
@@ -42,7 +44,10 @@ _PAGE = """<!DOCTYPE html>
 @spec_bp.get("/openapi.json")
 @public
 def openapi_document() -> Response:
-    return jsonify(openapi.document())
+    gateway = state()
+    return Response(
+        orjson.dumps(openapi.document(gateway.routes, gateway.contracts)), mimetype="application/json"
+    )
 
 
 # Everything the page needs comes from the gateway itself; the policy makes that a guarantee.

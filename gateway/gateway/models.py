@@ -147,4 +147,7 @@ class ProblemDetails(BaseModel):
     instance: str
     errors: list[FieldError] | None = Field(default=None, description="present on validation errors")
     trace_id: str | None = Field(default=None, description="quote it when reporting a problem")
+    reason: str | None = Field(
+        default=None, description="the service's ErrorInfo reason (UPPER_SNAKE), for programs to branch on"
+    )
     unavailable: list[str] | None = Field(default=None, description="present when /readyz fails")

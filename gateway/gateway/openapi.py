@@ -1,42 +1,49 @@
-"""The OpenAPI 3.1 document of the REST API, built from the same pydantic models that validate requests.
+"""The OpenAPI 3.1 document of the REST API.
 
-Paths are listed here by hand (one entry per route, checked against the Flask routes by a test);
-schemas come from the models, so a field added to a model appears in the document by itself.
+Everything a service owns is generated from its contract (the transcoded routes, their messages, field
+rules and proto comments: `_rpc_paths`, gateway/openapi_schemas.py), so the document describes exactly
+what is served. Only what the gateway itself owns (login, customer-360, health, this document) is listed
+by hand, with schemas from the pydantic models that validate it.
 """
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from crm.contacts.v1 import contacts_pb2
+from crm.marketing.v1 import marketing_pb2
+from crm.notifications.v1 import notifications_pb2
+from crm.sales.v1 import sales_pb2
+from crm.support.v1 import support_pb2
 from gateway import models
+from gateway.openapi_schemas import SchemaBuilder
+from gateway.transcoding.contracts import Contracts
+from gateway.transcoding.rules import Route
+from gateway.transcoding.views import ServedRoute
 
 TITLE = "CRM platform REST API"
 VERSION = "1.0.0"
 PROBLEM_JSON = "application/problem+json"
 
-_REQUEST_MODELS: list[type[BaseModel]] = [models.TokenRequest, models.ContactCreate]
-_RESPONSE_MODELS: list[type[BaseModel]] = [
-    models.TokenResponse,
-    models.Contact,
-    models.ContactList,
-    models.Customer360,
-    models.Health,
-    models.ProblemDetails,
-]
+_REQUEST_MODELS: list[type[BaseModel]] = [models.TokenRequest]
+_RESPONSE_MODELS: list[type[BaseModel]] = [models.TokenResponse, models.Health, models.ProblemDetails]
 
 _PROBLEMS = {
     "BadRequest": "The request is malformed (body not JSON, not an object, bad header).",
     "Unauthorized": "No valid bearer token (missing, malformed, expired or badly signed).",
+    "Forbidden": "The caller may not do this.",
     "NotFound": "No such resource.",
-    "Conflict": "The request conflicts with the current state (e.g. duplicate email, key in use).",
+    "Conflict": "The request conflicts with the current state (e.g. duplicate email).",
+    "PreconditionFailed": "`If-Match` names an etag the resource no longer has: read it again.",
+    "TooManyRequests": "Too many requests; retry after `Retry-After` seconds.",
     "PayloadTooLarge": "The body is larger than the gateway accepts.",
     "UnsupportedMediaType": "The body is not application/json.",
     "ValidationFailed": "One or more fields are invalid; `errors` lists them.",
     "InternalError": "Unexpected error; it was logged under `trace_id`.",
+    "NotImplemented": "The service does not implement this yet.",
     "BadGateway": "A service the request needs failed.",
     "ServiceUnavailable": "A service the request needs is unavailable; retry later.",
     "GatewayTimeout": "A service the request needs did not answer in time.",
@@ -44,12 +51,16 @@ _PROBLEMS = {
 _STATUS_OF = {
     "BadRequest": "400",
     "Unauthorized": "401",
+    "Forbidden": "403",
     "NotFound": "404",
     "Conflict": "409",
+    "PreconditionFailed": "412",
+    "TooManyRequests": "429",
     "PayloadTooLarge": "413",
     "UnsupportedMediaType": "415",
     "ValidationFailed": "422",
     "InternalError": "500",
+    "NotImplemented": "501",
     "BadGateway": "502",
     "ServiceUnavailable": "503",
     "GatewayTimeout": "504",
@@ -100,64 +111,6 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
-        "/api/v1/contacts": {
-            "post": {
-                "operationId": "createContact",
-                "summary": "Create a contact",
-                "tags": ["contacts"],
-                "parameters": [_ref("parameters", "IdempotencyKey")],
-                "requestBody": {
-                    "required": True,
-                    "content": {"application/json": {"schema": _ref("schemas", "ContactCreate")}},
-                },
-                "responses": {
-                    "201": {
-                        **_json("Contact", "The contact as stored"),
-                        "headers": {
-                            "Location": {
-                                "description": "URL of the new contact",
-                                "schema": {"type": "string"},
-                            },
-                            "Idempotent-Replayed": {
-                                "description": "`true` when this is the stored answer to an earlier request",
-                                "schema": {"type": "string"},
-                            },
-                        },
-                    },
-                    **_problems(
-                        *_AUTHENTICATED,
-                        "BadRequest",
-                        "Conflict",
-                        "PayloadTooLarge",
-                        "UnsupportedMediaType",
-                        "ValidationFailed",
-                        *_UPSTREAM,
-                    ),
-                },
-            },
-            "get": {
-                "operationId": "listContacts",
-                "summary": "List contacts, oldest first, a page at a time",
-                "tags": ["contacts"],
-                "parameters": [_ref("parameters", "Limit"), _ref("parameters", "Cursor")],
-                "responses": {
-                    "200": _json("ContactList", "One page of contacts"),
-                    **_problems(*_AUTHENTICATED, "ValidationFailed", *_UPSTREAM),
-                },
-            },
-        },
-        "/api/v1/contacts/{contact_id}": {
-            "get": {
-                "operationId": "getContact",
-                "summary": "Get one contact",
-                "tags": ["contacts"],
-                "parameters": [_ref("parameters", "ContactId")],
-                "responses": {
-                    "200": _json("Contact", "The contact"),
-                    **_problems(*_AUTHENTICATED, "NotFound", *_UPSTREAM),
-                },
-            }
-        },
         "/api/v1/customers/{contact_id}/360": {
             "get": {
                 "operationId": "getCustomer360",
@@ -169,7 +122,7 @@ def _paths() -> dict[str, Any]:
                 "parameters": [_ref("parameters", "ContactId")],
                 "responses": {
                     "200": _json("Customer360", "The composed view (possibly partial)"),
-                    **_problems(*_AUTHENTICATED, "NotFound"),
+                    **_problems(*_AUTHENTICATED, "NotFound", "BadRequest"),
                 },
             }
         },
@@ -234,7 +187,6 @@ def _schemas() -> dict[str, Any]:
 
 
 def _parameters() -> dict[str, Any]:
-    limit = models.ListQuery.model_fields["limit"]
     return {
         "ContactId": {
             "name": "contact_id",
@@ -242,46 +194,200 @@ def _parameters() -> dict[str, Any]:
             "required": True,
             "schema": {"type": "string", "maxLength": 64},
         },
-        "Limit": {
-            "name": "limit",
-            "in": "query",
+        "IfMatch": {
+            "name": "If-Match",
+            "in": "header",
             "required": False,
-            "description": "page size",
-            "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": limit.default},
-        },
-        "Cursor": {
-            "name": "cursor",
-            "in": "query",
-            "required": False,
-            "description": "`next_cursor` of the previous page; omit for the first page",
-            "schema": {"type": "string", "maxLength": 512},
+            "description": "The `ETag` you read: the change is made only if the resource still has it "
+            "(412 otherwise).",
+            "schema": {"type": "string", "maxLength": 200},
         },
         "IdempotencyKey": {
             "name": "Idempotency-Key",
             "in": "header",
             "required": False,
-            "description": "Retrying with the same key and body replays the first response; the same key "
-            "with a different body is refused with 422. Keys are kept for 24 hours.",
+            "description": "Retrying with the same key and body replays the first response (even when the "
+            "first attempt timed out after the service committed); the same key with a different body is "
+            "refused with 422; concurrent requests with one key make one resource. Keys are kept for "
+            "24 hours.",
             "schema": {"type": "string", "minLength": 1, "maxLength": 255},
         },
     }
 
 
-@functools.cache
-def document() -> dict[str, Any]:
+def _customer_360_schema(builder: SchemaBuilder) -> dict[str, Any]:
+    def section(schema: dict[str, Any]) -> dict[str, Any]:
+        return {"anyOf": [schema, {"type": "null"}]}
+
+    notifications = {
+        "type": "object",
+        "properties": {
+            "items": {
+                "type": "array",
+                "items": builder.ref(notifications_pb2.Notification.DESCRIPTOR, output=True),
+            }
+        },
+        "required": ["items"],
+        "additionalProperties": False,
+    }
     return {
+        "type": "object",
+        "properties": {
+            "contact": section(builder.ref(contacts_pb2.Contact.DESCRIPTOR, output=True)),
+            "sales": section(builder.ref(sales_pb2.SalesSummary.DESCRIPTOR, output=True)),
+            "marketing": section(builder.ref(marketing_pb2.MarketingSummary.DESCRIPTOR, output=True)),
+            "support": section(builder.ref(support_pb2.SupportSummary.DESCRIPTOR, output=True)),
+            "notifications": section(notifications),
+            "unavailable": {
+                "type": "array",
+                "items": {
+                    "type": "string",
+                    "enum": ["contacts", "sales", "marketing", "support", "notifications"],
+                },
+                "description": "services that did not answer in time; their sections are null",
+            },
+        },
+        "required": ["contact", "sales", "marketing", "support", "notifications", "unavailable"],
+        "additionalProperties": False,
+    }
+
+
+def _has_etag(route: Route) -> bool:
+    if "etag" in route.request.fields_by_name:
+        return True
+    body = route.body_field
+    return body is not None and "etag" in body.message_type.fields_by_name
+
+
+def _rpc_operation(served: ServedRoute, builder: SchemaBuilder, comments: dict[str, str]) -> dict[str, Any]:
+    route = served.route
+    method = route.method
+    bound = {v.name for v in route.variables}
+    parameters: list[dict[str, Any]] = []
+    for variable in route.variables:
+        field = route.request
+        descriptor = None
+        for name in variable.field_path:
+            descriptor = field.fields_by_name[name]
+            field = descriptor.message_type if descriptor.message_type is not None else field
+        assert descriptor is not None
+        parameters.append(
+            {
+                "name": route.parameter_name(variable),
+                "in": "path",
+                "required": True,
+                "schema": builder.field(descriptor, output=False) | {"type": "string"}
+                if descriptor.type == descriptor.TYPE_STRING
+                else builder.field(descriptor, output=False),
+            }
+        )
+    if route.body != "*":
+        from gateway.transcoding.requests import query_fields
+
+        skip = set(bound) | ({route.body} if route.body else set())
+        for name, (_path, field) in query_fields(route.request, "", skip).items():
+            schema = builder.field(field, output=False)
+            parameter: dict[str, Any] = {"name": name, "in": "query", "required": False, "schema": schema}
+            comment = comments.get(f"{field.containing_type.full_name}.{field.name}")
+            if comment:
+                parameter["description"] = comment
+            if field.is_repeated:
+                parameter["explode"] = True
+            parameters.append(parameter)
+    if route.http_method == "POST":
+        parameters.append(_ref("parameters", "IdempotencyKey"))
+    if _has_etag(route):
+        parameters.append(_ref("parameters", "IfMatch"))
+
+    operation: dict[str, Any] = {
+        "operationId": route.operation_id,
+        "summary": (comments.get(method.full_name, "") or method.name).split(". ")[0].rstrip("."),
+        "description": comments.get(method.full_name, ""),
+        "tags": [route.service],
+        "parameters": parameters,
+    }
+    if route.body:
+        if route.body == "*":
+            schema = builder.message(
+                route.request, output=False, skip=frozenset(v.field_path[0] for v in route.variables)
+            )
+        else:
+            assert route.body_field is not None
+            schema = builder.message(route.body_field.message_type, output=False, skip=frozenset())
+            schema.pop("required", None)  # a PATCH body names only what changes
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
+
+    headers: dict[str, Any] = {}
+    if "etag" in route.response.fields_by_name:
+        headers["ETag"] = {"description": "send it back in If-Match", "schema": {"type": "string"}}
+    if route.http_method == "POST":
+        headers["Idempotent-Replayed"] = {
+            "description": "`true` when this is the stored answer to an earlier request with the same key",
+            "schema": {"type": "string"},
+        }
+    if route.response.full_name == "google.protobuf.Empty":
+        success: dict[str, Any] = {"204": {"description": "Done"}}
+    else:
+        code = "201" if served.location is not None else "200"
+        answer: dict[str, Any] = {
+            "description": "Created" if code == "201" else "OK",
+            "content": {"application/json": {"schema": builder.ref(route.response, output=True)}},
+        }
+        if code == "201":
+            headers["Location"] = {"description": "URL of the new resource", "schema": {"type": "string"}}
+        success = {code: answer}
+    for answer in success.values():
+        if headers:
+            answer["headers"] = headers
+    problems = ["BadRequest", *_AUTHENTICATED, "Forbidden", "NotFound", "Conflict", "ValidationFailed",
+                "TooManyRequests", "NotImplemented", *_UPSTREAM]  # fmt: skip
+    if route.body:
+        problems += ["PayloadTooLarge", "UnsupportedMediaType"]
+    if _has_etag(route):
+        problems.append("PreconditionFailed")
+    operation["responses"] = {**success, **_problems(*problems)}
+    return operation
+
+
+def _rpc_paths(routes: list[ServedRoute], builder: SchemaBuilder, comments: dict[str, str]) -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    for served in routes:
+        paths.setdefault(served.route.openapi_path, {})[served.route.http_method.lower()] = _rpc_operation(
+            served, builder, comments
+        )
+    return paths
+
+
+_DOCUMENTS: dict[int, dict[str, Any]] = {}
+
+
+def document(routes: list[ServedRoute], contracts: Contracts) -> dict[str, Any]:
+    """The document for this app's routes (built once per app)."""
+    cached = _DOCUMENTS.get(id(routes))
+    if cached is not None:
+        return cached
+    builder = SchemaBuilder(contracts.comments)
+    schemas = _schemas()
+    schemas["Customer360"] = _customer_360_schema(builder)
+    paths = {**_paths(), **_rpc_paths(routes, builder, contracts.comments)}
+    schemas.update(builder.components)
+    services = sorted({served.route.service for served in routes})
+    service_tags = [{"name": s, "description": contracts.comment(_service_name(routes, s))} for s in services]
+    tags = [{"name": "auth"}, *service_tags, {"name": "customers"}, {"name": "meta"}]
+    found = {
         "openapi": "3.1.0",
         "info": {
             "title": TITLE,
             "version": VERSION,
-            "description": "Errors are RFC 9457 problem details (application/problem+json).",
+            "description": "Errors are RFC 9457 problem details (application/problem+json). Every endpoint a "
+            "service owns is generated from its gRPC contract.",
         },
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}],
-        "tags": [{"name": n} for n in ("auth", "contacts", "customers", "meta")],
-        "paths": _paths(),
+        "tags": tags,
+        "paths": dict(sorted(paths.items())),
         "components": {
-            "schemas": _schemas(),
+            "schemas": dict(sorted(schemas.items())),
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
             "parameters": _parameters(),
             "responses": {
@@ -293,3 +399,12 @@ def document() -> dict[str, Any]:
             },
         },
     }
+    _DOCUMENTS[id(routes)] = found
+    return found
+
+
+def _service_name(routes: list[ServedRoute], upstream: str) -> str:
+    for served in routes:
+        if served.route.service == upstream:
+            return served.route.method.containing_service.full_name
+    return ""

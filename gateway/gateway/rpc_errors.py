@@ -1,7 +1,11 @@
-"""What a failed gRPC call means to the HTTP client: status codes that say the same thing.
+"""What a failed gRPC call means to the HTTP client: the one table from gRPC status (and its rich
+details) to RFC 9457 problem+json.
 
 Domain messages (not found, already exists, invalid field) are written by the services for callers and
-are passed on; anything unexpected is logged and answered without its details.
+are passed on with the field violations they carry; anything unexpected is logged and answered without
+its details. Field names are relative to the request message; for an endpoint whose body is one field
+of the request (PATCH /contacts/{contact.id} takes `contact`), the gateway strips that prefix so the
+names match the JSON the client sent.
 """
 
 from __future__ import annotations
@@ -9,44 +13,107 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import grpc
 
-from crm_platform.errors import field_errors_from
-from gateway.problems import Problem, problem_type, validation_problem
+from crm_platform.errors import ErrorDetails, details_from
+from gateway.problems import Problem, problem_type
 
 log = logging.getLogger(__name__)
 
-_PASSED_ON = {
-    grpc.StatusCode.NOT_FOUND: (404, "not-found"),
-    grpc.StatusCode.ALREADY_EXISTS: (409, "conflict"),
-    grpc.StatusCode.FAILED_PRECONDITION: (409, "conflict"),
-    grpc.StatusCode.PERMISSION_DENIED: (403, "forbidden"),
+
+@dataclass(frozen=True)
+class Mapping:
+    status: int
+    slug: str
+    title: str | None = None
+    passes_message: bool = True  # the service's message is meant for callers
+
+
+# (code, ErrorInfo reason or precondition type or "") -> answer; the most specific match wins.
+TABLE: dict[tuple[grpc.StatusCode, str], Mapping] = {
+    (grpc.StatusCode.INVALID_ARGUMENT, ""): Mapping(422, "validation-error", "Request validation failed"),
+    (grpc.StatusCode.NOT_FOUND, ""): Mapping(404, "not-found"),
+    (grpc.StatusCode.ALREADY_EXISTS, ""): Mapping(409, "conflict"),
+    (grpc.StatusCode.ABORTED, ""): Mapping(409, "conflict"),
+    (grpc.StatusCode.FAILED_PRECONDITION, ""): Mapping(409, "conflict"),
+    (grpc.StatusCode.FAILED_PRECONDITION, "ETAG"): Mapping(412, "precondition-failed"),
+    (grpc.StatusCode.FAILED_PRECONDITION, "IDEMPOTENCY_KEY_REUSED"): Mapping(422, "idempotency-key-reused"),
+    (grpc.StatusCode.PERMISSION_DENIED, ""): Mapping(403, "forbidden"),
+    (grpc.StatusCode.UNAUTHENTICATED, ""): Mapping(401, "unauthorized"),
+    (grpc.StatusCode.RESOURCE_EXHAUSTED, ""): Mapping(429, "too-many-requests"),
+    (grpc.StatusCode.OUT_OF_RANGE, ""): Mapping(400, "bad-request"),
+    (grpc.StatusCode.UNIMPLEMENTED, ""): Mapping(501, "not-implemented", passes_message=False),
+    (grpc.StatusCode.UNAVAILABLE, ""): Mapping(503, "service-unavailable", passes_message=False),
+    (grpc.StatusCode.DEADLINE_EXCEEDED, ""): Mapping(504, "timeout", passes_message=False),
+}
+UPSTREAM_ERROR = Mapping(502, "upstream-error", passes_message=False)
+# Query-string and path fields address the resource; a bad one is a bad request, not bad content.
+ADDRESSING_STATUS = 400
+
+_GENERIC = {
+    503: "The {service} service is unavailable; try again shortly.",
+    504: "The {service} service did not answer in time.",
+    501: "The {service} service does not implement this yet.",
+    502: "The {service} service failed to answer.",
 }
 
 
-def problem_from_rpc_error(error: grpc.RpcError, service: str) -> Problem:
+def _mapping(code: grpc.StatusCode, details: ErrorDetails) -> Mapping:
+    for qualifier in (*details.precondition_types, details.reason):
+        found = TABLE.get((code, qualifier))
+        if found is not None:
+            return found
+    return TABLE.get((code, ""), UPSTREAM_ERROR)
+
+
+def _relative(field: str, body_field: str) -> str:
+    prefix = f"{body_field}."
+    return field[len(prefix) :] if body_field and field.startswith(prefix) else field
+
+
+def problem_from_rpc_error(
+    error: grpc.RpcError,
+    service: str,
+    *,
+    body_field: str = "",
+    addressing_fields: frozenset[str] = frozenset(),
+) -> Problem:
     code = error.code() if hasattr(error, "code") else grpc.StatusCode.UNKNOWN
     message = (error.details() if hasattr(error, "details") else "") or ""
-    if code == grpc.StatusCode.INVALID_ARGUMENT:
-        fields = field_errors_from(error)
-        return validation_problem(fields, message or "The request is not valid.")
-    if code in _PASSED_ON:
-        status, slug = _PASSED_ON[code]
-        return Problem(status, message or "The request could not be completed.", type=problem_type(slug))
+    details = details_from(error)
+    mapping = _mapping(code, details)
     if code == grpc.StatusCode.UNAVAILABLE:
         log.warning("%s service unavailable: %s", service, message)
-        return Problem(
-            503,
-            f"The {service} service is unavailable; try again shortly.",
-            type=problem_type("service-unavailable"),
-            headers={"Retry-After": "1"},
-        )
-    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+    elif code == grpc.StatusCode.DEADLINE_EXCEEDED:
         log.warning("%s service did not answer within the deadline", service)
-        return Problem(504, f"The {service} service did not answer in time.", type=problem_type("timeout"))
-    log.error("%s service failed: %s %s", service, code, message)
-    return Problem(502, f"The {service} service failed to answer.", type=problem_type("upstream-error"))
+    elif mapping is UPSTREAM_ERROR or code == grpc.StatusCode.UNIMPLEMENTED:
+        log.error("%s service failed: %s %s", service, code, message)
+    errors = [
+        {"field": _relative(field, body_field), "message": text} for field, text in details.field_violations
+    ]
+    status, slug, title = mapping.status, mapping.slug, mapping.title
+    if (
+        code == grpc.StatusCode.INVALID_ARGUMENT
+        and errors
+        and all(e["field"] in addressing_fields for e in errors)
+    ):
+        status, slug, title = ADDRESSING_STATUS, "bad-request", None
+    detail = (
+        message if mapping.passes_message and message else _GENERIC.get(status, "").format(service=service)
+    )
+    headers = {"Retry-After": "1"} if status == 503 else {}
+    extra = {"reason": details.reason} if details.reason and mapping.passes_message else {}
+    return Problem(
+        status,
+        detail or "The request could not be completed.",
+        type=problem_type(slug),
+        title=title,
+        errors=errors or None,
+        headers=headers,
+        extra=extra,
+    )
 
 
 @contextmanager

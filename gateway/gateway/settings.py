@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from crm_platform import config, db
 
@@ -67,6 +68,44 @@ SERVICE_DEADLINE = config.Setting(
     default="1.0",
     help="deadline of each service call made by customer-360 and /readyz",
 )
+CALL_DEADLINE = config.Setting(
+    "GATEWAY_CALL_DEADLINE_SECONDS",
+    _positive_float,
+    default="2.0",
+    help="deadline of the gRPC call behind each REST request a service serves",
+)
+
+
+def _extra_contracts(raw: str) -> tuple[str, ...]:
+    paths = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for path in paths:
+        if not Path(path).is_file():
+            raise ValueError(f"{path} is not a file")
+    return paths
+
+
+def _upstreams(raw: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for part in (p.strip() for p in raw.split(",") if p.strip()):
+        name, _, address = part.partition("=")
+        if not name.strip().isidentifier() or not address.strip():
+            raise ValueError(f"{part!r} is not name=host:port")
+        found[name.strip()] = config.host_port(address.strip())
+    return found
+
+
+EXTRA_CONTRACTS = config.Setting(
+    "GATEWAY_EXTRA_CONTRACTS",
+    _extra_contracts,
+    default="",
+    help="comma-separated FileDescriptorSet files of more services to serve over REST",
+)
+EXTRA_UPSTREAMS = config.Setting(
+    "GATEWAY_EXTRA_UPSTREAMS",
+    _upstreams,
+    default="",
+    help="name=host:port of each service the extra contracts name (crm.<name>.v1)",
+)
 MAX_BODY_BYTES = config.Setting(
     "GATEWAY_MAX_BODY_BYTES", config.positive_int, default=str(1024 * 1024), help="largest request body"
 )
@@ -87,7 +126,9 @@ class GatewaySettings:
     admin_email: str = ""
     admin_password: str = ""
     service_deadline_seconds: float = 1.0
+    call_deadline_seconds: float = 2.0
     max_body_bytes: int = 1024 * 1024
+    extra_contracts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.jwt_secret) < 32:
@@ -110,7 +151,10 @@ class GatewaySettings:
             jwt_secret=JWT_SECRET.get(environ),
             # The empty default means the embedded SQLite file, resolved by the chassis.
             database_url=db.normalise_url(url) if url else db.database_url("gateway"),
-            service_addrs={service: setting.get(environ) for service, setting in GRPC_ADDRS.items()},
+            service_addrs={
+                **{service: setting.get(environ) for service, setting in GRPC_ADDRS.items()},
+                **EXTRA_UPSTREAMS.get(environ),
+            },
             host=HOST.get(environ),
             port=PORT.get(environ),
             workers=WORKERS.get(environ),
@@ -119,5 +163,7 @@ class GatewaySettings:
             admin_email=ADMIN_EMAIL.get(environ).strip(),
             admin_password=ADMIN_PASSWORD.get(environ),
             service_deadline_seconds=SERVICE_DEADLINE.get(environ),
+            call_deadline_seconds=CALL_DEADLINE.get(environ),
+            extra_contracts=EXTRA_CONTRACTS.get(environ),
             max_body_bytes=MAX_BODY_BYTES.get(environ),
         )

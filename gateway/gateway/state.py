@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
 
-if TYPE_CHECKING:  # imported for annotations only: those modules reach the state through this one
-    from gateway.auth import TokenIssuer
+if TYPE_CHECKING:  # annotations only: this module depends on nothing at run time
     from gateway.clients import ServiceClients
     from gateway.database import Database
-    from gateway.idempotency import IdempotencyStore
     from gateway.settings import GatewaySettings
+    from gateway.tokens import TokenIssuer
+    from gateway.transcoding.contracts import Contracts
+    from gateway.transcoding.views import ServedRoute
     from gateway.users import Authenticator
 
 _KEY = "crm_gateway"
@@ -25,7 +26,8 @@ class GatewayState:
     clients: ServiceClients
     tokens: TokenIssuer
     authenticator: Authenticator
-    idempotency: IdempotencyStore
+    routes: list[ServedRoute]
+    contracts: Contracts
 
     def install(self, app: Flask) -> None:
         app.extensions[_KEY] = self

@@ -6,8 +6,9 @@ same wherever it is read. It differs from protobuf's canonical JSON mapping on p
 - enums are short lower-case names (`CONTACT_KIND_PERSON` -> `"person"`); the zero `*_UNSPECIFIED` value
   is `null`;
 - 64-bit integers are JSON numbers, not strings: money is `{"amount_minor": 129900, "currency": "EUR"}`;
-- every field is present in output: an unset message field, an unset `optional` scalar and an
-  unspecified enum are `null` (absent and null mean the same on input: "no value");
+- every field is present in output: an unset message field, an unset `optional` scalar, an empty
+  string and an unspecified enum are `null` (proto3 cannot tell an empty string from an unset one, so
+  both are "no value"); on input, absent and null mean the same: "no value";
 - timestamps are RFC 3339 in UTC with a `Z`; field masks are comma-separated names; Struct / Value are
   plain JSON; bytes are base64.
 Decoding is strict: an unknown field, a wrong JSON type or an out-of-range number is an error naming the
@@ -121,6 +122,10 @@ def _scalar_encoder(field: FieldDescriptor) -> Encoder:
     return lambda value: value
 
 
+def _empty_string_is_null(value: str) -> str | None:
+    return value or None
+
+
 def _message_encoder(descriptor: Descriptor) -> Encoder:
     name = descriptor.full_name
     if name == TIMESTAMP:
@@ -153,9 +158,13 @@ def _plan(descriptor: Descriptor) -> tuple[tuple[str, bool, Encoder, str], ...]:
         elif field.message_type is not None:
             kind = "repeated" if field.is_repeated else "message"
             plan.append((field.name, not field.is_repeated, _message_encoder(field.message_type), kind))
+        elif field.is_repeated:
+            plan.append((field.name, False, _scalar_encoder(field), "repeated"))
+        elif field.type == FieldDescriptor.TYPE_STRING and not field.has_presence:
+            # proto3 cannot tell "" from unset for such a field: both are "no value", i.e. null.
+            plan.append((field.name, False, _empty_string_is_null, "scalar"))
         else:
-            kind = "repeated" if field.is_repeated else "scalar"
-            plan.append((field.name, field.has_presence, _scalar_encoder(field), kind))
+            plan.append((field.name, field.has_presence, _scalar_encoder(field), "scalar"))
     return tuple(plan)
 
 

@@ -1,0 +1,59 @@
+"""The RPC's response message as the HTTP response: status, JSON body and headers.
+
+- an RPC that returns google.protobuf.Empty answers 204 with no body;
+- a standard Create (POST, method named Create*) answers 201 with `Location`, the URL of the Get route
+  for the same collection filled from the new resource's id;
+- a resource with an `etag` gets an `ETag` header (quoted, RFC 9110), which `If-Match` sends back;
+- a replayed idempotent call says so in `Idempotent-Replayed: true`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import quote
+
+import orjson
+from flask import Response
+from google.protobuf.message import Message
+
+from crm_platform import protojson
+from gateway.transcoding.rules import Route
+
+JSON = "application/json"
+
+
+def location_route(create: Route, routes: Sequence[Route]) -> Route | None:
+    """The Get route of the collection a Create route adds to (`/things` -> `/things/{id}`)."""
+    if create.http_method != "POST" or not create.method.name.startswith("Create") or create.verb:
+        return None
+    for route in routes:
+        if (
+            route.http_method == "GET"
+            and route.segments[:-1] == create.segments
+            and route.segments[-1] == ""
+            and len(route.variables) == len(create.variables) + 1
+            and not route.verb
+            and route.variables[-1].field_path[-1] in route.response.fields_by_name
+        ):
+            return route
+    return None
+
+
+def render(route: Route, message: Message, *, location: Route | None, replayed: bool) -> Response:
+    if message.DESCRIPTOR.full_name == protojson.EMPTY:
+        response = Response(status=204)
+    else:
+        response = Response(orjson.dumps(protojson.encode(message)), status=200, mimetype=JSON)
+    if location is not None:
+        response.status_code = 201
+        value = getattr(message, location.variables[-1].field_path[-1])
+        name = location.parameter_name(location.variables[-1])
+        response.headers["Location"] = location.openapi_path.replace(
+            "{" + name + "}", quote(str(value), safe="")
+        )
+    etag = getattr(message, "etag", None) if "etag" in message.DESCRIPTOR.fields_by_name else None
+    if etag:
+        response.headers["ETag"] = f'"{etag}"'
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
