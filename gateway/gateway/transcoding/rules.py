@@ -44,6 +44,7 @@ class Route:
     verb: str  # custom verb after ':' or ""
     variables: tuple[PathVariable, ...]
     body: str  # "", "*" or a field name
+    binding: int = 0  # 0 for the main rule, 1.. for additional_bindings
 
     @property
     def rpc_path(self) -> str:
@@ -84,7 +85,8 @@ class Route:
 
     @property
     def operation_id(self) -> str:
-        return f"{self.service}.{self.method.name}"
+        suffix = f"_{self.binding}" if self.binding else ""
+        return f"{self.service}.{self.method.name}{suffix}"
 
 
 def upstream_of(method: MethodDescriptor) -> str:
@@ -137,7 +139,7 @@ def _parse_template(
     return tuple(segments), verb, tuple(variables)
 
 
-def _route(rule: http_pb2.HttpRule, method: MethodDescriptor) -> Route:
+def _route(rule: http_pb2.HttpRule, method: MethodDescriptor, binding: int = 0) -> Route:
     kind = rule.WhichOneof("pattern")
     if kind not in ("get", "put", "post", "delete", "patch"):
         raise ContractError(f"{method.full_name}: HTTP pattern {kind!r} is not supported")
@@ -160,6 +162,7 @@ def _route(rule: http_pb2.HttpRule, method: MethodDescriptor) -> Route:
         verb=verb,
         variables=variables,
         body=rule.body,
+        binding=binding,
     )
 
 
@@ -170,8 +173,8 @@ def routes_of(method: MethodDescriptor) -> list[Route]:
         return []
     rule = options.Extensions[annotations_pb2.http]
     routes = [_route(rule, method)]
-    for extra in rule.additional_bindings:
+    for index, extra in enumerate(rule.additional_bindings, start=1):
         if extra.additional_bindings:
             raise ContractError(f"{method.full_name}: additional_bindings must not nest")
-        routes.append(_route(extra, method))
+        routes.append(_route(extra, method, index))
     return routes
