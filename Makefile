@@ -11,6 +11,7 @@ test: setup rabbitmq
 	@scripts/ensure_postgres.sh
 	@scripts/install_deploy_tools.sh
 	$(PY) scripts/gen_protos.py --check
+	$(PY) scripts/check_contracts.py
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/pytest

@@ -39,8 +39,8 @@ DESCRIPTOR_SET = Path("crm") / "contracts.binpb"
 VALIDATE_PROTO = "buf/validate/validate.proto"
 
 
-def proto_files() -> list[Path]:
-    return sorted((PROTO_ROOT / "crm").rglob("*.proto"))
+def proto_files(proto_root: Path = PROTO_ROOT) -> list[Path]:
+    return sorted((proto_root / "crm").rglob("*.proto"))
 
 
 def googleapis_root() -> Path:
@@ -73,19 +73,42 @@ def run_protoc(args: list[str]) -> None:
         raise SystemExit("protoc failed")
 
 
+def protoc_includes(validate_set: Path, proto_root: Path = PROTO_ROOT) -> list[str]:
+    """protoc's import paths: the contracts, googleapis, validate.proto's descriptor set, well-known types."""
+    well_known = Path(protoc.__file__).parent / "_proto"
+    return [
+        f"--descriptor_set_in={validate_set}",
+        f"-I{proto_root}",
+        f"-I{googleapis_root()}",
+        f"-I{well_known}",
+    ]
+
+
+def write_descriptor_set(path: Path, proto_root: Path = PROTO_ROOT) -> None:
+    """Writes what `crm/contracts.binpb` holds (every contract under `proto_root/crm`, with its imports and
+    source info) to `path`; `proto_root` may be another checkout's `protos/`, e.g. an older version."""
+    files = [str(p.relative_to(proto_root)) for p in proto_files(proto_root)]
+    with tempfile.TemporaryDirectory() as tmp:
+        validate_set = Path(tmp) / "validate.binpb"
+        write_validate_set(validate_set)
+        run_protoc(
+            [
+                *protoc_includes(validate_set, proto_root),
+                "--include_imports",
+                "--include_source_info",
+                f"--descriptor_set_out={path}",
+                *files,
+            ]
+        )
+
+
 def generate(out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
-    well_known = Path(protoc.__file__).parent / "_proto"
     files = [str(p.relative_to(PROTO_ROOT)) for p in proto_files()]
     with tempfile.TemporaryDirectory() as tmp:
         validate_set = Path(tmp) / "validate.binpb"
         write_validate_set(validate_set)
-        includes = [
-            f"--descriptor_set_in={validate_set}",
-            f"-I{PROTO_ROOT}",
-            f"-I{googleapis_root()}",
-            f"-I{well_known}",
-        ]
+        includes = protoc_includes(validate_set)
         run_protoc(
             [
                 *includes,
