@@ -66,3 +66,46 @@ def echo_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EchoGatew
         server.shutdown()
         echo.stop(0)
         state.close()
+
+
+@dataclass
+class PlatformGateway:
+    url: str
+    token: str
+
+
+def _start_service(name: str, data_dir: Path) -> tuple[GrpcServer, Any]:
+    import importlib
+
+    from crm_platform.service import open_runtime
+
+    definition = importlib.import_module(f"{name}.main").DEFINITION
+    api = importlib.import_module(f"{name}.api")
+    runtime = open_runtime(definition, f"sqlite:///{data_dir / name}.db")
+    return GrpcServer(name, "127.0.0.1:0", lambda s: api.register(s, runtime)).start(), runtime
+
+
+@pytest.fixture(scope="session")
+def platform_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformGateway]:
+    """The five real services (real servicers over real gRPC, SQLite) behind the real gateway."""
+    work: Path = tmp_path_factory.mktemp("platform")
+    started = {name: _start_service(name, work) for name in SERVICES}
+    settings = GatewaySettings(
+        jwt_secret=secrets.token_urlsafe(48),
+        database_url=f"sqlite:///{work / 'gateway.db'}",
+        service_addrs={name: f"127.0.0.1:{server.port}" for name, (server, _) in started.items()},
+    )
+    prepare(settings)
+    app = create_app(settings)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    state = app.extensions["crm_gateway"]
+    token = state.tokens.issue(Identity("fuzzer", ("admin",))).access_token
+    try:
+        yield PlatformGateway(f"http://127.0.0.1:{server.server_port}", token)
+    finally:
+        server.shutdown()
+        state.close()
+        for grpc_server, runtime in started.values():
+            grpc_server.stop(0)
+            runtime.engine.dispose()

@@ -1,0 +1,47 @@
+"""Schemathesis (`st run`, every check) over the whole OpenAPI document against the real gateway and the
+real services: no server error, no response that breaks its own schema, no undocumented status code."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+# Bounded so the suite stays fast; raise SCHEMATHESIS_MAX_EXAMPLES for a deeper run.
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
+
+
+def test_the_whole_document_holds_against_the_real_platform(platform_gateway, tmp_path: Path) -> None:
+    st = Path(sys.executable).with_name("st")
+    command = [
+        str(st),
+        "run",
+        f"{platform_gateway.url}/api/v1/openapi.json",
+        "--checks",
+        "all",
+        # The one check left out: "a schema-valid request must be accepted". A schema cannot say what
+        # makes an opaque cursor, an etag or a filter expression valid, so such requests are rightly 400.
+        # The issue's three bars (no 5xx, no response breaking its schema, no undocumented status) are
+        # all checked.
+        "--exclude-checks",
+        "positive_data_acceptance",
+        "--max-examples",
+        str(MAX_EXAMPLES),
+        "--seed",
+        "20261125",
+        "--workers",
+        "2",
+        "--request-timeout",
+        "10",
+        "--generation-deterministic",
+        "--header",
+        f"Authorization: Bearer {platform_gateway.token}",
+        "--report",
+        "junit",
+        "--report-dir",
+        str(tmp_path),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-12000:]
