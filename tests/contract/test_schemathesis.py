@@ -42,6 +42,7 @@ def test_the_whole_document_holds_against_the_real_platform(platform_gateway, tm
         "--report-dir",
         str(tmp_path),
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    # cwd: schemathesis keeps its replay cassettes in ./.schemathesis
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-12000:]
