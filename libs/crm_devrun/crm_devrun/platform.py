@@ -6,11 +6,12 @@ import importlib
 import os
 import socket
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from crm_devrun.probes import grpc_serving, http_ok, queues_exist
+from crm_devrun.states import Observer
 from crm_devrun.supervisor import ProcessSpec, Supervisor
 from crm_platform.config import GRPC_PORTS
 from crm_platform.events.topology import queue_name
@@ -49,6 +50,11 @@ class PlatformConfig:
         return f"127.0.0.1:{self.grpc_ports[service]}"
 
     @property
+    def log_dir(self) -> Path:
+        """One log file per process (crm_devrun.paths.log_file)."""
+        return self.data_dir / "logs"
+
+    @property
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.gateway_port}"
 
@@ -78,6 +84,23 @@ def worker_queues(service: str) -> list[str]:
     return [queue_name(service, s.source_service, s.event_type) for s in definition.subscriptions]
 
 
+def worker_ready(config: PlatformConfig, service: str) -> Callable[[], bool]:
+    """A worker is ready once it beats (its consumer loop runs) and its queues exist (events published
+    from then on are kept for it). The heartbeat file outlives a run: `clear_heartbeat` removes it first."""
+    queues = worker_queues(service)
+    beat = heartbeat_path(service, config.data_dir)
+
+    def ready() -> bool:
+        return beat.exists() and (not queues or queues_exist(config.amqp_url, queues))
+
+    return ready
+
+
+def clear_heartbeat(config: PlatformConfig, service: str) -> Callable[[], None]:
+    beat = heartbeat_path(service, config.data_dir)
+    return lambda: beat.unlink(missing_ok=True)
+
+
 def process_specs(config: PlatformConfig) -> list[ProcessSpec]:
     specs: list[ProcessSpec] = []
     for service in SERVICES:
@@ -89,13 +112,12 @@ def process_specs(config: PlatformConfig) -> list[ProcessSpec]:
                 ready=lambda addr=addr: grpc_serving(addr),
             )
         )
-        queues = worker_queues(service)
-        beat = heartbeat_path(service, config.data_dir)
         specs.append(
             ProcessSpec(
                 f"{service}-worker",
                 [sys.executable, "-m", f"{service}.main", "worker"],
-                ready=(lambda q=queues: queues_exist(config.amqp_url, q)) if queues else beat.exists,
+                ready=worker_ready(config, service),
+                prepare=clear_heartbeat(config, service),
             )
         )
     specs.append(
@@ -108,12 +130,17 @@ def process_specs(config: PlatformConfig) -> list[ProcessSpec]:
     return specs
 
 
-def start_platform(config: PlatformConfig, *, echo: bool = False, ready_timeout: float = 90.0) -> Supervisor:
+def start_platform(
+    config: PlatformConfig, *, observer: Observer | None = None, ready_timeout: float = 90.0
+) -> Supervisor:
+    """Starts every process and returns once all are ready; `observer` hears each state change and each
+    line the processes print (by default: state changes logged, output only in `config.log_dir`)."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
     supervisor = Supervisor(
-        process_specs(config), log_dir=config.data_dir / "logs", base_env=_base_env(config), echo=echo
-    ).start()
+        process_specs(config), log_dir=config.log_dir, base_env=_base_env(config), observer=observer
+    )
     try:
+        supervisor.start()
         supervisor.wait_ready(ready_timeout)
     except BaseException:
         supervisor.stop()
