@@ -134,6 +134,8 @@ class Repository(Generic[Row, M]):
         """Apply the masked fields of `partial` if `etag` is current (empty: unconditionally); see
         crm_platform.resources.field_mask for the mask rules and `prepare`. An update that changes
         nothing writes nothing (no new version, no history)."""
+        # The row lock makes read-merge-write atomic, so an unconditional update never loses a
+        # concurrent one's fields; the compare-and-set below would catch a writer that did not lock.
         row = self.get(session, resource_id, for_update=True)
         version: int = row.version  # type: ignore[attr-defined]
         check_etag(resource_id, version, etag)
