@@ -358,14 +358,16 @@ def _rpc_paths(routes: list[ServedRoute], builder: SchemaBuilder, comments: dict
     return paths
 
 
-_DOCUMENTS: dict[int, dict[str, Any]] = {}
+# id(routes) -> (routes, document). The routes are kept so that their id cannot be reused by another app's
+# routes after this app is gone (which would serve that app this app's document).
+_DOCUMENTS: dict[int, tuple[list[ServedRoute], dict[str, Any]]] = {}
 
 
 def document(routes: list[ServedRoute], contracts: Contracts) -> dict[str, Any]:
     """The document for this app's routes (built once per app)."""
     cached = _DOCUMENTS.get(id(routes))
-    if cached is not None:
-        return cached
+    if cached is not None and cached[0] is routes:
+        return cached[1]
     builder = SchemaBuilder(contracts.comments)
     schemas = _schemas()
     schemas["Customer360"] = _customer_360_schema(builder)
@@ -399,7 +401,7 @@ def document(routes: list[ServedRoute], contracts: Contracts) -> dict[str, Any]:
             },
         },
     }
-    _DOCUMENTS[id(routes)] = found
+    _DOCUMENTS[id(routes)] = (routes, found)
     return found
 
 

@@ -94,10 +94,11 @@ def problem_from_rpc_error(
         {"field": _relative(field, body_field), "message": text} for field, text in details.field_violations
     ]
     status, slug, title = mapping.status, mapping.slug, mapping.title
+    # Addressing fields are request-relative (`contact.id`), so compare the names the service sent.
     if (
         code == grpc.StatusCode.INVALID_ARGUMENT
         and errors
-        and all(e["field"] in addressing_fields for e in errors)
+        and all(field in addressing_fields for field, _ in details.field_violations)
     ):
         status, slug, title = ADDRESSING_STATUS, "bad-request", None
     detail = (

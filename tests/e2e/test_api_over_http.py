@@ -1,4 +1,5 @@
-"""The real gateway under gunicorn: authentication and bad input never yield a 500."""
+"""The real gateway under gunicorn, in front of the real services: authentication and bad input never yield a
+500, and the routes transcoded from the contracts behave as documented."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ def assert_problem(reply, status: int) -> dict:
         ("GET", "/api/v1/contacts"),
         ("POST", "/api/v1/contacts"),
         ("GET", "/api/v1/contacts/x"),
+        ("PATCH", "/api/v1/contacts/x"),
+        ("DELETE", "/api/v1/contacts/x"),
+        ("GET", "/api/v1/contacts/x/history"),
         ("GET", "/api/v1/customers/x/360"),
     ],
 )
@@ -51,6 +55,26 @@ def test_wrong_password_is_401(platform) -> None:
 def test_invalid_contacts_are_422_naming_fields(api: GatewayClient, body: dict) -> None:
     problem = assert_problem(api.request("POST", "/api/v1/contacts", body), 422)
     assert problem["errors"] and all("field" in e for e in problem["errors"])
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "named"),
+    [
+        (
+            "POST",
+            "/api/v1/contacts",
+            {"first_name": "A", "last_name": "B", "email": "a@b.co", "nick": "x"},
+            "nick",
+        ),
+        ("PATCH", "/api/v1/contacts/x", {"first_name": "A", "fist_name": "B"}, "fist_name"),
+        ("GET", "/api/v1/contacts?colour=blue", None, "colour"),
+    ],
+)
+def test_unknown_fields_and_parameters_are_400_naming_them(
+    api: GatewayClient, method: str, path: str, body: dict | None, named: str
+) -> None:
+    problem = assert_problem(api.request(method, path, body), 400)
+    assert [e["field"] for e in problem["errors"]] == [named]
 
 
 @pytest.mark.parametrize("raw", [b"{", b"[1,2]", b"null", b"\xff\xfe"])

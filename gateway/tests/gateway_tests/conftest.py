@@ -18,6 +18,7 @@ from typing import Any
 import grpc
 import pytest
 import requests
+from jsonschema import Draft202012Validator
 from sqlalchemy import select
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -118,6 +119,7 @@ class Client:
     def __init__(self, base_url: str, token: str | None) -> None:
         self.base_url = base_url
         self.http = requests.Session()
+        self._document: dict[str, Any] | None = None
         if token:
             self.http.headers["Authorization"] = f"Bearer {token}"
 
@@ -130,6 +132,27 @@ class Client:
 
     def post(self, path: str, **kwargs: Any) -> requests.Response:
         return self.request("POST", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("DELETE", path, **kwargs)
+
+    def openapi(self) -> dict[str, Any]:
+        """The gateway's OpenAPI document, as served."""
+        if self._document is None:
+            reply = self.get("/api/v1/openapi.json")
+            assert reply.status_code == 200, reply.text[:300]
+            self._document = reply.json()
+        return self._document
+
+    def assert_documented(self, value: Any, schema: str) -> None:
+        """`value` matches `components.schemas[schema]` of the served document (formats checked too)."""
+        root = {"$ref": f"#/components/schemas/{schema}", "components": self.openapi()["components"]}
+        validator = Draft202012Validator(root, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
+        assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors[:5]]
 
     def create_contact(self, **fields: Any) -> dict[str, Any]:
         body = {"first_name": "Ada", "last_name": "Lovelace", "email": new_email(), **fields}

@@ -13,7 +13,6 @@ import pytest
 from crm.sales.v1 import sales_pb2, sales_pb2_grpc
 from crm.support.v1 import support_pb2, support_pb2_grpc
 from crm_platform.db import transaction
-from gateway.models import Customer360
 from notifications import store as notifications_store
 from notifications.domain import welcome_message
 
@@ -27,7 +26,7 @@ def test_all_services_up_gives_every_section(services, api) -> None:
     reply = api.get(f"/api/v1/customers/{contact['id']}/360")
     assert reply.status_code == 200, reply.text
     view = reply.json()
-    Customer360.model_validate(view)  # the documented shape
+    api.assert_documented(view, "Customer360")
     assert view["unavailable"] == []
     assert view["contact"] == contact
     for section in ("sales", "marketing", "support"):
@@ -56,6 +55,7 @@ def test_a_stopped_service_is_listed_as_unavailable(service_factory, own_gateway
     view = reply.json()
     assert view["unavailable"] == ["sales"]
     assert view["sales"] is None
+    client.assert_documented(view, "Customer360")
     assert view["contact"]["id"] == contact["id"]
     assert view["marketing"] is not None and view["support"] is not None
     assert elapsed < running.settings.service_deadline_seconds + 0.5
