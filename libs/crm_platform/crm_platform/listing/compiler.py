@@ -1,0 +1,128 @@
+"""Filter AST to a SQLAlchemy boolean expression over a resource's allow-listed fields.
+
+Only fields the spec lists can be named, every literal becomes a bound parameter of the column's type,
+and no SQL text is ever assembled from the input: the worst a filter can do is select nothing.
+
+Comparisons are two-valued, with NULL as a value of its own: `f = null` / `f != null` test for NULL, any
+other comparison with a NULL column value is false except `!=`, which is true (NULL is not equal to 5).
+SQL's three-valued logic would make `NOT f = 5` drop the rows where f is NULL, which nobody means, so
+comparisons on nullable fields are guarded (`f IS NOT NULL AND ...`, `f IS NULL OR f != ...`) and
+NOT is then plain negation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import BigInteger, ColumnElement, and_, literal, not_, or_
+
+from crm_platform.listing import dialects
+from crm_platform.listing.fields import Field, FieldType
+from crm_platform.listing.invalid import filter_error, quoted
+from crm_platform.listing.parser import parse_filter
+from crm_platform.listing.spec import ListSpec
+from crm_platform.listing.syntax import And, Comparison, Node, Not, Null, Or, Value
+from crm_platform.listing.values import as_bool, as_enum, as_float, as_int, as_string, as_timestamp
+
+_ORDERED = ("=", "!=", "<", "<=", ">", ">=")
+_EQUALITY = ("=", "!=")
+# The operators each type accepts. ":" is for strings only; enums and booleans have no order worth
+# filtering on.
+_OPERATORS: dict[FieldType, tuple[str, ...]] = {
+    FieldType.STRING: (*_ORDERED, ":"),
+    FieldType.INTEGER: _ORDERED,
+    FieldType.NUMBER: _ORDERED,
+    FieldType.TIMESTAMP: _ORDERED,
+    FieldType.BOOLEAN: _EQUALITY,
+    FieldType.ENUM: _EQUALITY,
+}
+_COMPARE: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
+    "=": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+def compile_filter(text: str, spec: ListSpec, dialect: str) -> ColumnElement[bool] | None:
+    """`text` (an AIP-160 filter) as a WHERE clause for `spec`'s resource, or None for no filter.
+
+    `dialect` is the SQLAlchemy dialect name (`session.get_bind().dialect.name`): string order and
+    pattern matching differ between SQLite and PostgreSQL (see `dialects`)."""
+    node = parse_filter(text)
+    return None if node is None else compile_node(node, spec, dialect)
+
+
+def compile_node(node: Node, spec: ListSpec, dialect: str) -> ColumnElement[bool]:
+    if isinstance(node, Comparison):
+        return _comparison(node, spec, dialect)
+    if isinstance(node, And):
+        return and_(*(compile_node(term, spec, dialect) for term in node.terms))
+    if isinstance(node, Or):
+        return or_(*(compile_node(term, spec, dialect) for term in node.terms))
+    assert isinstance(node, Not)
+    return not_(compile_node(node.operand, spec, dialect))
+
+
+def _comparison(node: Comparison, spec: ListSpec, dialect: str) -> ColumnElement[bool]:
+    field = _filterable(node, spec)
+    allowed = _OPERATORS[field.type]
+    if node.op not in allowed:
+        raise filter_error(
+            f'"{node.op}" does not apply to {field.type.value} field {node.field} at position '
+            f"{node.position}; use {', '.join(allowed)}"
+        )
+    clause = field.clause
+    if isinstance(node.value, Null):
+        if node.op not in _EQUALITY:
+            raise filter_error(f"null can only be compared with = or != at position {node.value.position}")
+        return clause.is_(None) if node.op == "=" else clause.is_not(None)
+    test = _test(node, field, dialect)
+    if not field.nullable:
+        return test
+    # Two-valued comparisons on a nullable column (see the module docstring).
+    return or_(clause.is_(None), test) if node.op == "!=" else and_(clause.is_not(None), test)
+
+
+def _filterable(node: Comparison, spec: ListSpec) -> Field:
+    field = spec.fields.get(node.field)
+    if field is None or not field.filterable:
+        problem = "unknown field" if field is None else "cannot filter on field"
+        raise filter_error(
+            f"{problem} {quoted(node.field)} at position {node.position}; "
+            f"filterable fields: {', '.join(spec.filterable_names)}"
+        )
+    return field
+
+
+def _test(node: Comparison, field: Field, dialect: str) -> ColumnElement[bool]:
+    """The comparison for a non-NULL column value and a non-null literal."""
+    value, name, op, clause = node.value, node.field, node.op, field.clause
+    if field.type is FieldType.STRING:
+        string = as_string(value, name)
+        if op == ":":
+            return dialects.contains_ignoring_case(clause, string.text, dialect)
+        if op in _EQUALITY and string.has_wildcard:
+            match = dialects.matches_wildcards(clause, string.parts, dialect)
+            return match if op == "=" else not_(match)
+        if op in _EQUALITY:  # equality needs no collation, so an ordinary index still serves it
+            return _COMPARE[op](clause, string.text)
+        return _COMPARE[op](dialects.sort_key(clause, field.type, dialect), string.text)
+    return _COMPARE[op](clause, _literal(value, field, name))
+
+
+def _literal(value: Value, field: Field, name: str) -> Any:
+    if field.type is FieldType.INTEGER:
+        # Bound as BIGINT whatever the column's width: PostgreSQL casts a bind to the column's type, and
+        # `score < 3000000000` on an INTEGER column must be true, not an "integer out of range" error.
+        return literal(as_int(value, name), BigInteger())
+    if field.type is FieldType.NUMBER:
+        return as_float(value, name)
+    if field.type is FieldType.BOOLEAN:
+        return as_bool(value, name)
+    if field.type is FieldType.TIMESTAMP:
+        return as_timestamp(value, name)
+    return as_enum(value, field, name)
