@@ -261,7 +261,7 @@ class _Decoder:
         container = getattr(target, field.name)
         for raw_key, item in value.items():
             item_where = f"{where}.{raw_key}"
-            key = raw_key if key_field.type == FieldDescriptor.TYPE_STRING else _map_key(raw_key, key_field)
+            key = self._map_key(raw_key, key_field)
             if key is _INVALID:
                 self.invalid[item_where] = "is not a valid key"
                 continue
@@ -321,10 +321,15 @@ class _Decoder:
                 return _INVALID
             return value
         if kind in _FLOATS:
-            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            numeric = isinstance(value, int | float) and not isinstance(value, bool)
+            try:
+                number = float(value) if numeric else None
+            except OverflowError:  # a JSON integer too large for a double
+                number = None
+            if number is None or not math.isfinite(number):
                 self.invalid[where] = "must be a number"
                 return _INVALID
-            return float(value)
+            return number
         if kind == FieldDescriptor.TYPE_ENUM:
             numbers = enum_numbers(field.enum_type)
             if not isinstance(value, str) or value not in numbers:
@@ -340,21 +345,25 @@ class _Decoder:
         self.invalid[where] = "has an unsupported type"
         return _INVALID
 
+    def _map_key(self, raw: str, field: FieldDescriptor) -> Any:
+        """A JSON object key as the map's key type: checked like any value of that type."""
+        if field.type == FieldDescriptor.TYPE_STRING:
+            return raw if "\x00" not in raw else _INVALID
+        if field.type == FieldDescriptor.TYPE_BOOL:
+            return {"true": True, "false": False}.get(raw, _INVALID)
+        try:
+            number = int(raw)
+        except ValueError:
+            return _INVALID
+        low, high = _INT_RANGES.get(field.type, (0, -1))
+        return number if low <= number <= high else _INVALID
+
 
 _INVALID = object()
 
 
 def _bad_bytes() -> bytes:
     raise ValueError("not a string")
-
-
-def _map_key(raw: str, field: FieldDescriptor) -> Any:
-    if field.type == FieldDescriptor.TYPE_BOOL:
-        return {"true": True, "false": False}.get(raw, _INVALID)
-    try:
-        return int(raw)
-    except ValueError:
-        return _INVALID
 
 
 def decode_into(data: Json, target: Message, *, path: str = "") -> None:
