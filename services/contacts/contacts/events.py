@@ -1,33 +1,88 @@
-"""Events the contacts service publishes (it consumes none yet)."""
+"""Events the contacts service publishes (it consumes none yet). Each is written to the outbox in the
+transaction of the change it announces."""
 
 from __future__ import annotations
 
+from google.protobuf import json_format, struct_pb2
+from google.protobuf.message import Message
 from sqlalchemy.orm import Session
 
 from contacts.store import Contact, messaging
+from crm.common.v1 import history_pb2
 from crm.events.v1 import contacts_pb2
 from crm_platform.events import record_event
 from crm_platform.protobuf import as_event_payload, timestamp
+from crm_platform.resources import Change
 
 SOURCE = "contacts"
 CONTACT_CREATED = "contact_created"
+CONTACT_UPDATED = "contact_updated"
+CONTACT_ARCHIVED = "contact_archived"
 
 
-def record_contact_created(session: Session, contact: Contact) -> str:
-    """Writes `contact_created` to the outbox in the caller's transaction; returns the event id."""
-    payload = contacts_pb2.ContactCreated(
-        contact_id=contact.id,
-        first_name=contact.first_name,
-        last_name=contact.last_name,
-        email=contact.email,
-        phone=contact.phone,
-        company=contact.company,
-        created_at=timestamp(contact.created_at),
-    )
+def _record(session: Session, event_type: str, payload: Message) -> str:
     return record_event(
         session,
         messaging.outbox,
         source=SOURCE,
-        event_type=CONTACT_CREATED,
+        event_type=event_type,
         payload=as_event_payload(payload),
+    )
+
+
+def record_contact_created(session: Session, change: Change[Contact]) -> str:
+    """Writes `contact_created` to the outbox in the caller's transaction; returns the event id."""
+    contact = change.row
+    return _record(
+        session,
+        CONTACT_CREATED,
+        contacts_pb2.ContactCreated(
+            contact_id=contact.id,
+            first_name=contact.first_name,
+            last_name=contact.last_name,
+            email=contact.email,
+            phone=contact.phone or "",
+            company=contact.company or "",
+            created_at=timestamp(contact.created_at),
+            actor_id=change.actor_id,
+            version=change.version,
+        ),
+    )
+
+
+def _value(json_value: object) -> struct_pb2.Value:
+    return json_format.ParseDict(json_value, struct_pb2.Value())
+
+
+def record_contact_updated(session: Session, change: Change[Contact]) -> str:
+    contact = change.row
+    return _record(
+        session,
+        CONTACT_UPDATED,
+        contacts_pb2.ContactUpdated(
+            contact_id=contact.id,
+            actor_id=change.actor_id,
+            version=change.version,
+            changed_fields=change.changed_fields,
+            changes=[
+                history_pb2.FieldChange(field=c.field, old_value=_value(c.old), new_value=_value(c.new))
+                for c in change.changes
+            ],
+            updated_at=timestamp(contact.updated_at),
+        ),
+    )
+
+
+def record_contact_archived(session: Session, change: Change[Contact]) -> str:
+    contact = change.row
+    assert contact.archived_at is not None
+    return _record(
+        session,
+        CONTACT_ARCHIVED,
+        contacts_pb2.ContactArchived(
+            contact_id=contact.id,
+            actor_id=change.actor_id,
+            version=change.version,
+            archived_at=timestamp(contact.archived_at),
+        ),
     )

@@ -1,19 +1,27 @@
-"""Contacts' database: models and queries. The only module that touches the database."""
+"""Contacts' database: the model, its mapping to the contract, and the queries. The only module that
+touches the database; the standard writes (etag, field mask, history) come from the chassis repository."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import String, select
+from sqlalchemy import Integer, String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from contacts.domain import NewContact
-from crm_platform.db import UtcDateTime, utcnow
-from crm_platform.errors import AlreadyExists, NotFound
+from contacts.domain import NewContact, normalise_email
+from crm.common.v1 import history_pb2
+from crm.contacts.v1 import contacts_pb2
+from crm_platform.db import UtcDateTime
+from crm_platform.errors import AlreadyExists
 from crm_platform.events import messaging_tables
-from crm_platform.pagination import Page, after_cursor, decode_cursor, page_of
+from crm_platform.listing import STRING, TIMESTAMP, CursorCodec, Field, ListRequest, ListSpec, list_page
+from crm_platform.pagination import Page
+from crm_platform.protobuf import timestamp
+from crm_platform.resources import Change, Repository, etag_of, resource_tables
 
 
 class Base(DeclarativeBase):
@@ -21,6 +29,7 @@ class Base(DeclarativeBase):
 
 
 messaging = messaging_tables(Base.metadata)
+resources = resource_tables(Base.metadata)
 
 
 class Contact(Base):
@@ -31,44 +40,127 @@ class Contact(Base):
     last_name: Mapped[str] = mapped_column(String(100))
     # Stored normalised (lower case), so the unique index is the case-insensitive uniqueness rule.
     email: Mapped[str] = mapped_column(String(254), unique=True)
-    phone: Mapped[str] = mapped_column(String(40), default="")
-    company: Mapped[str] = mapped_column(String(200), default="")
+    # NULL when unknown (the contract's empty string), so `filter=phone = null` finds them.
+    phone: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    company: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    archived_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
-def add_contact(session: Session, new: NewContact) -> Contact:
-    if session.scalar(select(Contact.id).where(Contact.email == new.email)) is not None:
-        raise AlreadyExists(f"a contact with email {new.email} already exists")
-    now = utcnow()
+def to_message(contact: Contact) -> contacts_pb2.Contact:
+    message = contacts_pb2.Contact(
+        id=contact.id,
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        email=contact.email,
+        phone=contact.phone or "",
+        company=contact.company or "",
+        created_at=timestamp(contact.created_at),
+        updated_at=timestamp(contact.updated_at),
+        etag=etag_of(contact.id, contact.version),
+    )
+    if contact.archived_at is not None:
+        message.archived_at.CopyFrom(timestamp(contact.archived_at))
+    return message
+
+
+def to_columns(message: contacts_pb2.Contact) -> dict[str, Any]:
+    return {
+        "first_name": message.first_name,
+        "last_name": message.last_name,
+        "email": message.email,
+        "phone": message.phone or None,
+        "company": message.company or None,
+    }
+
+
+contacts = Repository(
+    Contact, "contact", to_message=to_message, to_columns=to_columns, request_field="contact"
+)
+
+LIST_SPEC = ListSpec(
+    name="contacts",
+    fields={
+        "first_name": Field(Contact.first_name, STRING),
+        "last_name": Field(Contact.last_name, STRING),
+        "email": Field(Contact.email, STRING),
+        "phone": Field(Contact.phone, STRING),
+        "company": Field(Contact.company, STRING),
+        "created_at": Field(Contact.created_at, TIMESTAMP),
+        "updated_at": Field(Contact.updated_at, TIMESTAMP),
+    },
+    orderable={"first_name", "last_name", "email", "company", "created_at", "updated_at"},
+    default_order="created_at",
+    tie_breaker=Contact.id,
+)
+
+
+def _email_taken(email: str) -> AlreadyExists:
+    return AlreadyExists(f"a contact with email {email} already exists")
+
+
+def _ensure_email_free(session: Session, email: str, contact_id: str = "") -> None:
+    # Checked first for a clear answer; the unique index still settles a race between two writers.
+    taken = session.scalar(select(Contact.id).where(Contact.email == email, Contact.id != contact_id))
+    if taken is not None:
+        raise _email_taken(email)
+
+
+def add_contact(session: Session, new: NewContact, actor_id: str) -> Change[Contact]:
+    _ensure_email_free(session, new.email)
     contact = Contact(
         id=str(uuid.uuid4()),
         first_name=new.first_name,
         last_name=new.last_name,
         email=new.email,
-        phone=new.phone,
-        company=new.company,
-        created_at=now,
-        updated_at=now,
+        phone=new.phone or None,
+        company=new.company or None,
     )
-    session.add(contact)
     try:
-        session.flush()  # the unique index settles a race between two creates of the same email
+        return contacts.create(session, contact, actor_id)
     except IntegrityError:
-        raise AlreadyExists(f"a contact with email {new.email} already exists") from None
-    return contact
+        raise _email_taken(new.email) from None
+
+
+def update_contact(
+    session: Session,
+    contact_id: str,
+    partial: contacts_pb2.Contact,
+    paths: Sequence[str],
+    *,
+    etag: str,
+    actor_id: str,
+    prepare: Callable[[contacts_pb2.Contact], None],
+) -> Change[Contact]:
+    email = normalise_email(partial.email)
+    if "email" in paths and email:
+        _ensure_email_free(session, email, contact_id)
+    try:
+        return contacts.update(
+            session, contact_id, partial, paths, etag=etag, actor_id=actor_id, prepare=prepare
+        )
+    except IntegrityError:
+        raise _email_taken(email) from None
+
+
+def archive_contact(session: Session, contact_id: str, *, etag: str, actor_id: str) -> Change[Contact]:
+    return contacts.archive(session, contact_id, etag=etag, actor_id=actor_id)
 
 
 def get_contact(session: Session, contact_id: str) -> Contact:
-    contact = session.get(Contact, contact_id)
-    if contact is None:
-        raise NotFound(f"contact {contact_id} not found")
-    return contact
+    """A contact, archived or not; NOT_FOUND for an unknown id."""
+    return contacts.get(session, contact_id)
 
 
-def list_contacts(session: Session, limit: int, cursor: str) -> Page[Contact]:
-    query = select(Contact).order_by(Contact.created_at, Contact.id)
-    if cursor:
-        query = query.where(after_cursor(Contact.created_at, Contact.id, decode_cursor(cursor)))
-    rows = list(session.scalars(query.limit(limit + 1)))
-    return page_of(rows, limit, lambda c: (c.created_at, c.id))
+def list_contacts(session: Session, request: ListRequest, codec: CursorCodec) -> Page[Contact]:
+    """Active contacts only: archived ones have left the lists."""
+    active = select(Contact).where(Contact.archived_at.is_(None))
+    return list_page(session, active, LIST_SPEC, request, codec)
+
+
+def contact_history(
+    session: Session, contact_id: str, limit: int, cursor: str
+) -> history_pb2.ListHistoryResponse:
+    return contacts.history(session, contact_id, limit, cursor)

@@ -3,35 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import grpc
 import pytest
 from sqlalchemy import select
 
-from contacts import api
-from contacts.main import DEFINITION
 from contacts.store import messaging
-from crm.contacts.v1 import contacts_pb2, contacts_pb2_grpc
+from crm.contacts.v1 import contacts_pb2
 from crm_platform.errors import field_errors_from
-from crm_platform.grpc_server import GrpcServer
-from crm_platform.service import Runtime, open_runtime
-
-
-@pytest.fixture
-def runtime(database_url: str) -> Iterator[Runtime]:
-    runtime = open_runtime(DEFINITION, database_url)
-    yield runtime
-    runtime.engine.dispose()
-
-
-@pytest.fixture
-def stub(runtime: Runtime) -> Iterator[contacts_pb2_grpc.ContactsServiceStub]:
-    server = GrpcServer("contacts", "127.0.0.1:0", lambda s: api.register(s, runtime)).start()
-    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
-    yield contacts_pb2_grpc.ContactsServiceStub(channel)
-    channel.close()
-    server.stop(0)
 
 
 def new(email: str = "ada@example.com", **fields: str) -> contacts_pb2.CreateContactRequest:
