@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from crm_devrun.client import GatewayClient
 
@@ -133,3 +135,32 @@ def test_openapi_and_docs_are_served(platform) -> None:
     assert spec.status == 200 and spec.json()["openapi"].startswith("3.1")
     docs = client.request("GET", "/docs")
     assert docs.status == 200 and b"<html" in docs.body.lower()
+
+
+def test_a_contacts_life_over_http(api: GatewayClient) -> None:
+    """Create (retried with its Idempotency-Key), update under If-Match, archive, read the history."""
+    email = f"life-{secrets.token_hex(4)}@example.com"
+    body = {"first_name": "Ada", "last_name": "Lovelace", "email": email}
+    key = {"Idempotency-Key": secrets.token_hex(8)}
+    created = api.request("POST", "/api/v1/contacts", body, headers=key)
+    retried = api.request("POST", "/api/v1/contacts", body, headers=key)
+    assert created.status == retried.status == 201, created.body[:300]
+    assert retried.body == created.body and retried.headers["idempotent-replayed"] == "true"
+    contact = created.json()
+    path = created.headers["location"]
+    assert path == f"/api/v1/contacts/{contact['id']}"
+    etag = created.headers["etag"]
+    assert etag == f'"{contact["etag"]}"'
+
+    updated = api.request("PATCH", path, {"company": "Engines"}, headers={"If-Match": etag})
+    assert updated.status == 200, updated.body[:300]
+    assert updated.json()["company"] == "Engines" and updated.json()["first_name"] == "Ada"
+    assert updated.headers["etag"] != etag
+    stale = assert_problem(api.request("PATCH", path, {"company": "Other"}, headers={"If-Match": etag}), 412)
+    assert stale["reason"] == "ETAG_MISMATCH"
+
+    archived = api.request("DELETE", path, headers={"If-Match": updated.headers["etag"]})
+    assert archived.status == 204 and archived.body == b""
+    assert api.request("GET", path).json()["archived_at"]
+    history = api.request("GET", f"{path}/history").json()["items"]
+    assert [entry["action"] for entry in history] == ["deleted", "updated", "created"]

@@ -42,6 +42,7 @@ def location_route(create: Route, routes: Sequence[Route]) -> Route | None:
 def render(route: Route, message: Message, *, location: Route | None, replayed: bool) -> Response:
     if message.DESCRIPTOR.full_name == protojson.EMPTY:
         response = Response(status=204)
+        del response.headers["Content-Type"]  # no content, so no type (Flask would say text/html)
     else:
         response = Response(orjson.dumps(protojson.encode(message)), status=200, mimetype=JSON)
     if location is not None:

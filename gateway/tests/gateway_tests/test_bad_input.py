@@ -233,7 +233,9 @@ def test_zero_limit_and_empty_cursor_mean_the_defaults(api, query: str) -> None:
 )
 def test_unknown_or_odd_ids_are_404(api, contact_id: str) -> None:
     check(api.get(f"/api/v1/contacts/{contact_id}"), 404)
-    check(api.get(f"/api/v1/contacts/{contact_id}/history"), 404, 501)  # 501 until the service has it
+    check(api.get(f"/api/v1/contacts/{contact_id}/history"), 404)
+    check(api.patch(f"/api/v1/contacts/{contact_id}", json={"last_name": "X"}), 404)
+    check(api.delete(f"/api/v1/contacts/{contact_id}"), 404)
     check(api.get(f"/api/v1/customers/{contact_id}/360"), 404)
 
 
