@@ -22,7 +22,7 @@ from crm_platform.listing.fields import Field, FieldType
 from crm_platform.listing.invalid import filter_error, quoted
 from crm_platform.listing.parser import parse_filter
 from crm_platform.listing.spec import ListSpec
-from crm_platform.listing.syntax import And, Comparison, Node, Not, Null, Or, Value
+from crm_platform.listing.syntax import And, Comparison, Node, Not, Null, Number, Or, String, Value
 from crm_platform.listing.values import as_bool, as_enum, as_float, as_int, as_string, as_timestamp
 
 _ORDERED = ("=", "!=", "<", "<=", ">", ">=")
@@ -65,6 +65,31 @@ def compile_node(node: Node, spec: ListSpec, dialect: str) -> ColumnElement[bool
         return or_(*(compile_node(term, spec, dialect) for term in node.terms))
     assert isinstance(node, Not)
     return not_(compile_node(node.operand, spec, dialect))
+
+
+def normalise(node: Node, spec: ListSpec) -> Node:
+    """`node` with every literal in its canonical spelling for its field (enum values lower case,
+    timestamps in UTC, numbers as Python prints them), so that `to_text` of it is the same for filters
+    that mean the same: what a cursor is bound to. Call it on a node that compiled."""
+    if isinstance(node, And):
+        return And(tuple(normalise(term, spec) for term in node.terms))
+    if isinstance(node, Or):
+        return Or(tuple(normalise(term, spec) for term in node.terms))
+    if isinstance(node, Not):
+        return Not(normalise(node.operand, spec))
+    field = spec.fields[node.field]
+    if isinstance(node.value, Null) or field.type in (FieldType.STRING, FieldType.BOOLEAN):
+        return node
+    value: Value
+    if field.type is FieldType.INTEGER:
+        value = Number(str(as_int(node.value, node.field)))
+    elif field.type is FieldType.NUMBER:
+        value = Number(repr(as_float(node.value, node.field)))
+    elif field.type is FieldType.TIMESTAMP:
+        value = String((as_timestamp(node.value, node.field).isoformat(),))
+    else:
+        value = String((as_enum(node.value, field, node.field),))
+    return Comparison(node.field, node.op, value)
 
 
 def _comparison(node: Comparison, spec: ListSpec, dialect: str) -> ColumnElement[bool]:

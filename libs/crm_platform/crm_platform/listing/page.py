@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select
 from sqlalchemy.orm import Session
 
-from crm_platform.listing.compiler import compile_node
+from crm_platform.listing.compiler import compile_node, normalise
 from crm_platform.listing.cursor import CursorCodec, query_id
 from crm_platform.listing.invalid import CURSOR_NOT_OURS, cursor_error
 from crm_platform.listing.keyset import after_key, decode_values, encode_values
@@ -77,7 +77,8 @@ def plan_listing(spec: ListSpec, request: ListRequest, codec: CursorCodec, diale
     node = parse_filter(request.filter)
     where = None if node is None else compile_node(node, spec, dialect)
     keys = spec.order_keys(request.order_by)
-    bound_to = query_id(spec.name, to_text(node), order_text(keys[:-1]))
+    canonical = "" if node is None else to_text(normalise(node, spec))
+    bound_to = query_id(spec.name, canonical, order_text(keys[:-1]))
     after = None
     if request.cursor:
         payload = codec.decode(request.cursor, bound_to)
