@@ -21,6 +21,7 @@ from crm.support.v1 import support_pb2
 from gateway import models
 from gateway.openapi_schemas import SchemaBuilder
 from gateway.transcoding.contracts import Contracts
+from gateway.transcoding.requests import MAX_ETAG_LENGTH, query_fields
 from gateway.transcoding.rules import Route
 from gateway.transcoding.views import ServedRoute
 
@@ -200,7 +201,7 @@ def _parameters() -> dict[str, Any]:
             "required": False,
             "description": "The `ETag` you read: the change is made only if the resource still has it "
             "(412 otherwise).",
-            "schema": {"type": "string", "maxLength": 200},
+            "schema": {"type": "string", "maxLength": MAX_ETAG_LENGTH},
         },
         "IdempotencyKey": {
             "name": "Idempotency-Key",
@@ -282,8 +283,6 @@ def _rpc_operation(served: ServedRoute, builder: SchemaBuilder, comments: dict[s
             }
         )
     if route.body != "*":
-        from gateway.transcoding.requests import query_fields
-
         skip = set(bound) | ({route.body} if route.body else set())
         for name, (_path, field) in query_fields(route.request, "", skip).items():
             schema = builder.field(field, output=False)

@@ -30,6 +30,7 @@ from gateway.transcoding.rules import Route
 _INTEGER = re.compile(r"^-?[0-9]{1,20}$")
 _NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
 _OUTPUT_ONLY = field_behavior_pb2.OUTPUT_ONLY
+MAX_ETAG_LENGTH = 200  # as documented for the If-Match parameter
 _PASSED_AS_STRINGS = frozenset({protojson.TIMESTAMP, protojson.FIELD_MASK, protojson.DURATION})
 
 
@@ -87,6 +88,11 @@ def _etag_from_header() -> str | None:
     if header is None:
         return None
     value = header.strip()
+    if len(value) > MAX_ETAG_LENGTH:
+        raise bad_parameters(
+            {"If-Match": f"must be at most {MAX_ETAG_LENGTH} characters"},
+            "If-Match is not an etag we issued.",
+        )
     if value == "*":
         return ""  # "any current version": no precondition
     if value.startswith("W/"):

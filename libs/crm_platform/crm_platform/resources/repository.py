@@ -138,10 +138,12 @@ class Repository(Generic[Row, M]):
         # concurrent one's fields; the compare-and-set below would catch a writer that did not lock.
         row = self.get(session, resource_id, for_update=True)
         version: int = row.version  # type: ignore[attr-defined]
-        check_etag(resource_id, version, etag)
+        # Content first, precondition second: a request that could never be applied is a 422 whatever
+        # its etag, and a client is not sent to re-read a resource only to be refused again.
         merged = merge_update(
             self.to_message(row), partial, paths, request_field=self.request_field, prepare=prepare
         )
+        check_etag(resource_id, version, etag)
         if not merged.changes:
             return Change(row, actor_id, version)
         now = utcnow()
