@@ -70,13 +70,3 @@ def parse_body(model: type[M]) -> M:
         return model.model_validate(data)
     except ValidationError as error:
         raise validation_problem(list(_field_errors(error)), "The request body has invalid fields.") from None
-
-
-def parse_query(model: type[M]) -> M:
-    # Only the first value of a repeated parameter counts, as for most HTTP frameworks.
-    try:
-        return model.model_validate(request.args.to_dict(flat=True))
-    except ValidationError as error:
-        raise validation_problem(
-            list(_field_errors(error)), "The query string has invalid parameters."
-        ) from None

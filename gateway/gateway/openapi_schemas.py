@@ -171,7 +171,7 @@ class SchemaBuilder:
                 schema = {**schema, **_rules(field)} if "$ref" not in schema else schema
             if self._can_be_null(field, output=output):
                 schema = _nullable(schema)
-        if output and is_output_only(field):
+        if is_output_only(field):  # shown in responses; ignored when a client sends it back
             schema = (
                 {**schema, "readOnly": True}
                 if "$ref" not in schema

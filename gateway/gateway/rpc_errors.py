@@ -11,8 +11,6 @@ names match the JSON the client sent.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import grpc
@@ -104,7 +102,10 @@ def problem_from_rpc_error(
     detail = (
         message if mapping.passes_message and message else _GENERIC.get(status, "").format(service=service)
     )
-    headers = {"Retry-After": "1"} if status == 503 else {}
+    headers = {"Retry-After": "1"} if status in (429, 503) else {}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="crm-gateway"'
+
     extra = {"reason": details.reason} if details.reason and mapping.passes_message else {}
     return Problem(
         status,
@@ -115,12 +116,3 @@ def problem_from_rpc_error(
         headers=headers,
         extra=extra,
     )
-
-
-@contextmanager
-def service_call(service: str) -> Iterator[None]:
-    """Turns a failed gRPC call inside the block into the matching problem."""
-    try:
-        yield
-    except grpc.RpcError as error:
-        raise problem_from_rpc_error(error, service) from None

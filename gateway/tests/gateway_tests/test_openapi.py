@@ -142,6 +142,7 @@ def test_the_create_body_carries_the_contracts_rules(document) -> None:
         "type": "string",
         "minLength": 1,
         "maxLength": 100,
+        "pattern": r"^[^\x00-\x1F\x7F]*$",  # single-line text: no control characters
     }
     assert properties["email"]["format"] == "email" and properties["email"]["maxLength"] == 254
     assert properties["phone"]["pattern"] == r"^\+?[0-9 ()./-]*$" and properties["phone"]["maxLength"] == 40

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import cache
@@ -54,6 +55,7 @@ _INT_RANGES = {
     FieldDescriptor.TYPE_UINT64: (0, 2**64 - 1),
     FieldDescriptor.TYPE_FIXED64: (0, 2**64 - 1),
 }
+_INTEGER_KEY = re.compile(r"^-?[0-9]{1,20}$")
 _FLOATS = frozenset({FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT})
 
 
@@ -351,10 +353,9 @@ class _Decoder:
             return raw if "\x00" not in raw else _INVALID
         if field.type == FieldDescriptor.TYPE_BOOL:
             return {"true": True, "false": False}.get(raw, _INVALID)
-        try:
-            number = int(raw)
-        except ValueError:
+        if not _INTEGER_KEY.match(raw):  # int() would take "1_0" and " 2"
             return _INVALID
+        number = int(raw)
         low, high = _INT_RANGES.get(field.type, (0, -1))
         return number if low <= number <= high else _INVALID
 

@@ -7,6 +7,7 @@ import pytest
 from google.protobuf import json_format
 
 from crm.common.v1 import history_pb2
+from crm_platform import protojson
 from crm_platform.errors import details_from
 
 
@@ -78,7 +79,7 @@ def test_history_lists_every_change_newest_first_with_its_actor_and_fields(clien
         ("company", None, "Babbage & Co"),
     ]
     assert changes(updated) == [("first_name", "Ada", "Augusta"), ("company", "Babbage & Co", None)]
-    archived_at = json_format.MessageToDict(client.get(created.id).archived_at)
+    archived_at = protojson.encode_any(client.get(created.id).archived_at)  # the platform's RFC 3339 form
     assert changes(deleted) == [("archived_at", None, archived_at)]
     assert made.occurred_at == created.created_at
 
