@@ -8,18 +8,16 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, select
+from sqlalchemy import Integer, Select, String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from contacts.domain import NewContact, normalise_email
-from crm.common.v1 import history_pb2
 from crm.contacts.v1 import contacts_pb2
 from crm_platform.db import UtcDateTime
 from crm_platform.errors import AlreadyExists
 from crm_platform.events import messaging_tables
-from crm_platform.listing import STRING, TIMESTAMP, CursorCodec, Field, ListRequest, ListSpec, list_page
-from crm_platform.pagination import Page
+from crm_platform.listing import STRING, TIMESTAMP, Field, ListSpec
 from crm_platform.protobuf import timestamp
 from crm_platform.resources import Change, Repository, etag_of, resource_tables
 
@@ -145,22 +143,6 @@ def update_contact(
         raise _email_taken(email) from None
 
 
-def archive_contact(session: Session, contact_id: str, *, etag: str, actor_id: str) -> Change[Contact]:
-    return contacts.archive(session, contact_id, etag=etag, actor_id=actor_id)
-
-
-def get_contact(session: Session, contact_id: str) -> Contact:
-    """A contact, archived or not; NOT_FOUND for an unknown id."""
-    return contacts.get(session, contact_id)
-
-
-def list_contacts(session: Session, request: ListRequest, codec: CursorCodec) -> Page[Contact]:
-    """Active contacts only: archived ones have left the lists."""
-    active = select(Contact).where(Contact.archived_at.is_(None))
-    return list_page(session, active, LIST_SPEC, request, codec)
-
-
-def contact_history(
-    session: Session, contact_id: str, limit: int, cursor: str
-) -> history_pb2.ListHistoryResponse:
-    return contacts.history(session, contact_id, limit, cursor)
+def active_contacts() -> Select[tuple[Contact]]:
+    """Where lists start: archived contacts have left them (they stay readable by id)."""
+    return select(Contact).where(Contact.archived_at.is_(None))

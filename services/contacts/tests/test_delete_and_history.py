@@ -33,7 +33,7 @@ def test_delete_archives_the_contact_which_stays_readable_but_leaves_lists(clien
     [*_, (event_type, payload)] = client.outbox()
     assert event_type == "contact_archived"
     assert (payload["contact_id"], payload["actor_id"], payload["version"]) == (gone.id, "u5", 2)
-    assert payload["archived_at"] == json_format.MessageToDict(archived.archived_at)
+    assert payload["archived_at"] == protojson.encode_any(archived.archived_at)
 
 
 def test_deleting_again_succeeds_and_changes_nothing(client) -> None:

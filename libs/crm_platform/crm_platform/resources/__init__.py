@@ -14,13 +14,15 @@
 
 Modules: schema (tables), history, etag (optimistic concurrency), field_mask (partial updates),
 idempotency (`Idempotency-Key` in the service's transaction), secret (per-service secrets),
-repository (the standard writes on top of them).
+repository (the standard writes on top of them), methods (a resource's standard gRPC methods in one
+line each: Create, Get, List, Update, Delete, history).
 """
 
 from crm_platform.resources.etag import check_etag, compare_and_set, etag_of
 from crm_platform.resources.field_mask import MergedUpdate, check_mask, is_output_only, merge_update
 from crm_platform.resources.history import Action, FieldChange, list_history, record_change, to_history_entry
 from crm_platform.resources.idempotency import IdempotentWrite, idempotent_write, purge_expired
+from crm_platform.resources.methods import ResourceEvents, StandardMethods, actor_of
 from crm_platform.resources.repository import Change, Repository
 from crm_platform.resources.schema import (
     ResourceTables,
@@ -37,7 +39,10 @@ __all__ = [
     "IdempotentWrite",
     "MergedUpdate",
     "Repository",
+    "ResourceEvents",
     "ResourceTables",
+    "StandardMethods",
+    "actor_of",
     "check_etag",
     "check_mask",
     "compare_and_set",

@@ -1,0 +1,173 @@
+"""The standard methods of one resource (AIP-131 to 135, plus history), written once for every service.
+
+A servicer method of a resource becomes one line that says what is particular to it:
+
+    contacts = StandardMethods(runtime.sessions, store.contacts, contacts_pb2.Contact,
+                               list_spec=store.LIST_SPEC, listed=store.active_contacts,
+                               events=ResourceEvents(created=events.record_contact_created, ...))
+
+    def GetContact(self, request, context):
+        return contacts.get(request.id)
+    def ListContacts(self, request, context):
+        return contacts_pb2.ListContactsResponse(**contacts.list(request))
+    def CreateContact(self, request, context):
+        return contacts.create(context, request, add=...)
+    def UpdateContact(self, request, context):
+        return contacts.update(context, request, request.contact)
+    def DeleteContact(self, request, context):
+        return contacts.delete(context, request)
+
+What each gives: writes run in `idempotent_write` (an `Idempotency-Key` replays the first answer), carry
+the caller as the actor into history and events, and publish their event only when something changed;
+reads run in read-only transactions; lists use the resource's allow-listed filter and order, and cursors
+signed with the service's own key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+import grpc
+from google.protobuf import empty_pb2
+from google.protobuf.message import Message
+from sqlalchemy import Select
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm.common.v1 import history_pb2
+from crm_platform.db import reading
+from crm_platform.grpc_client import Caller
+from crm_platform.listing import CursorCodec, ListRequest, ListSpec, list_page
+from crm_platform.resources.idempotency import idempotent_write
+from crm_platform.resources.repository import Change, Repository
+from crm_platform.resources.secret import service_secret
+from crm_platform.validation import required
+
+Row = TypeVar("Row")
+M = TypeVar("M", bound=Message)
+Recorder = Callable[[Session, Change[Any]], Any]
+
+
+class ListRequestMessage(Protocol):
+    filter: str
+    order_by: str
+    cursor: str
+    limit: int
+
+
+def actor_of(context: grpc.ServicerContext) -> str:
+    """Who is making the call (the gateway passes the authenticated user); "" for the system."""
+    caller = Caller.from_metadata(context.invocation_metadata())
+    return caller.user_id if caller is not None else ""
+
+
+@dataclass(frozen=True)
+class ResourceEvents:
+    """How a resource's changes are announced: each writes its event to the outbox in the change's
+    transaction (None: that change publishes nothing)."""
+
+    created: Recorder | None = None
+    updated: Recorder | None = None
+    archived: Recorder | None = None
+
+
+class StandardMethods(Generic[Row, M]):
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        repository: Repository[Row, M],
+        message: type[M],
+        *,
+        list_spec: ListSpec,
+        listed: Callable[[], Select[Any]],
+        events: ResourceEvents = ResourceEvents(),
+    ) -> None:
+        self.sessions = sessions
+        self.repository = repository
+        self.message = message
+        self.list_spec = list_spec
+        self.listed = listed  # the query lists start from (e.g. active rows only)
+        self.events = events
+
+    def get(self, resource_id: str) -> M:
+        with reading(self.sessions) as session:
+            return self.repository.to_message(self.repository.get(session, resource_id))
+
+    def list(self, request: ListRequestMessage) -> dict[str, Any]:
+        """`items` and `next_cursor`, ready for the List response message."""
+        asked = ListRequest(
+            filter=request.filter, order_by=request.order_by, cursor=request.cursor, limit=request.limit
+        )
+        # Shared by every replica through the service's database; cached per process after the first call.
+        codec = CursorCodec(service_secret(self.sessions, "cursor"))
+        with reading(self.sessions) as session:
+            page = list_page(session, self.listed(), self.list_spec, asked, codec)
+            return {
+                "items": [self.repository.to_message(row) for row in page.items],
+                "next_cursor": page.next_cursor,
+            }
+
+    def create(
+        self, context: grpc.ServicerContext, request: Message, *, add: Callable[[Session, str], Change[Row]]
+    ) -> M:
+        """`add(session, actor_id)` inserts the row (through the repository's `create`)."""
+        with idempotent_write(self.sessions, context, request, self.message) as write:
+            if write.replay is not None:
+                return write.replay
+            change = add(write.session, actor_of(context))
+            self._announce(self.events.created, write.session, change)
+            return write.respond(self.repository.to_message(change.row))
+
+    def update(
+        self,
+        context: grpc.ServicerContext,
+        request: Any,
+        resource: M,
+        *,
+        apply: Callable[..., Change[Row]] | None = None,
+        prepare: Callable[[M], None] | None = None,
+    ) -> M:
+        """Applies `request.update_mask` of `resource` (its `id` names the row, its `etag` the
+        precondition). `apply` replaces the repository's `update` where the service checks more (it takes
+        the same arguments); `prepare` runs the domain's rules on the merged resource."""
+        apply = apply or self.repository.update
+        # The interceptor left the partial resource unchecked; its id must still name something.
+        field = f"{self.repository.request_field}.id" if self.repository.request_field else "id"
+        resource_id = required(resource.id, field)  # type: ignore[attr-defined]
+        with idempotent_write(self.sessions, context, request, self.message) as write:
+            if write.replay is not None:
+                return write.replay
+            change = apply(
+                write.session,
+                resource_id,
+                resource,
+                list(request.update_mask.paths),
+                etag=resource.etag,  # type: ignore[attr-defined]
+                actor_id=actor_of(context),
+                prepare=prepare,
+            )
+            if change.changes:  # an update that changed nothing is not news
+                self._announce(self.events.updated, write.session, change)
+            return write.respond(self.repository.to_message(change.row))
+
+    def delete(self, context: grpc.ServicerContext, request: Any) -> empty_pb2.Empty:
+        """Archives the resource named by `request.id` if `request.etag` is current (empty: always)."""
+        with idempotent_write(self.sessions, context, request, empty_pb2.Empty) as write:
+            if write.replay is not None:
+                return write.replay
+            change = self.repository.archive(
+                write.session, request.id, etag=request.etag, actor_id=actor_of(context)
+            )
+            if change.changes:  # archiving an archived resource changes nothing
+                self._announce(self.events.archived, write.session, change)
+            return write.respond(empty_pb2.Empty())
+
+    def history(self, request: history_pb2.ListHistoryRequest) -> history_pb2.ListHistoryResponse:
+        with reading(self.sessions) as session:
+            return self.repository.history(session, request.id, request.limit, request.cursor)
+
+    @staticmethod
+    def _announce(recorder: Recorder | None, session: Session, change: Change[Any]) -> None:
+        if recorder is not None:
+            recorder(session, change)
