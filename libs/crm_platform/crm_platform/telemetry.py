@@ -3,25 +3,42 @@
 The exporter is chosen by the environment: OTLP over HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set,
 spans printed to stderr when OTEL_TRACES_EXPORTER=console, otherwise spans are still created (so trace ids
 reach the logs and propagate to other services) but not exported.
+
+Sampling: ParentBased(TraceIdRatioBased(ratio)), the ratio from OTEL_TRACES_SAMPLER_ARG, **1.0 by
+default: every trace is recorded**. A service follows the sampling decision its caller sent in
+`traceparent`, so a trace is complete in every service or absent from all of them; the gateway, where
+traces start, decides by the ratio. The default keeps everything because at this platform's request
+rates the one trace that matters (a slow or failed request) must not be the one left out, and the cost of
+recording is measured and kept small (bench/PROFILE.md). A deployment with more traffic than its collector
+should take lowers the ratio (e.g. OTEL_TRACES_SAMPLER_ARG=0.1); unsampled requests still carry a trace id
+into the logs and to the services. OTEL_TRACES_SAMPLER, when set, takes precedence (OpenTelemetry's own
+names: always_on, parentbased_traceidratio, ...).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from opentelemetry import trace
+import grpc
+from opentelemetry import propagate, trace
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from opentelemetry.sdk.trace.sampling import ParentBased, Sampler, TraceIdRatioBased
+from opentelemetry.trace import INVALID_SPAN, Span, SpanKind, Status, StatusCode
 
 from crm_platform import config
 
 _configured = False
+DEFAULT_SAMPLE_RATIO = 1.0
 
 # LogRecord attributes that are part of every record; anything else was passed in `extra` and is logged.
 _STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
@@ -34,7 +51,7 @@ def setup(service_name: str) -> TracerProvider:
     if _configured and isinstance(provider, TracerProvider):
         return provider
     resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service_name)})
-    provider = TracerProvider(resource=resource)
+    provider = TracerProvider(resource=resource, sampler=sampler_from_env())
     exporter = _exporter_from_env()
     if exporter is not None:
         provider.add_span_processor(BatchSpanProcessor(exporter))
@@ -42,6 +59,24 @@ def setup(service_name: str) -> TracerProvider:
     setup_logging(service_name)
     _configured = True
     return provider
+
+
+def sampler_from_env(environ: Mapping[str, str] | None = None) -> Sampler | None:
+    """ParentBased(TraceIdRatioBased(OTEL_TRACES_SAMPLER_ARG, default 1.0)); None (OpenTelemetry reads
+    its own variables) when OTEL_TRACES_SAMPLER names a sampler."""
+    env = os.environ if environ is None else environ
+    if env.get("OTEL_TRACES_SAMPLER", "").strip():
+        return None
+    raw = env.get("OTEL_TRACES_SAMPLER_ARG", "").strip()
+    ratio = DEFAULT_SAMPLE_RATIO
+    if raw:
+        try:
+            ratio = float(raw)
+        except ValueError:
+            ratio = math.nan
+        if not 0.0 <= ratio <= 1.0:
+            raise config.ConfigError(f"OTEL_TRACES_SAMPLER_ARG={raw!r} is invalid: must be between 0 and 1")
+    return ParentBased(TraceIdRatioBased(ratio))
 
 
 def _exporter_from_env() -> SpanExporter | None:
@@ -52,6 +87,49 @@ def _exporter_from_env() -> SpanExporter | None:
     if os.environ.get("OTEL_TRACES_EXPORTER", "").lower() == "console":
         return ConsoleSpanExporter(out=sys.stderr)
     return None
+
+
+# --- gRPC client spans for hot paths ----------------------------------------------------------------
+
+# A proxy until setup() installs the provider; then the SDK tracer.
+_tracer = trace.get_tracer("crm_platform.telemetry")
+Metadata = tuple[tuple[str, str], ...]
+
+
+def start_grpc_client_span(full_method: str) -> tuple[Span, Metadata]:
+    """A CLIENT span for one gRPC call (`/package.Service/Method`), child of the current span, with the
+    name and attributes OpenTelemetry's gRPC client interceptor gives it, and the metadata that carries
+    it to the server (`traceparent`, as the configured propagators write it).
+
+    For hot paths that call a plain channel (customer-360's fan-out): the generic client interceptors of
+    `grpc_client.open_channel` cost several times as much per call (bench/PROFILE.md). End the span with
+    `end_grpc_client_span` as the call's done-callback.
+    """
+    if not is_instrumentation_enabled():  # suppressed, as the interceptor honours it
+        return INVALID_SPAN, ()
+    service, _, method = full_method.lstrip("/").partition("/")
+    span = _tracer.start_span(
+        full_method,
+        kind=SpanKind.CLIENT,
+        attributes={
+            "rpc.system": "grpc",
+            "rpc.grpc.status_code": 0,
+            "rpc.method": method,
+            "rpc.service": service,
+        },
+    )
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier, context=trace.set_span_in_context(span))
+    return span, tuple((key.lower(), value) for key, value in carrier.items())
+
+
+def end_grpc_client_span(span: Span, call: grpc.Future) -> None:
+    """Done-callback of a call started under `start_grpc_client_span`: its status, then the end."""
+    code = call.code()
+    if code is not None and code != grpc.StatusCode.OK:
+        span.set_attribute("rpc.grpc.status_code", code.value[0])
+        span.set_status(Status(StatusCode.ERROR))
+    span.end()
 
 
 def shutdown() -> None:
