@@ -85,13 +85,20 @@ class _FanOut:
         self._channels: dict[str, grpc.Channel] = {}
         self._calls: dict[str, grpc.UnaryUnaryMultiCallable] = {}
 
+    def in_this_process(self) -> _FanOut:
+        """Itself, after forgetting channels opened in a parent process (checked once per view)."""
+        if self._pid != os.getpid():
+            with self._lock:
+                if self._pid != os.getpid():
+                    self._channels, self._calls, self._pid = {}, {}, os.getpid()
+        return self
+
     def call(self, service: str) -> grpc.UnaryUnaryMultiCallable:
         found = self._calls.get(service)
-        if found is not None and self._pid == os.getpid():
-            return found
+        return found if found is not None else self._open(service)
+
+    def _open(self, service: str) -> grpc.UnaryUnaryMultiCallable:
         with self._lock:
-            if self._pid != os.getpid():
-                self._channels, self._calls, self._pid = {}, {}, os.getpid()
             found = self._calls.get(service)
             if found is None:
                 if service not in self._addresses:
@@ -133,7 +140,7 @@ def _fan_out(clients: ServiceClients) -> _FanOut:
                 found = _FanOut(clients.addresses)
                 _fan_outs[clients] = found
                 weakref.finalize(clients, found.close)
-    return found
+    return found.in_this_process()
 
 
 def _requests(contact_id: str) -> dict[str, Message]:
