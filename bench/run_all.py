@@ -1,22 +1,64 @@
-"""`make bench`: run the customer-360 and event-latency benchmark once, print the figures and write them
-to bench/RESULTS.md. Takes about two minutes; see bench/bench_360.py for what it does and its options."""
+"""`make bench`: run every benchmark once, print the figures and write them to bench/RESULTS.md.
+
+In order: customer-360 and event latency (bench/bench_360.py: the platform, then the baseline), the
+transcoding overhead (bench/bench_transcoding.py: the platform again, REST against direct gRPC), then the
+in-process CPU costs of validation and JSON (bench/bench_validate.py) and of the filter compiler
+(bench/bench_filter.py, when it exists), which run after every server has stopped. Takes about five
+minutes; the options are bench_360's and apply to both load benchmarks (`--help`).
+"""
 
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
 
-from bench_360 import exit_cleanly_on_sigterm, parse_settings, print_results, run
+import bench_transcoding
+import bench_validate
+from bench_360 import BenchSettings, exit_cleanly_on_sigterm, parse_settings, print_results, run
 from report import render
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
 
+def transcoding_settings(s: BenchSettings) -> bench_transcoding.TranscodingSettings:
+    return bench_transcoding.TranscodingSettings(
+        concurrency=s.concurrency,
+        duration_s=s.duration_s,
+        warmup_s=s.warmup_s,
+        gateway_workers=s.gateway_workers,
+        gateway_threads=s.gateway_threads,
+        generator=s.generator,
+    )
+
+
+def filter_figures() -> list[tuple[str, float]] | str:
+    """bench/bench_filter.py's operations, timed; or why there are none."""
+    try:
+        import bench_filter
+    except ImportError:
+        return "bench/bench_filter.py does not exist in this checkout."
+    try:
+        bench_filter.parse_filter(bench_filter.WORST)
+        return [(label, bench_filter.per_op_us(call)) for label, call in bench_filter.operations()]
+    except Exception:  # another team's script: its failure must not cost the other figures
+        return f"bench/bench_filter.py failed:\n\n```\n{traceback.format_exc(limit=3)}```"
+
+
 def main() -> None:
     exit_cleanly_on_sigterm()
-    results = run(parse_settings())
-    text = render(results)
-    RESULTS.write_text(text)
+    settings = parse_settings()
+    results = run(settings)
     print_results(results)
+    print("\ntranscoding overhead: REST through the gateway against direct gRPC", flush=True)
+    transcoding = bench_transcoding.run(transcoding_settings(settings))
+    bench_transcoding.print_results(transcoding)
+    print("\nvalidation and JSON costs", flush=True)
+    validation = bench_validate.run()
+    bench_validate.print_results(validation)
+    print("\nfilter compiler costs", flush=True)
+    filters = filter_figures()
+    text = render(results, transcoding, validation, filters)
+    RESULTS.write_text(text)
     cpu = text[text.index("## Where the CPU goes") : text.index("## `contact_created`")]
     print(f"\n{cpu.strip()}\n\nwritten to {RESULTS}")
 
