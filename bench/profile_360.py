@@ -1,4 +1,5 @@
-"""Profile the platform under the customer-360 load: py-spy on the gateway's workers and the services.
+"""Profile the platform under the customer-360 load (or `--route contact`: the transcoded
+`GET /api/v1/contacts/{id}`): py-spy on the gateway's workers and the services.
 
 Starts the platform exactly as bench/bench_360.py does (fresh data dir and vhost, the gateway's worker
 and thread settings), seeds contacts, then runs the same closed-loop load on `/api/v1/customers/{id}/360`
@@ -32,6 +33,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from bench_360 import BenchSettings, exit_cleanly_on_sigterm, load_spec, running_platform, seed_contacts
@@ -120,6 +122,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--idle", action="store_true", help="also sample threads not holding the GIL")
     parser.add_argument("--services", nargs="*", default=list(SERVICES), help="services to profile")
     parser.add_argument("--contacts", type=int, default=300)
+    parser.add_argument(
+        "--route",
+        choices=["360", "contact"],
+        default="360",
+        help="load /customers/{id}/360 (default) or the transcoded GET /contacts/{id}",
+    )
     args = parser.parse_args(argv)
     if not PY_SPY.exists():
         raise SystemExit(f"py-spy not found at {PY_SPY}")
@@ -155,7 +163,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             starter = threading.Thread(target=start_spies)
             starter.start()
             print(f"loading {len(ids)} contacts' 360 views, profiling {', '.join(targets)}", flush=True)
-            result = run_load(load_spec(config.gateway_url, ids, token, settings), "auto")
+            spec = load_spec(config.gateway_url, ids, token, settings)
+            if args.route == "contact":
+                spec = replace(spec, paths=[f"/api/v1/contacts/{cid}" for cid in ids], ok_marker="")
+            result = run_load(spec, "auto")
             starter.join()
             for name, spy in spies.items():
                 _, err = spy.communicate(timeout=60)
