@@ -187,9 +187,9 @@ def targets(results: BenchResults) -> list[str]:
     share = p.rps / b.rps if b.rps else math.nan
     p99 = p.p99_ms / b.p99_ms if b.p99_ms else math.nan
     return [
-        f"Platform throughput / baseline throughput: **{_fmt(share, 2)}x** (target >= "
+        f"Platform throughput / baseline throughput: **{_fmt(share, 3)}x** (target >= "
         f"{TARGET_THROUGHPUT_SHARE:.2f}x: {_met(share >= TARGET_THROUGHPUT_SHARE)}); platform p99 / baseline "
-        f"p99: **{_fmt(p99, 2)}x** (target <= {TARGET_P99_RATIO:.1f}x: {_met(p99 <= TARGET_P99_RATIO)}).",
+        f"p99: **{_fmt(p99, 3)}x** (target <= {TARGET_P99_RATIO:.1f}x: {_met(p99 <= TARGET_P99_RATIO)}).",
     ]
 
 
