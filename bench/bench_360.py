@@ -3,9 +3,10 @@ commit-to-consumed latency of `contact_created`.
 
 1. Starts the whole platform (fresh data dir, fresh RabbitMQ vhost), logs in, creates contacts: a burst
    of seed contacts, then the latency probe (bench/latency.py) at a moderate rate on the idle platform.
-2. Loads `GET /api/v1/customers/{id}/360` over random ids of those contacts (bench/load.py), with CPU
-   accounted by component (bench/cpu.py). Stops the platform.
-3. Starts the baseline (bench/baseline.py) and runs the same load with the same headers and ids.
+2. Starts the baseline (bench/baseline.py) beside it.
+3. Loads `GET /api/v1/customers/{id}/360` over random ids of those contacts (bench/load.py) on the
+   platform and on the baseline in turns (bench/rounds.py: `--rounds` windows each, alternating), with the
+   same headers and ids, CPU accounted by component (bench/cpu.py). Stops both.
 
 Everything started is stopped, and the vhost deleted, on the way out whatever happens; the data dir (logs,
 databases) is deleted too unless something failed or a load saw errors, in which case it is kept and
@@ -25,9 +26,9 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,6 +40,7 @@ from crm_devrun.probes import wait_until
 from crm_devrun.supervisor import Supervisor
 from latency import EventLatency, measure_event_latency
 from load import LoadSpec, run_load, wrk_available
+from rounds import Target, alternate
 from stats import LoadResult
 
 from crm.notifications.v1 import notifications_pb2
@@ -60,6 +62,9 @@ class BenchSettings:
     probe_contacts: int = 200
     probe_rate_per_s: float = 20.0
     generator: str = "auto"  # "wrk" when installed, else the Python generator
+    # The measured time is split into this many windows per target, platform and baseline in turns
+    # (bench/rounds.py), so that other work on the machine falls on both alike.
+    rounds: int = 3
 
 
 @dataclass
@@ -70,6 +75,7 @@ class Side:
     cpu: CpuUsage
     restarts: dict[str, int] = field(default_factory=dict)  # processes that crashed and were restarted
     log_problems: dict[str, str] = field(default_factory=dict)  # log file -> count and first ERROR
+    rounds: list[LoadResult] = field(default_factory=list)  # each measured window, in order
 
 
 @dataclass
@@ -203,25 +209,51 @@ def measure(settings: BenchSettings, sampler: CpuSampler, workdir: Path) -> Benc
         )
         api.close()
         ids = seeds + events.contact_ids
-        print(f"loading the platform's 360 view ({len(ids)} contacts)", flush=True)
-        platform_load = run_load(load_spec(config.gateway_url, ids, token, settings), settings.generator)
-        roots = {name: p.process.pid for name, p in supervisor.processes.items() if p.process}
+        baseline_logs = workdir / "baseline-logs"
+        with start_baseline(
+            baseline_logs, workers=settings.gateway_workers, threads=settings.gateway_threads
+        ) as running:
+            print(
+                f"loading the platform's and the baseline's 360 view in turns ({len(ids)} contacts, "
+                f"{settings.rounds} rounds)",
+                flush=True,
+            )
+
+            def loader(url: str) -> Callable[[float, float], LoadResult]:
+                def load(duration_s: float, warmup_s: float) -> LoadResult:
+                    spec = replace(
+                        load_spec(url, ids, token, settings), duration_s=duration_s, warmup_s=warmup_s
+                    )
+                    return run_load(spec, settings.generator)
+
+                return load
+
+            measured = alternate(
+                [
+                    Target("platform", loader(config.gateway_url), pids(supervisor)),
+                    Target("baseline", loader(running.url), pids(running.supervisor)),
+                ],
+                rounds=settings.rounds,
+                duration_s=settings.duration_s,
+                warmup_s=settings.warmup_s,
+                sampler=sampler,
+            )
+            baseline = Side(
+                measured["baseline"].load, measured["baseline"].cpu, rounds=measured["baseline"].rounds
+            )
         platform = Side(
-            platform_load,
-            sampler.usage(*platform_load.window, roots),
+            measured["platform"].load,
+            measured["platform"].cpu,
             {name: p.restarts for name, p in supervisor.processes.items() if p.restarts},
             log_problems(config.data_dir / "logs"),
+            rounds=measured["platform"].rounds,
         )
-    print("loading the baseline's 360 view", flush=True)
-    baseline_logs = workdir / "baseline-logs"
-    with start_baseline(
-        baseline_logs, workers=settings.gateway_workers, threads=settings.gateway_threads
-    ) as running:
-        baseline_load = run_load(load_spec(running.url, ids, token, settings), settings.generator)
-        roots = {name: p.process.pid for name, p in running.supervisor.processes.items() if p.process}
-        baseline = Side(baseline_load, sampler.usage(*baseline_load.window, roots))
     baseline.log_problems = log_problems(baseline_logs)
     return BenchResults(settings, started_at, load_average, platform, baseline, events)
+
+
+def pids(supervisor: Supervisor) -> dict[str, int]:
+    return {name: p.process.pid for name, p in supervisor.processes.items() if p.process}
 
 
 def run(settings: BenchSettings) -> BenchResults:
@@ -274,6 +306,9 @@ def parse_settings(argv: Sequence[str] | None = None) -> BenchSettings:
     parser.add_argument("-g", "--generator", choices=["auto", "wrk", "python"], default=defaults.generator)
     parser.add_argument("--workers", type=int, default=defaults.gateway_workers, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=defaults.gateway_threads, help="threads per worker")
+    parser.add_argument(
+        "-r", "--rounds", type=int, default=defaults.rounds, help="windows per target, taken in turns"
+    )
     args = parser.parse_args(argv)
     return BenchSettings(
         concurrency=args.concurrency,
@@ -282,6 +317,7 @@ def parse_settings(argv: Sequence[str] | None = None) -> BenchSettings:
         generator=args.generator,
         gateway_workers=args.workers,
         gateway_threads=args.threads,
+        rounds=args.rounds,
     )
 
 

@@ -7,7 +7,8 @@ the real gateway against the same `GetContact` call made directly to the same co
    contacts: bearer-token check, path to request message, the gRPC call (through the gateway's channel,
    with its tracing), reply to JSON, ETag.
 3. gRPC: bench/grpc_load.py calls `ContactsService.GetContact` on the same server with the same ids and
-   the caller metadata the gateway would send, from Python clients.
+   the caller metadata the gateway would send, from Python clients. Steps 2 and 3 run in turns
+   (bench/rounds.py: `--rounds` windows each), so other work on the machine falls on both alike.
 4. Both again with a single client, for the latency the gateway adds when nothing queues.
 
 Fairness: both sides run the same number of closed-loop clients (32 by default), each with its own
@@ -37,10 +38,11 @@ from pathlib import Path
 
 import jwt
 from bench_360 import BenchSettings, exit_cleanly_on_sigterm, running_platform, seed_contacts
-from cpu import GENERATOR, OTHERS, CpuSampler, CpuUsage
+from cpu import GENERATOR, OTHERS, CpuSampler
 from crm_devrun.client import GatewayClient
 from grpc_load import GrpcLoadSpec, run_grpc_load
 from load import LoadSpec, run_load
+from rounds import Measured, Target, alternate
 from stats import LoadResult
 
 from crm_platform.grpc_client import Caller
@@ -61,16 +63,7 @@ class TranscodingSettings:
     channel_per: str = "client"  # for the gRPC side: see grpc_load.GrpcLoadSpec
     # Then one client alone on each side, for the latency the gateway adds when nothing queues.
     single_duration_s: float = 5.0
-
-
-@dataclass
-class Measured:
-    load: LoadResult
-    cpu: CpuUsage
-    load_average: float  # 1-minute load average when this side started
-
-    def cpu_ms(self, component: str) -> float:
-        return self.cpu.per_request_ms(self.load.requests).get(component, 0.0)
+    rounds: int = 3  # windows per side, REST and gRPC in turns (bench/rounds.py)
 
 
 @dataclass
@@ -143,15 +136,23 @@ def run(settings: TranscodingSettings) -> TranscodingResults:
                     )
                 )
 
-            c, d, w = settings.concurrency, settings.duration_s, settings.warmup_s
-            print(f"REST: GET /api/v1/contacts/{{id}} through the gateway, {c} clients", flush=True)
-            before = os.getloadavg()[0]
-            rest = rest_load(c, d, w)
-            rest_side = Measured(rest, sampler.usage(*rest.window, roots), before)
-            print(f"gRPC: ContactsService.GetContact directly, {c} clients", flush=True)
-            before = os.getloadavg()[0]
-            direct = grpc_load(c, d, w)
-            grpc_side = Measured(direct, sampler.usage(*direct.window, roots), before)
+            c = settings.concurrency
+            print(
+                f"REST GET /api/v1/contacts/{{id}} through the gateway and GetContact directly, {c} clients, "
+                f"in turns ({settings.rounds} rounds)",
+                flush=True,
+            )
+            measured = alternate(
+                [
+                    Target("rest", lambda d, w: rest_load(c, d, w), roots),
+                    Target("grpc", lambda d, w: grpc_load(c, d, w), roots),
+                ],
+                rounds=settings.rounds,
+                duration_s=settings.duration_s,
+                warmup_s=settings.warmup_s,
+                sampler=sampler,
+            )
+            rest_side, grpc_side = measured["rest"], measured["grpc"]
             rest_single = grpc_single = None
             if settings.single_duration_s > 0:
                 print("both again with one client", flush=True)
@@ -203,6 +204,7 @@ def parse_settings(argv: Sequence[str] | None = None) -> TranscodingSettings:
     parser.add_argument("-d", "--duration", type=float, default=defaults.duration_s, help="measured seconds")
     parser.add_argument("-w", "--warmup", type=float, default=defaults.warmup_s)
     parser.add_argument("-g", "--generator", choices=["auto", "wrk", "python"], default=defaults.generator)
+    parser.add_argument("-r", "--rounds", type=int, default=defaults.rounds, help="windows per side")
     parser.add_argument(
         "--channel-per",
         choices=["process", "client"],
@@ -216,6 +218,7 @@ def parse_settings(argv: Sequence[str] | None = None) -> TranscodingSettings:
         warmup_s=args.warmup,
         generator=args.generator,
         channel_per=args.channel_per,
+        rounds=args.rounds,
     )
 
 

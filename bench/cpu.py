@@ -15,7 +15,7 @@ import os
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,6 +52,23 @@ class CpuUsage:
     def cores(self) -> dict[str, float]:
         """Average number of cores each component kept busy."""
         return {k: v / self.seconds for k, v in self.cpu_seconds.items()} if self.seconds else {}
+
+    def plus(self, other: CpuUsage) -> CpuUsage:
+        """Both windows together (rounds of one target)."""
+        spent = dict(self.cpu_seconds)
+        for name, seconds in other.cpu_seconds.items():
+            spent[name] = spent.get(name, 0.0) + seconds
+        return CpuUsage(
+            self.seconds + other.seconds, spent, self.machine_cpu_seconds + other.machine_cpu_seconds
+        )
+
+    def folding(self, names: Iterable[str]) -> CpuUsage:
+        """The same window with the named components counted as everything else (processes of another
+        target that were running, idle, while this one was measured)."""
+        names = set(names)
+        spent = {k: v for k, v in self.cpu_seconds.items() if k not in names}
+        spent[OTHERS] = spent.get(OTHERS, 0.0) + sum(v for k, v in self.cpu_seconds.items() if k in names)
+        return CpuUsage(self.seconds, spent, self.machine_cpu_seconds)
 
 
 def snapshot() -> Snapshot:

@@ -22,6 +22,7 @@ from bench_validate import REPEATS as VALIDATE_REPEATS
 from bench_validate import ValidateResults
 from cpu import GENERATOR, OTHERS, RUNNER
 from crm_devrun.platform import SERVICES
+from rounds import LATER_WARMUP_SECONDS
 
 # What the issue asks of customer-360 against the baseline measured in the same run.
 TARGET_THROUGHPUT_SHARE = 0.6  # platform requests/s >= 0.6 x the baseline's
@@ -193,6 +194,27 @@ def targets(results: BenchResults) -> list[str]:
     ]
 
 
+def rounds_table(results: BenchResults) -> list[str]:
+    """Each window of both targets, when there were several: requests/s is over all of them, p50 and p99
+    in the table above are the median of these."""
+    p, b = results.platform.rounds, results.baseline.rounds
+    if len(p) < 2 or len(p) != len(b):
+        return []
+    lines = [
+        "Each window (requests/s over all windows; p50 and p99 above: the median of the windows'):",
+        "",
+        "| window | platform req/s | p50 ms | p99 ms | baseline req/s | p50 ms | p99 ms | share |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for i, (pw, bw) in enumerate(zip(p, b, strict=True), start=1):
+        share = pw.rps / bw.rps if bw.rps else math.nan
+        lines.append(
+            f"| {i} | {pw.rps:.1f} | {_fmt(pw.p50_ms)} | {_fmt(pw.p99_ms)} | {bw.rps:.1f} | "
+            f"{_fmt(bw.p50_ms)} | {_fmt(bw.p99_ms)} | {_fmt(share, 2)}x |"
+        )
+    return [*lines, ""]
+
+
 def transcoding_section(t: TranscodingResults) -> list[str]:
     s, rest, direct = t.settings, t.rest, t.grpc
     rest_cpu, grpc_cpu = cpu_rows(rest), cpu_rows(direct)
@@ -213,8 +235,9 @@ def transcoding_section(t: TranscodingResults) -> list[str]:
         "",
         f"The platform started as for customer-360 (gateway: gunicorn gthread, {s.gateway_workers} workers x "
         f"{s.gateway_threads} threads), {s.contacts} contacts. Both sides: {s.concurrency} closed-loop "
-        f"clients, each with its own connection, {s.duration_s:.0f} s after {s.warmup_s:.0f} s warm-up, the "
-        "same contacts server and ids, the caller metadata the gateway sends. REST: "
+        f"clients, each with its own connection, {s.duration_s:.0f} s measured in {s.rounds} windows taken "
+        f"in turns (after {s.warmup_s:.0f} s warm-up), the same contacts server and ids, the caller metadata "
+        "the gateway sends; p50 and p99 are the median of the windows'. REST: "
         f"{rest.load.generator}; gRPC: {direct.load.generator}, blocking unary calls.",
         "",
         "| side | requests/s | p50 ms | p99 ms | errors | gateway CPU-ms / req | contacts CPU-ms / req "
@@ -347,7 +370,10 @@ def render(
         "| gRPC servers | 16 threads each; platform: one process per service, baseline: the same |",
         "| service deadline | 1.0 s per call (gateway default; the bare app uses the same) |",
         f"| concurrency | {s.concurrency} closed-loop clients, one keep-alive connection each |",
-        f"| duration | {s.duration_s:.0f} s measured after {s.warmup_s:.0f} s warm-up, per target |",
+        f"| duration | {s.duration_s:.0f} s measured per target, in {s.rounds} windows of "
+        f"{s.duration_s / max(1, s.rounds):.0f} s taken in turns with the other target (platform first, then "
+        f"baseline first, ...); {s.warmup_s:.0f} s warm-up before each target's first window, "
+        f"{LATER_WARMUP_SECONDS:.0f} s before the others |",
         f"| load generator | {p.load.generator} |",
         f"| ids | random among {s.contacts} contacts, each with its welcome notification |",
         f"| tracing | every process records spans, sampler {_sampling()}; exported over OTLP: {exported} |",
@@ -367,6 +393,7 @@ def render(
         "",
         *targets(results),
         "",
+        *rounds_table(results),
         "An error is a reply other than 200, a transport error, or a 200 whose view lacks a section "
         '(`"unavailable"` not empty: a service missed its deadline).',
         "",

@@ -28,6 +28,7 @@ def transcoding_settings(s: BenchSettings) -> bench_transcoding.TranscodingSetti
         gateway_workers=s.gateway_workers,
         gateway_threads=s.gateway_threads,
         generator=s.generator,
+        rounds=s.rounds,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -51,3 +52,27 @@ class LoadResult:
         if self.error_kinds:
             text += f" {self.error_kinds}"
         return text
+
+
+def merge_rounds(rounds: Sequence[LoadResult]) -> LoadResult:
+    """Several measured windows of one target as one result: requests, errors and time summed (so
+    requests/s is over all of them), p50 and p99 the median of the windows' own (the load generators
+    report percentiles per run, not every latency), error kinds added up."""
+    if len(rounds) == 1:
+        return rounds[0]
+    kinds: dict[str, int] = {}
+    for result in rounds:
+        for kind, count in result.error_kinds.items():
+            kinds[kind] = kinds.get(kind, 0) + count
+    return LoadResult(
+        generator=rounds[0].generator,
+        concurrency=rounds[0].concurrency,
+        duration_s=sum(r.duration_s for r in rounds),
+        requests=sum(r.requests for r in rounds),
+        errors=sum(r.errors for r in rounds),
+        p50_ms=statistics.median(r.p50_ms for r in rounds),
+        p99_ms=statistics.median(r.p99_ms for r in rounds),
+        error_kinds=kinds,
+        error_sample=next((r.error_sample for r in rounds if r.error_sample), ""),
+        window=(rounds[0].window[0], rounds[-1].window[1]),
+    )
