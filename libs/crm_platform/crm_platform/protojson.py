@@ -22,7 +22,7 @@ import binascii
 import math
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -106,8 +106,13 @@ def enum_numbers(enum: EnumDescriptor) -> dict[str, int]:
 # --- encoding ---------------------------------------------------------------------------------------
 
 
+_EPOCH = datetime(1970, 1, 1)  # naive: the arithmetic below is UTC throughout
+
+
 def format_timestamp(seconds: int, nanos: int) -> str:
-    stamp = datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None).isoformat()
+    # Epoch + timedelta rather than fromtimestamp(seconds, UTC): the same text for every valid Timestamp
+    # (years 1 to 9999), without the time zone conversion, on every timestamp of every response.
+    stamp = (_EPOCH + timedelta(seconds=seconds)).isoformat()
     if nanos:
         stamp += f".{nanos:09d}".rstrip("0")
     return stamp + "Z"
