@@ -10,6 +10,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from crm.common.v1 import history_pb2
 from crm.contacts.v1 import contacts_pb2
+from crm_platform import protojson
 from crm_platform.db import reading, transaction
 from crm_platform.errors import EtagMismatch, InvalidArgument, NotFound
 from crm_platform.resources import Repository, etag_of
@@ -139,7 +140,7 @@ def test_archive_sets_archived_at_once_and_a_repeat_is_a_no_op_whatever_the_etag
         "u3",
         [("archived_at", None)],
     )
-    assert changes[0][2] == json_format.MessageToDict(message.archived_at)
+    assert changes[0][2] == protojson.encode_any(message.archived_at)  # the platform's RFC 3339 form
     assert len(history(db)) == 2
 
 
