@@ -27,7 +27,7 @@ from pathlib import Path
 from random import Random
 from typing import Any
 
-from stats import LoadResult, percentile
+from stats import LoadResult, percentile, quantiles_of
 
 PROCESSES = 4
 START_LEAD_SECONDS = 3.0  # time for the generator processes to import, connect and warm their channels
@@ -103,6 +103,7 @@ def run_grpc_load(spec: GrpcLoadSpec) -> LoadResult:
         error_kinds=dict(errors),
         error_sample=next((r.sample for r in reports if r.sample), ""),
         window=window,
+        quantiles_ms=quantiles_of(latencies),
     )
 
 

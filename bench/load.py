@@ -29,7 +29,7 @@ from pathlib import Path
 from random import Random
 from urllib.parse import urlsplit
 
-from stats import LoadResult, percentile
+from stats import LoadResult, percentile, quantiles_of
 
 WRK_SCRIPT = Path(__file__).with_name("wrk_paths.lua")
 PYTHON_PROCESSES = 4  # enough that no generator process is GIL-bound at a few hundred requests/s
@@ -107,6 +107,7 @@ def _run_wrk(spec: LoadSpec) -> LoadResult:
         error_kinds=dict(kinds),
         error_sample=sample,
         window=(began, began + figures["duration_us"] / 1e6),
+        quantiles_ms=tuple(us / 1000 for us in figures.get("quantiles_us", ())),
     )
 
 
@@ -187,6 +188,7 @@ def _run_python(spec: LoadSpec) -> LoadResult:
         error_kinds=dict(errors),
         error_sample=next((r.sample for r in reports if r.sample), ""),
         window=window,
+        quantiles_ms=quantiles_of(latencies),
     )
 
 

@@ -195,13 +195,13 @@ def targets(results: BenchResults) -> list[str]:
 
 
 def rounds_table(results: BenchResults) -> list[str]:
-    """Each window of both targets, when there were several: requests/s is over all of them, p50 and p99
-    in the table above are the median of these."""
+    """Each window of both targets, when there were several."""
     p, b = results.platform.rounds, results.baseline.rounds
     if len(p) < 2 or len(p) != len(b):
         return []
     lines = [
-        "Each window (requests/s over all windows; p50 and p99 above: the median of the windows'):",
+        "Each window. The figures above are over all of a target's windows: requests/s over their whole "
+        "time, p50 and p99 over all their requests (each window's latency distribution, pooled).",
         "",
         "| window | platform req/s | p50 ms | p99 ms | baseline req/s | p50 ms | p99 ms | share |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -237,7 +237,7 @@ def transcoding_section(t: TranscodingResults) -> list[str]:
         f"{s.gateway_threads} threads), {s.contacts} contacts. Both sides: {s.concurrency} closed-loop "
         f"clients, each with its own connection, {s.duration_s:.0f} s measured in {s.rounds} windows taken "
         f"in turns (after {s.warmup_s:.0f} s warm-up), the same contacts server and ids, the caller metadata "
-        "the gateway sends; p50 and p99 are the median of the windows'. REST: "
+        "the gateway sends; p50 and p99 over all the windows' requests. REST: "
         f"{rest.load.generator}; gRPC: {direct.load.generator}, blocking unary calls.",
         "",
         "| side | requests/s | p50 ms | p99 ms | errors | gateway CPU-ms / req | contacts CPU-ms / req "

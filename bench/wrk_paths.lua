@@ -60,6 +60,19 @@ function response(status, headers, body)
   end
 end
 
+-- The latency distribution as percentiles on a fixed grid (stats.QUANTILE_GRID: every 0.1 % from 0.1 to
+-- 99.9, then 99.95, 99.99 and the maximum), so that several runs can be pooled into one distribution.
+local function quantiles(latency)
+  local points = {}
+  for i = 1, 999 do
+    points[#points + 1] = string.format("%d", latency:percentile(i / 10))
+  end
+  for _, p in ipairs({99.95, 99.99, 100}) do
+    points[#points + 1] = string.format("%d", latency:percentile(p))
+  end
+  return table.concat(points, ",")
+end
+
 function done(summary, latency, requests)
   local failures_all = {}
   for _, thread in ipairs(threads) do
@@ -71,7 +84,8 @@ function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
     'BENCH_JSON {"duration_us": %d, "requests": %d, "p50_us": %d, "p99_us": %d, ' ..
-    '"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d, "failures": "%s"}\n',
+    '"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d, "failures": "%s", ' ..
+    '"quantiles_us": [%s]}\n',
     summary.duration, summary.requests, latency:percentile(50), latency:percentile(99),
-    e.connect, e.read, e.write, e.status, e.timeout, table.concat(failures_all, ",")))
+    e.connect, e.read, e.write, e.status, e.timeout, table.concat(failures_all, ","), quantiles(latency)))
 end
