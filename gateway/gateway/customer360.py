@@ -184,8 +184,7 @@ def compose(
             pending[service] = future
         except Exception as error:  # a bad address or a broken channel costs the section, not the page
             if span is not None:
-                span.record_exception(error)
-                span.end()
+                telemetry.fail_grpc_client_span(span, error)
             log.exception("could not call the %s service", service)
             unavailable.add(service)
 

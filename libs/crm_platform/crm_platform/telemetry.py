@@ -150,6 +150,13 @@ def end_grpc_client_span(span: Span, call: grpc.Future) -> None:
     span.end()
 
 
+def fail_grpc_client_span(span: Span, error: BaseException) -> None:
+    """Ends the span of a call that could not even be started (as the interceptor records it)."""
+    span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
+    span.record_exception(error)
+    span.end()
+
+
 def shutdown() -> None:
     """Flush spans still buffered; called on graceful shutdown."""
     provider = trace.get_tracer_provider()
