@@ -103,7 +103,7 @@ def _cpu_table(results: BenchResults) -> list[str]:
     for name, side in (("platform", results.platform), ("baseline", results.baseline)):
         lines.append("")
         lines.append(
-            f"During the {name}'s window the machine was busy on {_fmt(_busy(side), 2)} of "
+            f"During the {name}'s windows the machine was busy on {_fmt(_busy(side), 2)} of "
             f"{os.cpu_count()} cores on average ({_fmt(side.cpu.seconds, 1)} s compared)."
         )
     return lines
@@ -150,8 +150,8 @@ def interpretation(results: BenchResults) -> list[str]:
         "(all our processes, the load generator included).",
         f"- HTTP tier: the gateway spends {_fmt(p_http, 2)} CPU-ms per request, the bare Flask app "
         f"{_fmt(b_http, 2)} ms; the difference ({_fmt(p_http - b_http, 2)} ms) is the gateway's own work "
-        "(JWT check, OpenTelemetry spans for the request and its five gRPC calls, client interceptors, "
-        "id check, reflective protobuf-to-JSON rendering, problem handling).",
+        "(JWT check, OpenTelemetry spans for the request and its five gRPC calls, the caller's metadata, "
+        "id check, protobuf-to-JSON rendering, problem handling).",
         f"- Services: the five real gRPC servers spend {_fmt(p_services, 2)} CPU-ms per request in total "
         f"against {_fmt(b_services, 2)} ms for the trivial ones; the real ones open a SQLAlchemy session "
         "and query SQLite, run server interceptors (tracing, error mapping), and convert rows to messages. "
@@ -403,8 +403,8 @@ def render(
     out += [
         "## Where the CPU goes",
         "",
-        "CPU time of each process tree during the measured window (from /proc), divided by the requests "
-        "completed in it.",
+        "CPU time of each process tree during the measured windows (from /proc), divided by the requests "
+        "completed in them.",
         "",
         *_cpu_table(results),
         "",
