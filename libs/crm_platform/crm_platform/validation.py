@@ -1,7 +1,7 @@
 """Request checks every servicer shares: the contract's field rules, and a few helpers.
 
 Field rules are declared once, in the `.proto` contracts, as `buf.validate` options; protovalidate
-(compiled, about 1.3 µs for a valid contact, see bench/RESULTS.md) enforces them on every request the
+(compiled, about 1.7 µs for a valid contact, see bench/RESULTS.md) enforces them on every request the
 gRPC server receives, so gRPC callers meet exactly the rules REST callers meet and the OpenAPI document
 shows. Business rules that need the database stay in each service's domain.
 """
