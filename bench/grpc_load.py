@@ -15,19 +15,17 @@ from __future__ import annotations
 
 import contextlib
 import json
-import subprocess
 import sys
-import tempfile
 import time
-from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from random import Random
 from typing import Any
 
-from stats import LoadResult, percentile, quantiles_of
+from load import ClientReport, run_generator_processes
+from stats import LoadResult
 
 PROCESSES = 4
 START_LEAD_SECONDS = 3.0  # time for the generator processes to import, connect and warm their channels
@@ -47,72 +45,19 @@ class GrpcLoadSpec:
     channel_per: str = "process"
 
 
-@dataclass
-class _Report:
-    latencies_ms: list[float] = field(default_factory=list)
-    errors: Counter[str] = field(default_factory=Counter)
-    sample: str = ""
-
-
 def run_grpc_load(spec: GrpcLoadSpec) -> LoadResult:
-    processes = min(PROCESSES, spec.concurrency)
-    per_process = [
-        spec.concurrency // processes + (i < spec.concurrency % processes) for i in range(processes)
-    ]
-    start = time.time() + START_LEAD_SECONDS
-    window = (start + spec.warmup_s, start + spec.warmup_s + spec.duration_s)
-    children: list[subprocess.Popen[str]] = []
-    with tempfile.TemporaryDirectory(prefix="bench-grpc-load-") as tmp:
-        try:
-            for seed, threads in enumerate(per_process):
-                job = {
-                    "spec": {**asdict(spec), "ids": list(spec.ids), "metadata": list(spec.metadata)},
-                    "threads": threads,
-                    "seed": seed,
-                    "start": start,
-                    "window": window,
-                }
-                job_file = Path(tmp, f"job-{seed}.json")
-                job_file.write_text(json.dumps(job))
-                children.append(
-                    subprocess.Popen(
-                        [sys.executable, __file__, "--generator-process", str(job_file)],
-                        stdout=subprocess.PIPE,
-                        text=True,
-                    )
-                )
-            reports = [_collect(child, spec) for child in children]
-        finally:
-            for child in children:
-                if child.poll() is None:
-                    child.kill()
-                    child.wait()
-    latencies = [ms for report in reports for ms in report.latencies_ms]
-    errors: Counter[str] = Counter()
-    for report in reports:
-        errors.update(report.errors)
-    return LoadResult(
-        generator=f"python gRPC ({processes} processes x {max(per_process)} threads, a channel per "
-        f"{spec.channel_per})",
+    return run_generator_processes(
+        __file__,
+        {**asdict(spec), "ids": list(spec.ids), "metadata": list(spec.metadata)},
         concurrency=spec.concurrency,
+        warmup_s=spec.warmup_s,
         duration_s=spec.duration_s,
-        requests=len(latencies),
-        errors=sum(errors.values()),
-        p50_ms=percentile(latencies, 50),
-        p99_ms=percentile(latencies, 99),
-        error_kinds=dict(errors),
-        error_sample=next((r.sample for r in reports if r.sample), ""),
-        window=window,
-        quantiles_ms=quantiles_of(latencies),
+        max_processes=PROCESSES,
+        start_lead_s=START_LEAD_SECONDS,
+        label="python gRPC ({processes} processes x {threads} threads, a channel per "
+        + spec.channel_per
+        + ")",
     )
-
-
-def _collect(child: subprocess.Popen[str], spec: GrpcLoadSpec) -> _Report:
-    out, _ = child.communicate(timeout=START_LEAD_SECONDS + spec.warmup_s + spec.duration_s + 60)
-    if child.returncode != 0:
-        raise RuntimeError(f"gRPC load generator process failed with exit code {child.returncode}")
-    data = json.loads(out)
-    return _Report(data["latencies_ms"], Counter(data["errors"]), data["sample"])
 
 
 def _generator_process() -> None:
@@ -132,26 +77,19 @@ def _generator_process() -> None:
         )
     if shared is not None:
         shared.close()
-    merged = _Report()
-    for part in parts:
-        merged.latencies_ms.extend(part.latencies_ms)
-        merged.errors.update(part.errors)
-        merged.sample = merged.sample or part.sample
-    json.dump(
-        {"latencies_ms": merged.latencies_ms, "errors": merged.errors, "sample": merged.sample}, sys.stdout
-    )
+    ClientReport.merge(parts).dump()
 
 
 def _client(
     spec: GrpcLoadSpec, start: float, window: tuple[float, float], rng: Random, shared: Any
-) -> _Report:
+) -> ClientReport:
     """One closed-loop client, on the process's channel or its own; keeps only calls that complete
     inside the window."""
     import grpc
 
     from crm.contacts.v1 import contacts_pb2, contacts_pb2_grpc
 
-    report = _Report()
+    report = ClientReport()
     metadata = tuple(spec.metadata)
     with (
         contextlib.nullcontext(shared)

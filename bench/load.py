@@ -136,68 +136,109 @@ def _wrk(spec: LoadSpec, env: dict[str, str], seconds: float) -> dict[str, int |
 
 
 @dataclass
-class _ClientReport:
+class ClientReport:
+    """What one client (or one generator process) saw inside the measuring window."""
+
     latencies_ms: list[float] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
     sample: str = ""
 
+    @classmethod
+    def merge(cls, parts: Sequence[ClientReport]) -> ClientReport:
+        merged = cls()
+        for part in parts:
+            merged.latencies_ms.extend(part.latencies_ms)
+            merged.errors.update(part.errors)
+            merged.sample = merged.sample or part.sample
+        return merged
+
+    def dump(self) -> None:
+        """Writes the report as a generator process's answer (JSON on stdout)."""
+        json.dump(
+            {"latencies_ms": self.latencies_ms, "errors": self.errors, "sample": self.sample}, sys.stdout
+        )
+
 
 def _run_python(spec: LoadSpec) -> LoadResult:
-    processes = min(PYTHON_PROCESSES, spec.concurrency)
-    per_process = [
-        spec.concurrency // processes + (i < spec.concurrency % processes) for i in range(processes)
-    ]
-    # Wall-clock times, shared by all processes: everyone starts together and measures the same window.
-    start = time.time() + START_LEAD_SECONDS
-    window = (start + spec.warmup_s, start + spec.warmup_s + spec.duration_s)
-    # Plain subprocesses of this file rather than multiprocessing: nothing depends on how the caller's
-    # __main__ is written, and no thread of the caller (the supervisor's log pumps) is forked.
+    return run_generator_processes(
+        __file__,
+        asdict(spec),
+        concurrency=spec.concurrency,
+        warmup_s=spec.warmup_s,
+        duration_s=spec.duration_s,
+        max_processes=PYTHON_PROCESSES,
+        start_lead_s=START_LEAD_SECONDS,
+        label="python ({processes} processes x {threads} threads)",
+    )
+
+
+def run_generator_processes(
+    script: str,
+    spec: Mapping[str, object],
+    *,
+    concurrency: int,
+    warmup_s: float,
+    duration_s: float,
+    max_processes: int,
+    start_lead_s: float,
+    label: str,
+) -> LoadResult:
+    """Runs `concurrency` closed-loop clients as threads spread over generator processes of `script`
+    (`script --generator-process JOB_FILE`, which prints a ClientReport as JSON) and merges their reports.
+
+    Every process gets `spec`, its thread count, a seed, and one wall-clock start and measuring window
+    shared by all, so everyone starts together and measures the same window. `label` names the generator
+    in the result (`{processes}` and `{threads}` are filled in).
+    """
+    processes = min(max_processes, concurrency)
+    per_process = [concurrency // processes + (i < concurrency % processes) for i in range(processes)]
+    start = time.time() + start_lead_s
+    window = (start + warmup_s, start + warmup_s + duration_s)
+    # Plain subprocesses rather than multiprocessing: nothing depends on how the caller's __main__ is
+    # written, and no thread of the caller (the supervisor's log pumps) is forked.
     children: list[subprocess.Popen[str]] = []
+    timeout = start_lead_s + warmup_s + duration_s + 60
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         try:
             for seed, threads in enumerate(per_process):
-                job = {"spec": asdict(spec), "threads": threads, "seed": seed, "start": start}
-                job["window"] = window
+                job = {"spec": spec, "threads": threads, "seed": seed, "start": start, "window": window}
                 job_file = Path(tmp, f"job-{seed}.json")
                 job_file.write_text(json.dumps(job))
                 children.append(
                     subprocess.Popen(
-                        [sys.executable, __file__, "--generator-process", str(job_file)],
+                        [sys.executable, script, "--generator-process", str(job_file)],
                         stdout=subprocess.PIPE,
                         text=True,
                     )
                 )
-            reports = [_collect(child, spec) for child in children]
+            reports = [_collect(child, timeout) for child in children]
         finally:
             for child in children:  # only ever needed when something failed (or SIGTERM) midway
                 if child.poll() is None:
                     child.kill()
                     child.wait()
-    latencies = [ms for report in reports for ms in report.latencies_ms]
-    errors: Counter[str] = Counter()
-    for report in reports:
-        errors.update(report.errors)
+    merged = ClientReport.merge(reports)
     return LoadResult(
-        generator=f"python ({processes} processes x {max(per_process)} threads)",
-        concurrency=spec.concurrency,
-        duration_s=spec.duration_s,
-        requests=len(latencies),
-        errors=sum(errors.values()),
-        p50_ms=percentile(latencies, 50),
-        p99_ms=percentile(latencies, 99),
-        error_kinds=dict(errors),
-        error_sample=next((r.sample for r in reports if r.sample), ""),
+        generator=label.format(processes=processes, threads=max(per_process)),
+        concurrency=concurrency,
+        duration_s=duration_s,
+        requests=len(merged.latencies_ms),
+        errors=sum(merged.errors.values()),
+        p50_ms=percentile(merged.latencies_ms, 50),
+        p99_ms=percentile(merged.latencies_ms, 99),
+        error_kinds=dict(merged.errors),
+        error_sample=merged.sample,
         window=window,
-        quantiles_ms=quantiles_of(latencies),
+        quantiles_ms=quantiles_of(merged.latencies_ms),
     )
 
 
-def _collect(child: subprocess.Popen[str], spec: LoadSpec) -> _ClientReport:
-    out, _ = child.communicate(timeout=START_LEAD_SECONDS + spec.warmup_s + spec.duration_s + 60)
+def _collect(child: subprocess.Popen[str], timeout: float) -> ClientReport:
+    out, _ = child.communicate(timeout=timeout)
     if child.returncode != 0:
         raise RuntimeError(f"load generator process failed with exit code {child.returncode}")
     data = json.loads(out)
-    return _ClientReport(data["latencies_ms"], Counter(data["errors"]), data["sample"])
+    return ClientReport(data["latencies_ms"], Counter(data["errors"]), data["sample"])
 
 
 def _generator_process() -> None:
@@ -210,19 +251,12 @@ def _generator_process() -> None:
         parts = list(
             pool.map(lambda i: _client(spec, start, window, Random(seed * 1000 + i)), range(job["threads"]))
         )
-    merged = _ClientReport()
-    for part in parts:
-        merged.latencies_ms.extend(part.latencies_ms)
-        merged.errors.update(part.errors)
-        merged.sample = merged.sample or part.sample
-    json.dump(
-        {"latencies_ms": merged.latencies_ms, "errors": merged.errors, "sample": merged.sample}, sys.stdout
-    )
+    ClientReport.merge(parts).dump()
 
 
-def _client(spec: LoadSpec, start: float, window: tuple[float, float], rng: Random) -> _ClientReport:
+def _client(spec: LoadSpec, start: float, window: tuple[float, float], rng: Random) -> ClientReport:
     """One closed-loop client; keeps only requests that complete inside the measured window."""
-    report = _ClientReport()
+    report = ClientReport()
     parts = urlsplit(spec.base_url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     headers = dict(spec.headers)
