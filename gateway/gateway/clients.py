@@ -26,7 +26,7 @@ from crm.marketing.v1 import marketing_pb2_grpc
 from crm.notifications.v1 import notifications_pb2_grpc
 from crm.sales.v1 import sales_pb2_grpc
 from crm.support.v1 import support_pb2_grpc
-from crm_platform.grpc_client import DEFAULT_DEADLINE_SECONDS, open_channel
+from crm_platform.grpc_client import DEFAULT_DEADLINE_SECONDS, open_channel, open_plain_channel
 
 STUBS: dict[str, Callable[[grpc.Channel], Any]] = {
     "contacts": contacts_pb2_grpc.ContactsServiceStub,
@@ -41,6 +41,10 @@ STUBS: dict[str, Callable[[grpc.Channel], Any]] = {
 CALL_DEADLINE_SECONDS = DEFAULT_DEADLINE_SECONDS
 
 
+def _serialize(message: Message) -> bytes:
+    return message.SerializeToString()
+
+
 class UnknownUpstream(LookupError):
     pass
 
@@ -51,6 +55,9 @@ class _Connection:
     stub: Any
     health: health_pb2_grpc.HealthStub
     methods: dict[str, grpc.UnaryUnaryMultiCallable] = field(default_factory=dict)
+    # Opened on first use by a hot path that traces its calls itself (plain_unary).
+    plain: grpc.Channel | None = None
+    plain_methods: dict[str, grpc.UnaryUnaryMultiCallable] = field(default_factory=dict)
 
 
 class ServiceClients:
@@ -94,10 +101,31 @@ class ServiceClients:
         if method is None:
             method = connection.channel.unary_unary(
                 rpc_path,
-                request_serializer=lambda message: message.SerializeToString(),
+                request_serializer=_serialize,
                 response_deserializer=response_class.FromString,
             )
             connection.methods[rpc_path] = method
+        return method
+
+    def plain_unary(
+        self, service: str, rpc_path: str, response_class: type[Message]
+    ) -> grpc.UnaryUnaryMultiCallable:
+        """Like `unary`, on a channel without interceptors: the caller sets the deadline and starts the
+        client span (customer-360's fan-out, where the interceptor stack was the gateway's largest own
+        cost per view; bench/PROFILE.md)."""
+        connection = self._connection(service)
+        method = connection.plain_methods.get(rpc_path)
+        if method is None:
+            with self._lock:
+                if connection.plain is None:
+                    connection.plain = open_plain_channel(self.addresses[service])
+                method = connection.plain.unary_unary(
+                    rpc_path,
+                    request_serializer=_serialize,
+                    response_deserializer=response_class.FromString,
+                    _registered_method=True,
+                )
+                connection.plain_methods[rpc_path] = method
         return method
 
     @property
@@ -109,4 +137,6 @@ class ServiceClients:
             if self._pid == os.getpid():
                 for connection in self._connections.values():
                     connection.channel.close()
+                    if connection.plain is not None:
+                        connection.plain.close()
             self._connections = {}

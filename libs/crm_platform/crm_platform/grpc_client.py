@@ -57,14 +57,17 @@ class _DefaultDeadline(grpc.UnaryUnaryClientInterceptor):
         return continuation(client_call_details, request)
 
 
+CHANNEL_OPTIONS = (("grpc.keepalive_time_ms", 30_000), ("grpc.enable_retries", 1))
+
+
+def open_plain_channel(target: str) -> grpc.Channel:
+    """A channel with the platform's options and no interceptors: for hot paths that set every call's
+    deadline and start its client span themselves (crm_platform.telemetry.start_grpc_client_span)."""
+    return grpc.insecure_channel(target, options=CHANNEL_OPTIONS)
+
+
 def open_channel(target: str, *, default_deadline: float = DEFAULT_DEADLINE_SECONDS) -> grpc.Channel:
-    channel = grpc.insecure_channel(
-        target,
-        options=[
-            ("grpc.keepalive_time_ms", 30_000),
-            ("grpc.enable_retries", 1),
-        ],
-    )
+    channel = open_plain_channel(target)
     with_deadline = grpc.intercept_channel(channel, _DefaultDeadline(default_deadline))
     # OpenTelemetry's client interceptor has its own interface, which only its own intercept_channel takes.
     return intercept_traced(with_deadline, client_interceptor())
