@@ -20,12 +20,17 @@ CONTACT_UPDATED = "contact_updated"
 CONTACT_ARCHIVED = "contact_archived"
 
 
-def _record(session: Session, event_type: str, payload: Message) -> str:
+AGGREGATE = "contact"
+
+
+def _record(session: Session, event_type: str, contact: Contact, payload: Message) -> str:
     return record_event(
         session,
-        messaging.outbox,
+        messaging,
         source=SOURCE,
         event_type=event_type,
+        aggregate_type=AGGREGATE,
+        aggregate_id=contact.id,
         payload=as_event_payload(payload),
     )
 
@@ -36,6 +41,7 @@ def record_contact_created(session: Session, change: Change[Contact]) -> str:
     return _record(
         session,
         CONTACT_CREATED,
+        contact,
         contacts_pb2.ContactCreated(
             contact_id=contact.id,
             first_name=contact.first_name,
@@ -59,6 +65,7 @@ def record_contact_updated(session: Session, change: Change[Contact]) -> str:
     return _record(
         session,
         CONTACT_UPDATED,
+        contact,
         contacts_pb2.ContactUpdated(
             contact_id=contact.id,
             actor_id=change.actor_id,
@@ -79,6 +86,7 @@ def record_contact_archived(session: Session, change: Change[Contact]) -> str:
     return _record(
         session,
         CONTACT_ARCHIVED,
+        contact,
         contacts_pb2.ContactArchived(
             contact_id=contact.id,
             actor_id=change.actor_id,

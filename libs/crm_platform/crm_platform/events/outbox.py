@@ -22,6 +22,7 @@ from opentelemetry import propagate, trace
 from pika.adapters.blocking_connection import BlockingChannel
 from sqlalchemy import Connection, Engine, Row, Select, Table, insert, select, update
 from sqlalchemy import event as sa_event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -40,14 +41,20 @@ _MAX_ERROR_TEXT = 2000
 
 def record_event(
     session: Session,
-    tables: MessagingTables | Table,
+    tables: MessagingTables,
     *,
     source: str,
     event_type: str,
+    aggregate_type: str,
+    aggregate_id: str,
     payload: dict[str, Any],
     version: int = 1,
 ) -> str:
     """Add an event to the outbox in `session`'s transaction and return its id.
+
+    The event is about one aggregate (`aggregate_type` `contact`, `aggregate_id` its id) and gets that
+    aggregate's next `sequence` number. Allocating it locks the aggregate's sequence row until commit, so
+    two transactions about the same aggregate number their events in the order they commit.
 
     `source` is the publishing service's name (`contacts`): it names the exchange (`contacts.events`)
     and the CloudEvents source (`crm/contacts`). The current trace context is stored with the row so the
@@ -57,17 +64,27 @@ def record_event(
     A breaking v2 published beside v1 therefore needs its own type (`contact_created_v2`), or every v1
     subscriber would receive both.
     """
-    outbox = tables.outbox if isinstance(tables, MessagingTables) else tables
     event_id = str(uuid.uuid4())
-    now = datetime.now(UTC)
     body = wire.encode_payload(payload)
+    sequence = next_sequence(session, tables.sequences, aggregate_type, aggregate_id)
+    now = datetime.now(UTC)  # after the sequence lock, so created_at follows sequence order
     headers: dict[str, str] = wire.cloudevent_headers(
-        event_id=event_id, event_type=event_type, service=source, time=now, version=version
+        event_id=event_id,
+        event_type=event_type,
+        service=source,
+        time=now,
+        version=version,
+        aggregate_type=aggregate_type,
+        aggregate_id=aggregate_id,
+        sequence=sequence,
     )
     propagate.inject(headers)
     session.execute(
-        insert(outbox).values(
+        insert(tables.outbox).values(
             id=event_id,
+            aggregate_type=aggregate_type,
+            aggregate_id=aggregate_id,
+            sequence=sequence,
             exchange=wire.exchange_name(source),
             routing_key=event_type,
             payload=body,
@@ -79,6 +96,22 @@ def record_event(
     session.info[_RECORDED] = True
     log.debug("event recorded", extra={"event_id": event_id, "event_type": event_type})
     return event_id
+
+
+def next_sequence(session: Session, sequences: Table, aggregate_type: str, aggregate_id: str) -> int:
+    """Allocate the aggregate's next event sequence number (1 for its first event) in `session`'s
+    transaction; the upsert holds the row lock until commit."""
+    dialect = session.get_bind().dialect.name
+    upsert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect](sequences)
+    statement = (
+        upsert.values(aggregate_type=aggregate_type, aggregate_id=aggregate_id, last_sequence=1)
+        .on_conflict_do_update(
+            index_elements=[sequences.c.aggregate_type, sequences.c.aggregate_id],
+            set_={"last_sequence": sequences.c.last_sequence + 1},
+        )
+        .returning(sequences.c.last_sequence)
+    )
+    return int(session.execute(statement).scalar_one())
 
 
 def install_wakeup(target: Any, relay: OutboxRelay) -> None:
@@ -188,8 +221,8 @@ class OutboxRelay:
     def _claim_query(self) -> Select[Any]:
         query = (
             select(self._outbox)
-            .where(self._outbox.c.published_at.is_(None))
-            .order_by(self._outbox.c.created_at, self._outbox.c.id)
+            .where(self._outbox.c.published_at.is_(None), self._outbox.c.parked_at.is_(None))
+            .order_by(self._outbox.c.position)
             .limit(self._batch_size)
         )
         if is_sqlite(self._engine):

@@ -22,6 +22,10 @@ CONTENT_TYPE = "application/json"
 CONTENT_ENCODING = "utf-8"
 PERSISTENT = 2
 
+AGGREGATE_TYPE_HEADER = "ce-aggregatetype"
+AGGREGATE_ID_HEADER = "ce-aggregateid"
+SEQUENCE_HEADER = "ce-sequence"
+
 _DATASCHEMA = re.compile(r"^urn:crm:events:(?P<type>[^:]+):v(?P<version>\d+)$")
 
 
@@ -38,6 +42,10 @@ class Event:
     version: int
     data: dict[str, Any]
     headers: dict[str, Any] = field(default_factory=dict)
+    # None for events from publishers that do not number them (a plain nameko service).
+    aggregate_type: str | None = None
+    aggregate_id: str | None = None
+    sequence: int | None = None
 
 
 def exchange_name(service: str) -> str:
@@ -59,15 +67,30 @@ def declare_exchange(channel: BlockingChannel, exchange: str) -> None:
 
 
 def cloudevent_headers(
-    *, event_id: str, event_type: str, service: str, time: datetime, version: int
+    *,
+    event_id: str,
+    event_type: str,
+    service: str,
+    time: datetime,
+    version: int,
+    aggregate_type: str,
+    aggregate_id: str,
+    sequence: int,
 ) -> dict[str, str]:
+    """The CloudEvents attributes as headers. The aggregate an event is about travels as `ce-subject`
+    (`contact/<id>`) and as the extension attributes `ce-aggregatetype`, `ce-aggregateid` and
+    `ce-sequence` (the CloudEvents sequence extension: 1, 2, 3, ... per aggregate, as a string)."""
     return {
         "ce-id": event_id,
         "ce-type": event_type,
         "ce-source": source_uri(service),
+        "ce-subject": f"{aggregate_type}/{aggregate_id}",
         "ce-time": time.astimezone(UTC).isoformat(),
         "ce-specversion": SPEC_VERSION,
         "ce-dataschema": dataschema(event_type, version),
+        AGGREGATE_TYPE_HEADER: aggregate_type,
+        AGGREGATE_ID_HEADER: aggregate_id,
+        SEQUENCE_HEADER: str(sequence),
     }
 
 
@@ -117,7 +140,23 @@ def decode_event(properties: pika.BasicProperties, body: bytes) -> Event:
         version=_parse_version(header_text(headers, "ce-dataschema")),
         data=data,
         headers=headers,
+        **_aggregate(headers),
     )
+
+
+def _aggregate(headers: dict[str, Any]) -> dict[str, Any]:
+    aggregate_type = header_text(headers, AGGREGATE_TYPE_HEADER)
+    aggregate_id = header_text(headers, AGGREGATE_ID_HEADER)
+    raw_sequence = header_text(headers, SEQUENCE_HEADER)
+    if aggregate_type is None and aggregate_id is None and raw_sequence is None:
+        return {}
+    if not aggregate_type or not aggregate_id or not raw_sequence:
+        raise MalformedEvent(
+            f"{AGGREGATE_TYPE_HEADER}, {AGGREGATE_ID_HEADER} and {SEQUENCE_HEADER} go together"
+        )
+    if not raw_sequence.isdigit() or int(raw_sequence) < 1:
+        raise MalformedEvent(f"{SEQUENCE_HEADER} {raw_sequence!r} is not a positive integer")
+    return {"aggregate_type": aggregate_type, "aggregate_id": aggregate_id, "sequence": int(raw_sequence)}
 
 
 def _parse_time(raw: str | None) -> datetime | None:

@@ -55,7 +55,7 @@ class Db:
     def outbox_rows(self) -> list[Any]:
         outbox = self.tables.outbox
         with self.engine.connect() as conn:
-            return list(conn.execute(select(outbox).order_by(outbox.c.created_at)))
+            return list(conn.execute(select(outbox).order_by(outbox.c.position)))
 
     def unpublished(self) -> int:
         return sum(1 for row in self.outbox_rows() if row.published_at is None)
@@ -119,12 +119,27 @@ class Broker:
             taken.append((properties, body))
 
     def publish_event(
-        self, source: str, event_type: str, payload: dict[str, Any], event_id: str | None = None
+        self,
+        source: str,
+        event_type: str,
+        payload: dict[str, Any],
+        event_id: str | None = None,
+        *,
+        aggregate_id: str | None = None,
+        sequence: int = 1,
     ) -> str:
-        """Publish as our relay would (same wire format), bypassing the outbox."""
+        """Publish as our relay would (same wire format), bypassing the outbox. Unless told otherwise
+        the event is the first of its own aggregate."""
         event_id = event_id or str(uuid.uuid4())
         headers = wire.cloudevent_headers(
-            event_id=event_id, event_type=event_type, service=source, time=datetime.now(UTC), version=1
+            event_id=event_id,
+            event_type=event_type,
+            service=source,
+            time=datetime.now(UTC),
+            version=1,
+            aggregate_type="contact",
+            aggregate_id=aggregate_id or event_id,
+            sequence=sequence,
         )
         self.publish_raw(
             wire.exchange_name(source),

@@ -12,6 +12,9 @@ import pytest
 from crm_platform.db import transaction
 from crm_platform.events import record_event
 
+# Each test event is about its own aggregate unless a test says otherwise.
+AGG = {"aggregate_type": "contact", "aggregate_id": "c1"}
+
 nameko_events = pytest.importorskip("nameko.standalone.events")
 
 
@@ -32,7 +35,12 @@ def test_nameko_declared_exchange_and_queue_receive_our_event(db, amqp_url, star
         queue(connection.default_channel).declare()
         with transaction(db.factory) as session:
             event_id = record_event(
-                session, db.tables, source="contacts", event_type="contact_created", payload={"id": "c1"}
+                session,
+                db.tables,
+                source="contacts",
+                event_type="contact_created",
+                **AGG,
+                payload={"id": "c1"},
             )
         start_relay(amqp_url, sweep_interval=0.05)
         wait_for(lambda: db.unpublished() == 0, what="relay to publish")

@@ -12,6 +12,9 @@ from sqlalchemy import insert, update
 from crm_platform.db import transaction
 from crm_platform.events import install_wakeup, record_event
 
+# Each test event is about its own aggregate unless a test says otherwise.
+AGG = {"aggregate_type": "contact", "aggregate_id": "c1"}
+
 DEAD_BROKER = "amqp://guest:guest@127.0.0.1:1/"
 
 
@@ -19,7 +22,7 @@ def _create_contact(db, name: str = "Ada") -> str:
     with transaction(db.factory) as session:
         session.execute(insert(db.contacts).values(id=str(uuid.uuid4()), name=name))
         return record_event(
-            session, db.tables, source="contacts", event_type="contact_created", payload={"name": name}
+            session, db.tables, source="contacts", event_type="contact_created", **AGG, payload={"name": name}
         )
 
 
@@ -27,7 +30,7 @@ def test_outbox_row_commits_and_rolls_back_with_the_business_row(db, broker, sta
     probe = broker.bind_probe("contacts", "contact_created")
     with pytest.raises(RuntimeError), transaction(db.factory) as session:
         session.execute(insert(db.contacts).values(id="c1", name="Ada"))
-        record_event(session, db.tables, source="contacts", event_type="contact_created", payload={})
+        record_event(session, db.tables, source="contacts", event_type="contact_created", **AGG, payload={})
         raise RuntimeError("business rule failed after the event was recorded")
     assert db.count(db.contacts) == 0
     assert db.count(db.tables.outbox) == 0

@@ -8,6 +8,9 @@ from opentelemetry import trace
 from crm_platform.db import transaction
 from crm_platform.events import Event, EventConsumer, install_wakeup, record_event
 
+# Each test event is about its own aggregate unless a test says otherwise.
+AGG = {"aggregate_type": "contact", "aggregate_id": "c1"}
+
 
 # The database plays no part in what this checks; SQLite alone keeps the suite quick.
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -30,7 +33,7 @@ def test_traceparent_links_request_publish_and_handler(
         transaction(db.factory) as session,
     ):
         event_id = record_event(
-            session, db.tables, source="contacts", event_type="contact_created", payload={}
+            session, db.tables, source="contacts", event_type="contact_created", **AGG, payload={}
         )
     request = request_span.get_span_context()
 

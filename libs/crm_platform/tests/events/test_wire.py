@@ -19,7 +19,16 @@ def _props(**headers) -> pika.BasicProperties:
 
 def test_round_trip_of_headers_and_body() -> None:
     when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    headers = cloudevent_headers(event_id="e1", event_type="deal_won", service="sales", time=when, version=2)
+    headers = cloudevent_headers(
+        event_id="e1",
+        event_type="deal_won",
+        service="sales",
+        time=when,
+        version=2,
+        aggregate_type="deal",
+        aggregate_id="d1",
+        sequence=7,
+    )
     body = encode_payload({"amount": 1200, "currency": "EUR", "name": "Zoë"}).encode()
     event = decode_event(message_properties("e1", headers), body)
     assert (event.id, event.type, event.source, event.version, event.time) == (
@@ -30,6 +39,8 @@ def test_round_trip_of_headers_and_body() -> None:
         when,
     )
     assert event.data == {"amount": 1200, "currency": "EUR", "name": "Zoë"}
+    assert (event.aggregate_type, event.aggregate_id, event.sequence) == ("deal", "d1", 7)
+    assert headers["ce-subject"] == "deal/d1"
     assert headers["ce-dataschema"] == "urn:crm:events:deal_won:v2"
 
 
@@ -42,6 +53,17 @@ def test_round_trip_of_headers_and_body() -> None:
         (pika.BasicProperties(headers={"ce-type": "deal_won"}), b"{}", "ce-id"),
         (pika.BasicProperties(), b"{}", "ce-id"),
         (_props(**{"ce-time": "yesterday"}), b"{}", "ISO 8601"),
+        (_props(**{"ce-aggregateid": "d1", "ce-sequence": "1"}), b"{}", "go together"),
+        (
+            _props(**{"ce-aggregatetype": "deal", "ce-aggregateid": "d1", "ce-sequence": "0"}),
+            b"{}",
+            "positive",
+        ),
+        (
+            _props(**{"ce-aggregatetype": "deal", "ce-aggregateid": "d1", "ce-sequence": "x"}),
+            b"{}",
+            "positive",
+        ),
     ],
 )
 def test_malformed_messages_are_rejected_with_a_reason(properties, body, reason) -> None:
