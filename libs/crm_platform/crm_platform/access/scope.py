@@ -1,0 +1,120 @@
+"""Record-level scope, written once: caller + resource type + action -> a SQLAlchemy WHERE clause.
+
+Every store filters its reads (get, list, count, filter, history, summaries) and its writes through
+`scope_clause`, so what a caller may see is decided in the service's own query and a record out of scope
+looks exactly like a record that does not exist (NOT_FOUND, never PERMISSION_DENIED: that would reveal
+it). `require` answers PERMISSION_DENIED for an action the caller has no right to at any level.
+
+The rule, in order:
+1. A partner user sees only records of their own partner account, whatever their role says.
+2. Then the level of the caller's rights for that type and action: `all` -> every record; `team` -> records
+   whose team is one of the caller's teams, or that the caller owns; `own` -> records the caller owns;
+   `none` -> nothing.
+The columns are indexed in every table that carries them, so the clause stays an index lookup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, false, or_, true
+
+from crm_platform.access.caller import CallerContext
+from crm_platform.access.rights import Level, resource_type
+from crm_platform.errors import InvalidArgument, PermissionDenied
+
+
+@dataclass(frozen=True)
+class OwnershipColumns:
+    """The columns of a table that scope decides on."""
+
+    owner_id: Any
+    team_id: Any
+    partner_account_id: Any | None = None
+
+
+def scope_clause(
+    caller: CallerContext, type_name: str, action: str, columns: OwnershipColumns
+) -> ColumnElement[bool]:
+    level = caller.level(type_name, action)
+    if level is Level.NONE:
+        return false()
+    clauses: list[ColumnElement[bool]] = []
+    if caller.is_partner:
+        if columns.partner_account_id is None or not resource_type(type_name).partner_scoped:
+            return false()
+        clauses.append(columns.partner_account_id == caller.partner_account_id)
+    if level is Level.OWN:
+        clauses.append(columns.owner_id == caller.subject)
+    elif level is Level.TEAM:
+        mine = columns.owner_id == caller.subject
+        clauses.append(or_(columns.team_id.in_(caller.team_ids), mine) if caller.team_ids else mine)
+    if not clauses:
+        return true()
+    return and_(*clauses) if len(clauses) > 1 else clauses[0]
+
+
+def require(caller: CallerContext, type_name: str, action: str) -> Level:
+    """The caller's level for the action; PERMISSION_DENIED when it is `none`."""
+    level = caller.level(type_name, action)
+    if level is Level.NONE:
+        raise PermissionDenied(f"you may not {action} {type_name} records")
+    return level
+
+
+def in_scope(caller: CallerContext, type_name: str, action: str, record: Any) -> bool:
+    """The same rule as `scope_clause`, for a record already loaded (attributes owner_id, team_id and,
+    when the type is partner-scoped, partner_account_id)."""
+    level = caller.level(type_name, action)
+    if level is Level.NONE:
+        return False
+    if caller.is_partner and getattr(record, "partner_account_id", None) != caller.partner_account_id:
+        return False
+    if level is Level.OWN:
+        return record.owner_id == caller.subject
+    if level is Level.TEAM:
+        return record.owner_id == caller.subject or record.team_id in caller.team_ids
+    return True
+
+
+@dataclass(frozen=True)
+class Ownership:
+    owner_id: str | None
+    team_id: str | None
+    partner_account_id: str | None
+
+
+def assign_ownership(
+    caller: CallerContext,
+    type_name: str,
+    action: str,
+    *,
+    owner_id: str | None,
+    team_id: str | None,
+    partner_account_id: str | None,
+) -> Ownership:
+    """The ownership a created (action `create`) or reassigned (`update`) record gets: what the caller asked
+    for, defaulting to the caller and their primary team; refused beyond the caller's level.
+
+    `own` may only assign to themselves; `team` to themselves or one of their teams (a service cannot
+    check another user's team membership, so a `team` caller keeps the team it names among its own);
+    `all` to anyone. Partner users' records always belong to their partner account.
+    """
+    level = require(caller, type_name, action)
+    owner = owner_id or (caller.subject if caller.kind == "user" else None)
+    team = team_id or caller.primary_team_id
+    if caller.is_partner:
+        if partner_account_id not in (None, caller.partner_account_id):
+            raise InvalidArgument(
+                "a partner user's records belong to their own partner account",
+                {"partner_account_id": "must be your own partner account or left out"},
+            )
+        partner_account_id = caller.partner_account_id
+    if level is Level.OWN and owner != caller.subject:
+        raise PermissionDenied(f"you may only {action} {type_name} records you own")
+    if level is Level.TEAM and owner != caller.subject and team not in caller.team_ids:
+        raise PermissionDenied(f"you may only {action} {type_name} records of your teams")
+    if level is Level.TEAM and team is not None and team not in caller.team_ids:
+        raise PermissionDenied(f"you may only assign {type_name} records to your own teams")
+    return Ownership(owner, team, partner_account_id)
