@@ -15,6 +15,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
@@ -30,6 +31,10 @@ LEEWAY_SECONDS = 5
 USER = "user"
 API_KEY = "api_key"
 SERVICE = "service"
+
+
+class KeySource(Protocol):
+    def get(self, kid: str, /) -> bytes | None: ...
 
 
 class InvalidCallerContext(Exception):
@@ -116,10 +121,10 @@ class CallerContextSigner:
 class CallerContextVerifier:
     """Verifies signed caller contexts (every service's side), with a bounded cache of verified tokens."""
 
-    def __init__(self, public_keys_pem: Mapping[str, bytes], cache_size: int = 10_000) -> None:
-        if not public_keys_pem:
-            raise ValueError("at least one caller-context public key is needed")
-        self._keys = {kid: load_pem_public_key(pem) for kid, pem in public_keys_pem.items()}
+    def __init__(self, public_keys_pem: KeySource, cache_size: int = 10_000) -> None:
+        """`public_keys_pem`: kid -> PEM, a dict or anything with `get(kid)` (keys.ReloadingKeys)."""
+        self._source = public_keys_pem
+        self._keys: dict[str, Any] = {}
         self._cache: OrderedDict[str, tuple[float, CallerContext]] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
@@ -146,9 +151,7 @@ class CallerContextVerifier:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError as exc:
             raise InvalidCallerContext(f"caller context is not a JWT: {exc}") from None
-        key = self._keys.get(str(header.get("kid", "")))
-        if key is None:
-            raise InvalidCallerContext("caller context signed with an unknown key")
+        key = self._key(str(header.get("kid", "")))
         try:
             claims = jwt.decode(
                 token,
@@ -164,6 +167,15 @@ class CallerContextVerifier:
         except jwt.InvalidTokenError as exc:
             raise InvalidCallerContext(f"caller context is not valid: {exc}") from None
         return CallerContext.from_claims(claims), float(claims["exp"])
+
+    def _key(self, kid: str) -> Any:
+        key = self._keys.get(kid)
+        if key is None:
+            pem = self._source.get(kid) if kid else None
+            if pem is None:
+                raise InvalidCallerContext("caller context signed with an unknown key")
+            key = self._keys[kid] = load_pem_public_key(pem)
+        return key
 
 
 def _text(value: object) -> str:

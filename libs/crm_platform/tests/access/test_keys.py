@@ -1,0 +1,57 @@
+"""Caller-context keys: local pairs for `make run`, keys from the environment, late-arriving keys."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+
+from crm_platform.access import CallerContext, CallerContextSigner, CallerContextVerifier
+from crm_platform.access.context import CallerContextCheck
+from crm_platform.access.keys import ReloadingKeys, public_keys, signing_key
+from crm_platform.errors import Unauthenticated
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("CRM_DATA_DIR", str(tmp_path))
+    for name in ("CRM_CALLER_SIGNING_KEY", "CRM_CALLER_SIGNING_KID", "CRM_CALLER_PUBLIC_KEYS"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+def test_a_local_pair_is_made_once_private_and_its_public_key_published(data_dir) -> None:
+    pem, kid = signing_key()
+    assert signing_key() == (pem, kid)
+    private = data_dir / "keys" / "caller-context.pem"
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    assert list(public_keys()) == [kid]
+
+
+def test_a_service_started_before_the_gateway_finds_the_key_on_the_first_call() -> None:
+    check = CallerContextCheck(CallerContextVerifier(ReloadingKeys(min_interval=0)))
+    pem, kid = signing_key()  # the gateway starts after the service
+    token = CallerContextSigner(pem, kid).sign(CallerContext(subject="u1"))
+    assert check.caller_from([("x-crm-caller", token)]).subject == "u1"
+
+
+def test_keys_from_the_environment(monkeypatch, key_pair) -> None:
+    private, public = key_pair
+    monkeypatch.setenv("CRM_CALLER_SIGNING_KEY", private.decode())
+    monkeypatch.setenv("CRM_CALLER_SIGNING_KID", "2026-11")
+    monkeypatch.setenv("CRM_CALLER_PUBLIC_KEYS", f"2026-11={public.decode()};;old={public.decode()}")
+    assert signing_key() == (private, "2026-11")
+    assert set(public_keys()) == {"2026-11", "old"}
+
+
+def test_missing_or_forged_context_is_unauthenticated(other_key_pair) -> None:
+    pem, kid = signing_key()
+    check = CallerContextCheck(CallerContextVerifier(ReloadingKeys(min_interval=0)))
+    with pytest.raises(Unauthenticated, match="needs a caller context"):
+        check.caller_from([("x-crm-user-id", "u1")])  # the old bare header is not a credential
+    forged = CallerContextSigner(other_key_pair[0], kid).sign(CallerContext(subject="admin"))
+    with pytest.raises(Unauthenticated):
+        check.caller_from([("x-crm-caller", forged)])
+    assert check.is_open("/grpc.health.v1.Health/Check") and not check.is_open(
+        "/crm.contacts.v1.ContactsService/GetContact"
+    )
