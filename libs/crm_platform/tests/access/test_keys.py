@@ -45,7 +45,7 @@ def test_keys_from_the_environment(monkeypatch, key_pair) -> None:
 
 
 def test_missing_or_forged_context_is_unauthenticated(other_key_pair) -> None:
-    pem, kid = signing_key()
+    _, kid = signing_key()
     check = CallerContextCheck(CallerContextVerifier(ReloadingKeys(min_interval=0)))
     with pytest.raises(Unauthenticated, match="needs a caller context"):
         check.caller_from([("x-crm-user-id", "u1")])  # the old bare header is not a credential
