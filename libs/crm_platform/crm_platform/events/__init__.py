@@ -6,7 +6,10 @@ See DESIGN.md section 2 for why, and `wire.py` for what goes over the wire. In a
     with transaction(sessions) as session:
         session.add(contact)
         record_event(session, tables, source="contacts", event_type="contact_created", payload={...})
-    relay = OutboxRelay(engine, tables.outbox, AMQP_URL.get()); install_wakeup(sessions, relay); relay.start()
+    relay = OutboxRelay(engine, tables, AMQP_URL.get()); install_wakeup(sessions, relay); relay.start()
+    relay.is_alive()                                         # for the worker's heartbeat
+    prune_outbox(engine, tables); prune_inbox(engine, tables)  # periodically, from the worker
+    outbox_backlog(engine, tables.outbox)                    # pending, oldest pending age, parked
     consumer = EventConsumer(AMQP_URL.get(), sessions, tables.inbox, service="sales")
     consumer.subscribe("contacts", "contact_created", on_contact_created)  # handler(session, event)
     consumer.run()                                           # until consumer.stop()
@@ -15,7 +18,10 @@ Operators: `python -m crm_platform.events dlq list|replay <queue>`.
 """
 
 from crm_platform.events.consumer import RETRY_DELAYS, EventConsumer, Handler
-from crm_platform.events.outbox import OutboxRelay, install_wakeup, record_event
+from crm_platform.events.housekeeping import prune_inbox, prune_outbox
+from crm_platform.events.outbox import install_wakeup, record_event
+from crm_platform.events.relay import OutboxBacklog, OutboxRelay, outbox_backlog
+from crm_platform.events.relay_store import RetryPolicy
 from crm_platform.events.schema import (
     MessagingTables,
     create_messaging_tables_v1,
@@ -31,11 +37,16 @@ __all__ = [
     "Handler",
     "MalformedEvent",
     "MessagingTables",
+    "OutboxBacklog",
     "OutboxRelay",
+    "RetryPolicy",
     "create_messaging_tables_v1",
     "drop_messaging_tables_v1",
     "exchange_name",
     "install_wakeup",
     "messaging_tables",
+    "outbox_backlog",
+    "prune_inbox",
+    "prune_outbox",
     "record_event",
 ]

@@ -22,6 +22,11 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 
 def connect(url: str, name: str) -> pika.BlockingConnection:
     """One attempt at a connection, named so `rabbitmqctl list_connections client_properties` tells whose."""
+    return pika.BlockingConnection(parameters(url, name))
+
+
+def parameters(url: str, name: str) -> pika.URLParameters:
+    """Connection parameters for one attempt at a connection named `name` (blocking or asynchronous)."""
     params = pika.URLParameters(url)
     params.connection_attempts = 1
     params.socket_timeout = 5
@@ -29,7 +34,7 @@ def connect(url: str, name: str) -> pika.BlockingConnection:
     # open for ever.
     params.blocked_connection_timeout = 30
     params.client_properties = {"connection_name": name}
-    return pika.BlockingConnection(params)
+    return params
 
 
 def close_quietly(connection: pika.BlockingConnection | None) -> None:

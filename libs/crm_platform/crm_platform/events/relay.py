@@ -1,0 +1,302 @@
+"""The outbox relay: the one process per database that publishes committed outbox rows to RabbitMQ.
+
+Every process runs an `OutboxRelay` thread, but only the holder of the relay lease (`lease.py`) publishes;
+the others check the lease about every second and take over within TTL + ~1 s when the holder dies.
+
+The holder polls the outbox every `CRM_RELAY_POLL_INTERVAL` (10 ms; the query is an index range scan on
+the partial index of pending rows), because the commit that recorded an event may have happened in
+another process, where `install_wakeup` cannot reach it. Each cycle it takes the due rows (at most one per
+aggregate, see `relay_store`), publishes them as one batch with `mandatory` and waits for all their
+confirms together (`publisher.py`), then marks the confirmed rows in one UPDATE.
+
+A row that was nacked, returned as unroutable or cannot be read counts as a failed attempt: it backs off
+(capped exponential) while the later rows of its aggregate wait, and after `CRM_RELAY_MAX_ATTEMPTS` it is
+parked for an operator, still blocking its aggregate. Losing the broker is not the row's fault: the rows in
+flight stay pending without spending attempts and go again after reconnecting, so delivery is at least
+once (consumers dedupe by aggregate sequence or event id).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from opentelemetry import propagate, trace
+from sqlalchemy import Engine, Row, Table
+from sqlalchemy.exc import SQLAlchemyError
+
+from crm_platform import config
+from crm_platform.events import amqp, wire
+from crm_platform.events.lease import RelayLease
+from crm_platform.events.publisher import BatchPublisher, BatchResult, Message, Outcome, PublisherUnavailable
+from crm_platform.events.relay_store import (
+    Failure,
+    OutboxBacklog,
+    RetryPolicy,
+    due_rows,
+    mark_published,
+    note_failures,
+    outbox_backlog,
+)
+from crm_platform.events.schema import LEASE, RELAY_LEASE_NAME, MessagingTables
+from crm_platform.metrics import EVENTS_PARKED, EVENTS_PUBLISH_FAILURES, EVENTS_PUBLISHED
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
+
+__all__ = ["OutboxBacklog", "OutboxRelay", "outbox_backlog"]
+
+RELAY_POLL_INTERVAL = config.Setting(
+    "CRM_RELAY_POLL_INTERVAL",
+    config.as_float,
+    default="0.01",
+    help="seconds between the lease holder's outbox polls when idle (bounds commit-to-publish latency)",
+)
+RELAY_LEASE_TTL = config.Setting(
+    "CRM_RELAY_LEASE_TTL",
+    config.as_float,
+    default="10",
+    help="seconds a relay lease lasts unless renewed; a dead holder is replaced within about TTL + 1 s",
+)
+RELAY_MAX_ATTEMPTS = config.Setting(
+    "CRM_RELAY_MAX_ATTEMPTS",
+    config.positive_int,
+    default="12",
+    help="failed publish attempts (nacked, unroutable, unreadable) before an outbox row is parked",
+)
+RELAY_RETRY_MAX_DELAY = config.Setting(
+    "CRM_RELAY_RETRY_MAX_DELAY",
+    config.as_float,
+    default="300",
+    help="cap in seconds of the exponential back-off between publish attempts of one outbox row",
+)
+
+_TRACE_HEADERS = ("traceparent", "tracestate")
+# How long a cycle may take before the relay counts as stuck (confirm waits are bounded by TTL/3).
+_STALE_AFTER = 60.0
+_DATABASE_RETRY_DELAY = 1.0
+
+
+class OutboxRelay:
+    """Publishes the outbox of one database from a daemon thread, while it holds the relay lease.
+
+    `tables` is the service's `MessagingTables`, or (the older form) its outbox table, whose metadata
+    must also hold the `relay_lease` table (`messaging_tables` adds both).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        tables: MessagingTables | Table,
+        amqp_url: str,
+        *,
+        batch_size: int = 500,
+        poll_interval: float | None = None,
+        lease_ttl: float | None = None,
+        lease_check_interval: float = 1.0,
+        retry_policy: RetryPolicy | None = None,
+        holder: str | None = None,
+        sweep_interval: float | None = None,
+    ) -> None:
+        """`sweep_interval` is the older name of `poll_interval`, accepted until its callers move."""
+        outbox, lease_table = _outbox_and_lease(tables)
+        if poll_interval is None:
+            poll_interval = sweep_interval
+        self._engine = engine
+        self._outbox = outbox
+        self._batch_size = batch_size
+        self._poll_interval = RELAY_POLL_INTERVAL.get() if poll_interval is None else poll_interval
+        self._lease_check_interval = lease_check_interval
+        ttl = RELAY_LEASE_TTL.get() if lease_ttl is None else lease_ttl
+        self._lease = RelayLease(engine, lease_table, RELAY_LEASE_NAME, ttl=ttl, holder=holder)
+        self._retry = retry_policy or RetryPolicy(
+            max_attempts=RELAY_MAX_ATTEMPTS.get(), max_delay=RELAY_RETRY_MAX_DELAY.get()
+        )
+        self._publisher = BatchPublisher(amqp_url, "outbox-relay", confirm_timeout=ttl / 3)
+        self._backoff = amqp.Backoff()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_cycle_at: float | None = None  # time.monotonic() of the last loop iteration
+
+    @property
+    def holder(self) -> str:
+        return self._lease.holder
+
+    @property
+    def is_holder(self) -> bool:
+        return self._lease.held
+
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name="outbox-relay", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the current batch, release the lease, close the connection; wait up to `timeout`."""
+        self._stopping.set()
+        self._publisher.interrupt()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def wake(self) -> None:
+        """Publish now rather than at the next poll (thread-safe; see `install_wakeup`)."""
+        self._publisher.interrupt()
+
+    def is_alive(self, stale_after: float = _STALE_AFTER) -> bool:
+        """For the worker's heartbeat: the thread runs and its loop went round within `stale_after` s."""
+        return (
+            self._thread is not None
+            and self._thread.is_alive()
+            and self.last_cycle_at is not None
+            and time.monotonic() - self.last_cycle_at < stale_after
+        )
+
+    # --- the thread ----------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                self.last_cycle_at = time.monotonic()
+                try:
+                    self._cycle()
+                except SQLAlchemyError as exc:
+                    log.warning("outbox relay database error: %s", exc)
+                    self._pause(_DATABASE_RETRY_DELAY)
+                except Exception:
+                    # The relay must outlive any surprise; the rows stay in the outbox until it succeeds.
+                    log.exception("outbox relay failed unexpectedly")
+                    self._publisher.close()
+                    self._pause(_DATABASE_RETRY_DELAY)
+        finally:
+            self._publisher.close()
+            try:
+                self._lease.release()
+            except SQLAlchemyError as exc:
+                log.warning("outbox relay could not release its lease (it expires by itself): %s", exc)
+
+    def _cycle(self) -> None:
+        if not self._lease.hold():  # the fence: checked before every batch
+            self._publisher.close()  # a non-holder needs no broker connection
+            self._pause(self._lease_check_interval)
+            return
+        if not self._publisher.is_open and not self._connect():
+            return
+        rows = due_rows(self._engine, self._outbox, self._batch_size, datetime.now(UTC))
+        if rows:
+            self._relay(rows)
+        if len(rows) < self._batch_size and not self._stopping.is_set():
+            self._publisher.wait(self._poll_interval)
+
+    def _connect(self) -> bool:
+        try:
+            self._publisher.connect()
+        except PublisherUnavailable as exc:
+            EVENTS_PUBLISH_FAILURES.labels(reason="broker_unreachable").inc()
+            log.warning(
+                "outbox relay cannot reach RabbitMQ (attempt %d): %s", self._backoff.failures + 1, exc
+            )
+            self._pause(self._backoff.next_delay())
+            return False
+        self._backoff.reset()
+        log.info("outbox relay connected to RabbitMQ")
+        return True
+
+    def _pause(self, seconds: float) -> None:
+        self._stopping.wait(seconds)
+
+    def _relay(self, rows: list[Row[Any]]) -> None:
+        messages: list[Message] = []
+        failures: list[Failure] = []
+        for row in rows:
+            try:
+                messages.append(_message(row))
+            except (ValueError, TypeError) as exc:
+                log.error("outbox row cannot be read", extra=_row_extra(row), exc_info=True)
+                failures.append(Failure(row, "bad_row", f"cannot read the row: {type(exc).__name__}: {exc}"))
+        result = self._publisher.publish_batch(messages)
+        published = self._sort_outcomes(rows, result, failures)
+        now = datetime.now(UTC)
+        mark_published(self._engine, self._outbox, published, now)
+        for failure in note_failures(self._engine, self._outbox, failures, self._retry, now):
+            EVENTS_PARKED.labels(event_type=failure.row.routing_key).inc()
+            log.error(
+                "outbox row parked after %d failed attempts: %s",
+                failure.row.attempts + 1,
+                failure.error,
+                extra=_row_extra(failure.row),
+            )
+        if result.connection_error is not None:
+            EVENTS_PUBLISH_FAILURES.labels(reason="connection_lost").inc()
+            log.warning("outbox relay lost its RabbitMQ connection: %s", result.connection_error)
+
+    def _sort_outcomes(self, rows: list[Row[Any]], result: BatchResult, failures: list[Failure]) -> list[str]:
+        """The confirmed ids; nacked and returned rows join `failures`, unconfirmed ones stay pending."""
+        published: list[str] = []
+        for row in rows:
+            outcome = result.outcomes.get(row.id)
+            if outcome is Outcome.CONFIRMED:
+                published.append(row.id)
+                EVENTS_PUBLISHED.labels(event_type=row.routing_key).inc()
+            elif outcome is Outcome.NACKED:
+                failures.append(Failure(row, "nacked", "NackError: the broker refused the message (nack)"))
+            elif outcome is Outcome.RETURNED:
+                failures.append(Failure(row, "unroutable", _unroutable(row)))
+        for failure in failures:
+            EVENTS_PUBLISH_FAILURES.labels(reason=failure.reason).inc()
+        return published
+
+
+def _outbox_and_lease(tables: MessagingTables | Table) -> tuple[Table, Table]:
+    if isinstance(tables, MessagingTables):
+        return tables.outbox, tables.lease
+    lease = tables.metadata.tables.get(LEASE)
+    if lease is None:
+        raise ValueError(f"{LEASE} is not in the outbox table's metadata; pass the MessagingTables instead")
+    return tables, lease
+
+
+def _unroutable(row: Row[Any]) -> str:
+    source = row.exchange.removesuffix(".events")
+    return (
+        f"unroutable: no queue is bound to exchange {row.exchange} for routing key {row.routing_key}, "
+        f"so no service subscribes to {source} events yet; queues and bindings are declared by "
+        f"`crm-<service> migrate` of the subscribing services"
+    )
+
+
+def _message(row: Row[Any]) -> Message:
+    """The row as an AMQP message, inside a producer span continuing the trace that recorded it."""
+    headers: dict[str, Any] = json.loads(row.headers)
+    if not isinstance(headers, dict):
+        raise TypeError(f"headers are JSON {type(headers).__name__}, not an object")
+    parent = propagate.extract(headers)
+    for name in _TRACE_HEADERS:
+        headers.pop(name, None)
+    attributes = {
+        "messaging.system": "rabbitmq",
+        "messaging.operation.type": "publish",
+        "messaging.destination.name": row.exchange,
+        "messaging.rabbitmq.destination.routing_key": row.routing_key,
+        "messaging.message.id": row.id,
+    }
+    with tracer.start_as_current_span(
+        f"{row.exchange} publish", context=parent, kind=trace.SpanKind.PRODUCER, attributes=attributes
+    ):
+        propagate.inject(headers)  # consumers continue from this producer span
+    return Message(
+        row.id,
+        row.exchange,
+        row.routing_key,
+        row.payload.encode("utf-8"),
+        wire.message_properties(row.id, headers),
+    )
+
+
+def _row_extra(row: Row[Any]) -> dict[str, str]:
+    return {"event_id": row.id, "event_type": row.routing_key}
