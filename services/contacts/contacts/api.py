@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from contacts import domain, events, store
 from crm.common.v1 import history_pb2
 from crm.contacts.v1 import contacts_pb2, contacts_pb2_grpc
+from crm_platform.access import Ownership
 from crm_platform.resources import Change, ResourceEvents, StandardMethods
 from crm_platform.service import Runtime
 
@@ -60,8 +61,8 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
             company=request.company,
         )
 
-        def add(session: Session, actor_id: str) -> Change[Any]:
-            return store.add_contact(session, new, actor_id)
+        def add(session: Session, actor_id: str, ownership: Ownership | None) -> Change[Any]:
+            return store.add_contact(session, new, actor_id, ownership)
 
         return self.contacts.create(context, request, add=add)
 

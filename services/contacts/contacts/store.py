@@ -14,6 +14,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from contacts.domain import NewContact, normalise_email
 from crm.contacts.v1 import contacts_pb2
+from crm_platform.access import CallerContext, Ownership
 from crm_platform.db import UtcDateTime
 from crm_platform.errors import AlreadyExists
 from crm_platform.events import messaging_tables
@@ -45,6 +46,10 @@ class Contact(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     archived_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Record-level scope (crm_platform.access): NULL means none.
+    owner_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    team_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    partner_account_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
 
 
 def to_message(contact: Contact) -> contacts_pb2.Contact:
@@ -58,6 +63,9 @@ def to_message(contact: Contact) -> contacts_pb2.Contact:
         created_at=timestamp(contact.created_at),
         updated_at=timestamp(contact.updated_at),
         etag=etag_of(contact.id, contact.version),
+        owner_id=contact.owner_id or "",
+        team_id=contact.team_id or "",
+        partner_account_id=contact.partner_account_id or "",
     )
     if contact.archived_at is not None:
         message.archived_at.CopyFrom(timestamp(contact.archived_at))
@@ -71,6 +79,9 @@ def to_columns(message: contacts_pb2.Contact) -> dict[str, Any]:
         "email": message.email,
         "phone": message.phone or None,
         "company": message.company or None,
+        "owner_id": message.owner_id or None,
+        "team_id": message.team_id or None,
+        "partner_account_id": message.partner_account_id or None,
     }
 
 
@@ -86,6 +97,9 @@ LIST_SPEC = ListSpec(
         "email": Field(Contact.email, STRING),
         "phone": Field(Contact.phone, STRING),
         "company": Field(Contact.company, STRING),
+        "owner_id": Field(Contact.owner_id, STRING),
+        "team_id": Field(Contact.team_id, STRING),
+        "partner_account_id": Field(Contact.partner_account_id, STRING),
         "created_at": Field(Contact.created_at, TIMESTAMP),
         "updated_at": Field(Contact.updated_at, TIMESTAMP),
     },
@@ -106,7 +120,9 @@ def _ensure_email_free(session: Session, email: str, contact_id: str = "") -> No
         raise _email_taken(email)
 
 
-def add_contact(session: Session, new: NewContact, actor_id: str) -> Change[Contact]:
+def add_contact(
+    session: Session, new: NewContact, actor_id: str, ownership: Ownership | None = None
+) -> Change[Contact]:
     _ensure_email_free(session, new.email)
     contact = Contact(
         id=str(uuid.uuid4()),
@@ -116,6 +132,10 @@ def add_contact(session: Session, new: NewContact, actor_id: str) -> Change[Cont
         phone=new.phone or None,
         company=new.company or None,
     )
+    if ownership is not None:
+        contact.owner_id = ownership.owner_id
+        contact.team_id = ownership.team_id
+        contact.partner_account_id = ownership.partner_account_id
     try:
         return contacts.create(session, contact, actor_id)
     except IntegrityError:
@@ -131,13 +151,14 @@ def update_contact(
     etag: str,
     actor_id: str,
     prepare: Callable[[contacts_pb2.Contact], None],
+    caller: CallerContext | None = None,
 ) -> Change[Contact]:
     email = normalise_email(partial.email)
     if "email" in paths and email:
         _ensure_email_free(session, email, contact_id)
     try:
         return contacts.update(
-            session, contact_id, partial, paths, etag=etag, actor_id=actor_id, prepare=prepare
+            session, contact_id, partial, paths, etag=etag, actor_id=actor_id, prepare=prepare, caller=caller
         )
     except IntegrityError:
         raise _email_taken(email) from None

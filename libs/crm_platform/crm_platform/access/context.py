@@ -38,6 +38,10 @@ def current_caller() -> CallerContext:
     return caller
 
 
+def current_caller_or_none() -> CallerContext | None:
+    return _current.get()
+
+
 @contextmanager
 def acting_as(caller: CallerContext) -> Iterator[CallerContext]:
     """Make `caller` current for the block (request handling, an event handler acting for its actor)."""

@@ -37,6 +37,9 @@ class ListRequest:
     order_by: str = ""
     cursor: str = ""
     limit: int = 0  # 0: the default page size (50); otherwise 1..200
+    # Who is asking (their scope), so a cursor minted for one caller is refused for another: its key
+    # came from rows the first caller may see.
+    caller: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ def plan_listing(spec: ListSpec, request: ListRequest, codec: CursorCodec, diale
     where = None if node is None else compile_node(node, spec, dialect)
     keys = spec.order_keys(request.order_by)
     canonical = "" if node is None else to_text(normalise(node, spec))
-    bound_to = query_id(spec.name, canonical, order_text(keys[:-1]))
+    bound_to = query_id(spec.name, canonical, order_text(keys[:-1]), request.caller)
     after = None
     if request.cursor:
         payload = codec.decode(request.cursor, bound_to)

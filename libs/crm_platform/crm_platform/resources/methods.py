@@ -36,11 +36,13 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm.common.v1 import history_pb2
+from crm_platform.access import CallerContext, Ownership, assign_ownership
+from crm_platform.access.context import current_caller_or_none
 from crm_platform.db import reading
 from crm_platform.grpc_client import Caller
 from crm_platform.listing import CursorCodec, ListRequest, ListSpec, list_page
 from crm_platform.resources.idempotency import idempotent_write
-from crm_platform.resources.repository import Change, Repository
+from crm_platform.resources.repository import OWNERSHIP_FIELDS, Change, Repository
 from crm_platform.resources.secret import service_secret
 from crm_platform.validation import required
 
@@ -57,9 +59,23 @@ class ListRequestMessage(Protocol):
 
 
 def actor_of(context: grpc.ServicerContext) -> str:
-    """Who is making the call (the gateway passes the authenticated user); "" for the system."""
+    """Who is making the call: the verified caller's subject; "" for the system."""
+    verified = current_caller_or_none()
+    if verified is not None:
+        return verified.subject
+    # Transitional: the unsigned caller metadata of gateways that do not sign a caller context yet.
     caller = Caller.from_metadata(context.invocation_metadata())
     return caller.user_id if caller is not None else ""
+
+
+def ownership_for_create(repository: Repository[Any, Any], request: Message) -> Ownership | None:
+    """The owner, team and partner account a new record gets: what the request asks for (fields of
+    the same names, when the Create request has them), checked against the caller's create level."""
+    caller = current_caller_or_none()
+    if caller is None or repository.ownership is None:
+        return None
+    asked = {name: getattr(request, name, "") or None for name in OWNERSHIP_FIELDS}
+    return assign_ownership(caller, repository.resource_type, "create", **asked)
 
 
 @dataclass(frozen=True)
@@ -92,30 +108,43 @@ class StandardMethods(Generic[Row, M]):
 
     def get(self, resource_id: str) -> M:
         with reading(self.sessions) as session:
-            return self.repository.to_message(self.repository.get(session, resource_id))
+            row = self.repository.get(session, resource_id, caller=current_caller_or_none())
+            return self.repository.to_message(row)
 
     def list(self, request: ListRequestMessage) -> dict[str, Any]:
         """`items` and `next_cursor`, ready for the List response message."""
+        caller = current_caller_or_none()
         asked = ListRequest(
-            filter=request.filter, order_by=request.order_by, cursor=request.cursor, limit=request.limit
+            filter=request.filter,
+            order_by=request.order_by,
+            cursor=request.cursor,
+            limit=request.limit,
+            caller=_cursor_owner(caller),
         )
         # Shared by every replica through the service's database; cached per process after the first call.
         codec = CursorCodec(service_secret(self.sessions, "cursor"))
         with reading(self.sessions) as session:
-            page = list_page(session, self.listed(), self.list_spec, asked, codec)
+            query = self.repository.scoped(self.listed(), caller)
+            page = list_page(session, query, self.list_spec, asked, codec)
             return {
                 "items": [self.repository.to_message(row) for row in page.items],
                 "next_cursor": page.next_cursor,
             }
 
     def create(
-        self, context: grpc.ServicerContext, request: Message, *, add: Callable[[Session, str], Change[Row]]
+        self,
+        context: grpc.ServicerContext,
+        request: Message,
+        *,
+        add: Callable[[Session, str, Ownership | None], Change[Row]],
     ) -> M:
-        """`add(session, actor_id)` inserts the row (through the repository's `create`)."""
+        """`add(session, actor_id, ownership)` inserts the row (through the repository's `create`);
+        `ownership` is what the record gets (None for a resource without ownership columns)."""
+        ownership = ownership_for_create(self.repository, request)
         with idempotent_write(self.sessions, context, request, self.message) as write:
             if write.replay is not None:
                 return write.replay
-            change = add(write.session, actor_of(context))
+            change = add(write.session, actor_of(context), ownership)
             self._announce(self.events.created, write.session, change)
             return write.respond(self.repository.to_message(change.row))
 
@@ -146,6 +175,7 @@ class StandardMethods(Generic[Row, M]):
                 etag=resource.etag,  # type: ignore[attr-defined]
                 actor_id=actor_of(context),
                 prepare=prepare,
+                caller=current_caller_or_none(),
             )
             if change.changes:  # an update that changed nothing is not news
                 self._announce(self.events.updated, write.session, change)
@@ -157,7 +187,11 @@ class StandardMethods(Generic[Row, M]):
             if write.replay is not None:
                 return write.replay
             change = self.repository.archive(
-                write.session, request.id, etag=request.etag, actor_id=actor_of(context)
+                write.session,
+                request.id,
+                etag=request.etag,
+                actor_id=actor_of(context),
+                caller=current_caller_or_none(),
             )
             if change.changes:  # archiving an archived resource changes nothing
                 self._announce(self.events.archived, write.session, change)
@@ -165,9 +199,18 @@ class StandardMethods(Generic[Row, M]):
 
     def history(self, request: history_pb2.ListHistoryRequest) -> history_pb2.ListHistoryResponse:
         with reading(self.sessions) as session:
-            return self.repository.history(session, request.id, request.limit, request.cursor)
+            return self.repository.history(
+                session, request.id, request.limit, request.cursor, caller=current_caller_or_none()
+            )
 
     @staticmethod
     def _announce(recorder: Recorder | None, session: Session, change: Change[Any]) -> None:
         if recorder is not None:
             recorder(session, change)
+
+
+def _cursor_owner(caller: CallerContext | None) -> str:
+    # Everything that changes what a caller sees: a cursor is only good for the same view.
+    if caller is None:
+        return ""
+    return "|".join((caller.subject, caller.partner_account_id or "", ",".join(sorted(caller.team_ids))))

@@ -4,6 +4,8 @@ Generic over a SQLAlchemy declarative model that follows the resource convention
     id          single-column primary key (a string)
     version     INTEGER NOT NULL, 1 on create, bumped by every change (crm_platform.resources.etag)
     created_at, updated_at, archived_at   UtcDateTime; archived_at NULL while the resource is active
+optionally `owner_id`, `team_id` and `partner_account_id` (record-level scope: with them, every read and
+write through the repository is narrowed to what the caller may see, crm_platform.access.scope),
 and two functions the service supplies: `to_message(row)` (the resource as its contract message, etag
 included) and `to_columns(message)` (a merged resource message -> the column values it writes).
 
@@ -18,13 +20,21 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy import inspect, select
+from sqlalchemy import Select, inspect, select
 from sqlalchemy.orm import Session
 
 from crm.common.v1 import history_pb2
 from crm_platform import protojson
+from crm_platform.access import (
+    CallerContext,
+    OwnershipColumns,
+    assign_ownership,
+    in_scope,
+    require,
+    scope_clause,
+)
 from crm_platform.db import utcnow
-from crm_platform.errors import NotFound
+from crm_platform.errors import NotFound, PermissionDenied
 from crm_platform.resources.etag import check_etag, compare_and_set, id_attribute
 from crm_platform.resources.field_mask import merge_update, writable_fields
 from crm_platform.resources.history import Action, FieldChange, jsonable, list_history, record_change
@@ -33,6 +43,7 @@ Row = TypeVar("Row")
 M = TypeVar("M", bound=Message)
 
 REQUIRED_COLUMNS = ("version", "created_at", "updated_at", "archived_at")
+OWNERSHIP_FIELDS = ("owner_id", "team_id", "partner_account_id")
 
 
 @dataclass(frozen=True)
@@ -72,13 +83,58 @@ class Repository(Generic[Row, M]):
         self.to_columns = to_columns
         self.request_field = request_field
         self._id = id_attribute(model)
+        columns = mapper.columns
+        self.ownership = (
+            OwnershipColumns(columns["owner_id"], columns["team_id"], columns.get("partner_account_id"))
+            if "owner_id" in columns and "team_id" in columns
+            else None
+        )
+
+    # --- scope --------------------------------------------------------------------------------------
+
+    def scoped(self, query: Select[Any], caller: CallerContext | None, action: str = "read") -> Select[Any]:
+        """`query` narrowed to the rows `caller` may act on (no caller: trusted internal code, no
+        narrowing; the server interceptor makes sure every RPC has one)."""
+        if caller is None or self.ownership is None:
+            return query
+        return query.where(scope_clause(caller, self.resource_type, action, self.ownership))
+
+    def check_ownership_change(self, caller: CallerContext | None, row: Row, values: dict[str, Any]) -> None:
+        """Reassigning owner, team or partner account needs update rights at a level covering the new
+        assignment (crm_platform.access.scope.assign_ownership)."""
+        if caller is None or self.ownership is None:
+            return
+        if all(
+            values.get(name, getattr(row, name, None)) == getattr(row, name, None)
+            for name in OWNERSHIP_FIELDS
+        ):
+            return
+        assign_ownership(
+            caller,
+            self.resource_type,
+            "update",
+            owner_id=values.get("owner_id", getattr(row, "owner_id", None)),
+            team_id=values.get("team_id", getattr(row, "team_id", None)),
+            partner_account_id=values.get("partner_account_id", getattr(row, "partner_account_id", None)),
+        )
 
     # --- reads --------------------------------------------------------------------------------------
 
-    def get(self, session: Session, resource_id: str, *, for_update: bool = False) -> Row:
-        """The row (archived ones too), or NOT_FOUND. `for_update` locks it until the transaction ends
-        (PostgreSQL; SQLite writers hold the whole database anyway)."""
+    def get(
+        self,
+        session: Session,
+        resource_id: str,
+        *,
+        for_update: bool = False,
+        caller: CallerContext | None = None,
+        action: str = "read",
+    ) -> Row:
+        """The row (archived ones too), or NOT_FOUND, also when `caller` may not see it (which must not
+        be told apart from a row that does not exist). For `action` other than read, a visible row the
+        caller has no right to change is PERMISSION_DENIED. `for_update` locks it until the transaction
+        ends (PostgreSQL; SQLite writers hold the whole database anyway)."""
         query = select(self.model).where(self._id == resource_id).execution_options(populate_existing=True)
+        query = self.scoped(query, caller)
         if for_update:
             query = query.with_for_update()
         row = session.scalars(query).one_or_none()
@@ -88,13 +144,24 @@ class Repository(Generic[Row, M]):
                 resource_type=self.resource_type,
                 resource_name=resource_id,
             )
+        if caller is not None and self.ownership is not None and action != "read":
+            require(caller, self.resource_type, action)
+            if not in_scope(caller, self.resource_type, action, row):
+                raise PermissionDenied(f"you may not {action} this {self.resource_type}")
         return row
 
     def history(
-        self, session: Session, resource_id: str, limit: int = 0, cursor: str = ""
+        self,
+        session: Session,
+        resource_id: str,
+        limit: int = 0,
+        cursor: str = "",
+        *,
+        caller: CallerContext | None = None,
     ) -> history_pb2.ListHistoryResponse:
-        """The resource's history, newest first; NOT_FOUND for a resource that never existed."""
-        self.get(session, resource_id)
+        """The resource's history, newest first; NOT_FOUND for a resource that never existed or that the
+        caller may not see."""
+        self.get(session, resource_id, caller=caller)
         return list_history(session, self.resource_type, resource_id, limit, cursor)
 
     # --- writes -------------------------------------------------------------------------------------
@@ -130,13 +197,14 @@ class Repository(Generic[Row, M]):
         etag: str,
         actor_id: str,
         prepare: Callable[[M], None] | None = None,
+        caller: CallerContext | None = None,
     ) -> Change[Row]:
         """Apply the masked fields of `partial` if `etag` is current (empty: unconditionally); see
         crm_platform.resources.field_mask for the mask rules and `prepare`. An update that changes
         nothing writes nothing (no new version, no history)."""
         # The row lock makes read-merge-write atomic, so an unconditional update never loses a
         # concurrent one's fields; the compare-and-set below would catch a writer that did not lock.
-        row = self.get(session, resource_id, for_update=True)
+        row = self.get(session, resource_id, for_update=True, caller=caller, action="update")
         version: int = row.version  # type: ignore[attr-defined]
         # Content first, precondition second: a request that could never be applied is a 422 whatever
         # its etag, and a client is not sent to re-read a resource only to be refused again.
@@ -148,6 +216,7 @@ class Repository(Generic[Row, M]):
             return Change(row, actor_id, version)
         now = utcnow()
         values = {**self.to_columns(merged.message), "updated_at": now}
+        self.check_ownership_change(caller, row, values)
         version = compare_and_set(session, self.model, resource_id, version, values)
         record_change(
             session,
@@ -160,12 +229,20 @@ class Repository(Generic[Row, M]):
         )
         return Change(row, actor_id, version, merged.changes)
 
-    def archive(self, session: Session, resource_id: str, *, etag: str, actor_id: str) -> Change[Row]:
+    def archive(
+        self,
+        session: Session,
+        resource_id: str,
+        *,
+        etag: str,
+        actor_id: str,
+        caller: CallerContext | None = None,
+    ) -> Change[Row]:
         """Set `archived_at` if `etag` is current (empty: unconditionally) and record "deleted".
 
         Archiving an archived resource succeeds and changes nothing, whatever the etag: a retried delete
         whose first attempt went through must not fail because that attempt changed the etag."""
-        row = self.get(session, resource_id, for_update=True)
+        row = self.get(session, resource_id, for_update=True, caller=caller, action="delete")
         version: int = row.version  # type: ignore[attr-defined]
         if row.archived_at is not None:  # type: ignore[attr-defined]
             return Change(row, actor_id, version)

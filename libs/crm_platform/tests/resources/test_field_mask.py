@@ -36,7 +36,16 @@ def test_output_only_fields_come_from_the_contract_and_etag_is_never_data() -> N
         "etag",
         "archived_at",
     ]
-    assert writable_fields(Contact.DESCRIPTOR) == ["first_name", "last_name", "email", "phone", "company"]
+    assert writable_fields(Contact.DESCRIPTOR) == [
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "company",
+        "owner_id",
+        "team_id",
+        "partner_account_id",
+    ]
 
 
 def test_only_masked_fields_change_and_the_changes_say_old_and_new() -> None:

@@ -31,7 +31,7 @@ from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mas
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63rm/contacts/v1/contacts.proto\x12\x0f\x63rm.contacts.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1b\x63rm/common/v1/history.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa9\x03\n\x07\x43ontact\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x32\n\nfirst_name\x18\x02 \x01(\tB\x1e\xbaH\x1br\x19\x10\x01\x18\x64\x32\x13^[^\\x00-\\x1F\\x7F]*$\x12\x31\n\tlast_name\x18\x03 \x01(\tB\x1e\xbaH\x1br\x19\x10\x01\x18\x64\x32\x13^[^\\x00-\\x1F\\x7F]*$\x12\x19\n\x05\x65mail\x18\x04 \x01(\tB\n\xbaH\x07r\x05\x18\xfe\x01`\x01\x12)\n\x05phone\x18\x05 \x01(\tB\x1a\xbaH\x17r\x15\x18(2\x11^\\+?[0-9 ()./-]*$\x12.\n\x07\x63ompany\x18\x06 \x01(\tB\x1d\xbaH\x1ar\x18\x18\xc8\x01\x32\x13^[^\\x00-\\x1F\\x7F]*$\x12\x34\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x34\n\nupdated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x0c\n\x04\x65tag\x18\t \x01(\t\x12\x35\n\x0b\x61rchived_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"\xff\x01\n\x14\x43reateContactRequest\x12\x36\n\nfirst_name\x18\x01 \x01(\tB\"\xe2\x41\x01\x02\xbaH\x1br\x19\x10\x01\x18\x64\x32\x13^[^\\x00-\\x1F\\x7F]*$\x12\x35\n\tlast_name\x18\x02 \x01(\tB\"\xe2\x41\x01\x02\xbaH\x1br\x19\x10\x01\x18\x64\x32\x13^[^\\x00-\\x1F\\x7F]*$\x12\x1d\n\x05\x65mail\x18\x03 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x18\xfe\x01`\x01\x12)\n\x05phone\x18\x04 \x01(\tB\x1a\xbaH\x17r\x15\x18(2\x11^\\+?[0-9 ()./-]*$\x12.\n\x07\x63ompany\x18\x05 \x01(\tB\x1d\xbaH\x1ar\x18\x18\xc8\x01\x32\x13^[^\\x00-\\x1F\\x7F]*$\"*\n\x11GetContactRequest\x12\x15\n\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@\"\x80\x01\n\x13ListContactsRequest\x12\x19\n\x05limit\x18\x01 \x01(\x05\x42\n\xbaH\x07\x1a\x05\x18\xc8\x01(\x00\x12\x18\n\x06\x63ursor\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x08\x12\x18\n\x06\x66ilter\x18\x03 \x01(\tB\x08\xbaH\x05r\x03\x18\xd0\x0f\x12\x1a\n\x08order_by\x18\x04 \x01(\tB\x08\xbaH\x05r\x03\x18\xc8\x01\"T\n\x14ListContactsResponse\x12\'\n\x05items\x18\x01 \x03(\x0b\x32\x18.crm.contacts.v1.Contact\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\"x\n\x14UpdateContactRequest\x12/\n\x07\x63ontact\x18\x01 \x01(\x0b\x32\x18.crm.contacts.v1.ContactB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\";\n\x14\x44\x65leteContactRequest\x12\x15\n\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t2\xd9\x05\n\x0f\x43ontactsService\x12m\n\rCreateContact\x12%.crm.contacts.v1.CreateContactRequest\x1a\x18.crm.contacts.v1.Contact\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/api/v1/contacts:\x01*\x12i\n\nGetContact\x12\".crm.contacts.v1.GetContactRequest\x1a\x18.crm.contacts.v1.Contact\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/api/v1/contacts/{id}\x12u\n\x0cListContacts\x12$.crm.contacts.v1.ListContactsRequest\x1a%.crm.contacts.v1.ListContactsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/api/v1/contacts\x12\x80\x01\n\rUpdateContact\x12%.crm.contacts.v1.UpdateContactRequest\x1a\x18.crm.contacts.v1.Contact\".\x82\xd3\xe4\x93\x02(2\x1d/api/v1/contacts/{contact.id}:\x07\x63ontact\x12m\n\rDeleteContact\x12%.crm.contacts.v1.DeleteContactRequest\x1a\x16.google.protobuf.Empty\"\x1d\x82\xd3\xe4\x93\x02\x17*\x15/api/v1/contacts/{id}\x12\x82\x01\n\x12ListContactHistory\x12!.crm.common.v1.ListHistoryRequest\x1a\".crm.common.v1.ListHistoryResponse\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/api/v1/contacts/{id}/historyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63rm/contacts/v1/contacts.proto\x12\x0f\x63rm.contacts.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1b\x63rm/common/v1/history.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x83\x04\n\x07\x43ontact\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x32\n\nfirst_name\x18\x02 \x01(\tB\x1e\xbaH\x1br\x19\x10\x01\x18\x64\x32\x13^[^\\x00-\\x1F\\x7F]*$\x12\x31\n\tlast_name\x18\x03 \x01(\tB\x1e\xbaH\x1br\x19\x10\x01\x18\x64\x32\x13^[^\\x00-\\x1F\\x7F]*$\x12\x19\n\x05\x65mail\x18\x04 \x01(\tB\n\xbaH\x07r\x05\x18\xfe\x01`\x01\x12)\n\x05phone\x18\x05 \x01(\tB\x1a\xbaH\x17r\x15\x18(2\x11^\\+?[0-9 ()./-]*$\x12.\n\x07\x63ompany\x18\x06 \x01(\tB\x1d\xbaH\x1ar\x18\x18\xc8\x01\x32\x13^[^\\x00-\\x1F\\x7F]*$\x12\x34\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x34\n\nupdated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x0c\n\x04\x65tag\x18\t \x01(\t\x12\x35\n\x0b\x61rchived_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x19\n\x08owner_id\x18\x0b \x01(\tB\x07\xbaH\x04r\x02\x18@\x12\x18\n\x07team_id\x18\x0c \x01(\tB\x07\xbaH\x04r\x02\x18@\x12#\n\x12partner_account_id\x18\r \x01(\tB\x07\xbaH\x04r\x02\x18@\"\xd9\x02\n\x14\x43reateContactRequest\x12\x36\n\nfirst_name\x18\x01 \x01(\tB\"\xe2\x41\x01\x02\xbaH\x1br\x19\x10\x01\x18\x64\x32\x13^[^\\x00-\\x1F\\x7F]*$\x12\x35\n\tlast_name\x18\x02 \x01(\tB\"\xe2\x41\x01\x02\xbaH\x1br\x19\x10\x01\x18\x64\x32\x13^[^\\x00-\\x1F\\x7F]*$\x12\x1d\n\x05\x65mail\x18\x03 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x18\xfe\x01`\x01\x12)\n\x05phone\x18\x04 \x01(\tB\x1a\xbaH\x17r\x15\x18(2\x11^\\+?[0-9 ()./-]*$\x12.\n\x07\x63ompany\x18\x05 \x01(\tB\x1d\xbaH\x1ar\x18\x18\xc8\x01\x32\x13^[^\\x00-\\x1F\\x7F]*$\x12\x19\n\x08owner_id\x18\x06 \x01(\tB\x07\xbaH\x04r\x02\x18@\x12\x18\n\x07team_id\x18\x07 \x01(\tB\x07\xbaH\x04r\x02\x18@\x12#\n\x12partner_account_id\x18\x08 \x01(\tB\x07\xbaH\x04r\x02\x18@\"*\n\x11GetContactRequest\x12\x15\n\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@\"\x80\x01\n\x13ListContactsRequest\x12\x19\n\x05limit\x18\x01 \x01(\x05\x42\n\xbaH\x07\x1a\x05\x18\xc8\x01(\x00\x12\x18\n\x06\x63ursor\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x08\x12\x18\n\x06\x66ilter\x18\x03 \x01(\tB\x08\xbaH\x05r\x03\x18\xd0\x0f\x12\x1a\n\x08order_by\x18\x04 \x01(\tB\x08\xbaH\x05r\x03\x18\xc8\x01\"T\n\x14ListContactsResponse\x12\'\n\x05items\x18\x01 \x03(\x0b\x32\x18.crm.contacts.v1.Contact\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\"x\n\x14UpdateContactRequest\x12/\n\x07\x63ontact\x18\x01 \x01(\x0b\x32\x18.crm.contacts.v1.ContactB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\";\n\x14\x44\x65leteContactRequest\x12\x15\n\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t2\xd9\x05\n\x0f\x43ontactsService\x12m\n\rCreateContact\x12%.crm.contacts.v1.CreateContactRequest\x1a\x18.crm.contacts.v1.Contact\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/api/v1/contacts:\x01*\x12i\n\nGetContact\x12\".crm.contacts.v1.GetContactRequest\x1a\x18.crm.contacts.v1.Contact\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/api/v1/contacts/{id}\x12u\n\x0cListContacts\x12$.crm.contacts.v1.ListContactsRequest\x1a%.crm.contacts.v1.ListContactsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/api/v1/contacts\x12\x80\x01\n\rUpdateContact\x12%.crm.contacts.v1.UpdateContactRequest\x1a\x18.crm.contacts.v1.Contact\".\x82\xd3\xe4\x93\x02(2\x1d/api/v1/contacts/{contact.id}:\x07\x63ontact\x12m\n\rDeleteContact\x12%.crm.contacts.v1.DeleteContactRequest\x1a\x16.google.protobuf.Empty\"\x1d\x82\xd3\xe4\x93\x02\x17*\x15/api/v1/contacts/{id}\x12\x82\x01\n\x12ListContactHistory\x12!.crm.common.v1.ListHistoryRequest\x1a\".crm.common.v1.ListHistoryResponse\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/api/v1/contacts/{id}/historyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -56,6 +56,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CONTACT'].fields_by_name['updated_at']._serialized_options = b'\342A\001\003'
   _globals['_CONTACT'].fields_by_name['archived_at']._loaded_options = None
   _globals['_CONTACT'].fields_by_name['archived_at']._serialized_options = b'\342A\001\003'
+  _globals['_CONTACT'].fields_by_name['owner_id']._loaded_options = None
+  _globals['_CONTACT'].fields_by_name['owner_id']._serialized_options = b'\272H\004r\002\030@'
+  _globals['_CONTACT'].fields_by_name['team_id']._loaded_options = None
+  _globals['_CONTACT'].fields_by_name['team_id']._serialized_options = b'\272H\004r\002\030@'
+  _globals['_CONTACT'].fields_by_name['partner_account_id']._loaded_options = None
+  _globals['_CONTACT'].fields_by_name['partner_account_id']._serialized_options = b'\272H\004r\002\030@'
   _globals['_CREATECONTACTREQUEST'].fields_by_name['first_name']._loaded_options = None
   _globals['_CREATECONTACTREQUEST'].fields_by_name['first_name']._serialized_options = b'\342A\001\002\272H\033r\031\020\001\030d2\023^[^\\x00-\\x1F\\x7F]*$'
   _globals['_CREATECONTACTREQUEST'].fields_by_name['last_name']._loaded_options = None
@@ -66,6 +72,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATECONTACTREQUEST'].fields_by_name['phone']._serialized_options = b'\272H\027r\025\030(2\021^\\+?[0-9 ()./-]*$'
   _globals['_CREATECONTACTREQUEST'].fields_by_name['company']._loaded_options = None
   _globals['_CREATECONTACTREQUEST'].fields_by_name['company']._serialized_options = b'\272H\032r\030\030\310\0012\023^[^\\x00-\\x1F\\x7F]*$'
+  _globals['_CREATECONTACTREQUEST'].fields_by_name['owner_id']._loaded_options = None
+  _globals['_CREATECONTACTREQUEST'].fields_by_name['owner_id']._serialized_options = b'\272H\004r\002\030@'
+  _globals['_CREATECONTACTREQUEST'].fields_by_name['team_id']._loaded_options = None
+  _globals['_CREATECONTACTREQUEST'].fields_by_name['team_id']._serialized_options = b'\272H\004r\002\030@'
+  _globals['_CREATECONTACTREQUEST'].fields_by_name['partner_account_id']._loaded_options = None
+  _globals['_CREATECONTACTREQUEST'].fields_by_name['partner_account_id']._serialized_options = b'\272H\004r\002\030@'
   _globals['_GETCONTACTREQUEST'].fields_by_name['id']._loaded_options = None
   _globals['_GETCONTACTREQUEST'].fields_by_name['id']._serialized_options = b'\272H\006r\004\020\001\030@'
   _globals['_LISTCONTACTSREQUEST'].fields_by_name['limit']._loaded_options = None
@@ -93,19 +105,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CONTACTSSERVICE'].methods_by_name['ListContactHistory']._loaded_options = None
   _globals['_CONTACTSSERVICE'].methods_by_name['ListContactHistory']._serialized_options = b'\202\323\344\223\002\037\022\035/api/v1/contacts/{id}/history'
   _globals['_CONTACT']._serialized_start=269
-  _globals['_CONTACT']._serialized_end=694
-  _globals['_CREATECONTACTREQUEST']._serialized_start=697
-  _globals['_CREATECONTACTREQUEST']._serialized_end=952
-  _globals['_GETCONTACTREQUEST']._serialized_start=954
-  _globals['_GETCONTACTREQUEST']._serialized_end=996
-  _globals['_LISTCONTACTSREQUEST']._serialized_start=999
-  _globals['_LISTCONTACTSREQUEST']._serialized_end=1127
-  _globals['_LISTCONTACTSRESPONSE']._serialized_start=1129
-  _globals['_LISTCONTACTSRESPONSE']._serialized_end=1213
-  _globals['_UPDATECONTACTREQUEST']._serialized_start=1215
-  _globals['_UPDATECONTACTREQUEST']._serialized_end=1335
-  _globals['_DELETECONTACTREQUEST']._serialized_start=1337
-  _globals['_DELETECONTACTREQUEST']._serialized_end=1396
-  _globals['_CONTACTSSERVICE']._serialized_start=1399
-  _globals['_CONTACTSSERVICE']._serialized_end=2128
+  _globals['_CONTACT']._serialized_end=784
+  _globals['_CREATECONTACTREQUEST']._serialized_start=787
+  _globals['_CREATECONTACTREQUEST']._serialized_end=1132
+  _globals['_GETCONTACTREQUEST']._serialized_start=1134
+  _globals['_GETCONTACTREQUEST']._serialized_end=1176
+  _globals['_LISTCONTACTSREQUEST']._serialized_start=1179
+  _globals['_LISTCONTACTSREQUEST']._serialized_end=1307
+  _globals['_LISTCONTACTSRESPONSE']._serialized_start=1309
+  _globals['_LISTCONTACTSRESPONSE']._serialized_end=1393
+  _globals['_UPDATECONTACTREQUEST']._serialized_start=1395
+  _globals['_UPDATECONTACTREQUEST']._serialized_end=1515
+  _globals['_DELETECONTACTREQUEST']._serialized_start=1517
+  _globals['_DELETECONTACTREQUEST']._serialized_end=1576
+  _globals['_CONTACTSSERVICE']._serialized_start=1579
+  _globals['_CONTACTSSERVICE']._serialized_end=2308
 # @@protoc_insertion_point(module_scope)
