@@ -169,3 +169,40 @@ def database_url_setting(service: str) -> Setting[str]:
         help=f"SQLAlchemy URL of the {service} database (default: SQLite under CRM_DATA_DIR)",
         secret=True,
     )
+
+
+# --- metrics ---------------------------------------------------------------------------------------
+
+METRICS_HOST = Setting(
+    "CRM_METRICS_HOST",
+    as_str,
+    default="127.0.0.1",
+    help="address the metrics endpoint of a service process binds (images set 0.0.0.0 for the scraper)",
+)
+
+# Default metrics ports: `serve` and `worker` of one service run side by side on one machine under
+# `make run`, so each process kind has its own; in Kubernetes every pod has its own network namespace and
+# the scrape annotations name these same defaults.
+METRICS_PORTS: dict[str, int] = {service: 9400 + i for i, service in enumerate(GRPC_PORTS, start=1)}
+WORKER_METRICS_PORT_OFFSET = 10
+
+
+def port_or_zero(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value < 65536:
+        raise ValueError("must be a TCP port (1-65535) or 0 to disable")
+    return value
+
+
+def metrics_port_setting(service: str, process: str = "serve") -> Setting[int]:
+    """`<SERVICE>_METRICS_PORT` (the gRPC server) or `<SERVICE>_WORKER_METRICS_PORT` (the worker)."""
+    if process not in ("serve", "worker"):
+        raise ValueError(f"unknown process kind {process!r}")
+    worker = process == "worker"
+    default = METRICS_PORTS[service] + (WORKER_METRICS_PORT_OFFSET if worker else 0)
+    return Setting(
+        f"{service.upper()}_{'WORKER_' if worker else ''}METRICS_PORT",
+        port_or_zero,
+        default=str(default),
+        help=f"port of the Prometheus metrics endpoint of the {service} {process} process (0: none)",
+    )

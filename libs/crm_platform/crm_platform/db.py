@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from crm_platform import config
+from crm_platform import config, postgres
 
 
 def database_url(service: str) -> str:
@@ -53,7 +53,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    return postgres.make_engine(url, **kwargs)
 
 
 # Execution option marking a connection whose transaction only reads (see `reading`).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -57,13 +58,32 @@ class _DefaultDeadline(grpc.UnaryUnaryClientInterceptor):
         return continuation(client_call_details, request)
 
 
-CHANNEL_OPTIONS = (("grpc.keepalive_time_ms", 30_000), ("grpc.enable_retries", 1))
+# Spread calls over every address the name resolves to. With the default `pick_first`, a channel to a
+# Service name sticks to one pod, so a gateway worker never uses a second replica; `round_robin` keeps a
+# subchannel per address (a headless Service resolves to one per ready pod) and rotates calls over them.
+SERVICE_CONFIG = json.dumps({"loadBalancingConfig": [{"round_robin": {}}]})
+CHANNEL_OPTIONS = (
+    ("grpc.keepalive_time_ms", 30_000),
+    ("grpc.enable_retries", 1),
+    ("grpc.service_config", SERVICE_CONFIG),
+    # Resolve again at most this often when connections drop (pods come and go on a scale-out).
+    ("grpc.dns_min_time_between_resolutions_ms", 5_000),
+)
+
+
+def channel_target(address: str) -> str:
+    """`host:port` -> `dns:///host:port`, so the channel resolves every address of the name (and again
+    when connections drop) for round_robin to use; a target with a scheme (`ipv4:`, `dns:`, `unix:`)
+    is kept as given."""
+    if ":///" in address or address.startswith(("ipv4:", "ipv6:", "unix:", "unix-abstract:", "dns:")):
+        return address
+    return f"dns:///{address}"
 
 
 def open_plain_channel(target: str) -> grpc.Channel:
     """A channel with the platform's options and no interceptors: for hot paths that set every call's
     deadline and start its client span themselves (crm_platform.telemetry.start_grpc_client_span)."""
-    return grpc.insecure_channel(target, options=CHANNEL_OPTIONS)
+    return grpc.insecure_channel(channel_target(target), options=CHANNEL_OPTIONS)
 
 
 def open_channel(target: str, *, default_deadline: float = DEFAULT_DEADLINE_SECONDS) -> grpc.Channel:

@@ -3,6 +3,12 @@
 The event metrics are defined here, once, so the relay, the consumer and the collectors that read the
 outbox and the broker all use the same names. Process identity (service, pod) comes from the scrape
 target's labels, not from metric labels.
+
+The rest of the package, one job per module:
+- `rpc`: request rate, latency and errors of every gRPC method a server answers (a server interceptor);
+- `outbox`: a collector reading the outbox table at scrape time (pending, oldest pending age, parked);
+- `broker`: a collector asking RabbitMQ for queue depths (consumer lag, dead-letter queues), cached;
+- `exposition`: the HTTP endpoint a service process serves its metrics on.
 """
 
 from __future__ import annotations
