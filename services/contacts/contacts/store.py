@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, String, select
+from sqlalchemy import Index, Integer, Select, String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -47,9 +47,14 @@ class Contact(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     archived_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     # Record-level scope (crm_platform.access): NULL means none.
-    owner_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
-    team_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
-    partner_account_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    owner_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    team_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    partner_account_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    __table_args__ = tuple(
+        Index(f"ix_contacts_{name}_created_at", name, "created_at", "id")
+        for name in ("owner_id", "team_id", "partner_account_id")
+    )
 
 
 def to_message(contact: Contact) -> contacts_pb2.Contact:
