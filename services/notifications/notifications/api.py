@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import grpc
 
 from crm.notifications.v1 import notifications_pb2, notifications_pb2_grpc
@@ -13,7 +15,8 @@ from crm_platform.validation import required
 from notifications import store
 
 
-def to_message(n: store.Notification) -> notifications_pb2.Notification:
+def to_message(n: Any) -> notifications_pb2.Notification:
+    """A notification (model instance or row) as its contract message."""
     return notifications_pb2.Notification(
         id=n.id,
         contact_id=n.contact_id,

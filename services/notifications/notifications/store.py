@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import String, Text, UniqueConstraint, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -54,14 +55,16 @@ def add_notification(
     return notification
 
 
-def list_for_contact(session: Session, contact_id: str, limit: int, cursor: str) -> Page[Notification]:
-    """Newest first."""
+def list_for_contact(session: Session, contact_id: str, limit: int, cursor: str) -> Page[Any]:
+    """Newest first, as plain rows (attribute access like the model's, without the ORM's identity map and
+    instance set-up: this read is on every customer-360 view, and Core rows cost measurably less CPU)."""
+    table = Notification.__table__
     query = (
-        select(Notification)
-        .where(Notification.contact_id == contact_id)
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        select(table)
+        .where(table.c.contact_id == contact_id)
+        .order_by(table.c.created_at.desc(), table.c.id.desc())
     )
     if cursor:
-        query = query.where(before_cursor(Notification.created_at, Notification.id, decode_cursor(cursor)))
-    rows = list(session.scalars(query.limit(limit + 1)))
+        query = query.where(before_cursor(table.c.created_at, table.c.id, decode_cursor(cursor)))
+    rows = list(session.execute(query.limit(limit + 1)))
     return page_of(rows, limit, lambda n: (n.created_at, n.id))

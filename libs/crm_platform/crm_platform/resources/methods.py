@@ -108,7 +108,7 @@ class StandardMethods(Generic[Row, M]):
 
     def get(self, resource_id: str) -> M:
         with reading(self.sessions) as session:
-            row = self.repository.get(session, resource_id, caller=current_caller_or_none())
+            row = self.repository.read(session, resource_id, caller=current_caller_or_none())
             return self.repository.to_message(row)
 
     def list(self, request: ListRequestMessage) -> dict[str, Any]:

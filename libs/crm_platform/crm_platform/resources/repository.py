@@ -150,6 +150,21 @@ class Repository(Generic[Row, M]):
                 raise PermissionDenied(f"you may not {action} this {self.resource_type}")
         return row
 
+    def read(self, session: Session, resource_id: str, *, caller: CallerContext | None = None) -> Any:
+        """The row as a plain Core row (attribute access by column name, as `to_message` expects), or
+        NOT_FOUND, scoped like `get`. For reads that change nothing: skipping the ORM's identity map and
+        instance set-up saves about a fifth of a Get's CPU (bench/PROFILE.md)."""
+        table = self.model.__table__  # type: ignore[attr-defined]
+        query = self.scoped(select(table).where(table.c[self._id.key] == resource_id), caller)
+        row = session.execute(query).one_or_none()
+        if row is None:
+            raise NotFound(
+                f"{self.resource_type} {resource_id} not found",
+                resource_type=self.resource_type,
+                resource_name=resource_id,
+            )
+        return row
+
     def history(
         self,
         session: Session,
