@@ -17,14 +17,14 @@ from gateway import docs, health, problems
 from gateway.auth import require_token
 from gateway.clients import ServiceClients
 from gateway.database import open_database
+from gateway.identity import routes as identity_routes
+from gateway.identity.runtime import IdentityRuntime
 from gateway.routes import auth as auth_routes
 from gateway.routes import customers as customer_routes
 from gateway.settings import GatewaySettings
 from gateway.state import GatewayState
-from gateway.tokens import TokenIssuer
 from gateway.transcoding import views as transcoded
 from gateway.transcoding.contracts import PLATFORM_CONTRACTS, Contracts
-from gateway.users import Authenticator
 
 API_PREFIX = "/api/v1"
 
@@ -33,7 +33,7 @@ def _api_blueprint() -> Blueprint:
     api = Blueprint("api", __name__, url_prefix=API_PREFIX)
     # Token required for every route under /api/v1 unless its view is marked @public.
     api.before_request(require_token)
-    for child in (auth_routes.bp, customer_routes.bp, docs.spec_bp):
+    for child in (auth_routes.bp, customer_routes.bp, docs.spec_bp, *identity_routes.blueprints()):
         api.register_blueprint(child)
     return api
 
@@ -49,12 +49,14 @@ def create_app(settings: GatewaySettings) -> Flask:
     # Every route a service owns comes from its contract: no per-endpoint code here.
     contracts = Contracts.load([PLATFORM_CONTRACTS, *map(Path, settings.extra_contracts)])
     rpc_routes, served = transcoded.serve(contracts)
+    identity = IdentityRuntime.build(settings, database.sessions)
+    identity.install(app)
     GatewayState(
         settings=settings,
         database=database,
         clients=ServiceClients(settings.service_addrs),
-        tokens=TokenIssuer(settings.jwt_secret, settings.token_ttl_seconds),
-        authenticator=Authenticator(database.sessions),
+        tokens=identity.tokens,
+        authenticator=identity.authenticator,
         routes=served,
         contracts=contracts,
     ).install(app)

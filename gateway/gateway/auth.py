@@ -1,7 +1,10 @@
-"""The guard that makes every /api/v1 route require a bearer token, and the caller it establishes.
+"""The guard that makes every /api/v1 route require a credential, and the caller it establishes.
 
 Routes are protected by default: the guard runs for the whole API blueprint (and the transcoded routes)
 and only views marked `@public` skip it, so a new route cannot be left open by forgetting a decorator.
+
+Credentials: `Authorization: Bearer <access token>` (a user), `Authorization: Bearer crm_...` or
+`X-API-Key: crm_...` (an integration's API key).
 """
 
 from __future__ import annotations
@@ -9,15 +12,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import jwt
 from flask import current_app, g, request
 
 from crm_platform.grpc_client import Caller
+from gateway.identity.api_keys import looks_like_key
+from gateway.identity.authentication import (
+    NotAuthenticated,
+    principal_from_api_key,
+    principal_from_token,
+)
+from gateway.identity.principal import Principal
+from gateway.identity.runtime import identity
 from gateway.problems import Problem, problem_type
-from gateway.state import state
 from gateway.tokens import ISSUER
 
 UNAUTHORIZED = problem_type("unauthorized")
+API_KEY_HEADER = "X-API-Key"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,26 +42,53 @@ def public(view: F) -> F:
     return view
 
 
+def _credential() -> str:
+    header = request.headers.get("Authorization")
+    api_key = request.headers.get(API_KEY_HEADER)
+    if header is not None and api_key is not None:
+        raise unauthorized(f"Send one credential: Authorization or {API_KEY_HEADER}, not both.")
+    if api_key is not None:
+        if not api_key.strip():
+            raise unauthorized(f"The {API_KEY_HEADER} header is empty.")
+        return api_key.strip()
+    if not header:
+        raise unauthorized(
+            "This endpoint needs an access token (Authorization: Bearer <token>) or an API key."
+        )
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthorized("The Authorization header must be 'Bearer <token>'.")
+    return token.strip()
+
+
 def require_token() -> None:
-    """before_request hook of the API blueprint: sets `g.caller` or answers 401."""
+    """before_request hook of the API blueprint: sets `g.principal` and `g.caller` or answers 401."""
     view = current_app.view_functions.get(request.endpoint or "")
     if view is None or getattr(view, "is_public", False):
         return  # unknown routes fall through to 404; public ones need no token
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if not header:
-        raise unauthorized("This endpoint needs an access token (Authorization: Bearer <token>).")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise unauthorized("The Authorization header must be 'Bearer <token>'.")
+    credential = _credential()
+    runtime = identity()
     try:
-        identity = state().tokens.verify(token.strip())
-    except jwt.ExpiredSignatureError:
-        raise unauthorized("The access token has expired.") from None
-    except jwt.InvalidTokenError:
-        raise unauthorized("The access token is not valid.") from None
-    g.caller = Caller(user_id=identity.user_id, roles=identity.roles)
+        if looks_like_key(credential):
+            principal = principal_from_api_key(runtime, credential)
+        else:
+            principal = principal_from_token(runtime, credential)
+    except NotAuthenticated as refused:
+        raise unauthorized(str(refused)) from None
+    g.principal = principal
+    g.caller = Caller(
+        user_id=principal.subject,
+        roles=principal.roles,
+        team=principal.primary_team_id or "",
+        partner_account=principal.partner_account_id or "",
+    )
 
 
 def current_caller() -> Caller:
     caller: Caller = g.caller
     return caller
+
+
+def current_principal() -> Principal:
+    principal: Principal = g.principal
+    return principal

@@ -23,7 +23,11 @@ class TokenRequest(BaseModel):
 class TokenResponse(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth token type, not a secret
-    expires_in: int = Field(description="seconds until the token expires")
+    expires_in: int = Field(description="seconds until the access token expires")
+    refresh_token: str = Field(
+        description="opaque; exchange it at POST /api/v1/auth/refresh for a new pair (each is single-use)"
+    )
+    refresh_expires_in: int = Field(description="seconds until the refresh token's family expires")
 
 
 class Health(BaseModel):

@@ -1,4 +1,10 @@
-"""Access tokens: JWT (HS256) issued at login and verified on every API request.
+"""Access tokens: short-lived JWTs (HS256) issued at login or refresh and verified on every API request.
+
+Claims: `iss`, `aud`, `sub` (the user id), `sv` (the user's security version: a bump ends every token
+issued before it), `iat`, `exp`, `jti`; header `kid`. Keys rotate without logging anyone out: the
+current key signs, and every key in GATEWAY_JWT_PREVIOUS_KEYS still verifies until it is removed (keep it
+for one token lifetime). Refused: an unknown or missing `kid`, a wrong `aud` or `iss`, `alg=none` and any
+algorithm but HS256 (the algorithm is pinned, never taken from the token).
 
 Pure token logic, with no Flask or app state, so anything may import it without a cycle.
 """
@@ -7,14 +13,23 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import jwt
 
 from gateway.users import Identity
 
+if TYPE_CHECKING:
+    from gateway.settings import GatewaySettings
+
 ISSUER = "crm-gateway"
 ALGORITHM = "HS256"
+DEFAULT_AUDIENCE = "crm-api"
+# Clock skew tolerated between gateway replicas; small, because tokens are short.
+LEEWAY_SECONDS = 10
+REQUIRED_CLAIMS = ["sub", "sv", "iat", "exp", "iss", "aud", "jti"]
 
 
 @dataclass(frozen=True)
@@ -24,32 +39,64 @@ class IssuedToken:
 
 
 class TokenIssuer:
-    def __init__(self, secret: str, ttl_seconds: int) -> None:
+    def __init__(
+        self,
+        secret: str,
+        ttl_seconds: int,
+        *,
+        kid: str = "k1",
+        previous_keys: Mapping[str, str] | None = None,
+        audience: str = DEFAULT_AUDIENCE,
+    ) -> None:
+        self._kid = kid
         self._secret = secret
+        self._keys = {**(previous_keys or {}), kid: secret}
         self.ttl_seconds = ttl_seconds
+        self.audience = audience
+
+    @classmethod
+    def from_settings(cls, settings: GatewaySettings) -> TokenIssuer:
+        return cls(
+            settings.jwt_secret,
+            settings.token_ttl_seconds,
+            kid=settings.jwt_kid,
+            previous_keys=settings.jwt_previous_keys,
+            audience=settings.token_audience,
+        )
 
     def issue(self, identity: Identity) -> IssuedToken:
         now = int(time.time())
         claims = {
             "sub": identity.user_id,
-            "roles": list(identity.roles),
+            "sv": identity.security_version,
             "iat": now,
             "exp": now + self.ttl_seconds,
             "iss": ISSUER,
+            "aud": self.audience,
             "jti": uuid.uuid4().hex,
         }
-        return IssuedToken(jwt.encode(claims, self._secret, algorithm=ALGORITHM), self.ttl_seconds)
+        token = jwt.encode(claims, self._secret, algorithm=ALGORITHM, headers={"kid": self._kid})
+        return IssuedToken(token, self.ttl_seconds)
 
     def verify(self, token: str) -> Identity:
-        """The identity in a valid token; raises jwt.InvalidTokenError for anything else."""
+        """The identity in a valid token (roles are not in tokens: they come from the user's current
+        state); raises jwt.InvalidTokenError for anything else."""
+        header = jwt.get_unverified_header(token)
+        if header.get("alg") != ALGORITHM:
+            raise jwt.InvalidAlgorithmError("algorithm not allowed")
+        key = self._keys.get(str(header.get("kid", "")))
+        if key is None:
+            raise jwt.InvalidTokenError("unknown kid")
         claims = jwt.decode(
             token,
-            self._secret,
+            key,
             algorithms=[ALGORITHM],  # pinned: never let the token choose (alg=none, key confusion)
             issuer=ISSUER,
-            options={"require": ["sub", "iat", "exp", "iss", "jti"]},
+            audience=self.audience,
+            leeway=LEEWAY_SECONDS,
+            options={"require": REQUIRED_CLAIMS},
         )
-        roles = claims.get("roles", [])
-        if not isinstance(claims["sub"], str) or not isinstance(roles, list):
+        version = claims["sv"]
+        if not isinstance(claims["sub"], str) or not isinstance(version, int) or isinstance(version, bool):
             raise jwt.InvalidTokenError("malformed claims")
-        return Identity(claims["sub"], tuple(str(r) for r in roles))
+        return Identity(claims["sub"], (), version)

@@ -19,7 +19,7 @@ from gateway.schema import User
 from gateway.tokens import ISSUER
 from gateway.users import ADMIN, Authenticator, create_user, ensure_bootstrap_admin
 
-PUBLIC = {"/api/v1/auth/token", "/api/v1/openapi.json"}
+PUBLIC = {"/api/v1/auth/token", "/api/v1/auth/refresh", "/api/v1/auth/revoke", "/api/v1/openapi.json"}
 
 
 def _b64(data: dict[str, Any]) -> str:
@@ -30,10 +30,11 @@ def _claims(**overrides: Any) -> dict[str, Any]:
     now = int(time.time())
     claims = {
         "sub": str(uuid.uuid4()),
-        "roles": ["admin"],
+        "sv": 0,
         "iat": now,
         "exp": now + 600,
         "iss": ISSUER,
+        "aud": "crm-api",
         "jti": uuid.uuid4().hex,
     }
     claims.update(overrides)
@@ -51,20 +52,28 @@ def protected_routes(app: Any) -> list[tuple[str, str]]:
 
 
 def bad_authorizations(secret: str) -> dict[str, str | None]:
+    def signed(claims: dict[str, Any], key: str = secret, algorithm: str = "HS256") -> str:
+        return "Bearer " + jwt.encode(claims, key, algorithm=algorithm, headers={"kid": "k1"})
+
     return {
         "missing": None,
         "empty": "",
         "scheme only": "Bearer",
         "not a jwt": "Bearer not.a.jwt",
         "basic": "Basic YTpi",
-        "expired": "Bearer " + jwt.encode(_claims(iat=1, exp=2), secret, algorithm="HS256"),
-        "other key": "Bearer " + jwt.encode(_claims(), "x" * 48, algorithm="HS256"),
+        "expired": signed(_claims(iat=1, exp=2)),
+        "other key": signed(_claims(), key="x" * 48),
         "alg none": f"Bearer {_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(_claims())}.",
-        "other issuer": "Bearer " + jwt.encode(_claims(iss="someone-else"), secret, algorithm="HS256"),
-        "no jti": "Bearer " + jwt.encode(_claims(jti=None), secret, algorithm="HS256"),
-        "no exp": "Bearer " + jwt.encode(_claims(exp=None), secret, algorithm="HS256"),
-        "HS512": "Bearer " + jwt.encode(_claims(), secret, algorithm="HS512"),
-        "sub not a string": "Bearer " + jwt.encode(_claims(sub=None) | {"sub": 5}, secret),
+        "other issuer": signed(_claims(iss="someone-else")),
+        "no jti": signed(_claims(jti=None)),
+        "no exp": signed(_claims(exp=None)),
+        "HS512": signed(_claims(), algorithm="HS512"),
+        "sub not a string": signed(_claims(sub=None) | {"sub": 5}),
+        "no kid": "Bearer " + jwt.encode(_claims(), secret, algorithm="HS256"),
+        "unknown kid": "Bearer " + jwt.encode(_claims(), secret, algorithm="HS256", headers={"kid": "k9"}),
+        "other audience": signed(_claims(aud="someone-else")),
+        "no audience": signed(_claims(aud=None)),
+        "no security version": signed(_claims(sv=None)),
     }
 
 
@@ -78,11 +87,17 @@ def test_admin_gets_a_bearer_token_with_the_documented_claims(gateway, anonymous
     assert body["token_type"] == "bearer"
     assert body["expires_in"] == gateway.settings.token_ttl_seconds
     claims = jwt.decode(
-        body["access_token"], gateway.settings.jwt_secret, algorithms=["HS256"], issuer=ISSUER
+        body["access_token"],
+        gateway.settings.jwt_secret,
+        algorithms=["HS256"],
+        issuer=ISSUER,
+        audience=gateway.settings.token_audience,
     )
-    assert claims["roles"] == [ADMIN]
+    assert jwt.get_unverified_header(body["access_token"])["kid"] == gateway.settings.jwt_kid
+    assert claims["sv"] == 0  # roles are not in the token: each request reads the user's current ones
     assert claims["exp"] - claims["iat"] == gateway.settings.token_ttl_seconds
     assert claims["sub"] and claims["jti"]
+    assert body["refresh_token"] and body["refresh_expires_in"] == gateway.settings.refresh_ttl_seconds
 
 
 def test_wrong_password_and_unknown_email_get_the_same_401(gateway, anonymous) -> None:
@@ -125,7 +140,7 @@ def test_deactivated_user_cannot_log_in(gateway, anonymous) -> None:
     sessions = gateway.app.extensions["crm_gateway"].database.sessions
     email = anonymous.new_email()
     with sessions.begin() as session:
-        user = create_user(session, email, "a-long-enough-password", ("sales",))
+        user = create_user(session, email, "a-long-enough-password", ("sales_rep",))
         user_id = user.id
     assert gateway.token(email, "a-long-enough-password")
     with sessions.begin() as session:
@@ -136,14 +151,12 @@ def test_deactivated_user_cannot_log_in(gateway, anonymous) -> None:
 
 def test_unknown_email_still_verifies_a_hash(gateway, monkeypatch) -> None:
     """Timing must not tell whether an account exists: the unknown-email path verifies a dummy hash."""
-    import gateway.users as users
-
-    calls: list[str] = []
-    real_verify = users._verify
-    monkeypatch.setattr(users, "_verify", lambda h, p: calls.append(h) or real_verify(h, p))
     authenticator = Authenticator(gateway.app.extensions["crm_gateway"].database.sessions)
+    calls: list[str] = []
+    real_verify = authenticator.passwords.verify
+    monkeypatch.setattr(authenticator.passwords, "verify", lambda h, p: calls.append(h) or real_verify(h, p))
     assert authenticator.authenticate("nobody@example.com", "whatever") is None
-    assert calls == [authenticator._dummy_hash]
+    assert calls == [authenticator.passwords.dummy_hash]
 
 
 def test_bootstrap_admin_is_created_once_and_only_into_an_empty_database(gateway, caplog) -> None:

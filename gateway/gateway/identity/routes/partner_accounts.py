@@ -1,0 +1,174 @@
+"""/api/v1/partner-accounts: distributors and resellers. Admins manage them; staff read them; a partner
+user sees only their own account (any other id is a 404, as if it did not exist)."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, Response
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crm_platform.db import reading, transaction, utcnow
+from gateway.auth import current_principal
+from gateway.bodies import parse_body
+from gateway.identity import audit
+from gateway.identity.models import (
+    PartnerAccountCreate,
+    PartnerAccountList,
+    PartnerAccountOut,
+    PartnerAccountUpdate,
+)
+from gateway.identity.paging import binding_of, bool_arg, keyset, limit_of, position_of, query_args
+from gateway.identity.routes.common import (
+    FORBIDDEN,
+    answer,
+    client_address,
+    conflict,
+    listing,
+    not_found,
+    require_admin,
+)
+from gateway.identity.runtime import identity
+from gateway.problems import Problem
+from gateway.schema import PartnerAccount
+
+bp = Blueprint("identity_partner_accounts", __name__)
+
+
+def _out(account: PartnerAccount) -> PartnerAccountOut:
+    return PartnerAccountOut(
+        id=account.id,
+        name=account.name,
+        kind=account.kind,  # type: ignore[arg-type]
+        active=bool(account.is_active),
+        created_at=account.created_at,
+        updated_at=account.updated_at,
+    )
+
+
+def _require_reader() -> str | None:
+    """The partner account the caller is confined to (None: all); API keys may not read these."""
+    principal = current_principal()
+    if not principal.is_user:
+        raise Problem(403, "This endpoint is for users; API keys cannot use it.", type=FORBIDDEN)
+    return principal.partner_account_id
+
+
+def _name_taken(session: Session, name: str, except_id: str | None = None) -> bool:
+    stmt = select(func.count()).select_from(PartnerAccount).where(PartnerAccount.name == name)
+    if except_id:
+        stmt = stmt.where(PartnerAccount.id != except_id)
+    return bool(session.scalar(stmt))
+
+
+@bp.post("/partner-accounts")
+def create_partner_account() -> Response:
+    actor = require_admin()
+    body = parse_body(PartnerAccountCreate)
+    try:
+        with transaction(identity().sessions) as session:
+            if _name_taken(session, body.name):
+                raise conflict("name: a partner account with this name exists")
+            account = PartnerAccount(
+                id=str(uuid.uuid4()),
+                name=body.name,
+                kind=body.kind,
+                is_active=body.active,
+                created_at=utcnow(),
+            )
+            session.add(account)
+            audit.record(
+                session,
+                "partner_account.created",
+                actor=actor,
+                target_type="partner_account",
+                target_id=account.id,
+                client_address=client_address(),
+                details={"name": body.name, "kind": body.kind},
+            )
+            out = _out(account)
+    except IntegrityError:
+        raise conflict("name: a partner account with this name exists") from None
+    return answer(out, 201, location=f"/api/v1/partner-accounts/{out.id}")
+
+
+@bp.get("/partner-accounts")
+def list_partner_accounts() -> Response:
+    confined_to = _require_reader()
+    principal = current_principal()
+    args = query_args({"kind", "active"})
+    limit = limit_of(args)
+    runtime = identity()
+    binding = binding_of(principal.subject, "partner-accounts", args)
+    after = runtime.cursors.decode(args["cursor"], binding) if "cursor" in args else None
+    stmt = select(PartnerAccount)
+    if confined_to is not None:
+        stmt = stmt.where(PartnerAccount.id == confined_to)
+    if "kind" in args:
+        stmt = stmt.where(PartnerAccount.kind == args["kind"])
+    active = bool_arg(args, "active")
+    if active is not None:
+        stmt = stmt.where(PartnerAccount.is_active.is_(active))
+    stmt = keyset(stmt, PartnerAccount.created_at, PartnerAccount.id, after, descending=False).limit(
+        limit + 1
+    )
+    with reading(runtime.sessions) as session:
+        rows = list(session.scalars(stmt))
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = runtime.cursors.encode(position_of(last.created_at, last.id), binding)
+    return listing([_out(a) for a in rows[:limit]], next_cursor, PartnerAccountList)
+
+
+@bp.get("/partner-accounts/<account_id>")
+def get_partner_account(account_id: str) -> Response:
+    confined_to = _require_reader()
+    if confined_to is not None and account_id != confined_to:
+        raise not_found("Partner account", account_id)  # not 403: do not reveal that it exists
+    with reading(identity().sessions) as session:
+        account = session.get(PartnerAccount, account_id)
+        if account is None:
+            raise not_found("Partner account", account_id)
+        return answer(_out(account))
+
+
+@bp.patch("/partner-accounts/<account_id>")
+def update_partner_account(account_id: str) -> Response:
+    """Deactivating an account signs its users out within GATEWAY_IDENTITY_CACHE_SECONDS."""
+    actor = require_admin()
+    body = parse_body(PartnerAccountUpdate)
+    try:
+        with transaction(identity().sessions) as session:
+            account = session.get(PartnerAccount, account_id)
+            if account is None:
+                raise not_found("Partner account", account_id)
+            changed: dict[str, object] = {}
+            if body.name is not None and body.name != account.name:
+                if _name_taken(session, body.name, except_id=account.id):
+                    raise conflict("name: a partner account with this name exists")
+                changed["name"] = {"from": account.name, "to": body.name}
+                account.name = body.name
+            if body.kind is not None and body.kind != account.kind:
+                changed["kind"] = {"from": account.kind, "to": body.kind}
+                account.kind = body.kind
+            if body.active is not None and body.active != account.is_active:
+                changed["active"] = {"from": account.is_active, "to": body.active}
+                account.is_active = body.active
+            if changed:
+                account.updated_at = utcnow()
+                audit.record(
+                    session,
+                    "partner_account.updated",
+                    actor=actor,
+                    target_type="partner_account",
+                    target_id=account.id,
+                    client_address=client_address(),
+                    details=changed,
+                )
+            out = _out(account)
+    except IntegrityError:
+        raise conflict("name: a partner account with this name exists") from None
+    return answer(out)

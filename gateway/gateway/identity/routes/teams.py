@@ -1,0 +1,235 @@
+"""/api/v1/teams: create, list, read, change; members added and removed (admins)."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, Response
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crm_platform.db import reading, transaction, utcnow
+from gateway.bodies import parse_body
+from gateway.identity import audit
+from gateway.identity.models import TeamCreate, TeamList, TeamMembers, TeamOut, TeamUpdate
+from gateway.identity.paging import binding_of, keyset, limit_of, position_of, query_args
+from gateway.identity.routes.common import (
+    answer,
+    client_address,
+    conflict,
+    invalid,
+    listing,
+    not_found,
+    require_admin,
+)
+from gateway.identity.runtime import identity
+from gateway.schema import Team, TeamMember, User
+
+bp = Blueprint("identity_teams", __name__)
+
+
+def _out(session: Session, team: Team) -> TeamOut:
+    members = session.scalars(
+        select(TeamMember.user_id).where(TeamMember.team_id == team.id).order_by(TeamMember.added_at)
+    )
+    return TeamOut(
+        id=team.id,
+        name=team.name,
+        description=team.description or "",
+        member_ids=list(members),
+        created_at=team.created_at,
+        updated_at=team.updated_at,
+    )
+
+
+def _check_users(session: Session, user_ids: list[str]) -> None:
+    found = set(session.scalars(select(User.id).where(User.id.in_(user_ids))))
+    missing = [u for u in user_ids if u not in found]
+    if missing:
+        raise invalid("user_ids", f"no such user(s): {', '.join(missing)}")
+
+
+def _add(session: Session, team_id: str, user_ids: list[str]) -> list[str]:
+    present = set(session.scalars(select(TeamMember.user_id).where(TeamMember.team_id == team_id)))
+    now = utcnow()
+    added = [u for u in dict.fromkeys(user_ids) if u not in present]
+    for user_id in added:
+        session.add(TeamMember(team_id=team_id, user_id=user_id, added_at=now))
+    return added
+
+
+def _name_taken(session: Session, name: str, except_id: str | None = None) -> bool:
+    stmt = select(func.count()).select_from(Team).where(Team.name == name)
+    if except_id:
+        stmt = stmt.where(Team.id != except_id)
+    return bool(session.scalar(stmt))
+
+
+@bp.post("/teams")
+def create_team() -> Response:
+    actor = require_admin()
+    body = parse_body(TeamCreate)
+    runtime = identity()
+    try:
+        with transaction(runtime.sessions) as session:
+            if _name_taken(session, body.name):
+                raise conflict("name: a team with this name exists")
+            _check_users(session, body.member_ids)
+            team = Team(
+                id=str(uuid.uuid4()), name=body.name, description=body.description, created_at=utcnow()
+            )
+            session.add(team)
+            session.flush()
+            added = _add(session, team.id, body.member_ids)
+            audit.record(
+                session,
+                "team.created",
+                actor=actor,
+                target_type="team",
+                target_id=team.id,
+                client_address=client_address(),
+                details={"name": body.name, "member_ids": added},
+            )
+            session.flush()
+            out = _out(session, team)
+    except IntegrityError:
+        raise conflict("name: a team with this name exists") from None
+    for user_id in body.member_ids:
+        runtime.users.forget(user_id)
+    return answer(out, 201, location=f"/api/v1/teams/{out.id}")
+
+
+@bp.get("/teams")
+def list_teams() -> Response:
+    actor = require_admin()
+    args = query_args({"name"})
+    limit = limit_of(args)
+    runtime = identity()
+    binding = binding_of(actor.subject, "teams", args)
+    after = runtime.cursors.decode(args["cursor"], binding) if "cursor" in args else None
+    stmt = select(Team)
+    if "name" in args:
+        stmt = stmt.where(Team.name == args["name"])
+    stmt = keyset(stmt, Team.created_at, Team.id, after, descending=False).limit(limit + 1)
+    with reading(runtime.sessions) as session:
+        rows = list(session.scalars(stmt))
+        items = [_out(session, t) for t in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = runtime.cursors.encode(position_of(last.created_at, last.id), binding)
+    return listing(items, next_cursor, TeamList)
+
+
+@bp.get("/teams/<team_id>")
+def get_team(team_id: str) -> Response:
+    require_admin()
+    with reading(identity().sessions) as session:
+        team = session.get(Team, team_id)
+        if team is None:
+            raise not_found("Team", team_id)
+        return answer(_out(session, team))
+
+
+@bp.patch("/teams/<team_id>")
+def update_team(team_id: str) -> Response:
+    actor = require_admin()
+    body = parse_body(TeamUpdate)
+    try:
+        with transaction(identity().sessions) as session:
+            team = session.get(Team, team_id)
+            if team is None:
+                raise not_found("Team", team_id)
+            changed = {}
+            if body.name is not None and body.name != team.name:
+                if _name_taken(session, body.name, except_id=team.id):
+                    raise conflict("name: a team with this name exists")
+                changed["name"] = {"from": team.name, "to": body.name}
+                team.name = body.name
+            if body.description is not None and body.description != team.description:
+                changed["description"] = {"from": team.description, "to": body.description}
+                team.description = body.description
+            if changed:
+                team.updated_at = utcnow()
+                audit.record(
+                    session,
+                    "team.updated",
+                    actor=actor,
+                    target_type="team",
+                    target_id=team.id,
+                    client_address=client_address(),
+                    details=changed,
+                )
+            out = _out(session, team)
+    except IntegrityError:
+        raise conflict("name: a team with this name exists") from None
+    return answer(out)
+
+
+@bp.post("/teams/<team_id>:add-members")
+def add_members(team_id: str) -> Response:
+    actor = require_admin()
+    body = parse_body(TeamMembers)
+    runtime = identity()
+    with transaction(runtime.sessions) as session:
+        team = session.get(Team, team_id)
+        if team is None:
+            raise not_found("Team", team_id)
+        _check_users(session, body.user_ids)
+        added = _add(session, team_id, body.user_ids)
+        if added:
+            audit.record(
+                session,
+                "team.members_added",
+                actor=actor,
+                target_type="team",
+                target_id=team_id,
+                client_address=client_address(),
+                details={"user_ids": added},
+            )
+        session.flush()
+        out = _out(session, team)
+    for user_id in body.user_ids:
+        runtime.users.forget(user_id)
+    return answer(out)
+
+
+@bp.post("/teams/<team_id>:remove-members")
+def remove_members(team_id: str) -> Response:
+    actor = require_admin()
+    body = parse_body(TeamMembers)
+    runtime = identity()
+    with transaction(runtime.sessions) as session:
+        team = session.get(Team, team_id)
+        if team is None:
+            raise not_found("Team", team_id)
+        removed = list(
+            session.scalars(
+                select(TeamMember.user_id).where(
+                    TeamMember.team_id == team_id, TeamMember.user_id.in_(body.user_ids)
+                )
+            )
+        )
+        session.execute(
+            delete(TeamMember).where(TeamMember.team_id == team_id, TeamMember.user_id.in_(body.user_ids))
+        )
+        for user in session.scalars(
+            select(User).where(User.id.in_(removed), User.primary_team_id == team_id)
+        ):
+            user.primary_team_id = None  # falls back to their first remaining team
+        if removed:
+            audit.record(
+                session,
+                "team.members_removed",
+                actor=actor,
+                target_type="team",
+                target_id=team_id,
+                client_address=client_address(),
+                details={"user_ids": removed},
+            )
+        session.flush()
+        out = _out(session, team)
+    for user_id in body.user_ids:
+        runtime.users.forget(user_id)
+    return answer(out)
