@@ -1,11 +1,12 @@
 #!/bin/sh
-# Runs in the `lock` stage of every image (services/*/Dockerfile, gateway/Dockerfile), from a copy of the
+# Runs in the `lock` stage of every image (services/Dockerfile, gateway/Dockerfile), from a copy of the
 # repository at /src. Writes OUT/requirements.txt and OUT/app/ for the image's final stage:
 #
 #   OUT/requirements.txt  the package's third-party dependencies, exactly as uv.lock pins them, with hashes
 #                         (installed first, in a layer of its own that stays cached while only our code changes)
 #   OUT/app/              the workspace packages it needs (chassis, contracts, the service itself) as source,
-#                         plus app/workspace.txt to install them and app/bin/crm-probe for HEALTHCHECK
+#                         plus app/workspace.txt to install them, app/bin/crm-probe for HEALTHCHECK and
+#                         app/bin/crm-service, the service images' entrypoint
 #
 # Workspace packages are installed editable from /app, the layout they have in development, because a
 # service finds its Alembic revisions beside its package (services/<name>/migrations), outside any wheel.
@@ -34,4 +35,5 @@ for member in $members; do
     echo "-e /app/$member" >> "$out/app/workspace.txt"
 done
 cp deploy/docker/probe.py "$out/app/bin/crm-probe"
-chmod 0755 "$out/app/bin/crm-probe"
+cp deploy/docker/crm-service.sh "$out/app/bin/crm-service"
+chmod 0755 "$out/app/bin/crm-probe" "$out/app/bin/crm-service"

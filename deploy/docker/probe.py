@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Health probe for the container HEALTHCHECK (installed in every image as `crm-probe`).
 
-    crm-probe grpc PORT [SERVICE]   grpc.health.v1 Check on 127.0.0.1:PORT; exit 0 when SERVING
+    crm-probe grpc [PORT [SERVICE]] grpc.health.v1 Check on 127.0.0.1:PORT; exit 0 when SERVING
+                                    (PORT defaults to CRM_GRPC_PORT, which the service image sets)
     crm-probe http PORT PATH        GET http://127.0.0.1:PORT/PATH; exit 0 on a 2xx answer
 
 Kubernetes probes gRPC and HTTP natively and does not need this; Docker has no built-in gRPC check, and
@@ -10,6 +11,7 @@ python:3.11-slim has neither curl nor grpc_health_probe, so the images carry thi
 
 from __future__ import annotations
 
+import os
 import sys
 import urllib.error
 import urllib.request
@@ -46,8 +48,10 @@ def http_ok(port: int, path: str) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) >= 2 and argv[0] == "grpc":
-        return 0 if grpc_serving(int(argv[1]), argv[2] if len(argv) > 2 else "") else 1
+    if argv[:1] == ["grpc"]:
+        port = argv[1] if len(argv) > 1 else os.environ.get("CRM_GRPC_PORT", "")
+        if port.isdigit():
+            return 0 if grpc_serving(int(port), argv[2] if len(argv) > 2 else "") else 1
     if len(argv) == 3 and argv[0] == "http":
         return 0 if http_ok(int(argv[1]), argv[2]) else 1
     print(__doc__, file=sys.stderr)

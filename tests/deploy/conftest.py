@@ -32,9 +32,11 @@ from deploy_support import (
     ROOT,
     Dockerfile,
     PackageReport,
+    build_args,
     candidate_values,
     clean_env,
     compose,
+    dockerfile_path,
     kustomization_dirs,
     run,
     tool,
@@ -44,12 +46,13 @@ from deploy_support import (
 
 @pytest.fixture(scope="session")
 def dockerfiles() -> dict[str, Dockerfile]:
-    """Each package's Dockerfile, by python package name."""
+    """Each package's Dockerfile as its image is built (the services' one with that service's build
+    arguments), by python package name."""
     found = {}
-    for package, (_dist, folder, _port) in PACKAGES.items():
-        path = folder / "Dockerfile"
+    for package in PACKAGES:
+        path = dockerfile_path(package)
         assert path.exists(), f"{path.relative_to(ROOT)} is missing"
-        found[package] = Dockerfile.read(path)
+        found[package] = Dockerfile.read(path, build_args(package))
     return found
 
 

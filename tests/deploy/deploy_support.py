@@ -37,6 +37,20 @@ PACKAGES: dict[str, tuple[str, Path, int]] = {
     **{name: (f"crm-{name}", ROOT / "services" / name, port) for name, port in GRPC_PORTS.items()},
     "gateway": ("crm-gateway", ROOT / "gateway", GATEWAY_PORT),
 }
+SERVICE_DOCKERFILE = ROOT / "services" / "Dockerfile"  # one recipe for the five services (ARG SERVICE)
+
+
+def dockerfile_path(package: str) -> Path:
+    return PACKAGES[package][1] / "Dockerfile" if package == "gateway" else SERVICE_DOCKERFILE
+
+
+def build_args(package: str) -> dict[str, str]:
+    """The --build-arg values an image of `package` is built with (none for the gateway's own file)."""
+    if package == "gateway":
+        return {}
+    return {"SERVICE": package, "GRPC_PORT": str(PACKAGES[package][2])}
+
+
 # Dummy values for the variables docker-compose.yml insists on (`${VAR:?...}`): long enough for the
 # code's own checks (the JWT key needs 32 characters, the admin password 12).
 COMPOSE_SECRETS = {
@@ -84,19 +98,27 @@ class Dockerfile:
 
     path: Path
     stages: list[list[tuple[str, str]]] = field(default_factory=list)
+    build_args: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def read(cls, path: Path) -> Dockerfile:
+    def read(cls, path: Path, build_args: dict[str, str] | None = None) -> Dockerfile:
+        """The file with `${ARG}` replaced by the given build arguments, as `docker build` would."""
         joined = re.sub(r"\\\n", " ", path.read_text())
-        parsed = cls(path)
+        parsed = cls(path, build_args=dict(build_args or {}))
         for line in joined.splitlines():
             line = line.strip()
             if not line or line.startswith("#"):
                 continue
             instruction, _, args = line.partition(" ")
             instruction = instruction.upper()
+            if instruction == "ARG":
+                continue  # declarations only; their values are substituted below
+            for name, value in parsed.build_args.items():
+                args = args.replace("${" + name + "}", value)
             if instruction == "FROM":
                 parsed.stages.append([])
+            if not parsed.stages:
+                continue  # a global ARG before the first FROM
             parsed.stages[-1].append((instruction, args.strip()))
         return parsed
 

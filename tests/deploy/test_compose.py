@@ -6,9 +6,10 @@ checked the way `docker-compose up` would see them; no engine is needed for that
 
 from __future__ import annotations
 
+import configparser
 import re
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
@@ -19,14 +20,23 @@ from deploy_support import (
     PACKAGES,
     ROOT,
     SERVICES,
+    build_args,
     clean_env,
     compose,
     compose_package,
+    dockerfile_path,
 )
 
 from crm_platform.config import GRPC_PORTS
 
-INFRASTRUCTURE = {"rabbitmq", "otel-collector", "gateway-db", *(f"{name}-db" for name in SERVICES)}
+INFRASTRUCTURE = {
+    "rabbitmq",
+    "otel-collector",
+    "pgbouncer",
+    "gateway-db",
+    *(f"{name}-db" for name in SERVICES),
+}
+PGBOUNCER_INI = ROOT / "deploy" / "pgbouncer" / "compose.ini"
 EXPECTED_OURS = {"gateway": "gateway", **{n: n for n in SERVICES}, **{f"{n}-worker": n for n in SERVICES}}
 
 
@@ -99,11 +109,13 @@ def test_every_service_is_known_and_present(compose_config: dict[str, Any]) -> N
 
 def test_each_container_is_built_from_its_packages_dockerfile(compose_config: dict[str, Any]) -> None:
     for name, (package, service) in ours(compose_config).items():
-        folder = PACKAGES[package][1]
         build = service.get("build")
         assert build, f"{name} has no build section"
         assert (ROOT / build["context"]).resolve() == ROOT, f"{name}: the build context must be the repo root"
-        assert (ROOT / build["dockerfile"]).resolve() == folder / "Dockerfile", name
+        assert (ROOT / build["dockerfile"]).resolve() == dockerfile_path(package), name
+        assert {k: str(v) for k, v in (build.get("args") or {}).items()} == build_args(package), (
+            f"{name}: build arguments"
+        )
         expected = ["worker"] if name.endswith("-worker") else ["serve"]
         assert service.get("command") == expected, f"{name} should run {expected}"
 
@@ -138,12 +150,47 @@ def test_dependencies_wait_for_health(compose_config: dict[str, Any]) -> None:
                 assert has_check, f"{name} waits for {dep} to be healthy, but {dep} has no healthcheck"
 
 
+def pgbouncer_databases() -> dict[str, dict[str, str]]:
+    """[databases] of deploy/pgbouncer/compose.ini: name -> its connection settings."""
+    parser = configparser.ConfigParser(comment_prefixes=(";", "#"))
+    parser.read(PGBOUNCER_INI)
+    return {
+        name: dict(part.split("=", 1) for part in value.split())
+        for name, value in parser["databases"].items()
+    }
+
+
+def test_pgbouncer_pools_in_transaction_mode() -> None:
+    parser = configparser.ConfigParser(comment_prefixes=(";", "#"))
+    parser.read(PGBOUNCER_INI)
+    settings = parser["pgbouncer"]
+    assert settings["pool_mode"] == "transaction"
+    assert settings["listen_port"] == "6432"
+    # `options` must be refused rather than ignored: ignoring it would silently drop the timeouts.
+    assert "options" not in settings.get("ignore_startup_parameters", "")
+
+
 def test_each_service_has_its_own_database(compose_config: dict[str, Any]) -> None:
+    """The services through PgBouncer (each database name routed to its own container), the gateway
+    directly; every container has its own volume."""
     services = compose_config["services"]
+    routed = pgbouncer_databases()
+    pooler = services["pgbouncer"]["environment"]
     seen: dict[tuple[str, str], str] = {}
     for name, (package, service) in ours(compose_config).items():
         url = urlsplit(service["environment"][f"{package.upper()}_DATABASE_URL"])
-        host, database = url.hostname, url.path.lstrip("/")
+        database = url.path.lstrip("/")
+        if package == "gateway":
+            host = url.hostname
+        else:
+            assert (url.hostname, url.port) == ("pgbouncer", 6432), f"{name} bypasses PgBouncer"
+            assert parse_qs(url.query).get("pgbouncer") == ["true"], (
+                f"{name}: tell the driver (?pgbouncer=true)"
+            )
+            assert (url.username, url.password) == (pooler["DB_USER"], pooler["DB_PASSWORD"]), name
+            host = routed[database]["host"]
+            assert routed[database]["dbname"] == database, f"PgBouncer renames {database}"
+            assert f"{package}-db" in (services["pgbouncer"].get("depends_on") or {})
         assert host == f"{package}-db", f"{name} uses the database container {host}"
         db_env = services[host]["environment"]
         assert database == db_env["POSTGRES_DB"], f"{name} names database {database}"

@@ -1,4 +1,5 @@
-"""The six Dockerfiles, the shared build script and the health probe, checked without a Docker engine.
+"""The Dockerfiles (one for the five services, one for the gateway), the shared build script, the service
+entrypoint and the health probe, checked without a Docker engine.
 
 The build script runs here for real (it only needs uv and the lock), so what an image would contain is
 checked: the locked requirements with hashes, and the workspace packages the package depends on.
@@ -6,6 +7,7 @@ checked: the locked requirements with hashes, and the workspace packages the pac
 
 from __future__ import annotations
 
+import os
 import re
 import runpy
 import shutil
@@ -21,12 +23,13 @@ from typing import Any
 
 import grpc
 import pytest
-from deploy_support import PACKAGES, ROOT, Dockerfile, run
+from deploy_support import PACKAGES, ROOT, SERVICE_DOCKERFILE, Dockerfile, run
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 BASE_IMAGE = "python:3.11-slim"
 BUILD_SCRIPT = ROOT / "deploy" / "docker" / "build.sh"
 PROBE = ROOT / "deploy" / "docker" / "probe.py"
+ENTRYPOINT = ROOT / "deploy" / "docker" / "crm-service.sh"
 
 
 def pyproject(package: str) -> dict[str, Any]:
@@ -37,7 +40,7 @@ def pyproject(package: str) -> dict[str, Any]:
 def test_dockerfile_shape(package: str, dockerfiles: dict[str, Dockerfile]) -> None:
     dockerfile = dockerfiles[package]
     dist, _folder, port = PACKAGES[package]
-    where = dockerfile.path.relative_to(ROOT)
+    where = f"{dockerfile.path.relative_to(ROOT)} {dockerfile.build_args or ''}".strip()
 
     assert len(dockerfile.stages) >= 2, f"{where}: build in a separate stage"
     bases = [stage[0][1].split()[0] for stage in dockerfile.stages]
@@ -50,38 +53,81 @@ def test_dockerfile_shape(package: str, dockerfiles: dict[str, Dockerfile]) -> N
         f"{where}: run as a numeric non-root user (runAsNonRoot checks it)"
     )
     assert dockerfile.all("EXPOSE") == [str(port)], f"{where}: EXPOSE {port}"
-
-    entrypoint = dockerfile.exec_form("ENTRYPOINT")
     scripts = pyproject(package)["project"].get("scripts", {})
-    assert entrypoint == [dist], f"{where}: ENTRYPOINT [{dist!r}]"
     assert dist in scripts, f"{where}: {dist} is not a [project.scripts] entry of {package}'s pyproject.toml"
     assert dockerfile.exec_form("CMD") == ["serve"]
 
     env = dockerfile.env()
     if package == "gateway":
+        assert dockerfile.exec_form("ENTRYPOINT") == [dist], f"{where}: ENTRYPOINT [{dist!r}]"
         assert (env["GATEWAY_HOST"], env["GATEWAY_PORT"]) == ("0.0.0.0", str(port))
         assert dockerfile.healthcheck() == ["crm-probe", "http", str(port), "/healthz"]
     else:
-        assert env[f"{package.upper()}_GRPC_LISTEN"] == f"0.0.0.0:{port}"
-        assert dockerfile.healthcheck() == ["crm-probe", "grpc", str(port)]
+        # crm-service (deploy/docker/crm-service.sh) runs crm-$CRM_SERVICE listening on CRM_GRPC_PORT.
+        assert dockerfile.exec_form("ENTRYPOINT") == ["crm-service"], where
+        assert (env["CRM_SERVICE"], env["CRM_GRPC_PORT"]) == (package, str(port)), where
+        assert env["CRM_METRICS_HOST"] == "0.0.0.0", f"{where}: the scraper reaches metrics from outside"
+        assert dockerfile.healthcheck() == ["crm-probe", "grpc"], where
 
 
-def test_dockerfiles_differ_only_where_they_must(dockerfiles: dict[str, Dockerfile]) -> None:
-    """The six files are kept in step: with the package's own names taken out, their steps are the same."""
+def test_one_dockerfile_serves_every_service() -> None:
+    """No per-service copies to keep in step: services/Dockerfile with ARG SERVICE and GRPC_PORT."""
+    leftovers = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "services").glob("*/Dockerfile"))
+    assert not leftovers, f"per-service Dockerfiles are back: {leftovers}"
+    declared = re.findall(r"^ARG (\w+)", SERVICE_DOCKERFILE.read_text(), flags=re.MULTILINE)
+    assert {"SERVICE", "GRPC_PORT"} <= set(declared)
 
-    def generic(package: str) -> list[tuple[str, str]]:
-        dockerfile = dockerfiles[package]
-        dist, _folder, port = PACKAGES[package]
-        steps = [step for stage in dockerfile.stages for step in stage]
+
+def test_the_service_and_gateway_images_install_the_same_way(dockerfiles: dict[str, Dockerfile]) -> None:
+    """The steps that build the venv and the user are the same in the gateway's file and the services'."""
+
+    def install_steps(package: str) -> list[tuple[str, str]]:
+        dist = PACKAGES[package][0]
+        steps = [step for stage in dockerfiles[package].stages for step in stage]
         return [
-            (ins, args.replace(dist, "crm-X").replace(package.upper(), "X").replace(str(port), "PORT"))
+            (ins, args.replace(dist, "crm-X"))
             for ins, args in steps
-            if ins not in {"ENV", "HEALTHCHECK"} or "PATH=" in args
+            if ins in {"FROM", "COPY", "WORKDIR", "USER"} or (ins == "RUN" and "test -n" not in args)
         ]
 
-    reference = generic("contacts")
-    for package in PACKAGES:
-        assert generic(package) == reference, f"{package}'s Dockerfile has drifted from contacts'"
+    assert install_steps("contacts") == install_steps("gateway")
+
+
+def run_entrypoint(tmp_path: Path, **env: str) -> str:
+    """deploy/docker/crm-service.sh with a stand-in crm-<service> that prints what it was given."""
+    fake = tmp_path / "crm-contacts"
+    fake.write_text('#!/bin/sh\necho "$CONTACTS_GRPC_LISTEN $*"\n')
+    fake.chmod(0o755)
+    result = subprocess.run(
+        ["sh", str(ENTRYPOINT), "worker", "--x"],
+        capture_output=True,
+        text=True,
+        env={"PATH": f"{tmp_path}:/usr/bin:/bin", **env},
+        timeout=10,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_entrypoint_runs_the_service_on_every_interface(tmp_path: Path) -> None:
+    assert (
+        run_entrypoint(tmp_path, CRM_SERVICE="contacts", CRM_GRPC_PORT="50051") == "0.0.0.0:50051 worker --x"
+    )
+    given = run_entrypoint(
+        tmp_path, CRM_SERVICE="contacts", CRM_GRPC_PORT="50051", CONTACTS_GRPC_LISTEN="10.0.0.1:7000"
+    )
+    assert given == "10.0.0.1:7000 worker --x", "an operator's own listen address wins"
+
+
+def test_entrypoint_refuses_an_odd_service_name(tmp_path: Path) -> None:
+    result = subprocess.run(
+        ["sh", str(ENTRYPOINT), "serve"],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "CRM_SERVICE": "x;rm -rf /"},
+        timeout=10,
+    )
+    assert result.returncode == 2 and "bad CRM_SERVICE" in result.stderr
 
 
 @pytest.fixture(scope="module")
@@ -131,6 +177,7 @@ def test_build_script_exports_the_locked_dependencies(package: str, uv: str, tmp
             "migrations ship beside the package"
         )
     assert (tmp_path / "app" / "bin" / "crm-probe").stat().st_mode & 0o111
+    assert (tmp_path / "app" / "bin" / "crm-service").stat().st_mode & 0o111
 
 
 def dockerignore_excludes(path: str) -> bool:
@@ -187,6 +234,11 @@ def test_grpc_probe_follows_the_health_service(health_server: tuple[int, health.
     port, servicer = health_server
     servicer.set("", health_pb2.HealthCheckResponse.SERVING)
     assert probe("grpc", str(port)) == 0
+    os.environ["CRM_GRPC_PORT"] = str(port)  # the service image's HEALTHCHECK names no port
+    try:
+        assert probe("grpc") == 0
+    finally:
+        del os.environ["CRM_GRPC_PORT"]
     servicer.set("", health_pb2.HealthCheckResponse.NOT_SERVING)
     assert probe("grpc", str(port)) == 1
 
@@ -223,6 +275,7 @@ def test_http_probe_follows_the_status_code() -> None:
     assert probe("bogus") == 2
 
 
-def test_build_script_is_valid_sh() -> None:
-    result = run(["sh", "-n", str(BUILD_SCRIPT)])
-    assert result.returncode == 0, result.stderr
+def test_build_script_and_entrypoint_are_valid_sh() -> None:
+    for script in (BUILD_SCRIPT, ENTRYPOINT):
+        result = run(["sh", "-n", str(script)])
+        assert result.returncode == 0, result.stderr
