@@ -189,8 +189,9 @@ class OutboxRelay:
             return
         rows = due_rows(self._engine, self._outbox, self._batch_size, datetime.now(UTC))
         if rows:
+            # Poll again at once: whatever was committed while this batch was out is due now.
             self._relay(rows)
-        if len(rows) < self._batch_size and not self._stopping.is_set():
+        elif not self._stopping.is_set():
             self._publisher.wait(self._poll_interval)
 
     def _connect(self) -> bool:
