@@ -13,7 +13,7 @@ from flask import Blueprint, Flask
 from opentelemetry.instrumentation.flask import FlaskInstrumentor
 
 from crm_platform import telemetry
-from gateway import docs, health, problems
+from gateway import docs, health, metrics, problems
 from gateway.auth import require_token
 from gateway.clients import ServiceClients
 from gateway.database import open_database
@@ -38,7 +38,8 @@ def _api_blueprint() -> Blueprint:
     return api
 
 
-def create_app(settings: GatewaySettings) -> Flask:
+def create_app(settings: GatewaySettings, *, metrics_token: str | None = None) -> Flask:
+    """`metrics_token` defaults to GATEWAY_METRICS_TOKEN."""
     telemetry.setup("gateway")
     app = Flask("gateway")
     # Werkzeug answers 413 (as problem+json via problems.install) for larger bodies, before reading them.
@@ -62,11 +63,12 @@ def create_app(settings: GatewaySettings) -> Flask:
     ).install(app)
 
     problems.install(app)
+    metrics.install(app, metrics.METRICS_TOKEN.get() if metrics_token is None else metrics_token)
     app.register_blueprint(_api_blueprint())
     app.register_blueprint(rpc_routes)
     app.register_blueprint(health.bp)
     app.register_blueprint(docs.docs_bp)
-    # The request span becomes the parent of the gRPC client spans the views start. Probes are not traced:
-    # they arrive every few seconds and would drown the traces worth reading.
-    FlaskInstrumentor().instrument_app(app, excluded_urls="healthz,readyz")
+    # The request span becomes the parent of the gRPC client spans the views start. Probes and scrapes are
+    # not traced: they arrive every few seconds and would drown the traces worth reading.
+    FlaskInstrumentor().instrument_app(app, excluded_urls="healthz,readyz,metrics")
     return app

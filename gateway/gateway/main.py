@@ -16,8 +16,8 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from crm_platform import telemetry
-from gateway import database, users
+from crm_platform import config, telemetry
+from gateway import database, metrics, users
 from gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,10 @@ def bind_address(host: str, port: int) -> str:
 
 def _worker_exit(_server: Any, _worker: Any) -> None:
     telemetry.shutdown()  # flush the worker's buffered spans
+
+
+def _child_exit(_server: Any, worker: Any) -> None:
+    metrics.worker_exited(worker.pid)  # in the master, once per dead worker
 
 
 class GatewayServer(BaseApplication):  # type: ignore[misc]
@@ -54,6 +58,7 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]
             "graceful_timeout": GRACEFUL_TIMEOUT_SECONDS,
             "proc_name": "crm-gateway",
             "worker_exit": _worker_exit,
+            "child_exit": _child_exit,
         }
         if "control_socket_disable" in self.cfg.settings:
             # Newer gunicorn opens a control socket at one fixed path per user ($HOME/.gunicorn): two
@@ -102,7 +107,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             "threads": settings.threads,
         },
     )
-    GatewayServer(settings).run()
+    # Before any worker forks, so every worker writes its metrics where /metrics reads them all.
+    metrics_dir = metrics.prepare_multiprocess(config.DATA_DIR.get())
+    try:
+        GatewayServer(settings).run()
+    finally:
+        metrics.remove_multiprocess_dir(metrics_dir)
     return 0
 
 
