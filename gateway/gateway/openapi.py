@@ -19,6 +19,7 @@ from crm.notifications.v1 import notifications_pb2
 from crm.sales.v1 import sales_pb2
 from crm.support.v1 import support_pb2
 from gateway import models
+from gateway.identity import openapi as identity_openapi
 from gateway.openapi_schemas import SchemaBuilder
 from gateway.transcoding.contracts import Contracts
 from gateway.transcoding.requests import MAX_ETAG_LENGTH, query_fields
@@ -29,12 +30,18 @@ TITLE = "CRM platform REST API"
 VERSION = "1.0.0"
 PROBLEM_JSON = "application/problem+json"
 
-_REQUEST_MODELS: list[type[BaseModel]] = [models.TokenRequest]
-_RESPONSE_MODELS: list[type[BaseModel]] = [models.TokenResponse, models.Health, models.ProblemDetails]
+_REQUEST_MODELS: list[type[BaseModel]] = [models.TokenRequest, *identity_openapi.REQUEST_MODELS]
+_RESPONSE_MODELS: list[type[BaseModel]] = [
+    models.TokenResponse,
+    models.Health,
+    models.ProblemDetails,
+    *identity_openapi.RESPONSE_MODELS,
+]
 
 _PROBLEMS = {
     "BadRequest": "The request is malformed (body not JSON, not an object, bad header).",
-    "Unauthorized": "No valid bearer token (missing, malformed, expired or badly signed).",
+    "Unauthorized": "No valid credential (token missing, malformed, expired, badly signed or of a "
+    "deactivated user; API key unknown, revoked or expired).",
     "Forbidden": "The caller may not do this.",
     "NotFound": "No such resource.",
     "Conflict": "The request conflicts with the current state (e.g. duplicate email).",
@@ -93,7 +100,9 @@ def _paths() -> dict[str, Any]:
         "/api/v1/auth/token": {
             "post": {
                 "operationId": "issueToken",
-                "summary": "Exchange email and password for a bearer token",
+                "summary": "Exchange email and password for an access token and a refresh token",
+                "description": "Throttled per account and per client address (429 with Retry-After). An "
+                "unknown email and a wrong password get the same 401 after the same work.",
                 "tags": ["auth"],
                 "security": public,
                 "requestBody": {
@@ -109,6 +118,7 @@ def _paths() -> dict[str, Any]:
                         "UnsupportedMediaType",
                         "ValidationFailed",
                     ),
+                    "429": identity_openapi.TOO_MANY_ATTEMPTS,
                 },
             }
         },
@@ -245,10 +255,26 @@ def _customer_360_schema(builder: SchemaBuilder) -> dict[str, Any]:
                     "type": "string",
                     "enum": ["contacts", "sales", "marketing", "support", "notifications"],
                 },
-                "description": "services that did not answer in time; their sections are null",
+                "description": "services whose sections are null: the service failed, did not answer in "
+                "time or is known to be down (circuit open), or its section could not be rendered",
+            },
+            "unavailable_reasons": {
+                "type": "object",
+                "propertyNames": {"enum": ["contacts", "sales", "marketing", "support", "notifications"]},
+                "additionalProperties": {"type": "string"},
+                "description": "why each service in `unavailable` is there, e.g. "
+                '"service unavailable (circuit open)"; empty when the view is complete',
             },
         },
-        "required": ["contact", "sales", "marketing", "support", "notifications", "unavailable"],
+        "required": [
+            "contact",
+            "sales",
+            "marketing",
+            "support",
+            "notifications",
+            "unavailable",
+            "unavailable_reasons",
+        ],
         "additionalProperties": False,
     }
 
@@ -370,11 +396,11 @@ def document(routes: list[ServedRoute], contracts: Contracts) -> dict[str, Any]:
     builder = SchemaBuilder(contracts.comments)
     schemas = _schemas()
     schemas["Customer360"] = _customer_360_schema(builder)
-    paths = {**_paths(), **_rpc_paths(routes, builder, contracts.comments)}
+    paths = {**_paths(), **identity_openapi.paths(), **_rpc_paths(routes, builder, contracts.comments)}
     schemas.update(builder.components)
     services = sorted({served.route.service for served in routes})
     service_tags = [{"name": s, "description": contracts.comment(_service_name(routes, s))} for s in services]
-    tags = [{"name": "auth"}, *service_tags, {"name": "customers"}, {"name": "meta"}]
+    tags = [{"name": "auth"}, *identity_openapi.TAGS, *service_tags, {"name": "customers"}, {"name": "meta"}]
     found = {
         "openapi": "3.1.0",
         "info": {
@@ -384,12 +410,15 @@ def document(routes: list[ServedRoute], contracts: Contracts) -> dict[str, Any]:
             "service owns is generated from its gRPC contract.",
         },
         "servers": [{"url": "/"}],
-        "security": [{"bearerAuth": []}],
+        "security": identity_openapi.DOCUMENT_SECURITY,
         "tags": tags,
         "paths": dict(sorted(paths.items())),
         "components": {
             "schemas": dict(sorted(schemas.items())),
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                **identity_openapi.SECURITY_SCHEMES,
+            },
             "parameters": _parameters(),
             "responses": {
                 name: {

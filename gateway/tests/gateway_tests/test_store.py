@@ -34,14 +34,18 @@ def test_bootstrap_admin_and_login(database: Database) -> None:
 
 def test_migrations_leave_exactly_the_tables_the_schema_declares(database: Database) -> None:
     tables = set(inspect(database.engine).get_table_names()) - {"alembic_version"}
-    assert tables == set(Base.metadata.tables) == {  # 0002 dropped idempotency_records
-        "users",
-        "teams",
-        "team_members",
-        "custom_roles",
-        "partner_accounts",
-        "api_keys",
-        "refresh_tokens",
-        "login_throttle",
-        "audit_events",
-    }
+    assert (
+        tables
+        == set(Base.metadata.tables)
+        == {  # 0002 dropped idempotency_records
+            "users",
+            "teams",
+            "team_members",
+            "custom_roles",
+            "partner_accounts",
+            "api_keys",
+            "refresh_tokens",
+            "login_throttle",
+            "audit_events",
+        }
+    )
