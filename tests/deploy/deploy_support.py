@@ -184,10 +184,19 @@ def kustomization_dirs() -> list[Path]:
     return sorted(path.parent for path in K8S.rglob("kustomization.yaml"))
 
 
-def containers(docs: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    """(Deployment, container) for every container of every Deployment, init containers included."""
+# Deployments of third-party software the manifests run beside ours (checked by their own tests).
+INFRASTRUCTURE_DEPLOYMENTS = {"pgbouncer"}
+
+
+def containers(
+    docs: list[dict[str, Any]], *, ours_only: bool = True
+) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """(Deployment, container) for every container of every Deployment, init containers included;
+    only those of our own Deployments unless `ours_only` is off."""
     for doc in docs:
         if doc["kind"] == "Deployment":
+            if ours_only and doc["metadata"]["name"] in INFRASTRUCTURE_DEPLOYMENTS:
+                continue
             spec = doc["spec"]["template"]["spec"]
             for container in [*spec.get("initContainers", []), *spec["containers"]]:
                 yield doc, container

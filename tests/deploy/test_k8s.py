@@ -7,13 +7,16 @@ the objects against the API schema of each Kubernetes version we claim, rejectin
 
 from __future__ import annotations
 
+import configparser
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
 from deploy_support import (
     GATEWAY_PORT,
+    INFRASTRUCTURE_DEPLOYMENTS,
     K8S,
     PACKAGES,
     ROOT,
@@ -29,7 +32,7 @@ from deploy_support import (
     tool,
 )
 
-from crm_platform.config import GRPC_PORTS
+from crm_platform.config import GRPC_PORTS, METRICS_PORTS, WORKER_METRICS_PORT_OFFSET
 
 # The oldest Kubernetes we support (native gRPC probes need 1.27; 1.30 is the oldest still maintained by
 # the big managed offerings) and the newest the validator knows.
@@ -37,6 +40,7 @@ KUBERNETES_VERSIONS = ("1.30.0", "1.37.0")
 KUSTOMIZATIONS = [str(path.relative_to(K8S)) for path in kustomization_dirs()]
 SECRET_NAME = "crm-secrets"
 DEPLOYMENTS = {"gateway", *SERVICES, *(f"{name}-worker" for name in SERVICES)}
+PGBOUNCER_PORT = 6432
 
 
 def kustomization(folder: str) -> dict[str, Any]:
@@ -114,12 +118,16 @@ def test_objects_are_ours_and_complete(rendered: list[dict[str, Any]]) -> None:
     kinds = {doc["kind"] for doc in rendered}
     assert kinds <= {"Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "ConfigMap"}
     assert "Secret" not in kinds, "secrets are created out of band, never rendered from git"
-    assert set(by_kind(rendered, "Deployment")) == DEPLOYMENTS
-    assert set(by_kind(rendered, "Service")) == {"gateway", *SERVICES}, "workers take no traffic"
+    assert set(by_kind(rendered, "Deployment")) == DEPLOYMENTS | INFRASTRUCTURE_DEPLOYMENTS
+    assert set(by_kind(rendered, "Service")) == {"gateway", "pgbouncer", *SERVICES}, "workers take no traffic"
 
 
 def test_every_deployment_scales_with_an_hpa(rendered: list[dict[str, Any]]) -> None:
-    deployments = by_kind(rendered, "Deployment")
+    deployments = {
+        name: d
+        for name, d in by_kind(rendered, "Deployment").items()
+        if name not in INFRASTRUCTURE_DEPLOYMENTS
+    }
     targets = {}
     for name, hpa in by_kind(rendered, "HorizontalPodAutoscaler").items():
         assert hpa["apiVersion"] == "autoscaling/v2"
@@ -261,3 +269,75 @@ def test_environment_matches_what_the_code_reads(
             provided |= {name for name, value in dockerfiles[package].env().items() if value}
             missing = sorted(report.required - provided)
             assert not missing, f"{where} lacks required settings {missing}"
+
+
+# --- scale-out, metrics and PgBouncer ---------------------------------------------------------------------
+
+
+def test_grpc_services_are_headless_for_client_side_balancing(rendered: list[dict[str, Any]]) -> None:
+    """A headless Service resolves to every ready pod; clients use round_robin over those addresses
+    (crm_platform.grpc_client). A ClusterIP would pin each client connection to one pod."""
+    services = by_kind(rendered, "Service")
+    for name in SERVICES:
+        assert services[name]["spec"].get("clusterIP") == "None", f"Service {name} must be headless"
+    assert services["gateway"]["spec"].get("clusterIP") != "None", "the gateway sits behind a load balancer"
+
+
+def test_every_pod_is_scraped_where_it_serves_metrics(rendered: list[dict[str, Any]]) -> None:
+    for name, deployment in by_kind(rendered, "Deployment").items():
+        if name in INFRASTRUCTURE_DEPLOYMENTS:
+            continue
+        annotations = deployment["spec"]["template"]["metadata"].get("annotations", {})
+        service = name.removesuffix("-worker")
+        if name == "gateway":
+            port = GATEWAY_PORT
+        elif name.endswith("-worker"):
+            port = METRICS_PORTS[service] + WORKER_METRICS_PORT_OFFSET
+        else:
+            port = METRICS_PORTS[service]
+        assert annotations.get("prometheus.io/scrape") == "true", f"{name}: prometheus.io/scrape"
+        assert annotations.get("prometheus.io/port") == str(port), f"{name}: metrics on {port}"
+        assert annotations.get("prometheus.io/path") == "/metrics", name
+
+
+def pgbouncer_ini(rendered: list[dict[str, Any]]) -> configparser.ConfigParser:
+    maps = [
+        doc
+        for doc in rendered
+        if doc["kind"] == "ConfigMap" and doc["metadata"]["name"].startswith("pgbouncer-config")
+    ]
+    assert len(maps) == 1, "one generated pgbouncer-config ConfigMap"
+    parser = configparser.ConfigParser(comment_prefixes=(";", "#"))
+    parser.read_string(maps[0]["data"]["pgbouncer.ini"])
+    return parser
+
+
+def test_pgbouncer_pools_in_transaction_mode_for_the_services(rendered: list[dict[str, Any]]) -> None:
+    ini = pgbouncer_ini(rendered)
+    assert ini["pgbouncer"]["pool_mode"] == "transaction"
+    assert ini["pgbouncer"]["listen_port"] == str(PGBOUNCER_PORT)
+    assert "options" not in ini["pgbouncer"].get("ignore_startup_parameters", ""), "never drop the timeouts"
+    deployment = by_kind(rendered, "Deployment")["pgbouncer"]
+    pod = deployment["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert [p["containerPort"] for p in container["ports"]] == [PGBOUNCER_PORT]
+    security = {**pod.get("securityContext", {}), **container.get("securityContext", {})}
+    assert security.get("runAsNonRoot") is True and security.get("readOnlyRootFilesystem") is True
+    assert {"requests", "limits"} <= set(container.get("resources", {}))
+    mounted = {m["mountPath"] for m in container["volumeMounts"]}
+    assert {"/etc/pgbouncer/pgbouncer.ini", "/etc/pgbouncer/userlist.txt"} <= mounted
+    secret_items = [v["secret"] for v in pod["volumes"] if "secret" in v]
+    assert secret_items and secret_items[0]["secretName"] == SECRET_NAME
+    assert all(item["key"] in secret_example() for s in secret_items for item in s["items"])
+    assert by_kind(rendered, "Service")["pgbouncer"]["spec"]["ports"][0]["port"] == PGBOUNCER_PORT
+
+
+def test_services_reach_their_databases_through_pgbouncer() -> None:
+    example = secret_example()
+    for service in SERVICES:
+        url = urlsplit(example[f"{service.upper()}_DATABASE_URL"])
+        assert (url.hostname, url.port) == ("pgbouncer", PGBOUNCER_PORT), f"{service} bypasses PgBouncer"
+        assert parse_qs(url.query).get("pgbouncer") == ["true"], (
+            f"{service}: tell the driver (?pgbouncer=true)"
+        )
+        assert f'"{url.username}"' in example["PGBOUNCER_USERLIST"], f"{url.username} is not in the userlist"
