@@ -1,8 +1,10 @@
 """Customer-360: one view of a contact composed from every service, asked all at once.
 
 All five calls are issued together (gRPC futures) and each carries its own deadline, so the page takes
-as long as the slowest service *within the deadline*, not the sum. A service that fails or is too slow
-only costs its own section (null, and named in `unavailable`); only "no such contact" fails the page.
+as long as the slowest service *within the deadline*, not the sum. A service that fails or is too slow,
+or a section that cannot be rendered, only costs its own section (null, named in `unavailable`, with
+why in `unavailable_reasons`); only "no such contact" fails the page. A per-service circuit breaker
+(gateway.circuit_breaker) skips a service known to be down, so it stops costing each view its deadline.
 
 This is the gateway's hottest path, so the five calls go over plain channels (ServiceClients.plain_unary,
 with `open_channel`'s options) instead of the generic interceptor stack:
@@ -14,7 +16,9 @@ directly (crm_platform.telemetry), with the trace context passed on in its metad
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import threading
+import weakref
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
@@ -27,6 +31,7 @@ from crm.notifications.v1 import notifications_pb2
 from crm.sales.v1 import sales_pb2
 from crm.support.v1 import support_pb2
 from crm_platform import protojson, telemetry
+from gateway.circuit_breaker import FAILURE_CODES, BreakerPolicy, CircuitBreaker, CircuitBreakers
 from gateway.clients import ServiceClients
 
 log = logging.getLogger(__name__)
@@ -76,10 +81,57 @@ def _requests(contact_id: str) -> dict[str, Message]:
     }
 
 
-def _section(service: str, message: Any) -> Any:
-    if service == "notifications":
-        return {"items": [protojson.encode(n) for n in message.items]}
-    return protojson.encode(message)
+def _notifications_section(message: Any) -> dict[str, Any]:
+    return {"items": [protojson.encode(n) for n in message.items]}
+
+
+# service -> how its answer becomes its section; a renderer that raises costs only its section.
+RENDERERS: dict[str, Callable[[Any], Any]] = {
+    "contacts": protojson.encode,
+    "sales": protojson.encode,
+    "marketing": protojson.encode,
+    "support": protojson.encode,
+    "notifications": _notifications_section,
+}
+
+CIRCUIT_OPEN = "service unavailable (circuit open)"
+NOT_CALLED = "service could not be called"
+NOT_RENDERED = "section could not be rendered"
+
+_breakers: weakref.WeakKeyDictionary[ServiceClients, CircuitBreakers] = weakref.WeakKeyDictionary()
+_breakers_lock = threading.Lock()
+
+
+def breakers_for(clients: ServiceClients) -> CircuitBreakers:
+    """The circuit breakers of one gateway app's upstreams (one set per ServiceClients, so two apps in
+    one process, as in tests, do not share what they learnt); policy from the GATEWAY_BREAKER_* settings."""
+    found = _breakers.get(clients)
+    if found is None:
+        with _breakers_lock:
+            found = _breakers.get(clients)
+            if found is None:
+                found = _breakers[clients] = CircuitBreakers(BreakerPolicy.from_env())
+    return found
+
+
+def install_breakers(clients: ServiceClients, breakers: CircuitBreakers) -> None:
+    """Use `breakers` for `clients` (tests: another policy or a fake clock)."""
+    with _breakers_lock:
+        _breakers[clients] = breakers
+
+
+def _finished(span: Any, breaker: CircuitBreaker, call: grpc.Future) -> None:
+    """Done-callback of each section's call: its span, and its verdict for the service's breaker."""
+    telemetry.end_grpc_client_span(span, call)
+    breaker.record(call.code())
+
+
+def _reason(code: grpc.StatusCode | None, deadline_seconds: float) -> str:
+    if code is grpc.StatusCode.DEADLINE_EXCEEDED:
+        return f"service did not answer within {deadline_seconds:g} s"
+    if code in FAILURE_CODES:
+        return f"service unavailable ({code.name})"
+    return f"service answered {code.name if code else 'nothing'}"
 
 
 def compose(
@@ -89,29 +141,40 @@ def compose(
     metadata: Sequence[tuple[str, str]],
     deadline_seconds: float,
 ) -> dict[str, Any]:
-    """The 360 view; raises ContactNotFound when the contacts service says there is no such contact."""
+    """The 360 view; raises ContactNotFound when the contacts service says there is no such contact.
+
+    Each section stands alone: a service whose circuit is open, that cannot be called, that fails or
+    runs out of time, or whose answer cannot be rendered leaves its section null, its name in
+    `unavailable` and why in `unavailable_reasons`.
+    """
+    breakers = breakers_for(clients)
     pending: dict[str, grpc.Future] = {}
-    unavailable: set[str] = set()
+    reasons: dict[str, str] = {}
     caller = tuple(metadata)
     for service, request in _requests(contact_id).items():
+        breaker = breakers[service]
+        if not breaker.allow():
+            reasons[service] = CIRCUIT_OPEN
+            continue
         span = None
         try:
             call = clients.plain_unary(service, *METHODS[service])
             span, trace_metadata = telemetry.start_grpc_client_span(METHODS[service][0])
             future = call.future(request, timeout=deadline_seconds, metadata=caller + trace_metadata)
-            future.add_done_callback(partial(telemetry.end_grpc_client_span, span))
+            future.add_done_callback(partial(_finished, span, breaker))
             pending[service] = future
         except Exception as error:  # a bad address or a broken channel costs the section, not the page
             if span is not None:
                 telemetry.fail_grpc_client_span(span, error)
+            breaker.failed()
             log.exception("could not call the %s service", service)
-            unavailable.add(service)
+            reasons[service] = NOT_CALLED
 
     view: dict[str, Any] = dict.fromkeys(SECTIONS.values())
     try:
         for service, future in pending.items():
             try:
-                view[SECTIONS[service]] = _section(service, future.result())
+                answer = future.result()
             except grpc.RpcError as error:
                 code = error.code() if hasattr(error, "code") else None
                 if service == "contacts" and code in (
@@ -120,9 +183,16 @@ def compose(
                 ):
                     raise ContactNotFound(contact_id) from None
                 log.warning("%s left out of customer-360: %s", service, code)
-                unavailable.add(service)
+                reasons[service] = _reason(code, deadline_seconds)
+                continue
+            try:
+                view[SECTIONS[service]] = RENDERERS[service](answer)
+            except Exception:  # a bug in one section's rendering must not cost the others
+                log.exception("could not render the %s section of customer-360", service)
+                reasons[service] = NOT_RENDERED
     finally:
         for future in pending.values():
             future.cancel()  # no-op for finished calls; stops waiting on the rest after a 404
-    view["unavailable"] = [s for s in SECTIONS if s in unavailable]
+    view["unavailable"] = [s for s in SECTIONS if s in reasons]
+    view["unavailable_reasons"] = {s: reasons[s] for s in SECTIONS if s in reasons}
     return view

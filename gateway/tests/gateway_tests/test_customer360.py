@@ -13,6 +13,8 @@ import pytest
 from crm.sales.v1 import sales_pb2, sales_pb2_grpc
 from crm.support.v1 import support_pb2, support_pb2_grpc
 from crm_platform.db import transaction
+from gateway import customer360
+from gateway.circuit_breaker import BreakerPolicy, CircuitBreakers
 from notifications import store as notifications_store
 from notifications.domain import welcome_message
 
@@ -27,7 +29,7 @@ def test_all_services_up_gives_every_section(services, api) -> None:
     assert reply.status_code == 200, reply.text
     view = reply.json()
     api.assert_documented(view, "Customer360")
-    assert view["unavailable"] == []
+    assert view["unavailable"] == [] and view["unavailable_reasons"] == {}
     assert view["contact"] == contact
     for section in ("sales", "marketing", "support"):
         assert view[section]["contact_id"] == contact["id"]
@@ -54,6 +56,7 @@ def test_a_stopped_service_is_listed_as_unavailable(service_factory, own_gateway
     assert reply.status_code == 200, reply.text
     view = reply.json()
     assert view["unavailable"] == ["sales"]
+    assert view["unavailable_reasons"] == {"sales": "service unavailable (UNAVAILABLE)"}
     assert view["sales"] is None
     client.assert_documented(view, "Customer360")
     assert view["contact"]["id"] == contact["id"]
@@ -128,8 +131,55 @@ def test_a_hung_service_is_cut_at_its_deadline(raw_server, own_gateway, release)
     assert reply.status_code == 200
     view = reply.json()
     assert view["unavailable"] == ["support"] and view["support"] is None
+    assert view["unavailable_reasons"] == {"support": "service did not answer within 0.5 s"}
     assert view["contact"]["id"] == contact["id"] and view["sales"] is not None
     assert 0.45 <= elapsed < 1.2
+
+
+def test_a_section_whose_renderer_raises_is_unavailable(api, monkeypatch) -> None:
+    contact = api.create_contact()
+
+    def broken(message: Any) -> Any:
+        raise RuntimeError("a bug in the sales section")
+
+    monkeypatch.setitem(customer360.RENDERERS, "sales", broken)
+    reply = api.get(f"/api/v1/customers/{contact['id']}/360")
+    assert reply.status_code == 200, reply.text
+    view = reply.json()
+    assert view["unavailable"] == ["sales"] and view["sales"] is None
+    assert view["unavailable_reasons"] == {"sales": "section could not be rendered"}
+    assert view["contact"]["id"] == contact["id"] and view["support"]["contact_id"] == contact["id"]
+    api.assert_documented(view, "Customer360")
+
+
+def timed_360(client: Any, contact_id: str) -> tuple[float, dict[str, Any]]:
+    started = time.monotonic()
+    reply = client.get(f"/api/v1/customers/{contact_id}/360")
+    elapsed = time.monotonic() - started
+    assert reply.status_code == 200, reply.text
+    return elapsed, reply.json()
+
+
+def test_an_open_circuit_answers_at_once_and_a_probe_closes_it(raw_server, own_gateway, release) -> None:
+    hung = raw_server("support", slow("support", release, 30))
+    running = own_gateway({"support": f"127.0.0.1:{hung.port}"}, service_deadline_seconds=0.5)
+    policy = BreakerPolicy(failures=2, cool_down_seconds=1.0)
+    customer360.install_breakers(running.app.extensions["crm_gateway"].clients, CircuitBreakers(policy))
+    client = running.client()
+    contact = client.create_contact()
+    for _ in range(2):  # each costs the deadline, and the second opens the circuit
+        elapsed, view = timed_360(client, contact["id"])
+        assert elapsed >= 0.45 and view["unavailable"] == ["support"]
+    answers = [timed_360(client, contact["id"]) for _ in range(5)]
+    for elapsed, view in answers:
+        assert view["unavailable_reasons"] == {"support": "service unavailable (circuit open)"}
+        assert view["contact"]["id"] == contact["id"] and view["sales"] is not None
+        assert elapsed < 0.25, elapsed  # not the 0.5 s deadline: the service is not asked
+    client.assert_documented(answers[0][1], "Customer360")
+    release.event.set()  # the service answers again (at once)
+    time.sleep(1.05)  # the cool-down: the next view probes
+    _, view = timed_360(client, contact["id"])
+    assert view["unavailable"] == [] and view["support"]["open_tickets"] == 2
 
 
 def test_services_are_asked_in_parallel(raw_server, own_gateway, release) -> None:
