@@ -54,6 +54,7 @@ def test_360_with_a_service_stopped_answers_within_deadline(platform, api: Gatew
     assert reply.status == 200
     body = reply.json()
     assert body["unavailable"] == ["sales"]
+    assert body["unavailable_reasons"] == {"sales": "service unavailable (UNAVAILABLE)"}
     assert body["sales"] is None
     assert body["contact"]["id"] == contact["id"]
     assert elapsed < 3.0
@@ -78,6 +79,50 @@ def test_360_with_a_hung_service_is_cut_at_its_deadline(platform, api: GatewayCl
     assert body["contact"]["id"] == contact["id"]
     # The deadline is 1 s (GATEWAY_SERVICE_DEADLINE_SECONDS in the fixture); allow scheduling slack.
     assert 0.9 <= elapsed < 3.0
+
+
+def test_360_answers_at_once_while_a_hung_service_circuit_is_open(platform, api: GatewayClient) -> None:
+    """Each gateway worker opens the support circuit after GATEWAY_BREAKER_FAILURES (default 5) calls
+    that ran out of time; from then on the view does not wait for the deadline, and once the service
+    answers again a probe after the cool-down (default 5 s) closes the circuit."""
+    contact = api.create_contact(first_name="Edsger", last_name="Dijkstra", email=new_email())
+    support = platform.supervisor["support"].process
+    assert support is not None
+    os.kill(support.pid, signal.SIGSTOP)
+    timings: list[tuple[float, str]] = []
+    try:
+        # Two gunicorn workers learn on their own: ask until several answers in a row say "circuit open".
+        for _ in range(40):
+            started = time.monotonic()
+            reply = api.customer_360(contact["id"])
+            elapsed = time.monotonic() - started
+            assert reply.status == 200, reply.body
+            body = reply.json()
+            assert body["unavailable"] == ["support"] and body["contact"]["id"] == contact["id"]
+            timings.append((elapsed, body["unavailable_reasons"]["support"]))
+            if [reason for _, reason in timings[-4:]] == ["service unavailable (circuit open)"] * 4:
+                break
+    finally:
+        os.kill(support.pid, signal.SIGCONT)
+    open_answers = [elapsed for elapsed, reason in timings if reason.endswith("(circuit open)")]
+    waited = [elapsed for elapsed, reason in timings if not reason.endswith("(circuit open)")]
+    assert len(open_answers) >= 4, timings
+    assert all(0.9 <= elapsed < 3.0 for elapsed in waited), timings  # the deadline, before it opened
+    assert max(open_answers) < 0.3, timings  # generous: on this machine they take a few ms
+    print(
+        f"waited {len(waited)} x ~{sum(waited) / len(waited):.2f} s; circuit open: {len(open_answers)} x "
+        f"max {max(open_answers) * 1000:.0f} ms"
+    )
+
+    def whole() -> bool:
+        api.close()  # a new connection, so the check reaches either gunicorn worker
+        reply = api.customer_360(contact["id"])
+        return reply.status == 200 and reply.json()["unavailable"] == []
+
+    # Every worker must probe and close before the next tests (which expect complete views) run.
+    wait_until(
+        lambda: all(whole() for _ in range(6)), timeout=30, interval=0.5, what="support circuits closed"
+    )
 
 
 def test_readyz_names_a_stopped_service(platform) -> None:
