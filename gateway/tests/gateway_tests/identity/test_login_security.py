@@ -61,6 +61,7 @@ def test_address_throttle_covers_many_accounts(own_gateway) -> None:
 def test_unknown_email_and_wrong_password_get_the_same_answer_in_similar_time(own_gateway) -> None:
     # A gateway of its own, with throttling out of the way: a throttled attempt answers at once.
     gateway = own_gateway(login_account_free_failures=100, login_address_free_failures=1000)
+
     def timed(email: str) -> tuple[float, requests.Response]:
         started = time.perf_counter()
         reply = _login(gateway, email, "not-the-password")
