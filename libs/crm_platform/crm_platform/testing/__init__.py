@@ -2,6 +2,8 @@
 
 Every test gets its own vhost or database and removes it afterwards, so concurrent runs (several
 engineers, CI) never see each other's queues or rows. The pytest plugin is `crm_platform.testing.fixtures`.
+Fault tests stop brokers and databases only of their own: a private RabbitMQ node (`RabbitNode`) and a
+TCP proxy before PostgreSQL (`TcpProxy`), never the machine's shared servers.
 """
 
 from crm_platform.testing.postgres import (
@@ -21,6 +23,8 @@ from crm_platform.testing.rabbit import (
     stop_broker,
     vhost_of,
 )
+from crm_platform.testing.rabbit_node import RabbitNode, RabbitNodeUnavailable, rabbit_node_available
+from crm_platform.testing.tcp_proxy import TcpProxy
 
 __all__ = [
     "amqp_url_for_vhost",
@@ -32,6 +36,10 @@ __all__ = [
     "drop_database",
     "postgres_admin_url",
     "postgres_reachable",
+    "RabbitNode",
+    "RabbitNodeUnavailable",
+    "TcpProxy",
+    "rabbit_node_available",
     "rabbitmq_reachable",
     "start_broker",
     "stop_broker",

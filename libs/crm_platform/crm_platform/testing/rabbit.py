@@ -85,8 +85,8 @@ def amqp_url_for_vhost(vhost: str, base_url: str | None = None) -> str:
 def stop_broker() -> None:
     """Stop the RabbitMQ application (the Erlang node stays up); every client connection drops.
 
-    This affects every user of the broker on this machine, so only fault tests should call it and they
-    must call `start_broker()` in a `finally`.
+    This affects every user of the broker on this machine (every engineer, every CI job): tests must not
+    call it on the shared broker. Fault tests stop a node of their own (`rabbit_node.RabbitNode`).
     """
     _rabbitmqctl("stop_app")
 
@@ -99,13 +99,13 @@ def start_broker(url: str | None = None, timeout: float = 60.0) -> None:
     host, port = parts.hostname or "127.0.0.1", parts.port or 5672
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if _port_open(host, port) and rabbitmq_reachable(url):
+        if port_open(host, port) and rabbitmq_reachable(url):
             return
         time.sleep(0.2)
     raise TimeoutError(f"RabbitMQ did not accept connections on {host}:{port} within {timeout}s")
 
 
-def _port_open(host: str, port: int) -> bool:
+def port_open(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=1.0):
             return True
