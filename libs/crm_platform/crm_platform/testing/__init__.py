@@ -27,6 +27,9 @@ from crm_platform.testing.rabbit_node import RabbitNode, RabbitNodeUnavailable, 
 from crm_platform.testing.tcp_proxy import TcpProxy
 
 __all__ = [
+    "RabbitNode",
+    "RabbitNodeUnavailable",
+    "TcpProxy",
     "amqp_url_for_vhost",
     "close_connections",
     "create_database",
@@ -36,9 +39,6 @@ __all__ = [
     "drop_database",
     "postgres_admin_url",
     "postgres_reachable",
-    "RabbitNode",
-    "RabbitNodeUnavailable",
-    "TcpProxy",
     "rabbit_node_available",
     "rabbitmq_reachable",
     "start_broker",
