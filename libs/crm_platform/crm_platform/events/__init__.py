@@ -10,14 +10,16 @@ See DESIGN.md section 2 for why, and `wire.py` for what goes over the wire. In a
     relay.is_alive()                                         # for the worker's heartbeat
     prune_outbox(engine, tables); prune_inbox(engine, tables)  # periodically, from the worker
     outbox_backlog(engine, tables.outbox)                    # pending, oldest pending age, parked
-    consumer = EventConsumer(AMQP_URL.get(), sessions, tables.inbox, service="sales")
+    consumer = EventConsumer(AMQP_URL.get(), sessions, tables, service="sales")
     consumer.subscribe("contacts", "contact_created", on_contact_created)  # handler(session, event)
     consumer.run()                                           # until consumer.stop()
+    raise PoisonEvent("...")                                 # from a handler: to the DLQ at once
 
-Operators: `python -m crm_platform.events dlq list|replay <queue>`.
+Operators: `crm-<service> dlq list|show|replay` (or `python -m crm_platform.events dlq ...`).
 """
 
-from crm_platform.events.consumer import RETRY_DELAYS, EventConsumer, Handler
+from crm_platform.events.consumer import GAP_TIMEOUT, RETRY_DELAYS, EventConsumer, Handler
+from crm_platform.events.failures import PoisonEvent
 from crm_platform.events.housekeeping import prune_inbox, prune_outbox
 from crm_platform.events.outbox import install_wakeup, record_event
 from crm_platform.events.relay import OutboxBacklog, OutboxRelay, outbox_backlog
@@ -31,6 +33,7 @@ from crm_platform.events.schema import (
 from crm_platform.events.wire import Event, MalformedEvent, exchange_name
 
 __all__ = [
+    "GAP_TIMEOUT",
     "RETRY_DELAYS",
     "Event",
     "EventConsumer",
@@ -39,6 +42,7 @@ __all__ = [
     "MessagingTables",
     "OutboxBacklog",
     "OutboxRelay",
+    "PoisonEvent",
     "RetryPolicy",
     "create_messaging_tables_v1",
     "drop_messaging_tables_v1",

@@ -1,10 +1,41 @@
-"""Consuming events: idempotent handlers in a DB transaction, retries through delay queues, then a DLQ.
+"""Consuming events: each aggregate's events applied once and in order, faults told apart.
 
-Each handler runs in one transaction with the insert of its inbox row `(queue, event id)`, so an event
-redelivered after a crash or published twice is seen, skipped and acked. A failed message is not
-requeued in place (that would spin on it and block the queue behind it): a copy goes to a retry queue
-that hands it back after a delay, or, after the last retry, to the dead-letter queue, and only once the
-broker has confirmed that copy is the original acked.
+A service reads one queue per source (`topology`), so it sees every event of an aggregate in the order
+the relay published them. The pika connection thread only does I/O; each message is handed to a worker
+thread chosen by its aggregate (`dispatch`), which runs the handler in one transaction with the move of
+the consumer's position (`ordering`), then asks the connection thread to ack, or to publish a copy
+elsewhere and then ack (`connection.add_callback_threadsafe`: pika is not thread-safe).
+
+What a consumer does with a sequenced event (ours carry aggregate type, id and a sequence 1, 2, 3, ...),
+against its position `last` for the aggregate (table `consumer_positions`):
+- sequence <= last: a duplicate or stale copy (redelivery, replay, the relay publishing twice): skip and
+  ack, outcome `duplicate`.
+- sequence == last + 1: apply it; the position becomes `sequence` in the same transaction (a
+  compare-and-set, so two replicas of the worker cannot both apply it). An event type the service has no
+  handler for moves the position on too, outcome `skipped`.
+- sequence > last + 1, a gap (an earlier event is in a retry queue, still in flight, or lost): defer it.
+  It goes to a retry queue and comes back (header `x-crm-gap-since` remembers when the gap was first
+  seen; its retry budget is untouched) until the earlier events fill the gap, or until the gap timeout
+  (`CRM_EVENT_GAP_TIMEOUT`, 120 s, longer than all retry delays together so a retried predecessor always
+  gets back first). Then it is parked in the DLQ with a reason naming the missing sequences; its
+  successors follow it there the same way, so replaying the DLQ replays the aggregate in order.
+- no position yet: sequence 1 is applied; a later sequence is deferred like a gap and, at the timeout,
+  applied (a consumer that joined mid-stream, after the earlier events were published), logged.
+- an event set aside for a retry or parked in the DLQ while its aggregate has no position first records
+  `sequence - 1`, so the aggregate's later events wait for it instead of overtaking it.
+Events without a sequence (a foreign publisher such as plain nameko) are deduplicated by the inbox,
+`(queue, event id)` inserted in the handler's transaction.
+
+What a consumer does when handling fails (`failures.classify`):
+- transient (database or network away): the worker thread backs off and retries the same event in place,
+  spending none of its budget; the aggregate's later events wait behind it, the connection and its
+  heartbeats stay up, and on stop the unacked message is simply redelivered.
+- poison (unparseable, `PoisonEvent` from the handler, a version the subscription does not understand):
+  to the DLQ at once, the reason in `x-crm-reason`.
+- anything else (a handler bug): retry queues with back-off (`CRM_EVENT_RETRY_DELAYS`), then the DLQ.
+A copy set aside is published with confirms before the original is acked, so a crash in between
+duplicates (harmless, see above) rather than loses. The broker's delivery limit on the work queue parks
+a message that kills the worker every time it is handled.
 """
 
 from __future__ import annotations
@@ -13,12 +44,14 @@ import copy
 import functools
 import logging
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import pika
+import pika.exceptions
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Status, StatusCode
 from pika.adapters.blocking_connection import BlockingChannel
@@ -29,8 +62,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm_platform import config
 from crm_platform.db import transaction
-from crm_platform.events import amqp, topology, wire
+from crm_platform.events import amqp, ordering, topology, wire
+from crm_platform.events.dispatch import KeyedWorkerPool
+from crm_platform.events.failures import Fault, UnknownVersion, classify
+from crm_platform.events.ordering import PositionConflict, Verdict
+from crm_platform.events.schema import POSITIONS, MessagingTables
 from crm_platform.events.wire import Event
+from crm_platform.metrics import EVENT_HANDLER_SECONDS, EVENTS_CONSUMED
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
@@ -39,13 +77,38 @@ RETRY_DELAYS = config.Setting(
     "CRM_EVENT_RETRY_DELAYS",
     config.float_list,
     default="1,5,30",
-    help="seconds to wait before each retry of a failed event; after the last one it is dead-lettered",
+    help="seconds to wait before each retry of an event whose handler failed (a bug, not an outage); "
+    "after the last one it is dead-lettered",
 )
+GAP_TIMEOUT = config.Setting(
+    "CRM_EVENT_GAP_TIMEOUT",
+    config.as_float,
+    default="120",
+    help="seconds an event waits for the missing earlier events of its aggregate before it is parked in "
+    "the DLQ (or, for an aggregate the consumer never saw, applied); must exceed the sum of "
+    "CRM_EVENT_RETRY_DELAYS",
+)
+GAP_RECHECK_DELAY = config.Setting(
+    "CRM_EVENT_GAP_RECHECK_DELAY",
+    config.as_float,
+    default="1",
+    help="seconds between two looks at an event waiting for the earlier events of its aggregate",
+)
+WORKERS = config.Setting(
+    "CRM_EVENT_WORKERS",
+    config.positive_int,
+    default="4",
+    help="handler threads per consumer; one aggregate's events always run on the same one",
+)
+
+PREFETCH_PER_WORKER = 4  # enough to keep every worker busy without hoarding messages
+DEFAULT_VERSIONS = frozenset({1})
 
 Handler = Callable[[Session, Event], None]
 
 _MAX_ERROR_TEXT = 2000
 _POLL_SECONDS = 0.2  # how long run() waits for broker I/O before looking at the stop flag again
+_STOP_GRACE_SECONDS = 5.0  # how long stopping waits for handlers in progress to finish
 
 
 @dataclass(frozen=True)
@@ -54,53 +117,127 @@ class _Subscription:
     event_type: str
     queue: str
     handler: Handler
+    versions: frozenset[int]
 
 
-class _AlreadyProcessed(Exception):
+@dataclass(frozen=True)
+class _Delivery:
+    """One message in the hands of a worker thread, with what is needed to answer for it."""
+
+    connection: pika.BlockingConnection
+    channel: BlockingChannel
+    publisher: BlockingChannel
+    queue: str
+    source: str
+    delivery_tag: int
+    properties: pika.BasicProperties
+    body: bytes
+    headers: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def attempt(self) -> int:
+        try:
+            return max(0, int(self.headers.get(topology.ATTEMPT_HEADER, 0)))
+        except (TypeError, ValueError):
+            return 0
+
+
+@dataclass(frozen=True)
+class _SetAside:
+    """Where a message goes instead of being acked as done, and why."""
+
+    target: str
+    outcome: str  # deferred | retried | dead_lettered
+    headers: dict[str, Any]
+
+
+class _Duplicate(Exception):
     pass
 
 
+class _Gap(Exception):
+    def __init__(self, position: ordering.Position, gap_since: datetime) -> None:
+        super().__init__(position)
+        self.position = position
+        self.gap_since = gap_since
+
+
 class EventConsumer:
-    """Consumes the events a service subscribed to, one connection, in the thread that calls `run()`."""
+    """Consumes the events a service subscribed to over one connection, in the thread that calls
+    `run()`, with handlers on a pool of worker threads."""
 
     def __init__(
         self,
         amqp_url: str,
         session_factory: sessionmaker[Session],
-        inbox_table: Table,
+        tables: MessagingTables | Table,
         *,
         service: str,
-        prefetch: int = 20,
+        workers: int | None = None,
+        prefetch: int | None = None,
         retry_delays: list[float] | None = None,
+        gap_timeout: float | None = None,
+        gap_recheck_delay: float | None = None,
+        transient_backoff: tuple[float, float] = (0.2, 10.0),
     ) -> None:
+        """`tables` is the service's MessagingTables, or (the older form) its inbox table, whose
+        metadata must also hold `consumer_positions` (`messaging_tables` adds both)."""
         self._amqp_url = amqp_url
         self._session_factory = session_factory
-        self._inbox = inbox_table
+        self._inbox, self._positions = _inbox_and_positions(tables)
         self._service = service
-        self._prefetch = prefetch
+        self._workers = WORKERS.get() if workers is None else workers
+        self._prefetch = prefetch or self._workers * PREFETCH_PER_WORKER
         self._retry_delays = list(RETRY_DELAYS.get() if retry_delays is None else retry_delays)
-        self._subscriptions: dict[str, _Subscription] = {}
+        self._gap_timeout = GAP_TIMEOUT.get() if gap_timeout is None else gap_timeout
+        self._gap_recheck = GAP_RECHECK_DELAY.get() if gap_recheck_delay is None else gap_recheck_delay
+        if self._gap_timeout <= sum(self._retry_delays):
+            raise ValueError(
+                f"gap timeout {self._gap_timeout}s must exceed the sum of the retry delays "
+                f"{self._retry_delays}, or a retried event would find its successors parked"
+            )
+        self._transient_backoff = transient_backoff
+        self._subscriptions: dict[str, dict[str, _Subscription]] = {}  # source -> event type -> sub
         self._stopping = threading.Event()
         self._ready = threading.Event()
 
-    def subscribe(self, source_service: str, event_type: str, handler: Handler) -> str:
-        """Route `source_service`'s `event_type` events to `handler(session, event)`; returns the queue."""
-        queue = topology.queue_name(self._service, source_service, event_type)
-        if queue in self._subscriptions:
+    def subscribe(
+        self,
+        source_service: str,
+        event_type: str,
+        handler: Handler,
+        *,
+        versions: Collection[int] = DEFAULT_VERSIONS,
+    ) -> str:
+        """Route `source_service`'s `event_type` events of the schema `versions` it understands to
+        `handler(session, event)`; returns the queue (shared by all of the source's event types)."""
+        queue = topology.subscription_queue(self._service, source_service)
+        by_type = self._subscriptions.setdefault(source_service, {})
+        if event_type in by_type:
             raise ValueError(f"already subscribed to {source_service}/{event_type}")
-        self._subscriptions[queue] = _Subscription(source_service, event_type, queue, handler)
+        by_type[event_type] = _Subscription(source_service, event_type, queue, handler, frozenset(versions))
         return queue
 
     @property
+    def sources(self) -> list[str]:
+        return sorted(self._subscriptions)
+
+    @property
     def queues(self) -> list[str]:
-        return list(self._subscriptions)
+        return [topology.subscription_queue(self._service, source) for source in self.sources]
+
+    @property
+    def set_aside_delays(self) -> list[float]:
+        """The delays of every retry queue this consumer uses (retries and gap re-checks)."""
+        return sorted({*self._retry_delays, self._gap_recheck})
 
     def wait_until_ready(self, timeout: float | None = None) -> bool:
         """True once queues are declared and bound, i.e. events published from now on will arrive."""
         return self._ready.wait(timeout)
 
     def stop(self) -> None:
-        """Make `run()` return after the message in hand; only sets a flag, so safe in a signal handler."""
+        """Make `run()` return once handlers in progress finish; only sets a flag, so safe in a signal
+        handler. Messages not yet acked are redelivered."""
         self._stopping.set()
 
     def run(self) -> None:
@@ -116,9 +253,10 @@ class EventConsumer:
         backoff = amqp.Backoff()
         while not self._stopping.is_set():
             connection = None
+            pool = KeyedWorkerPool(self._workers, f"{self._service}-events")
             try:
                 connection = amqp.connect(self._amqp_url, f"{self._service}-consumer")
-                self._consume(connection, backoff)
+                self._consume(connection, pool, backoff)
             except amqp.CONNECTION_ERRORS as exc:
                 log.warning(
                     "event consumer lost RabbitMQ (attempt %d): %s",
@@ -132,36 +270,47 @@ class EventConsumer:
                 log.exception("event consumer failed unexpectedly", extra={"service": self._service})
             finally:
                 self._ready.clear()
+                pool.stop(timeout=_STOP_GRACE_SECONDS)
                 # Closing hands every unacked message back to RabbitMQ for redelivery.
                 amqp.close_quietly(connection)
             if not self._stopping.is_set():
                 self._stopping.wait(backoff.next_delay())
 
-    # --- inside run() ---------------------------------------------------------------------------------
+    # --- the connection thread -------------------------------------------------------------------------
 
-    def _consume(self, connection: pika.BlockingConnection, backoff: amqp.Backoff) -> None:
+    def _consume(
+        self, connection: pika.BlockingConnection, pool: KeyedWorkerPool, backoff: amqp.Backoff
+    ) -> None:
         channel = connection.channel()
-        # Retry and DLQ copies go out on their own channel in confirm mode, so waiting for a confirm
+        # Copies set aside go out on their own channel in confirm mode, so waiting for a confirm
         # does not interleave with deliveries on the consuming channel.
         publisher = connection.channel()
         publisher.confirm_delivery()
-        for sub in self._subscriptions.values():
-            topology.declare_consumer_queues(
-                channel, sub.queue, sub.source, sub.event_type, self._retry_delays
-            )
+        topology.declare_service_topology(channel, self._service, self.sources, self.set_aside_delays)
         channel.basic_qos(prefetch_count=self._prefetch)
-        for sub in self._subscriptions.values():
-            channel.basic_consume(sub.queue, functools.partial(self._on_message, sub, publisher))
+        for source in self.sources:
+            queue = topology.subscription_queue(self._service, source)
+            on_message = functools.partial(self._on_message, connection, publisher, pool, queue, source)
+            channel.basic_consume(queue, on_message)
         backoff.reset()
         self._ready.set()
         log.info("event consumer started", extra={"service": self._service, "queues": self.queues})
         while not self._stopping.is_set():
             connection.process_data_events(time_limit=_POLL_SECONDS)
+        # Let handlers in progress finish and their acks go out, rather than redo their work.
+        deadline = time.monotonic() + _STOP_GRACE_SECONDS
+        pool.stop(timeout=0)
+        while not pool.idle() and time.monotonic() < deadline:
+            connection.process_data_events(time_limit=0.05)
+        connection.process_data_events(time_limit=0)
 
     def _on_message(
         self,
-        sub: _Subscription,
+        connection: pika.BlockingConnection,
         publisher: BlockingChannel,
+        pool: KeyedWorkerPool,
+        queue: str,
+        source: str,
         channel: BlockingChannel,
         method: Basic.Deliver,
         properties: pika.BasicProperties,
@@ -170,91 +319,259 @@ class EventConsumer:
         if self._stopping.is_set():
             return  # left unacked: redelivered once run() closes the connection
         headers = dict(properties.headers or {})
-        attempt = _attempt(headers)
+        delivery = _Delivery(
+            connection, channel, publisher, queue, source, method.delivery_tag, properties, body, headers
+        )
+        pool.submit(
+            _ordering_key(headers, properties, method), functools.partial(self._process, pool, delivery)
+        )
+
+    # --- a worker thread -------------------------------------------------------------------------------
+
+    def _process(self, pool: KeyedWorkerPool, delivery: _Delivery) -> None:
+        headers = delivery.headers
         extra = {
-            "event_id": properties.message_id or wire.header_text(headers, "ce-id"),
-            "event_type": wire.header_text(headers, "ce-type") or method.routing_key,
-            "queue": sub.queue,
-            "attempt": attempt,
+            "event_id": delivery.properties.message_id or wire.header_text(headers, "ce-id"),
+            "event_type": wire.header_text(headers, "ce-type"),
+            "queue": delivery.queue,
+            "attempt": delivery.attempt,
         }
         attributes = {
             "messaging.system": "rabbitmq",
             "messaging.operation.type": "process",
-            "messaging.destination.name": method.exchange,
-            "messaging.rabbitmq.destination.routing_key": method.routing_key,
-            "messaging.message.id": properties.message_id or "",
-            "messaging.consumer.group.name": sub.queue,
+            "messaging.destination.name": wire.exchange_name(delivery.source),
+            "messaging.rabbitmq.destination.routing_key": extra["event_type"] or "",
+            "messaging.message.id": extra["event_id"] or "",
+            "messaging.consumer.group.name": delivery.queue,
         }
         with tracer.start_as_current_span(
-            f"{sub.queue} process",
+            f"{delivery.queue} process",
             context=propagate.extract(headers),
             kind=trace.SpanKind.CONSUMER,
             attributes=attributes,
         ) as span:
+            outcome = self._settle(pool, delivery, span, extra)
+        if outcome is not None:
+            EVENTS_CONSUMED.labels(delivery.queue, extra["event_type"] or "", outcome).inc()
+
+    def _settle(
+        self, pool: KeyedWorkerPool, delivery: _Delivery, span: trace.Span, extra: dict[str, Any]
+    ) -> str | None:
+        """Handle the message until there is an answer for it; the outcome, or None if it was left for
+        redelivery (stopping, or the connection it came on is gone)."""
+        backoff = amqp.Backoff(*self._transient_backoff)
+        while not pool.stopping and delivery.connection.is_open:
+            event: Event | None = None
             try:
-                event = wire.decode_event(properties, body)
-                handled = self._handle(sub, event)
+                event = wire.decode_event(delivery.properties, delivery.body)
+                outcome = self._apply(delivery, event, span)
+                if outcome == "skipped":
+                    log.debug("event of a type without handler skipped", extra=extra)
+                else:
+                    log.info("event %s", outcome, extra=extra)
+                self._answer(delivery, None)
+                return outcome
+            except PositionConflict:
+                continue  # another replica moved the position meanwhile: judge again
+            except _Gap as gap:
+                set_aside = self._after_gap(delivery, event, gap, extra)
             except Exception as exc:
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
-                self._set_aside(sub, publisher, properties, body, exc, attempt, extra)
-                channel.basic_ack(method.delivery_tag)
-                return
-            channel.basic_ack(method.delivery_tag)
-        if handled:
-            log.info("event handled", extra=extra)
-        else:
-            log.info("event already handled; redelivery skipped", extra=extra)
+                fault = classify(exc)
+                if fault is Fault.TRANSIENT:
+                    EVENTS_CONSUMED.labels(delivery.queue, extra["event_type"] or "", "transient").inc()
+                    delay = backoff.next_delay()
+                    log.warning(
+                        "event handler hit an outage, retrying in place in %.1fs: %s", delay, exc, extra=extra
+                    )
+                    pool.wait_stopping(delay)
+                    continue
+                set_aside = self._after_failure(delivery, event, exc, fault, extra)
+            try:
+                if event is not None and ordering.is_sequenced(event) and set_aside.outcome != "deferred":
+                    with transaction(self._session_factory) as session:
+                        ordering.hold_place(session, self._positions, delivery.queue, event)
+            except Exception as exc:
+                if classify(exc) is not Fault.TRANSIENT:
+                    raise
+                log.warning("database away while setting an event aside: %s", exc, extra=extra)
+                pool.wait_stopping(backoff.next_delay())
+                continue
+            self._answer(delivery, set_aside)
+            return set_aside.outcome
+        return None
 
-    def _handle(self, sub: _Subscription, event: Event) -> bool:
-        """Run the handler with the inbox insert in one transaction; False if it had already run."""
+    def _apply(self, delivery: _Delivery, event: Event, span: trace.Span) -> str:
+        """Run the event's handler (if any) with the position or inbox update in one transaction;
+        returns the outcome or raises (_Gap, PositionConflict, the handler's error)."""
+        sub = self._subscriptions[delivery.source].get(event.type)
+        if sub is not None and event.version not in sub.versions:
+            raise UnknownVersion(
+                f"{event.type} v{event.version} is not a version this consumer understands "
+                f"({', '.join(f'v{v}' for v in sorted(sub.versions))})"
+            )
+        started = time.perf_counter()
         try:
             with transaction(self._session_factory) as session:
-                try:
-                    session.execute(
-                        insert(self._inbox).values(
-                            consumer=sub.queue, event_id=event.id, processed_at=datetime.now(UTC)
-                        )
-                    )
-                except IntegrityError:
-                    raise _AlreadyProcessed from None
-                sub.handler(session, event)
-        except _AlreadyProcessed:
-            return False
-        return True
+                if ordering.is_sequenced(event):
+                    outcome = self._apply_in_order(session, delivery, event, sub)
+                else:
+                    outcome = self._apply_once(session, delivery, event, sub)
+        except _Duplicate:
+            return "duplicate"
+        finally:
+            EVENT_HANDLER_SECONDS.labels(delivery.queue).observe(time.perf_counter() - started)
+        return outcome
 
-    def _set_aside(
+    def _apply_in_order(
+        self, session: Session, delivery: _Delivery, event: Event, sub: _Subscription | None
+    ) -> str:
+        position = ordering.judge(session, self._positions, delivery.queue, event)
+        if position.verdict is Verdict.DUPLICATE:
+            raise _Duplicate
+        if position.verdict is Verdict.GAP:
+            gap_since = _gap_since(delivery.headers)
+            if position.last is not None or _seconds_since(gap_since) < self._gap_timeout:
+                raise _Gap(position, gap_since)
+            log.warning(
+                "no earlier event of %s/%s arrived within %ss; applying from sequence %s (joined mid-stream)",
+                event.aggregate_type,
+                event.aggregate_id,
+                self._gap_timeout,
+                event.sequence,
+                extra={"event_id": event.id, "queue": delivery.queue},
+            )
+        if sub is not None:
+            sub.handler(session, event)
+        ordering.advance(session, self._positions, delivery.queue, event, position.last)
+        return "applied" if sub is not None else "skipped"
+
+    def _apply_once(
+        self, session: Session, delivery: _Delivery, event: Event, sub: _Subscription | None
+    ) -> str:
+        if sub is None:
+            return "skipped"
+        try:
+            session.execute(
+                insert(self._inbox).values(
+                    consumer=delivery.queue, event_id=event.id, processed_at=datetime.now(UTC)
+                )
+            )
+        except IntegrityError:
+            raise _Duplicate from None
+        sub.handler(session, event)
+        return "applied"
+
+    def _after_gap(
+        self, delivery: _Delivery, event: Event | None, gap: _Gap, extra: dict[str, Any]
+    ) -> _SetAside:
+        assert event is not None and event.sequence is not None
+        missing = gap.position.missing(event.sequence)
+        waited = _seconds_since(gap.gap_since)
+        if waited < self._gap_timeout:
+            headers = _copy_headers(delivery.headers)
+            headers[topology.GAP_SINCE_HEADER] = gap.gap_since.isoformat()
+            log.info("event waits for sequence %s of its aggregate", missing, extra=extra)
+            return _SetAside(
+                topology.retry_queue_name(delivery.queue, self._gap_recheck), "deferred", headers
+            )
+        reason = (
+            f"gap: sequence {missing} of {event.aggregate_type}/{event.aggregate_id} missing "
+            f"after {waited:.0f}s"
+        )
+        return self._park(delivery, reason, extra)
+
+    def _after_failure(
         self,
-        sub: _Subscription,
-        publisher: BlockingChannel,
-        properties: pika.BasicProperties,
-        body: bytes,
+        delivery: _Delivery,
+        event: Event | None,
         error: Exception,
-        attempt: int,
+        fault: Fault,
         extra: dict[str, Any],
-    ) -> None:
-        """Publish a failed message to its next retry queue, or to the DLQ once retries are used up."""
-        headers = {k: v for k, v in (properties.headers or {}).items() if k != "x-death"}
-        headers[topology.ATTEMPT_HEADER] = attempt + 1
-        headers[topology.ERROR_HEADER] = f"{type(error).__name__}: {error}"[:_MAX_ERROR_TEXT]
+    ) -> _SetAside:
+        error_text = f"{type(error).__name__}: {error}"[:_MAX_ERROR_TEXT]
+        if fault is Fault.POISON:
+            log.error("poison event dead-lettered: %s", error_text, extra=extra)
+            return self._park(delivery, f"poison: {error_text}", extra, error_text)
+        attempt = delivery.attempt
         if attempt < len(self._retry_delays):
             delay = self._retry_delays[attempt]
-            target = topology.retry_queue_name(sub.queue, delay)
             log.warning("event failed, retrying in %ss: %s", delay, error, extra=extra, exc_info=error)
-        else:
-            target = topology.dlq_name(sub.queue)
-            headers[topology.FAILED_AT_HEADER] = datetime.now(UTC).isoformat()
-            log.error(
-                "event failed %d times, dead-lettered: %s", attempt + 1, error, extra=extra, exc_info=error
-            )
-        copied = copy.copy(properties)
-        copied.headers = headers
-        copied.delivery_mode = wire.PERSISTENT
-        publisher.basic_publish("", target, body, copied)
+            headers = _copy_headers(delivery.headers)
+            headers.pop(topology.GAP_SINCE_HEADER, None)
+            headers[topology.ATTEMPT_HEADER] = attempt + 1
+            headers[topology.ERROR_HEADER] = error_text
+            return _SetAside(topology.retry_queue_name(delivery.queue, delay), "retried", headers)
+        log.error("event failed %d times, dead-lettered: %s", attempt + 1, error, extra=extra, exc_info=error)
+        return self._park(delivery, f"retries exhausted: {error_text}", extra, error_text)
+
+    def _park(
+        self, delivery: _Delivery, reason: str, extra: dict[str, Any], error_text: str | None = None
+    ) -> _SetAside:
+        headers = _copy_headers(delivery.headers)
+        headers.pop(topology.GAP_SINCE_HEADER, None)
+        headers[topology.ATTEMPT_HEADER] = delivery.attempt + 1
+        headers[topology.REASON_HEADER] = reason[:_MAX_ERROR_TEXT]
+        headers[topology.ERROR_HEADER] = error_text or reason[:_MAX_ERROR_TEXT]
+        headers[topology.FAILED_AT_HEADER] = datetime.now(UTC).isoformat()
+        log.error("event parked in the dead-letter queue: %s", reason, extra=extra)
+        return _SetAside(topology.dlq_name(delivery.queue), "dead_lettered", headers)
+
+    def _answer(self, delivery: _Delivery, set_aside: _SetAside | None) -> None:
+        """Ack on the connection's thread, after publishing the set-aside copy (confirmed) if any."""
+
+        def answer() -> None:
+            if set_aside is not None:
+                properties = copy.copy(delivery.properties)
+                properties.headers = set_aside.headers
+                properties.delivery_mode = wire.PERSISTENT
+                delivery.publisher.basic_publish(
+                    "", set_aside.target, delivery.body, properties, mandatory=True
+                )
+            delivery.channel.basic_ack(delivery.delivery_tag)
+
+        try:
+            delivery.connection.add_callback_threadsafe(answer)
+        except (pika.exceptions.ConnectionWrongStateError, pika.exceptions.AMQPConnectionError, OSError):
+            # The connection is gone; the broker redelivers the message and positions make that harmless.
+            log.info("connection closed before the answer went out; the event will be redelivered")
 
 
-def _attempt(headers: dict[str, Any]) -> int:
-    try:
-        return max(0, int(headers.get(topology.ATTEMPT_HEADER, 0)))
-    except (TypeError, ValueError):
-        return 0
+def _inbox_and_positions(tables: MessagingTables | Table) -> tuple[Table, Table]:
+    if isinstance(tables, MessagingTables):
+        return tables.inbox, tables.positions
+    positions = tables.metadata.tables.get(POSITIONS)
+    if positions is None:
+        raise ValueError(f"{POSITIONS} is not in the inbox table's metadata; use messaging_tables()")
+    return tables, positions
+
+
+def _ordering_key(headers: dict[str, Any], properties: pika.BasicProperties, method: Basic.Deliver) -> str:
+    """Messages of one aggregate share a worker thread; others spread over all of them."""
+    aggregate_id = wire.header_text(headers, wire.AGGREGATE_ID_HEADER)
+    if aggregate_id is not None:
+        return f"{wire.header_text(headers, wire.AGGREGATE_TYPE_HEADER)}/{aggregate_id}"
+    return properties.message_id or str(method.delivery_tag)
+
+
+def _copy_headers(headers: dict[str, Any]) -> dict[str, Any]:
+    # x-death and friends describe the broker's dead-lettering of this copy, not the event.
+    return {
+        k: v for k, v in headers.items() if not k.startswith("x-death") and not k.startswith("x-first-death")
+    }
+
+
+def _gap_since(headers: dict[str, Any]) -> datetime:
+    raw = wire.header_text(headers, topology.GAP_SINCE_HEADER)
+    if raw:
+        try:
+            parsed = datetime.fromisoformat(raw)
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        except ValueError:
+            pass  # a mangled header restarts the wait rather than failing the event
+    return datetime.now(UTC)
+
+
+def _seconds_since(moment: datetime) -> float:
+    return (datetime.now(UTC) - moment).total_seconds()

@@ -1,4 +1,5 @@
-"""Consumer: idempotent handling, retries through delay queues, dead-lettering, reconnection."""
+"""Consumer: idempotent handling, retries of handler bugs through delay queues, dead-lettering,
+reconnection, stopping."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ DELAYS = [0.1, 0.2, 0.3]
 
 
 def _consumer(db, url: str, **kwargs) -> EventConsumer:
-    return EventConsumer(url, db.factory, db.tables.inbox, service="sales", retry_delays=DELAYS, **kwargs)
+    kwargs.setdefault("gap_timeout", 3)
+    kwargs.setdefault("gap_recheck_delay", 0.1)
+    return EventConsumer(url, db.factory, db.tables, service="sales", retry_delays=DELAYS, **kwargs)
 
 
 def _record_effect(db):
@@ -36,11 +39,11 @@ def test_event_is_handled_once_even_when_delivered_twice(db, broker, run_consume
         effect(session, event)
 
     queue = consumer.subscribe("contacts", "contact_created", handler)
-    assert queue == "sales.contacts.contact_created"
+    assert queue == "sales.contacts"
     run_consumer(consumer)
     event_id = broker.publish_event("contacts", "contact_created", {"name": "Ada"})
     broker.publish_event("contacts", "contact_created", {"name": "Ada"}, event_id=event_id)
-    wait_for(lambda: broker.count(queue) == 0 and db.count(db.tables.inbox) == 1, what="both copies")
+    wait_for(lambda: broker.count(queue) == 0 and db.count(db.tables.positions) == 1, what="both copies")
     time.sleep(0.2)
     assert db.count(db.effects) == 1
     assert len(seen) == 1
@@ -72,11 +75,11 @@ def test_failing_handler_is_retried_with_backoff_then_succeeds(db, broker, run_c
     assert len(attempts) == 3
     assert attempts[1] - attempts[0] >= DELAYS[0] * 0.9
     assert attempts[2] - attempts[1] >= DELAYS[1] * 0.9
-    assert db.count(db.tables.inbox) == 1
+    assert db.count(db.tables.positions) == 1
     assert broker.count(queue + ".dlq") == 0
 
 
-def test_poison_messages_are_dead_lettered_while_good_ones_flow(db, broker, run_consumer, wait_for):
+def test_failing_messages_are_dead_lettered_while_good_ones_flow(db, broker, run_consumer, wait_for):
     consumer = _consumer(db, broker.url)
     calls: list[str] = []
 
@@ -93,6 +96,7 @@ def test_poison_messages_are_dead_lettered_while_good_ones_flow(db, broker, run_
     poison = broker.publish_event("contacts", "contact_created", {"name": "poison"})
     good = broker.publish_event("contacts", "contact_created", {"name": "good"})
 
+    wait_for(lambda: broker.count(queue + ".dlq") == 1, timeout=1, what="the unparseable one, at once")
     wait_for(lambda: db.count(db.effects) == 1, timeout=2, what="the good event, before the retries end")
     wait_for(lambda: broker.count(queue + ".dlq") == 2, what="both bad messages dead-lettered")
     assert calls.count("poison") == 1 + len(DELAYS)
@@ -100,13 +104,15 @@ def test_poison_messages_are_dead_lettered_while_good_ones_flow(db, broker, run_
     parked = broker.take_all(queue + ".dlq")
     by_id = {p.message_id: p.headers for p, _ in parked}
     assert set(by_id) == {"m-1", poison}
-    assert by_id["m-1"]["x-crm-attempt"] == 1 + len(DELAYS)
-    assert "MalformedEvent" in by_id["m-1"]["x-crm-error"]
+    assert by_id["m-1"]["x-crm-attempt"] == 1  # unparseable: no retry could help
+    assert by_id["m-1"]["x-crm-reason"].startswith("poison: MalformedEvent")
+    assert by_id[poison]["x-crm-attempt"] == 1 + len(DELAYS)  # a handler bug: the whole budget
     assert "cannot handle poison" in by_id[poison]["x-crm-error"]
+    assert by_id[poison]["x-crm-reason"].startswith("retries exhausted: ValueError")
     assert by_id[poison]["ce-id"] == poison  # the parked copy is the original event
     for retry_queue in (
-        "sales.contacts.contact_created.retry.100",
-        "sales.contacts.contact_created.retry.300",
+        "sales.contacts.retry.100",
+        "sales.contacts.retry.300",
     ):
         assert broker.count(retry_queue) == 0
     assert good not in by_id
