@@ -35,6 +35,13 @@ def _optional_password(raw: str) -> str:
     return raw
 
 
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("must be 0 or more")
+    return value
+
+
 def _kid(raw: str) -> str:
     if not raw or len(raw) > 64 or not raw.isprintable():
         raise ValueError("must be 1-64 printable characters")
@@ -145,6 +152,13 @@ LOGIN_ADDRESS_FREE_FAILURES = config.Setting(
     default="30",
     help="failed logins from one client address within the window before each further attempt must wait",
 )
+TRUSTED_PROXY_HOPS = config.Setting(
+    "GATEWAY_TRUSTED_PROXY_HOPS",
+    _non_negative_int,
+    default="0",
+    help="proxies in front of the gateway that append to X-Forwarded-For (0: use the peer address); "
+    "the login throttle and the audit trail key on the client address this yields",
+)
 LOGIN_WINDOW_SECONDS = config.Setting(
     "GATEWAY_LOGIN_WINDOW_SECONDS",
     config.positive_int,
@@ -234,6 +248,7 @@ class GatewaySettings:
     login_account_free_failures: int = 5
     login_address_free_failures: int = 30
     login_window_seconds: int = 900
+    trusted_proxy_hops: int = 0
     admin_email: str = ""
     admin_password: str = ""
     service_deadline_seconds: float = 1.0
@@ -283,6 +298,7 @@ class GatewaySettings:
             login_account_free_failures=LOGIN_ACCOUNT_FREE_FAILURES.get(environ),
             login_address_free_failures=LOGIN_ADDRESS_FREE_FAILURES.get(environ),
             login_window_seconds=LOGIN_WINDOW_SECONDS.get(environ),
+            trusted_proxy_hops=TRUSTED_PROXY_HOPS.get(environ),
             admin_email=ADMIN_EMAIL.get(environ).strip(),
             admin_password=ADMIN_PASSWORD.get(environ),
             service_deadline_seconds=SERVICE_DEADLINE.get(environ),

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from flask import g
 
 from crm_platform.access import API_KEY, CallerContext, CallerContextSigner
+from crm_platform.access.rights import encode_compact
 from gateway.identity.principal import Principal
 
 CONTEXT_TTL_SECONDS = 120
@@ -65,7 +66,8 @@ class CallerContexts:
             return self._signer
 
     def signed(self, principal: Principal) -> str:
-        key = principal.fingerprint()
+        # Rights are part of the key: a custom role's matrix may change while the user's roles do not.
+        key = (*principal.fingerprint(), tuple(sorted(encode_compact(principal.rights).items())))
         now = time.monotonic()
         with self._lock:
             cached = self._cache.get(key)

@@ -4,7 +4,7 @@ Schemas, describe them in the OpenAPI document (identity/openapi.py)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,7 +15,12 @@ _REQUEST = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
 # Passwords are taken as typed: stripping would change them.
 _PASSWORD_REQUEST = ConfigDict(extra="forbid", strict=True)
 
-EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
+EMAIL_PATTERN = r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$"
+# Names are one line of text; no control characters (NUL cannot even be stored by PostgreSQL).
+LINE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+TEXT_PATTERN = r"^[^\x00]*$"
+ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+Id = Annotated[str, Field(pattern=ID_PATTERN)]
 Level = Literal["none", "own", "team", "all"]
 Matrix = dict[str, dict[str, Level]]
 Password = Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)
@@ -29,12 +34,12 @@ class UserCreate(BaseModel):
     model_config = _PASSWORD_REQUEST
 
     email: str = Field(max_length=254, pattern=EMAIL_PATTERN)
-    name: str = Field(default="", max_length=200)
+    name: str = Field(default="", max_length=200, pattern=LINE_PATTERN)
     password: str = Password
-    roles: list[str] = Field(default_factory=list, max_length=20)
-    team_ids: list[str] = Field(default_factory=list, max_length=50)
-    primary_team_id: str | None = Field(default=None, max_length=36)
-    partner_account_id: str | None = Field(default=None, max_length=36)
+    roles: list[Id] = Field(default_factory=list, max_length=20)
+    team_ids: list[Id] = Field(default_factory=list, max_length=50)
+    primary_team_id: str | None = Field(default=None, max_length=64, pattern=ID_PATTERN)
+    partner_account_id: str | None = Field(default=None, max_length=64, pattern=ID_PATTERN)
     active: bool = True
 
 
@@ -44,11 +49,11 @@ class UserUpdate(BaseModel):
     model_config = _REQUEST
 
     email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
-    name: str | None = Field(default=None, max_length=200)
-    roles: list[str] | None = Field(default=None, max_length=20)
-    team_ids: list[str] | None = Field(default=None, max_length=50)
-    primary_team_id: str | None = Field(default=None, max_length=36)
-    partner_account_id: str | None = Field(default=None, max_length=36)
+    name: str | None = Field(default=None, max_length=200, pattern=LINE_PATTERN)
+    roles: list[Id] | None = Field(default=None, max_length=20)
+    team_ids: list[Id] | None = Field(default=None, max_length=50)
+    primary_team_id: str | None = Field(default=None, max_length=64, pattern=ID_PATTERN)
+    partner_account_id: str | None = Field(default=None, max_length=64, pattern=ID_PATTERN)
     active: bool | None = None
 
 
@@ -116,22 +121,22 @@ class Me(BaseModel):
 class TeamCreate(BaseModel):
     model_config = _REQUEST
 
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=1000)
-    member_ids: list[str] = Field(default_factory=list, max_length=500)
+    name: str = Field(min_length=1, max_length=200, pattern=LINE_PATTERN)
+    description: str = Field(default="", max_length=1000, pattern=TEXT_PATTERN)
+    member_ids: list[Id] = Field(default_factory=list, max_length=500)
 
 
 class TeamUpdate(BaseModel):
     model_config = _REQUEST
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=1000)
+    name: str | None = Field(default=None, min_length=1, max_length=200, pattern=LINE_PATTERN)
+    description: str | None = Field(default=None, max_length=1000, pattern=TEXT_PATTERN)
 
 
 class TeamMembers(BaseModel):
     model_config = _REQUEST
 
-    user_ids: list[str] = Field(min_length=1, max_length=500)
+    user_ids: list[Id] = Field(min_length=1, max_length=500)
 
 
 class TeamOut(BaseModel):
@@ -156,14 +161,14 @@ class RoleCreate(BaseModel):
     model_config = _REQUEST
 
     name: str = RoleName
-    description: str = Field(default="", max_length=1000)
+    description: str = Field(default="", max_length=1000, pattern=TEXT_PATTERN)
     permissions: dict[str, dict[str, str]]
 
 
 class RoleUpdate(BaseModel):
     model_config = _REQUEST
 
-    description: str | None = Field(default=None, max_length=1000)
+    description: str | None = Field(default=None, max_length=1000, pattern=TEXT_PATTERN)
     permissions: dict[str, dict[str, str]] | None = None
 
 
@@ -185,7 +190,7 @@ class RoleList(BaseModel):
 class PartnerAccountCreate(BaseModel):
     model_config = _REQUEST
 
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=LINE_PATTERN)
     kind: Literal["distributor", "reseller"]
     active: bool = True
 
@@ -193,7 +198,7 @@ class PartnerAccountCreate(BaseModel):
 class PartnerAccountUpdate(BaseModel):
     model_config = _REQUEST
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: str | None = Field(default=None, min_length=1, max_length=200, pattern=LINE_PATTERN)
     kind: Literal["distributor", "reseller"] | None = None
     active: bool | None = None
 
@@ -220,8 +225,8 @@ class ApiKeyCreate(BaseModel):
     # a number into one).
     model_config = ConfigDict(extra="forbid", strict=False, str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=200)
-    scopes: list[str] = Field(
+    name: str = Field(min_length=1, max_length=200, pattern=LINE_PATTERN)
+    scopes: list[Annotated[str, Field(max_length=64)]] = Field(
         min_length=1, max_length=20, description="`<service>:read` or `<service>:write`, e.g. contacts:read"
     )
     expires_at: datetime | None = Field(default=None, description="RFC 3339; none: until revoked")
@@ -274,4 +279,4 @@ class AuditEventList(BaseModel):
 class RefreshRequest(BaseModel):
     model_config = _REQUEST
 
-    refresh_token: str = Field(min_length=1, max_length=200)
+    refresh_token: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.-]+$")

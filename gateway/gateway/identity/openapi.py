@@ -114,6 +114,7 @@ def _op(
     parameters: list[dict[str, Any]] | None = None,
     description: str = "",
     tag: str = "identity",
+    extra_responses: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     code, schema, text = ok
     if schema is None:
@@ -124,7 +125,11 @@ def _op(
         "operationId": operation_id,
         "summary": summary,
         "tags": [tag],
-        "responses": {code: success, **_problems(*problems, *(_BODY_PROBLEMS if request else ()))},
+        "responses": {
+            code: success,
+            **_problems(*problems, *(_BODY_PROBLEMS if request else ())),
+            **(extra_responses or {}),
+        },
     }
     if description:
         operation["description"] = description
@@ -285,6 +290,7 @@ def paths() -> dict[str, Any]:
                     problems=("Forbidden",),
                     description="Ends every other session of the user. Wrong current passwords are "
                     "throttled like sign-ins.",
+                    extra_responses={"429": TOO_MANY_ATTEMPTS},
                 ),
             }
         },

@@ -20,6 +20,7 @@ from gateway.problems import Problem, problem_type
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+MAX_VALUE_LENGTH = 512
 BAD_QUERY = problem_type("bad-query")
 
 
@@ -37,7 +38,17 @@ def query_args(allowed: Iterable[str]) -> dict[str, str]:
     repeated = sorted(name for name in request.args if len(request.args.getlist(name)) > 1)
     if repeated:
         raise Problem(400, f"Query parameter(s) given more than once: {', '.join(repeated)}.", type=BAD_QUERY)
-    return {name: request.args[name] for name in request.args}
+    found = {name: request.args[name] for name in request.args}
+    for name, value in found.items():
+        # NUL cannot even reach PostgreSQL in a parameter; nothing we filter on is long or has controls.
+        if len(value) > MAX_VALUE_LENGTH or not value.isprintable():
+            raise Problem(
+                400,
+                f"Query parameter {name} is too long or has control characters.",
+                type=BAD_QUERY,
+                errors=[{"field": name, "message": "too long or has control characters"}],
+            )
+    return found
 
 
 def limit_of(args: dict[str, str]) -> int:
@@ -121,9 +132,12 @@ def binding_of(caller: str, collection: str, args: dict[str, str]) -> str:
 def keyset(stmt: Select[Any], sort: Any, tie: Any, after: list[Any] | None, descending: bool) -> Select[Any]:
     """Orders by (sort, tie) and starts after `after` ([sort value as ISO text, tie value])."""
     if after is not None:
-        if len(after) != 2:
-            raise Problem(400, "The cursor is not valid for this list.", type=BAD_QUERY)
-        value, tie_value = datetime.fromisoformat(str(after[0])), str(after[1])
+        try:
+            value, tie_value = datetime.fromisoformat(str(after[0])), str(after[1])
+            if len(after) != 2 or value.tzinfo is None:
+                raise ValueError("not a position")
+        except (ValueError, IndexError):
+            raise Problem(400, "The cursor is not valid for this list.", type=BAD_QUERY) from None
         if descending:
             stmt = stmt.where(or_(sort < value, and_(sort == value, tie < tie_value)))
         else:

@@ -17,6 +17,7 @@ from crm_platform.db import reading
 from gateway.identity.principal import PARTNER
 from gateway.schema import CustomRole, User
 
+MAX_CACHED_UNIONS = 1000
 ROLE_NAME = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 # Staff roles see the company's records by level; a partner user must hold none of them (decision, see
 # check_partner_roles): the partner boundary in the services would still hold, but a partner user with
@@ -38,6 +39,9 @@ class RoleCatalog:
         self._sessions = sessions
         self._ttl = ttl_seconds
         self._custom: dict[str, Rights] = {}
+        # Effective rights per set of roles, recomputed when the custom roles are re-read: every request
+        # needs its caller's, and few distinct sets exist.
+        self._unions: dict[tuple[str, ...], dict[str, dict[str, Level]]] = {}
         self._loaded_at = float("-inf")
         self._lock = threading.Lock()
 
@@ -48,6 +52,7 @@ class RoleCatalog:
         loaded = self._load()
         with self._lock:
             self._custom, self._loaded_at = loaded, time.monotonic()
+            self._unions = {}
         return loaded
 
     def invalidate(self) -> None:
@@ -71,7 +76,18 @@ class RoleCatalog:
         return is_builtin(name) or name in self.custom()
 
     def rights(self, roles: Iterable[str]) -> dict[str, dict[str, Level]]:
+        """The union of the roles' matrices (shared: do not change the result)."""
+        key = tuple(roles)
         custom = self.custom()
+        found = self._unions.get(key)
+        if found is not None:
+            return found
+        found = self._union(key, custom)
+        if len(self._unions) < MAX_CACHED_UNIONS:
+            self._unions[key] = found
+        return found
+
+    def _union(self, roles: tuple[str, ...], custom: Mapping[str, Rights]) -> dict[str, dict[str, Level]]:
         matrices: list[Rights] = []
         for role in roles:
             if is_builtin(role):

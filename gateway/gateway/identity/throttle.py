@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_platform.db import reading, transaction, utcnow
+from gateway.identity.housekeeping import maybe_purge
 from gateway.schema import LoginThrottle as ThrottleRow
 
 
@@ -71,6 +72,7 @@ class LoginThrottle:
         return now - row.last_failure_at > timedelta(seconds=self.policy.window_seconds)
 
     def record_failure(self, email: str, address: str) -> None:
+        maybe_purge(self._sessions, self.policy.window_seconds)
         for attempt in range(2):
             try:
                 with transaction(self._sessions) as session:

@@ -12,6 +12,7 @@ from crm_platform.db import reading, transaction
 from gateway.auth import public, unauthorized
 from gateway.bodies import parse_body
 from gateway.identity import audit, refresh_tokens
+from gateway.identity.housekeeping import maybe_purge
 from gateway.identity.models import RefreshRequest
 from gateway.identity.routes.common import client_address, no_content, too_many_attempts
 from gateway.identity.runtime import identity
@@ -43,6 +44,7 @@ def issue_token() -> Response:
         audit.record_now(runtime.sessions, "login.failed", client_address=address, details={"email": email})
         raise unauthorized(BAD_CREDENTIALS)
     runtime.throttle.record_success(email)
+    maybe_purge(runtime.sessions, runtime.settings.login_window_seconds)  # now and then: expired rows
     with transaction(runtime.sessions) as session:
         refresh, expires_at = refresh_tokens.issue(
             session, runtime.keyed_hash, who.user_id, ttl_seconds=runtime.settings.refresh_ttl_seconds

@@ -15,7 +15,20 @@ def test_defaults(tmp_path) -> None:
         {"GATEWAY_JWT_SECRET": SECRET, "GATEWAY_DATABASE_URL": f"sqlite:///{tmp_path}/g.db"}
     )
     assert (settings.host, settings.port, settings.workers, settings.threads) == ("127.0.0.1", 8080, 2, 16)
-    assert settings.token_ttl_seconds == 3600
+    assert settings.token_ttl_seconds == 900  # short: refresh tokens renew access tokens
+    assert (settings.jwt_kid, settings.jwt_previous_keys, settings.token_audience) == ("k1", {}, "crm-api")
+    assert settings.refresh_ttl_seconds == 14 * 24 * 3600 and settings.identity_cache_seconds == 2.0
+    assert (settings.argon2_memory_kib, settings.argon2_time_cost, settings.max_concurrent_hashes) == (
+        19456,
+        2,
+        4,
+    )
+    assert (settings.login_account_free_failures, settings.login_address_free_failures) == (5, 30)
+    assert (settings.login_window_seconds, settings.trusted_proxy_hops, settings.api_key_pepper) == (
+        900,
+        0,
+        "",
+    )
     assert settings.service_deadline_seconds == 1.0
     assert settings.max_body_bytes == 1024 * 1024
     assert settings.service_addrs["contacts"] == "127.0.0.1:50051"
@@ -55,6 +68,7 @@ def test_every_variable_is_declared() -> None:
         "NOTIFICATIONS_GRPC_ADDR",
     } <= declared
     assert registry()["GATEWAY_JWT_SECRET"].secret and registry()["CRM_ADMIN_PASSWORD"].secret
+    assert registry()["GATEWAY_JWT_PREVIOUS_KEYS"].secret and registry()["GATEWAY_API_KEY_PEPPER"].secret
 
 
 @pytest.mark.parametrize(
@@ -69,6 +83,12 @@ def test_every_variable_is_declared() -> None:
         ({"GATEWAY_MAX_BODY_BYTES": "1MB"}, "GATEWAY_MAX_BODY_BYTES"),
         ({"SALES_GRPC_ADDR": "nowhere"}, "SALES_GRPC_ADDR"),
         ({"CRM_ADMIN_EMAIL": "a@b.co", "CRM_ADMIN_PASSWORD": "short"}, "CRM_ADMIN_PASSWORD"),
+        ({"GATEWAY_JWT_PREVIOUS_KEYS": "k0=short"}, "GATEWAY_JWT_PREVIOUS_KEYS"),
+        ({"GATEWAY_JWT_PREVIOUS_KEYS": "=" + "s" * 40}, "GATEWAY_JWT_PREVIOUS_KEYS"),
+        ({"GATEWAY_API_KEY_PEPPER": "short"}, "GATEWAY_API_KEY_PEPPER"),
+        ({"GATEWAY_MAX_CONCURRENT_HASHES": "0"}, "GATEWAY_MAX_CONCURRENT_HASHES"),
+        ({"GATEWAY_TRUSTED_PROXY_HOPS": "-1"}, "GATEWAY_TRUSTED_PROXY_HOPS"),
+        ({"GATEWAY_IDENTITY_CACHE_SECONDS": "0"}, "GATEWAY_IDENTITY_CACHE_SECONDS"),
     ],
 )
 def test_bad_settings_name_the_variable(tmp_path, overrides: dict[str, str], named: str) -> None:

@@ -9,7 +9,12 @@ it). Everyone signed in reads /me and changes their own password. Partner accoun
 from flask import Blueprint
 
 from gateway.identity.routes import api_keys, audit, me, partner_accounts, roles, teams, users
+from gateway.identity.routes.common import check_path_ids
+
+_ALL = [users.bp, me.bp, teams.bp, roles.bp, partner_accounts.bp, api_keys.bp, audit.bp]
+for _bp in _ALL:
+    _bp.before_request(check_path_ids)
 
 
 def blueprints() -> list[Blueprint]:
-    return [users.bp, me.bp, teams.bp, roles.bp, partner_accounts.bp, api_keys.bp, audit.bp]
+    return list(_ALL)

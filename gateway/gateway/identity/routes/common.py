@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from gateway.auth import current_principal
 from gateway.identity.principal import Principal
+from gateway.identity.runtime import identity
 from gateway.problems import Problem, problem_type, validation_problem
 
 FORBIDDEN = problem_type("forbidden")
@@ -61,7 +62,25 @@ def too_many_attempts(retry_after: int) -> Problem:
 
 
 def client_address() -> str | None:
+    """The client's address for throttling and audit. Behind GATEWAY_TRUSTED_PROXY_HOPS proxies (load
+    balancer, ingress) it is the entry that many places from the right of X-Forwarded-For: entries further
+    left are whatever the client wrote, and trusting them would let anyone pick their own throttle key."""
+    hops = identity().settings.trusted_proxy_hops
+    if hops:
+        forwarded = [
+            part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()
+        ]
+        if len(forwarded) >= hops:
+            return forwarded[-hops][:64]
     return request.remote_addr
+
+
+def check_path_ids() -> None:
+    """before_request of the identity blueprints: an id no row can have is a 404 at once (and a NUL never
+    reaches the database, which PostgreSQL would answer with an error)."""
+    for name, value in (request.view_args or {}).items():
+        if isinstance(value, str) and (len(value) > MAX_ID_LENGTH or not value.isprintable()):
+            raise Problem(404, f"No resource has this {name}.", type=NOT_FOUND)
 
 
 def answer(model: BaseModel, status: int = 200, location: str | None = None) -> Response:
