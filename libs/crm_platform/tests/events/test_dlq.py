@@ -23,7 +23,7 @@ def test_list_then_replay_moves_parked_messages_back(db, broker, run_consumer, w
             raise RuntimeError("downstream is broken")
         session.execute(insert(db.effects).values(id=str(uuid.uuid4()), event_id=event.id))
 
-    consumer = EventConsumer(broker.url, db.factory, db.tables.inbox, service="sales", retry_delays=[0.05])
+    consumer = EventConsumer(broker.url, db.factory, db.tables, service="sales", retry_delays=[0.05])
     queue = consumer.subscribe("contacts", "contact_created", handler)
     run_consumer(consumer)
     ids = {broker.publish_event("contacts", "contact_created", {"n": i}) for i in range(3)}
@@ -33,15 +33,28 @@ def test_list_then_replay_moves_parked_messages_back(db, broker, run_consumer, w
     assert {p.event_id for p in parked} == ids
     assert all(p.event_type == "contact_created" and p.attempts == "2" for p in parked)
     assert all("downstream is broken" in (p.error or "") for p in parked)
+    assert all((p.reason or "").startswith("retries exhausted: RuntimeError") for p in parked)
     assert broker.count(queue + ".dlq") == 3  # listing took nothing away
 
     assert main(["--amqp-url", broker.url, "dlq", "list", queue]) == 0
     out = capsys.readouterr().out
-    assert "3 parked in sales.contacts.contact_created.dlq" in out
+    assert "3 parked in sales.contacts.dlq" in out
     assert all(event_id in out for event_id in ids)
 
+    one = sorted(ids)[0]
+    assert main(["--amqp-url", broker.url, "dlq", "show", one, "--queue", queue]) == 0
+    out = capsys.readouterr().out
+    assert f"event_id: {one}" in out
+    assert "reason: retries exhausted: RuntimeError: downstream is broken" in out
+    assert "attempts: 2" in out
+    assert '"n": ' in out  # the JSON body
+
     healed = True
-    assert replay(broker.url, queue) == 3
+    assert main(["--amqp-url", broker.url, "dlq", "replay", queue, "--event-id", one]) == 0
+    assert "1 replayed to sales.contacts" in capsys.readouterr().out
+    wait_for(lambda: db.count(db.effects) == 1, what="the one replayed event to be handled")
+    assert broker.count(queue + ".dlq") == 2
+    assert replay(broker.url, queue) == 2
     wait_for(lambda: db.count(db.effects) == 3, what="replayed events to be handled")
     assert broker.count(queue + ".dlq") == 0
 
