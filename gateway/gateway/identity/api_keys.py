@@ -8,6 +8,7 @@ constant time. Last use is written at most once a minute per key and worker, in 
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 import threading
@@ -49,8 +50,11 @@ def scope_problem(scope: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
 def rights_of_scopes(scopes: tuple[str, ...]) -> dict[str, dict[str, Level]]:
-    """`<service>:read` -> read every record of that service's types; `<service>:write` -> every action."""
+    """`<service>:read` -> read every record of that service's types; `<service>:write` -> every action.
+
+    Shared per scope set (do not change the result)."""
     granted: dict[str, str] = {}
     for scope in scopes:
         service, _, access = scope.partition(":")

@@ -23,7 +23,6 @@ from collections.abc import Callable
 from flask import g
 
 from crm_platform.access import API_KEY, CallerContext, CallerContextSigner
-from crm_platform.access.rights import encode_compact
 from gateway.identity.principal import Principal
 
 CONTEXT_TTL_SECONDS = 120
@@ -56,7 +55,7 @@ class CallerContexts:
     def __init__(self, make_signer: Callable[[], CallerContextSigner] = _signer_from_keys) -> None:
         self._make_signer = make_signer
         self._signer: CallerContextSigner | None = None
-        self._cache: OrderedDict[tuple[object, ...], tuple[float, str]] = OrderedDict()
+        self._cache: OrderedDict[tuple[object, ...], tuple[float, str, object]] = OrderedDict()
         self._lock = threading.Lock()
 
     def _get_signer(self) -> CallerContextSigner:
@@ -66,8 +65,11 @@ class CallerContexts:
             return self._signer
 
     def signed(self, principal: Principal) -> str:
-        # Rights are part of the key: a custom role's matrix may change while the user's roles do not.
-        key = (*principal.fingerprint(), tuple(sorted(encode_compact(principal.rights).items())))
+        # The rights object is part of the key: a custom role's matrix may change while the user's roles
+        # do not. Rights are shared per role set (RoleCatalog) or scope set (rights_of_scopes) and replaced,
+        # never changed, so their identity is a cheap version; the entry keeps them alive, so the id cannot
+        # be reused by another object while it is cached.
+        key = (*principal.fingerprint(), id(principal.rights))
         now = time.monotonic()
         with self._lock:
             cached = self._cache.get(key)
@@ -77,7 +79,7 @@ class CallerContexts:
         signer = self._get_signer()
         token = signer.sign(context_of(principal))
         with self._lock:
-            self._cache[key] = (now + signer.ttl_seconds * REUSE_FRACTION, token)
+            self._cache[key] = (now + signer.ttl_seconds * REUSE_FRACTION, token, principal.rights)
             while len(self._cache) > MAX_CACHED:
                 self._cache.popitem(last=False)
         return token

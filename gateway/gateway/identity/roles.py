@@ -51,9 +51,10 @@ class RoleCatalog:
                 return self._custom
         loaded = self._load()
         with self._lock:
-            self._custom, self._loaded_at = loaded, time.monotonic()
-            self._unions = {}
-        return loaded
+            if loaded != self._custom:  # keep the shared unions (and their identity) while nothing changed
+                self._custom, self._unions = loaded, {}
+            self._loaded_at = time.monotonic()
+            return self._custom
 
     def invalidate(self) -> None:
         with self._lock:
