@@ -128,7 +128,7 @@ def prepare_multiprocess(data_dir: Path) -> Path:
         directory.mkdir(parents=True)
     else:
         data_dir.mkdir(parents=True, exist_ok=True)
-        directory = Path(tempfile.mkdtemp(prefix="gateway-metrics-", dir=data_dir))
+        directory = Path(tempfile.mkdtemp(prefix="gateway-metrics-", dir=data_dir)).resolve()
         os.environ[MULTIPROC_ENV] = str(directory)
     # prometheus-client picks its value class when first imported; if anything imported it already in
     # this process, switch it now so metrics created after fork (in the workers) write to the files.

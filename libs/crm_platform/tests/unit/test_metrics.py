@@ -246,6 +246,12 @@ def test_serve_metrics_serves_the_registry_and_zero_disables_it(
         assert "crm_outbox_collector_up 0.0" in body
         # A second process on the same port logs and carries on without metrics.
         assert serve_metrics(setting, registry=CollectorRegistry()) is None
+        # Two endpoints with the same collectors in one process do not collide.
+        monkeypatch.setenv("SALES_METRICS_PORT", str(free_port()))
+        again = serve_metrics(setting, [OutboxCollector(engine, tables)], registry=registry)
+        assert again is not None
+        again.shutdown()
+        again.server_close()
     finally:
         server.shutdown()
         server.server_close()
