@@ -1,9 +1,16 @@
-"""The entry point every service shares: `crm-<name> serve|worker|migrate|check-worker`.
+"""The entry point every service shares: `crm-<name> serve|worker|migrate|check-worker|dlq`.
 
 A service describes itself once (`ServiceDefinition`): its database schema, how it registers its gRPC
 servicers and which events it consumes. This module turns that into processes: it configures telemetry,
-opens the service's own database, applies migrations, starts the outbox relay, and runs either the gRPC
-server or the event consumer until SIGTERM/SIGINT.
+opens the service's own database, applies migrations, declares its exchange and subscription queues
+(so nothing published before a consumer first runs is lost), starts the outbox relay, and runs either
+the gRPC server or the event consumer until SIGTERM/SIGINT.
+
+- `migrate`: migrations, then the event topology (skipped with a warning if RabbitMQ is away; the worker
+  declares it again when it connects).
+- `worker`: the consumer and the relay; its heartbeat file is touched only while both are alive, and
+  it prunes the outbox and inbox about once a minute.
+- `dlq list|show|replay`: the service's dead-letter queues (one per source it subscribes to).
 """
 
 from __future__ import annotations
@@ -13,16 +20,27 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import grpc
 from sqlalchemy import Engine, MetaData
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_platform import config, db, migrations, telemetry
-from crm_platform.events import EventConsumer, MessagingTables, OutboxRelay, install_wakeup
+from crm_platform.events import (
+    EventConsumer,
+    MessagingTables,
+    OutboxRelay,
+    dlq_cli,
+    install_wakeup,
+    prune_inbox,
+    prune_outbox,
+    topology,
+)
+from crm_platform.events.consumer import DEFAULT_VERSIONS, set_aside_delays
 from crm_platform.events.wire import Event
 from crm_platform.grpc_server import GrpcServer, install_stop_signals
 
@@ -30,6 +48,7 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_INTERVAL_SECONDS = 5.0
 HEARTBEAT_MAX_AGE_SECONDS = 60.0
+HOUSEKEEPING_INTERVAL_SECONDS = 60.0
 
 EventHandler = Callable[[Session, Event], None]
 
@@ -39,6 +58,8 @@ class Subscription:
     source_service: str
     event_type: str
     handler: EventHandler
+    # Schema versions the handler understands; any other version is dead-lettered as poison.
+    versions: Collection[int] = DEFAULT_VERSIONS
 
 
 @dataclass
@@ -65,6 +86,16 @@ class ServiceDefinition:
     def listen_setting(self) -> config.Setting[str]:
         return config.grpc_listen_setting(self.name)
 
+    @property
+    def sources(self) -> list[str]:
+        """The services whose events this one consumes."""
+        return sorted({sub.source_service for sub in self.subscriptions})
+
+    @property
+    def queues(self) -> list[str]:
+        """Its work queues, one per source (each with retry queues and a `.dlq`)."""
+        return [topology.subscription_queue(self.name, source) for source in self.sources]
+
     def __post_init__(self) -> None:
         # Registered on import of the service's main module, so deployment checks see every variable
         # the service reads without starting it.
@@ -78,8 +109,15 @@ def open_runtime(definition: ServiceDefinition, database_url: str | None = None)
     return Runtime(definition.name, engine, db.make_session_factory(engine), definition.messaging)
 
 
+def declare_topology(definition: ServiceDefinition) -> bool:
+    """Declare the service's exchange and subscription queues; False (logged) if RabbitMQ is away."""
+    return topology.try_declare(
+        config.AMQP_URL.get(), definition.name, definition.sources, set_aside_delays()
+    )
+
+
 def start_relay(runtime: Runtime) -> OutboxRelay:
-    relay = OutboxRelay(runtime.engine, runtime.messaging.outbox, config.AMQP_URL.get())
+    relay = OutboxRelay(runtime.engine, runtime.messaging, config.AMQP_URL.get())
     install_wakeup(runtime.sessions, relay)
     relay.start()
     return relay
@@ -88,6 +126,7 @@ def start_relay(runtime: Runtime) -> OutboxRelay:
 def serve(definition: ServiceDefinition) -> None:
     telemetry.setup(definition.name)
     runtime = open_runtime(definition)
+    declare_topology(definition)
     relay = start_relay(runtime)
     server = GrpcServer(
         definition.name,
@@ -107,15 +146,58 @@ def heartbeat_path(service: str, data_dir: Path | None = None) -> Path:
     return (data_dir or config.DATA_DIR.get()) / f"{service}-worker.heartbeat"
 
 
+class _Relay(Protocol):
+    def is_alive(self) -> bool: ...
+
+
+def worker_is_alive(consuming: threading.Thread, relay: _Relay) -> bool:
+    """What the heartbeat vouches for: the consumer thread runs and so does the relay's loop (holding
+    the lease or waiting for it). A relay without `is_alive` counts as alive."""
+    relay_alive = getattr(relay, "is_alive", None)
+    return consuming.is_alive() and (relay_alive is None or bool(relay_alive()))
+
+
+class Housekeeping:
+    """Prunes the outbox and the inbox when `interval` seconds have passed since it last did."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        interval: float = HOUSEKEEPING_INTERVAL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._runtime = runtime
+        self._interval = interval
+        self._clock = clock
+        self._last: float | None = None
+
+    def maybe_run(self) -> None:
+        now = self._clock()
+        if self._last is not None and now - self._last < self._interval:
+            return
+        self._last = now
+        try:
+            outbox = prune_outbox(self._runtime.engine, self._runtime.messaging)
+            inbox = prune_inbox(self._runtime.engine, self._runtime.messaging)
+        except Exception:
+            # The database may be away for a while; pruning is not urgent, the next round catches up.
+            log.exception("housekeeping failed; trying again next round")
+            return
+        if outbox or inbox:
+            log.info("housekeeping pruned %d outbox and %d inbox rows", outbox, inbox)
+
+
 def worker(definition: ServiceDefinition) -> None:
     telemetry.setup(f"{definition.name}-worker")
     runtime = open_runtime(definition)
+    # Before the relay publishes anything, so its events have queues to go to.
+    declare_topology(definition)
     relay = start_relay(runtime)
     consumer = EventConsumer(
-        config.AMQP_URL.get(), runtime.sessions, runtime.messaging.inbox, service=definition.name
+        config.AMQP_URL.get(), runtime.sessions, runtime.messaging, service=definition.name
     )
     for sub in definition.subscriptions:
-        consumer.subscribe(sub.source_service, sub.event_type, sub.handler)
+        consumer.subscribe(sub.source_service, sub.event_type, sub.handler, versions=sub.versions)
     stopping = threading.Event()
 
     def stop() -> None:
@@ -127,10 +209,16 @@ def worker(definition: ServiceDefinition) -> None:
     consuming.start()
     beat = heartbeat_path(definition.name)
     beat.parent.mkdir(parents=True, exist_ok=True)
+    housekeeping = Housekeeping(runtime)
     try:
-        # The heartbeat proves the consumer thread is alive; `check-worker` turns it into a liveness probe.
+        # The heartbeat proves the consumer and the relay are alive; `check-worker` turns it into a
+        # liveness probe, so a worker whose relay died is restarted rather than left publishing nothing.
         while consuming.is_alive() and not stopping.is_set():
-            beat.touch()
+            if worker_is_alive(consuming, relay):
+                beat.touch()
+            else:
+                log.warning("outbox relay is not alive; heartbeat withheld")
+            housekeeping.maybe_run()
             consuming.join(HEARTBEAT_INTERVAL_SECONDS)
     finally:
         consumer.stop()
@@ -161,17 +249,23 @@ def migrate(definition: ServiceDefinition) -> None:
     runtime = open_runtime(definition)
     runtime.engine.dispose()
     log.info("migrations applied")
+    if declare_topology(definition):
+        log.info("event topology declared", extra={"queues": definition.queues})
 
 
 def main(definition: ServiceDefinition, argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog=f"crm-{definition.name}", description=f"CRM {definition.name} service"
     )
-    parser.add_argument(
-        "command",
-        choices=["serve", "worker", "migrate", "check-worker"],
-        help="serve: gRPC server; worker: event consumer and outbox relay; migrate: apply migrations; "
-        "check-worker: exit 0 if the worker is alive (liveness probe)",
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="gRPC server (and an outbox relay)")
+    commands.add_parser("worker", help="event consumer and outbox relay, with housekeeping")
+    commands.add_parser("migrate", help="apply migrations and declare the event topology")
+    commands.add_parser("check-worker", help="exit 0 if the worker is alive (liveness probe)")
+    dlq_parser = commands.add_parser("dlq", help="list, show and replay dead-lettered events")
+    dlq_parser.add_argument("--amqp-url", help="RabbitMQ URL (default: $AMQP_URL)")
+    dlq_cli.add_commands(
+        dlq_parser, queue_help=f"one work queue or its .dlq (default: all of {', '.join(definition.queues)})"
     )
     args = parser.parse_args(argv)
     if args.command == "serve":
@@ -180,6 +274,9 @@ def main(definition: ServiceDefinition, argv: Sequence[str] | None = None) -> in
         worker(definition)
     elif args.command == "migrate":
         migrate(definition)
+    elif args.command == "dlq":
+        telemetry.setup_logging(definition.name)
+        return dlq_cli.run(args, args.amqp_url or config.AMQP_URL.get(), definition.queues)
     else:
         return check_worker(definition)
     return 0

@@ -6,6 +6,7 @@ import logging
 
 from sqlalchemy.orm import Session
 
+from crm_platform.events import PoisonEvent
 from crm_platform.events.wire import Event
 from crm_platform.service import Subscription
 from notifications import domain, store
@@ -13,8 +14,9 @@ from notifications import domain, store
 log = logging.getLogger(__name__)
 
 
-class InvalidPayload(ValueError):
-    """The event parsed but lacks what this handler needs; retried, then dead-lettered."""
+class InvalidPayload(PoisonEvent, ValueError):
+    """The event parsed but lacks what this handler needs: no retry can fix it, so it is dead-lettered
+    at once with this reason (an operator replays it after fixing the handler or the data)."""
 
 
 def on_contact_created(session: Session, event: Event) -> None:

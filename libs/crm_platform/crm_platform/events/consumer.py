@@ -229,7 +229,7 @@ class EventConsumer:
     @property
     def set_aside_delays(self) -> list[float]:
         """The delays of every retry queue this consumer uses (retries and gap re-checks)."""
-        return sorted({*self._retry_delays, self._gap_recheck})
+        return set_aside_delays(self._retry_delays, self._gap_recheck)
 
     def wait_until_ready(self, timeout: float | None = None) -> bool:
         """True once queues are declared and bound, i.e. events published from now on will arrive."""
@@ -538,6 +538,16 @@ class EventConsumer:
             log.info("connection closed before the answer went out; the event will be redelivered")
 
 
+def set_aside_delays(
+    retry_delays: list[float] | None = None, gap_recheck_delay: float | None = None
+) -> list[float]:
+    """The delays of the retry queues a consumer needs (from the settings unless given), so that
+    `migrate` declares the same topology the consumer will."""
+    retries = RETRY_DELAYS.get() if retry_delays is None else retry_delays
+    recheck = GAP_RECHECK_DELAY.get() if gap_recheck_delay is None else gap_recheck_delay
+    return sorted({*retries, recheck})
+
+
 def _inbox_and_positions(tables: MessagingTables | Table) -> tuple[Table, Table]:
     if isinstance(tables, MessagingTables):
         return tables.inbox, tables.positions
@@ -555,11 +565,12 @@ def _ordering_key(headers: dict[str, Any], properties: pika.BasicProperties, met
     return properties.message_id or str(method.delivery_tag)
 
 
+# Set by the broker on this copy (its dead-lettering, its deliveries), not part of the event.
+_BROKER_HEADERS = ("x-death", "x-first-death-", "x-last-death-", "x-delivery-count")
+
+
 def _copy_headers(headers: dict[str, Any]) -> dict[str, Any]:
-    # x-death and friends describe the broker's dead-lettering of this copy, not the event.
-    return {
-        k: v for k, v in headers.items() if not k.startswith("x-death") and not k.startswith("x-first-death")
-    }
+    return {k: v for k, v in headers.items() if not k.startswith(_BROKER_HEADERS)}
 
 
 def _gap_since(headers: dict[str, Any]) -> datetime:
