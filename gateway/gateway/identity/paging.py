@@ -9,7 +9,7 @@ import hmac
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import request
@@ -82,10 +82,12 @@ def time_arg(args: dict[str, str], name: str) -> datetime | None:
     if raw is None:
         return None
     try:
+        # In UTC now: an offset that moves the year out of 1-9999 is an error here, not in the database.
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
+        value = value.astimezone(UTC) if value.tzinfo is not None else None
+    except (ValueError, OverflowError):
         value = None
-    if value is None or value.tzinfo is None:
+    if value is None:
         raise Problem(
             400,
             f"{name} must be an RFC 3339 timestamp with a zone.",
@@ -109,7 +111,7 @@ class CursorCodec:
         try:
             body = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
             expected = self.hasher.digest("cursor|" + binding + "|" + body.decode())[:32]
-            if not hmac.compare_digest(mac, expected):
+            if not hmac.compare_digest(mac.encode(), expected.encode()):  # bytes: mac may be any text
                 raise ValueError("bad signature")
             position = json.loads(body)
             if not isinstance(position, list):

@@ -47,7 +47,10 @@ def create_api_key() -> Response:
     if expires_at is not None:
         if expires_at.tzinfo is None:
             raise invalid("expires_at", "needs a time zone (RFC 3339)")
-        expires_at = expires_at.astimezone(UTC)
+        try:
+            expires_at = expires_at.astimezone(UTC)
+        except OverflowError:
+            raise invalid("expires_at", "out of range") from None
         if expires_at <= utcnow():
             raise invalid("expires_at", "must be in the future")
     runtime = identity()
