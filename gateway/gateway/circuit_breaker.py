@@ -18,6 +18,7 @@ import enum
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -125,7 +126,8 @@ class _Window:
 
     def add(self, now: float, failed: bool) -> None:
         index = int(now // self._width)
-        self._advance(index)
+        if index != self._head:  # most calls land in the newest bucket: nothing to move
+            self._advance(index)
         slot = index % WINDOW_BUCKETS
         self._calls[slot] += 1
         self.calls += 1
@@ -240,23 +242,36 @@ class CircuitBreaker:
 
 class CircuitBreakers:
     """One breaker per upstream service, made on first use. Breakers inherited through a fork are
-    forgotten: a worker learns about the services on its own (and a copied lock may be held)."""
+    forgotten (`_forget_after_fork`): a worker learns about the services on its own, and a lock copied
+    while another thread held it would never be released in the child."""
 
     def __init__(self, policy: BreakerPolicy, clock: Callable[[], float] = time.monotonic) -> None:
         self.policy = policy
         self._clock = clock
         self._lock = threading.Lock()
-        self._pid = os.getpid()
         self._breakers: dict[str, CircuitBreaker] = {}
+        _ALL.add(self)
 
     def __getitem__(self, service: str) -> CircuitBreaker:
-        if self._pid != os.getpid():
-            # Just forked: one thread so far, and the parent's lock may have been copied while held.
-            self._lock = threading.Lock()
-            self._breakers = {}
-            self._pid = os.getpid()
         breaker = self._breakers.get(service)
         if breaker is not None:
             return breaker
         with self._lock:
             return self._breakers.setdefault(service, CircuitBreaker(self.policy, self._clock))
+
+    def forget(self) -> None:
+        """Start over with every breaker closed (in a forked child: one thread, no lock to take)."""
+        self._lock = threading.Lock()
+        self._breakers = {}
+
+
+_ALL: weakref.WeakSet[CircuitBreakers] = weakref.WeakSet()
+
+
+def _forget_after_fork() -> None:
+    for breakers in list(_ALL):
+        breakers.forget()
+
+
+# A hook rather than a getpid() per lookup: no system call on the hot path.
+os.register_at_fork(after_in_child=_forget_after_fork)

@@ -187,11 +187,19 @@ def test_one_breaker_per_service(clock: FakeClock) -> None:
     assert breakers["sales"] is breakers["sales"]
 
 
-def test_a_forked_worker_starts_with_closed_breakers(clock: FakeClock, monkeypatch) -> None:
+def test_a_forked_worker_starts_with_closed_breakers(clock: FakeClock) -> None:
     breakers = CircuitBreakers(POLICY, clock)
     fail(breakers["sales"], 3)
-    monkeypatch.setattr(os, "getpid", lambda: -1)  # as a gunicorn worker forked from this process sees it
-    assert breakers["sales"].state is State.CLOSED
+    read, write = os.pipe()
+    child = os.fork()  # as gunicorn forks its workers
+    if child == 0:
+        os.write(write, breakers["sales"].state.value.encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    assert os.read(read, 64) == b"closed"
+    assert breakers["sales"].state is State.OPEN  # the parent keeps what it learnt
+    os.close(read)
+    os.close(write)
 
 
 def test_policy_from_the_environment() -> None:
