@@ -9,6 +9,7 @@ run: setup rabbitmq
 
 test: setup rabbitmq
 	@scripts/ensure_postgres.sh
+	@scripts/ensure_pgbouncer.sh
 	@scripts/install_deploy_tools.sh
 	$(PY) scripts/gen_protos.py --check
 	$(PY) scripts/check_contracts.py

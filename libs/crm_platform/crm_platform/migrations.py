@@ -13,6 +13,8 @@ from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import Engine, MetaData, text
 
+from crm_platform.postgres import lift_timeouts
+
 # Any 64-bit number constant per platform: serialises migration runs of replicas starting together.
 _PG_ADVISORY_LOCK_ID = 7_310_442_016
 
@@ -28,6 +30,8 @@ def upgrade(engine: Engine, migrations_dir: Path, revision: str = "head") -> Non
     cfg = alembic_config(migrations_dir, engine)
     if engine.dialect.name == "postgresql":
         with engine.connect() as lock_conn:
+            # Waiting for another replica's migration is expected: not a lock timeout.
+            lift_timeouts(lock_conn)
             lock_conn.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _PG_ADVISORY_LOCK_ID})
             try:
                 command.upgrade(cfg, revision)
@@ -48,5 +52,6 @@ def run_migrations_online(target_metadata: MetaData) -> None:
             render_as_batch=engine.dialect.name == "sqlite",  # SQLite cannot ALTER most things
         )
         with context.begin_transaction():
+            lift_timeouts(connection)  # a migration may rightly run, or wait for locks, for long
             context.run_migrations()
         connection.commit()
