@@ -137,7 +137,16 @@ def test_the_create_body_carries_the_contracts_rules(document) -> None:
     assert set(schema["required"]) == {"first_name", "last_name", "email"}
     assert schema["additionalProperties"] is False
     properties = schema["properties"]
-    assert set(properties) == {"first_name", "last_name", "email", "phone", "company"}
+    assert set(properties) == {
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "company",
+        "owner_id",
+        "team_id",
+        "partner_account_id",
+    }
     assert properties["first_name"] | {"type": "string"} == {
         "type": "string",
         "minLength": 1,
@@ -164,6 +173,9 @@ def test_the_contact_schema_has_every_field_and_marks_output_only_ones(document)
         "updated_at",
         "etag",
         "archived_at",
+        "owner_id",
+        "team_id",
+        "partner_account_id",
     ]
     assert list(contact["properties"]) == fields and contact["required"] == fields
     assert contact["additionalProperties"] is False

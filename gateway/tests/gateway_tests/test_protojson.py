@@ -280,6 +280,9 @@ def test_contact_json_has_every_field_and_nulls_for_no_value() -> None:
         "updated_at": "2026-01-02T03:04:05.6Z",
         "etag": "e1",
         "archived_at": None,
+        "owner_id": None,
+        "team_id": None,
+        "partner_account_id": None,
     }
 
 
