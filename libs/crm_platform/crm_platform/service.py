@@ -110,9 +110,15 @@ def open_runtime(definition: ServiceDefinition, database_url: str | None = None)
 
 
 def declare_topology(definition: ServiceDefinition) -> bool:
-    """Declare the service's exchange and subscription queues; False (logged) if RabbitMQ is away."""
+    """Declare the service's exchange and subscription queues (retiring the older per-event-type
+    queues); False (logged) if RabbitMQ is away."""
     return topology.try_declare(
-        config.AMQP_URL.get(), definition.name, definition.sources, set_aside_delays()
+        config.AMQP_URL.get(),
+        definition.name,
+        definition.sources,
+        set_aside_delays(),
+        # Queues of the layout before one queue per source: emptied into the new ones, then deleted.
+        retire=[(sub.source_service, sub.event_type) for sub in definition.subscriptions],
     )
 
 

@@ -393,11 +393,13 @@ class EventConsumer:
                     with transaction(self._session_factory) as session:
                         ordering.hold_place(session, self._positions, delivery.queue, event)
             except Exception as exc:
-                if classify(exc) is not Fault.TRANSIENT:
-                    raise
-                log.warning("database away while setting an event aside: %s", exc, extra=extra)
-                pool.wait_stopping(backoff.next_delay())
-                continue
+                if classify(exc) is Fault.TRANSIENT:
+                    log.warning("database away while setting an event aside: %s", exc, extra=extra)
+                    pool.wait_stopping(backoff.next_delay())
+                    continue
+                # Setting it aside matters more than the place-holder: without an answer the message
+                # would sit unacked, holding a prefetch slot, until the connection closes.
+                log.exception("could not hold the aggregate's place for a set-aside event", extra=extra)
             self._answer(delivery, set_aside)
             return set_aside.outcome
         return None

@@ -148,21 +148,41 @@ def declare_service_topology(
     ]
 
 
-def declare(amqp_url: str, service: str, sources: Iterable[str], retry_delays: Iterable[float]) -> list[str]:
-    """Connect, declare the service's topology, disconnect; raises amqp.CONNECTION_ERRORS if the
-    broker is away."""
+def declare(
+    amqp_url: str,
+    service: str,
+    sources: Iterable[str],
+    retry_delays: Iterable[float],
+    *,
+    retire: Iterable[tuple[str, str]] = (),
+) -> list[str]:
+    """Connect, declare the service's topology, move what waits in the old per-event-type queues of the
+    `retire` (source, event type) pairs into it, disconnect; raises amqp.CONNECTION_ERRORS if the broker
+    is away."""
+    from crm_platform.events.legacy_queues import retire_per_type_queues  # it builds on this module
+
+    delays = list(retry_delays)
     connection = amqp.connect(amqp_url, f"{service}-topology")
     try:
-        return declare_service_topology(connection.channel(), service, sources, retry_delays)
+        queues = declare_service_topology(connection.channel(), service, sources, delays)
+        retire_per_type_queues(connection, service, retire, delays)
+        return queues
     finally:
         amqp.close_quietly(connection)
 
 
-def try_declare(amqp_url: str, service: str, sources: Iterable[str], retry_delays: Iterable[float]) -> bool:
+def try_declare(
+    amqp_url: str,
+    service: str,
+    sources: Iterable[str],
+    retry_delays: Iterable[float],
+    *,
+    retire: Iterable[tuple[str, str]] = (),
+) -> bool:
     """`declare`, but a broker that is away is logged, not raised (the consumer declares again when it
     connects); True if declared."""
     try:
-        declare(amqp_url, service, sources, retry_delays)
+        declare(amqp_url, service, sources, retry_delays, retire=retire)
     except amqp.CONNECTION_ERRORS as exc:
         log.warning(
             "RabbitMQ unreachable, event topology not declared now (the worker declares it when it "

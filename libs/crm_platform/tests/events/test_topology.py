@@ -9,7 +9,7 @@ import subprocess
 import pika
 import pytest
 
-from crm_platform.events import topology
+from crm_platform.events import topology, wire
 from crm_platform.testing import vhost_of
 
 
@@ -101,3 +101,36 @@ def test_a_message_that_kills_its_consumer_every_time_ends_in_the_dlq(amqp_url, 
         crashing.close()
     wait_for(lambda: broker.count("sales.contacts.dlq") == 1, timeout=5, what="the broker to park it")
     assert broker.count("sales.contacts") == 0
+
+
+def test_old_per_event_type_queues_are_emptied_into_the_new_ones_and_deleted(amqp_url, broker):
+    # The layout before one queue per source, as the old consumer declared it (classic queues).
+    channel = broker.channel
+    wire.declare_exchange(channel, "contacts.events")
+    channel.queue_declare("sales.contacts.contact_created", durable=True)
+    channel.queue_bind("sales.contacts.contact_created", "contacts.events", routing_key="contact_created")
+    channel.queue_declare(
+        "sales.contacts.contact_created.retry.1000",
+        durable=True,
+        arguments={
+            "x-message-ttl": 60_000,  # longer than the test: it must be moved, not expire
+            "x-dead-letter-exchange": "",
+            "x-dead-letter-routing-key": "sales.contacts.contact_created",
+        },
+    )
+    channel.queue_declare("sales.contacts.contact_created.dlq", durable=True)
+    broker.publish_event("contacts", "contact_created", {}, event_id="waiting")
+    for queue, event_id in (
+        ("sales.contacts.contact_created.retry.1000", "retrying"),
+        ("sales.contacts.contact_created.dlq", "parked"),
+    ):
+        channel.basic_publish("", queue, b"{}", pika.BasicProperties(message_id=event_id))
+
+    topology.declare(amqp_url, "sales", ["contacts"], [1], retire=[("contacts", "contact_created")])
+
+    declared = _queues(amqp_url)
+    assert not any(name.startswith("sales.contacts.contact_created") for name in declared)
+    assert sorted(p.message_id for p, _ in broker.take_all("sales.contacts")) == ["retrying", "waiting"]
+    assert [p.message_id for p, _ in broker.take_all("sales.contacts.dlq")] == ["parked"]
+    # Running it again (every migrate and start does) finds nothing to do.
+    topology.declare(amqp_url, "sales", ["contacts"], [1], retire=[("contacts", "contact_created")])
