@@ -20,6 +20,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 from types import TracebackType
@@ -67,6 +68,7 @@ class RabbitNode:
         self.amqp_port = _free_port()
         self.dist_port = _free_port()
         self.process: subprocess.Popen[bytes] | None = None
+        self._watchdog: _Lifeline | None = None
         self._home = base_dir / "home"
         self._write_files()
 
@@ -102,6 +104,7 @@ class RabbitNode:
             )
         finally:
             output.close()
+        self._watchdog = _start_watchdog(self.process.pid)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -133,6 +136,9 @@ class RabbitNode:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
+        if self._watchdog is not None:
+            self._watchdog.close()  # its job is done; it exits on the end of the pipe
+            self._watchdog = None
         # The Erlang VM and its helpers (erl_child_setup, inet_gethost) are in the same group; wait until
         # none runs, so the ports are free for the next start.
         deadline = time.monotonic() + 30
@@ -246,6 +252,42 @@ class RabbitNode:
             if path.exists() and path.stat().st_size:
                 return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
         return "(no output)"
+
+
+# Waits until its stdin ends (the test process closed it, or died: the kernel closes it then), then
+# kills the node's process group. pytest's teardown kills the node normally; this covers a test run that
+# is itself killed (a CI timeout, kill -9), which would otherwise leave a broker running on the machine.
+_WATCHDOG = """
+import os, signal, sys
+sys.stdin.buffer.read()
+try:
+    os.killpg(int(sys.argv[1]), signal.SIGKILL)
+except ProcessLookupError:
+    pass
+"""
+
+
+class _Lifeline:
+    def __init__(self, write_end: int, process: subprocess.Popen[bytes]) -> None:
+        self._write_end = write_end
+        self._process = process
+
+    def close(self) -> None:
+        os.close(self._write_end)
+        self._process.wait(timeout=10)
+
+
+def _start_watchdog(pgid: int) -> _Lifeline:
+    read_end, write_end = os.pipe()  # both ends non-inheritable: no other child keeps the pipe open
+    try:
+        watchdog = subprocess.Popen(
+            [sys.executable, "-c", _WATCHDOG, str(pgid)],
+            stdin=read_end,
+            start_new_session=True,  # a Ctrl-C to the test run must not end it before it does its job
+        )
+    finally:
+        os.close(read_end)
+    return _Lifeline(write_end, watchdog)
 
 
 def group_members(pgid: int) -> list[int]:

@@ -3,6 +3,7 @@ The shared broker keeps serving throughout."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pika
@@ -75,3 +76,16 @@ def test_vhosts_on_the_node(node: RabbitNode) -> None:
     url = node.create_vhost("crm-private")
     assert rabbit.vhost_of(url) == "crm-private"
     assert rabbit.rabbitmq_reachable(url)
+
+
+def test_the_node_dies_with_the_test_process(node: RabbitNode) -> None:
+    """If the test run itself is killed, its watchdog kills the node: no broker is left on the machine."""
+    assert node.process is not None and node._watchdog is not None
+    pid = node.process.pid
+    node._watchdog.close()  # what the kernel does to the pipe when the test process dies
+    node._watchdog = None
+    deadline = time.monotonic() + 30
+    while group_members(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert group_members(pid) == []
+    node.kill()  # reaps it; the module fixture still closes it
