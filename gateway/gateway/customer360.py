@@ -98,6 +98,9 @@ CIRCUIT_OPEN = "service unavailable (circuit open)"
 NOT_CALLED = "service could not be called"
 NOT_RENDERED = "section could not be rendered"
 
+# Read at import, i.e. when the app's routes are built, so that a bad GATEWAY_BREAKER_* value stops the
+# gateway at start like every other setting rather than failing the first view.
+BREAKER_POLICY = BreakerPolicy.from_env()
 _breakers: weakref.WeakKeyDictionary[ServiceClients, CircuitBreakers] = weakref.WeakKeyDictionary()
 _breakers_lock = threading.Lock()
 
@@ -110,7 +113,7 @@ def breakers_for(clients: ServiceClients) -> CircuitBreakers:
         with _breakers_lock:
             found = _breakers.get(clients)
             if found is None:
-                found = _breakers[clients] = CircuitBreakers(BreakerPolicy.from_env())
+                found = _breakers[clients] = CircuitBreakers(BREAKER_POLICY)
     return found
 
 
