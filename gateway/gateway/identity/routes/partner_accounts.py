@@ -24,6 +24,7 @@ from gateway.identity.paging import binding_of, bool_arg, keyset, limit_of, posi
 from gateway.identity.routes.common import (
     FORBIDDEN,
     answer,
+    bad_request,
     client_address,
     conflict,
     listing,
@@ -35,6 +36,7 @@ from gateway.problems import Problem
 from gateway.schema import PartnerAccount
 
 bp = Blueprint("identity_partner_accounts", __name__)
+KINDS = ("distributor", "reseller")
 
 
 def _out(account: PartnerAccount) -> PartnerAccountOut:
@@ -107,6 +109,8 @@ def list_partner_accounts() -> Response:
     if confined_to is not None:
         stmt = stmt.where(PartnerAccount.id == confined_to)
     if "kind" in args:
+        if args["kind"] not in KINDS:
+            raise bad_request("kind", f"must be one of {', '.join(KINDS)}")
         stmt = stmt.where(PartnerAccount.kind == args["kind"])
     active = bool_arg(args, "active")
     if active is not None:
