@@ -67,7 +67,8 @@ def change_password() -> Response:
     runtime = identity()
     with reading(runtime.sessions) as session:
         user = session.get(User, principal.subject)
-        assert user is not None  # the guard loaded its state a moment ago
+        if user is None:  # the guard loaded its state a moment ago; users are never deleted, only deactivated
+            raise unauthorized("The access token is no longer valid; sign in again.")
         email, stored = user.email, user.password_hash
     address = client_address() or "unknown"
     wait = runtime.throttle.retry_after(email, address)
@@ -87,7 +88,8 @@ def change_password() -> Response:
     fresh = runtime.passwords.hash(body.new_password)  # no transaction open while hashing
     with transaction(runtime.sessions) as session:
         user = session.get(User, principal.subject)
-        assert user is not None
+        if user is None:
+            raise unauthorized("The access token is no longer valid; sign in again.")
         user.password_hash = fresh
         user.updated_at = utcnow()
         end_sessions(session, user)
