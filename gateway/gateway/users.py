@@ -86,6 +86,16 @@ class Authenticator:
             )
 
 
+def identity_of(sessions: sessionmaker[Session], email: str) -> Identity | None:
+    """The identity of an existing user by email, for issuing a token without a password (tests, tools:
+    an access token is only accepted for a real, active user at its current security version)."""
+    with reading(sessions) as session:
+        user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        return None
+    return Identity(user.id, tuple(user.roles or ()), user.security_version or 0)
+
+
 def create_user(session: Session, email: str, password: str, roles: tuple[str, ...]) -> User:
     """Adds a user, hashing inside the caller's transaction: for tests and tools. Request paths hash
     first, with no transaction open, and call `add_user`."""
