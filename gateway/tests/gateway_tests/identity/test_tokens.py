@@ -132,3 +132,13 @@ def test_revoke_signs_out(gateway, person) -> None:
     assert _refresh(gateway, who.refresh_token).status_code == 401
     unknown = requests.post(f"{gateway.url}/api/v1/auth/revoke", json={"refresh_token": "a.b"}, timeout=10)
     assert unknown.status_code == 204
+
+
+def test_identity_of_issues_tokens_for_real_users_only(gateway) -> None:
+    from gateway.users import identity_of
+
+    state = gateway.app.extensions["crm_gateway"]
+    admin = identity_of(state.database.sessions, "ADMIN@example.com")
+    assert admin is not None and admin.roles == ("admin",)
+    assert _status(gateway, state.tokens.issue(admin).access_token) == 200
+    assert identity_of(state.database.sessions, "nobody@example.com") is None
