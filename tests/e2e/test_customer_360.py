@@ -98,7 +98,8 @@ def test_360_answers_at_once_while_a_hung_service_circuit_is_open(platform, api:
             elapsed = time.monotonic() - started
             assert reply.status == 200, reply.body
             body = reply.json()
-            assert body["unavailable"] == ["support"] and body["contact"]["id"] == contact["id"]
+            # Only support is asked about: sales may still be reconnecting after the test before.
+            assert "support" in body["unavailable"] and body["contact"]["id"] == contact["id"]
             timings.append((elapsed, body["unavailable_reasons"]["support"]))
             if [reason for _, reason in timings[-4:]] == ["service unavailable (circuit open)"] * 4:
                 break
