@@ -8,6 +8,7 @@ failure headers removed (a fresh retry budget), confirmed before the parked copy
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ import pika.exceptions
 from pika.adapters.blocking_connection import BlockingChannel
 
 from crm_platform.events import amqp, topology, wire
+
+_HAND_BACK_TIMEOUT = 5.0
 
 
 class QueueNotFound(LookupError):
@@ -56,8 +59,7 @@ def list_parked(amqp_url: str, queue: str) -> list[ParkedMessage]:
     dlq, _ = queue_pair(queue)
     with _channel(amqp_url) as channel:
         parked = [_parked(dlq, properties, body) for _tag, properties, body in _take_all(channel, dlq)]
-        # Everything we took goes back where it was (delivery tag 0 + multiple = all unacked).
-        channel.basic_nack(0, multiple=True, requeue=True)
+        _hand_back(channel, dlq, len(parked))
     return parked
 
 
@@ -79,9 +81,11 @@ def replay(amqp_url: str, queue: str, event_id: str | None = None) -> int:
         _message_count(channel, work_queue)  # refuse to replay into a queue that does not exist
         channel.confirm_delivery()
         # Only what is parked now: a message that fails again during the replay stays for next time.
+        kept = 0
         for tag, properties, body in _take_all(channel, dlq):
             if event_id is not None and _event_id(properties) != event_id:
-                continue  # handed back with the others below
+                kept += 1  # handed back with the others below
+                continue
             properties.headers = {
                 k: v for k, v in (properties.headers or {}).items() if k not in topology.FAILURE_HEADERS
             }
@@ -89,7 +93,7 @@ def replay(amqp_url: str, queue: str, event_id: str | None = None) -> int:
             channel.basic_publish("", work_queue, body, properties, mandatory=True)  # confirmed
             channel.basic_ack(tag)
             moved += 1
-        channel.basic_nack(0, multiple=True, requeue=True)
+        _hand_back(channel, dlq, kept)
     return moved
 
 
@@ -99,6 +103,16 @@ def _take_all(channel: BlockingChannel, queue: str) -> Iterator[tuple[int, pika.
         if method is None:
             return
         yield method.delivery_tag, properties, body
+
+
+def _hand_back(channel: BlockingChannel, queue: str, count: int) -> None:
+    """Return every message taken and not acked (delivery tag 0 + multiple = all), and wait until the
+    queue shows them again: a quorum queue takes them back asynchronously, and a command run right
+    after this one (list, then replay) must find them there."""
+    channel.basic_nack(0, multiple=True, requeue=True)
+    deadline = time.monotonic() + _HAND_BACK_TIMEOUT
+    while _message_count(channel, queue) < count and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def _event_id(properties: pika.BasicProperties) -> str | None:
