@@ -96,11 +96,13 @@ def test_failing_messages_are_dead_lettered_while_good_ones_flow(db, broker, run
     poison = broker.publish_event("contacts", "contact_created", {"name": "poison"})
     good = broker.publish_event("contacts", "contact_created", {"name": "good"})
 
-    wait_for(lambda: broker.count(queue + ".dlq") == 1, timeout=1, what="the unparseable one, at once")
+    wait_for(lambda: broker.count(queue + ".dlq") >= 1, timeout=2, what="the unparseable one, at once")
     wait_for(lambda: db.count(db.effects) == 1, timeout=2, what="the good event, before the retries end")
     wait_for(lambda: broker.count(queue + ".dlq") == 2, what="both bad messages dead-lettered")
     assert calls.count("poison") == 1 + len(DELAYS)
-    assert calls[:2] == ["poison", "good"]  # the good one did not wait for the poison's retries
+    # The good one did not wait for the poison's retries (both first attempts run side by side).
+    poison_attempts = [i for i, name in enumerate(calls) if name == "poison"]
+    assert calls.index("good") < poison_attempts[1]
     parked = broker.take_all(queue + ".dlq")
     by_id = {p.message_id: p.headers for p, _ in parked}
     assert set(by_id) == {"m-1", poison}
