@@ -21,6 +21,7 @@ from gateway.identity.authentication import (
     principal_from_api_key,
     principal_from_token,
 )
+from gateway.identity.caller_context import signed_caller_context
 from gateway.identity.principal import Principal
 from gateway.identity.runtime import identity
 from gateway.problems import Problem, problem_type
@@ -81,6 +82,8 @@ def require_token() -> None:
         roles=principal.roles,
         team=principal.primary_team_id or "",
         partner_account=principal.partner_account_id or "",
+        # What services believe: the caller context signed with the gateway's key (cached per caller).
+        context=signed_caller_context(),
     )
 
 

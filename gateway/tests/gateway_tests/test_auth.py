@@ -13,7 +13,9 @@ import grpc
 import jwt
 import pytest
 
-from crm_platform.grpc_client import Caller
+from crm_platform.access import CallerContext
+from crm_platform.access.context import CallerContextCheck
+from crm_platform.errors import Unauthenticated
 from crm_platform.grpc_server import GrpcServer
 from gateway.schema import User
 from gateway.tokens import ISSUER
@@ -177,15 +179,21 @@ def test_no_admin_settings_on_an_empty_database_logs_a_warning(own_gateway, capl
 
 
 class _RecordCaller(grpc.ServerInterceptor):
+    """Records the caller context each call carries, as the service verifies it."""
+
     def __init__(self) -> None:
-        self.callers: list[Caller | None] = []
+        self.callers: list[CallerContext | None] = []
+        self.check = CallerContextCheck()
 
     def intercept_service(self, continuation: Any, handler_call_details: Any) -> Any:
-        self.callers.append(Caller.from_metadata(handler_call_details.invocation_metadata))
+        try:
+            self.callers.append(self.check.caller_from(handler_call_details.invocation_metadata))
+        except Unauthenticated:
+            self.callers.append(None)
         return continuation(handler_call_details)
 
 
-def test_caller_reaches_the_service_in_grpc_metadata(services, own_gateway) -> None:
+def test_the_signed_caller_context_reaches_the_service(services, own_gateway) -> None:
     import contacts.api
 
     recorder = _RecordCaller()
@@ -202,7 +210,8 @@ def test_caller_reaches_the_service_in_grpc_metadata(services, own_gateway) -> N
     finally:
         server.stop(0)
     callers = [c for c in recorder.callers if c is not None]
-    assert callers and callers[-1].user_id == user_id and callers[-1].roles == (ADMIN,)
+    assert callers and callers[-1].subject == user_id and callers[-1].roles == (ADMIN,)
+    assert callers[-1].level("contact", "delete").label == "all"
 
 
 @pytest.mark.parametrize(

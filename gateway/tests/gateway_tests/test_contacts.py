@@ -182,7 +182,7 @@ def test_idempotency_keys_belong_to_their_caller(gateway, api) -> None:
     sessions = gateway.app.extensions["crm_gateway"].database.sessions
     email = api.new_email()
     with sessions.begin() as session:
-        create_user(session, email, "another-users-password", ("sales",))
+        create_user(session, email, "another-users-password", ("sales_rep",))
     other = gateway.client(gateway.token(email, "another-users-password"))
     key = secrets.token_hex(8)
     mine = api.post("/api/v1/contacts", json=_body(), headers={"Idempotency-Key": key})

@@ -19,8 +19,8 @@ import jwt
 import pytest
 
 from crm.contacts.v1 import contacts_pb2, contacts_pb2_grpc
+from crm_platform.access.context import CallerContextCheck
 from crm_platform.errors import IdempotencyKeyReused
-from crm_platform.grpc_client import Caller
 
 BODY = {"first_name": "Grace", "last_name": "Hopper", "email": "grace@example.com"}
 
@@ -83,8 +83,8 @@ def test_the_key_and_the_caller_reach_the_service_as_metadata(recorded) -> None:
     assert "Idempotent-Replayed" not in reply.headers
     [metadata] = recorded.servicer.calls
     assert metadata["idempotency-key"] == key
-    caller = Caller.from_metadata(tuple(metadata.items()))
-    assert caller is not None and caller.user_id == recorded.user_id
+    caller = CallerContextCheck().caller_from(tuple(metadata.items()))
+    assert caller.subject == recorded.user_id
 
 
 def test_no_key_no_metadata(recorded) -> None:

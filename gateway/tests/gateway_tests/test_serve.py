@@ -17,6 +17,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, func, select
 
+from crm_platform.access.keys import signing_key
 from crm_platform.config import ConfigError
 from gateway.clients import ServiceClients
 from gateway.main import GatewayServer, bind_address, main
@@ -43,6 +44,10 @@ def gateway_env(tmp_path: Path, services: dict[str, Any], **extra: str) -> dict[
         "CRM_ADMIN_PASSWORD": secrets.token_urlsafe(18),
     }
     env |= {f"{name.upper()}_GRPC_ADDR": service.address for name, service in services.items()}
+    # The services run in this process and trust this process's caller-context key; the gateway in its
+    # own data dir must sign with that key, as a deployment gives gateway and services one key pair.
+    pem, kid = signing_key()
+    env |= {"CRM_CALLER_SIGNING_KEY": pem.decode(), "CRM_CALLER_SIGNING_KID": kid}
     return env | extra
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,38 +11,25 @@ from opentelemetry.instrumentation.grpc import client_interceptor
 from opentelemetry.instrumentation.grpc.grpcext import intercept_channel as intercept_traced
 
 DEFAULT_DEADLINE_SECONDS = 2.0
-# Caller identity travels as metadata so services can scope their queries (DESIGN.md: authorization at
-# both ends). Keys are lowercase as gRPC requires.
-CALLER_METADATA_KEYS = ("x-crm-user-id", "x-crm-roles", "x-crm-team", "x-crm-partner-account")
 
 
 @dataclass(frozen=True)
 class Caller:
+    """Who a call is made for, as the gateway knows them. Services believe only `context`: the caller
+    context the gateway signed (crm_platform.access), sent as `x-crm-caller` metadata; the other fields
+    are for the gateway's own use (logs, idempotency), never sent as credentials."""
+
     user_id: str
     roles: tuple[str, ...] = ()
     team: str = ""
     partner_account: str = ""
+    context: str = ""
 
     def metadata(self) -> tuple[tuple[str, str], ...]:
-        return (
-            ("x-crm-user-id", self.user_id),
-            ("x-crm-roles", ",".join(self.roles)),
-            ("x-crm-team", self.team),
-            ("x-crm-partner-account", self.partner_account),
-        )
+        return ((CALLER_CONTEXT_METADATA_KEY, self.context),) if self.context else ()
 
-    @classmethod
-    def from_metadata(cls, metadata: Sequence[tuple[str, Any]] | None) -> Caller | None:
-        values = {k: v for k, v in metadata or () if k in CALLER_METADATA_KEYS}
-        if not values.get("x-crm-user-id"):
-            return None
-        roles = tuple(r for r in str(values.get("x-crm-roles", "")).split(",") if r)
-        return cls(
-            user_id=str(values["x-crm-user-id"]),
-            roles=roles,
-            team=str(values.get("x-crm-team", "")),
-            partner_account=str(values.get("x-crm-partner-account", "")),
-        )
+
+CALLER_CONTEXT_METADATA_KEY = "x-crm-caller"
 
 
 class _DefaultDeadline(grpc.UnaryUnaryClientInterceptor):

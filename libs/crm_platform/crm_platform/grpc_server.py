@@ -15,6 +15,7 @@ from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import server_interceptor
 
 from crm_platform import config
+from crm_platform.access.context import CallerContextCheck, acting_as
 from crm_platform.errors import DomainError, to_status
 from crm_platform.metrics.rpc import RpcMetricsInterceptor
 from crm_platform.validation import validate_request
@@ -80,9 +81,14 @@ def _checked_part(request: Any) -> Any:
 
 
 class DomainErrorInterceptor(grpc.ServerInterceptor):
-    """The one place where requests are checked against the contract's field rules and domain errors
-    become rich statuses; anything unexpected becomes INTERNAL without leaking its details to the caller
-    (they go to the log, with the trace id)."""
+    """The one place where a call is admitted (a verified caller context, crm_platform.access), its
+    request checked against the contract's field rules, and domain errors turned into rich statuses;
+    anything unexpected becomes INTERNAL without leaking its details to the caller (they go to the log,
+    with the trace id). The caller is checked first: an unauthenticated call learns nothing, not even
+    which of its fields are wrong."""
+
+    def __init__(self, caller_check: CallerContextCheck) -> None:
+        self.caller_check = caller_check
 
     def intercept_service(self, continuation: Callable[[Any], Any], handler_call_details: Any) -> Any:
         handler = continuation(handler_call_details)
@@ -90,11 +96,16 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
             return handler
         method = handler_call_details.method
         inner = handler.unary_unary
+        check = None if self.caller_check.is_open(method) else self.caller_check
 
         def guarded(request: Any, context: grpc.ServicerContext) -> Any:
             try:
-                validate_request(_checked_part(request))
-                return inner(request, context)
+                if check is None:
+                    validate_request(_checked_part(request))
+                    return inner(request, context)
+                with acting_as(check.caller_from(context.invocation_metadata())):
+                    validate_request(_checked_part(request))
+                    return inner(request, context)
             except DomainError as error:
                 context.abort_with_status(to_status(error))
             except Exception:
@@ -122,9 +133,11 @@ class GrpcServer:
         max_workers: int | None = None,
         max_concurrent_rpcs: int | None = None,
         interceptors: Iterable[grpc.ServerInterceptor] = (),
+        caller_check: CallerContextCheck | None = None,
     ) -> None:
         """`max_workers` and `max_concurrent_rpcs` default to CRM_GRPC_MAX_WORKERS and
-        CRM_GRPC_MAX_CONCURRENT_RPCS."""
+        CRM_GRPC_MAX_CONCURRENT_RPCS; `caller_check` to one trusting the caller-context public keys of
+        the environment (crm_platform.access.keys)."""
         self.service_name = service_name
         self._stopped = threading.Event()
         workers = max_workers or MAX_WORKERS.get()
@@ -135,7 +148,7 @@ class GrpcServer:
             interceptors=[
                 server_interceptor(),
                 RpcMetricsInterceptor(),
-                DomainErrorInterceptor(),
+                DomainErrorInterceptor(caller_check or CallerContextCheck()),
                 *interceptors,
             ],
             options=[

@@ -15,9 +15,9 @@ from contacts import api
 from contacts.main import DEFINITION
 from contacts.store import messaging
 from crm.contacts.v1 import contacts_pb2, contacts_pb2_grpc
-from crm_platform.grpc_client import Caller
 from crm_platform.grpc_server import GrpcServer
 from crm_platform.service import Runtime, open_runtime
+from crm_platform.testing.callers import caller_metadata, with_default_caller
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def runtime(database_url: str) -> Iterator[Runtime]:
 def stub(runtime: Runtime) -> Iterator[contacts_pb2_grpc.ContactsServiceStub]:
     server = GrpcServer("contacts", "127.0.0.1:0", lambda s: api.register(s, runtime), max_workers=32).start()
     channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
-    yield contacts_pb2_grpc.ContactsServiceStub(channel)
+    yield contacts_pb2_grpc.ContactsServiceStub(with_default_caller(channel))
     channel.close()
     server.stop(0)
 
@@ -46,7 +46,7 @@ class Client:
     @staticmethod
     def metadata(user: str = "u1", key: str = "") -> list[tuple[str, str]]:
         extra = [("idempotency-key", key)] if key else []
-        return [*Caller(user).metadata(), *extra]
+        return [*caller_metadata(user), *extra]
 
     def create(
         self, email: str = "ada@example.com", *, user: str = "u1", key: str = "", **fields: str
@@ -61,7 +61,9 @@ class Client:
         return self.stub.CreateContact(request, metadata=self.metadata(user, key), timeout=10)
 
     def get(self, contact_id: str) -> contacts_pb2.Contact:
-        return self.stub.GetContact(contacts_pb2.GetContactRequest(id=contact_id), timeout=10)
+        return self.stub.GetContact(
+            contacts_pb2.GetContactRequest(id=contact_id), metadata=self.metadata(), timeout=10
+        )
 
     def update(
         self, contact_id: str, paths: Sequence[str], *, etag: str = "", user: str = "u1", **fields: str
@@ -77,7 +79,9 @@ class Client:
         self.stub.DeleteContact(request, metadata=self.metadata(user), timeout=10)
 
     def list(self, **fields: Any) -> contacts_pb2.ListContactsResponse:
-        return self.stub.ListContacts(contacts_pb2.ListContactsRequest(**fields), timeout=10)
+        return self.stub.ListContacts(
+            contacts_pb2.ListContactsRequest(**fields), metadata=self.metadata(), timeout=10
+        )
 
     def outbox(self) -> list[tuple[str, dict[str, Any]]]:
         """(event type, payload) of every event recorded so far, oldest first."""

@@ -15,7 +15,6 @@ from crm.common.v1 import history_pb2
 from crm.contacts.v1 import contacts_pb2, contacts_pb2_grpc
 from crm_platform.access import CallerContext, CallerContextSigner, CallerContextVerifier, builtin_rights
 from crm_platform.access.context import CallerContextCheck
-from crm_platform.access.interceptor import CallerContextInterceptor
 from crm_platform.grpc_server import GrpcServer
 from crm_platform.service import Runtime
 
@@ -53,7 +52,7 @@ def signer_and_stub(
         "contacts",
         "127.0.0.1:0",
         lambda s: api.register(s, runtime),
-        interceptors=[CallerContextInterceptor(check)],
+        caller_check=check,
     ).start()
     channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
     yield CallerContextSigner(private, "test"), contacts_pb2_grpc.ContactsServiceStub(channel)

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from crm_platform.access.keys import signing_key
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -40,6 +42,8 @@ def gunicorn_gateway(
         "CRM_ADMIN_EMAIL": "root@example.com",
         "CRM_ADMIN_PASSWORD": secrets.token_urlsafe(18),
     } | {f"{name.upper()}_GRPC_ADDR": service.address for name, service in services.items()}
+    pem, kid = signing_key()  # the in-process services trust this process's caller-context key
+    env |= {"CRM_CALLER_SIGNING_KEY": pem.decode(), "CRM_CALLER_SIGNING_KID": kid}
     log = (tmp_path / "gateway.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway.main", "serve"], env=env, stdout=log, stderr=log

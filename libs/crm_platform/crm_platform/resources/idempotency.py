@@ -35,9 +35,9 @@ from google.protobuf.message import Message
 from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from crm_platform.access.context import current_caller_or_none
 from crm_platform.db import transaction, utcnow
 from crm_platform.errors import FailedPrecondition, IdempotencyKeyReused, InvalidArgument
-from crm_platform.grpc_client import Caller
 from crm_platform.resources._sql import insert_ignore
 from crm_platform.resources.schema import TABLES
 
@@ -139,8 +139,8 @@ def idempotent_write(
         with transaction(sessions) as session:
             yield IdempotentWrite(session, None, None)
         return
-    caller = Caller.from_metadata(context.invocation_metadata())
-    user_id = caller.user_id if caller is not None else ""
+    caller = current_caller_or_none()
+    user_id = caller.subject if caller is not None else ""
     method = method or request.DESCRIPTOR.full_name
     digest = request_hash(method, request)
     purge_expired_now_and_then(sessions)

@@ -39,7 +39,6 @@ from crm.common.v1 import history_pb2
 from crm_platform.access import CallerContext, Ownership, assign_ownership
 from crm_platform.access.context import current_caller_or_none
 from crm_platform.db import reading
-from crm_platform.grpc_client import Caller
 from crm_platform.listing import CursorCodec, ListRequest, ListSpec, list_page
 from crm_platform.resources.idempotency import idempotent_write
 from crm_platform.resources.repository import OWNERSHIP_FIELDS, Change, Repository
@@ -60,12 +59,8 @@ class ListRequestMessage(Protocol):
 
 def actor_of(context: grpc.ServicerContext) -> str:
     """Who is making the call: the verified caller's subject; "" for the system."""
-    verified = current_caller_or_none()
-    if verified is not None:
-        return verified.subject
-    # Transitional: the unsigned caller metadata of gateways that do not sign a caller context yet.
-    caller = Caller.from_metadata(context.invocation_metadata())
-    return caller.user_id if caller is not None else ""
+    caller = current_caller_or_none()
+    return caller.subject if caller is not None else ""
 
 
 def ownership_for_create(repository: Repository[Any, Any], request: Message) -> Ownership | None:
