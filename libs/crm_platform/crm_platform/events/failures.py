@@ -39,6 +39,9 @@ _TRANSIENT_GRPC_CODES = frozenset(
 )
 
 
+_LOCAL_FILE_ERRORS = (FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError)
+
+
 def classify(error: BaseException) -> Fault:
     """What kind of failure `error` is; a handler wrapping an error (`raise X from cause`) is judged by
     the whole chain, so wrapping a lost connection does not turn it into a bug."""
@@ -61,6 +64,8 @@ def _is_transient(error: BaseException) -> bool:
     # and TimeoutError (pool exhausted) come from the pool. None of them is about the event.
     if isinstance(error, (sa_exc.OperationalError, sa_exc.DisconnectionError, sa_exc.TimeoutError)):
         return True
+    if isinstance(error, _LOCAL_FILE_ERRORS):
+        return False  # about a path the handler got wrong, not an outage: waiting will not fix it
     if isinstance(error, (OSError, ConnectionError)):
         return True
     if isinstance(error, grpc.RpcError) and hasattr(error, "code"):
