@@ -18,9 +18,9 @@ from crm_platform.grpc_server import GrpcServer
 from gateway.app import create_app
 from gateway.main import prepare
 from gateway.settings import SERVICES, GatewaySettings
-from gateway.users import Identity
 
 from .echo_service import compile_echo, start_echo
+from .tokens import ADMIN_EMAIL, admin_token
 
 
 @dataclass
@@ -49,6 +49,8 @@ def echo_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EchoGatew
     addresses = {service: "127.0.0.1:1" for service in SERVICES}
     settings = GatewaySettings(
         jwt_secret=secrets.token_urlsafe(48),
+        admin_email=ADMIN_EMAIL,
+        admin_password=secrets.token_urlsafe(18),
         database_url=f"sqlite:///{work / 'gateway.db'}",
         service_addrs={**addresses, "echo": f"127.0.0.1:{echo.port}"},
         extra_contracts=(str(descriptor_set),),
@@ -59,7 +61,7 @@ def echo_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EchoGatew
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     state = app.extensions["crm_gateway"]
-    token = state.tokens.issue(Identity("tester", ("admin",))).access_token
+    token = admin_token(state)
     try:
         yield EchoGateway(f"http://127.0.0.1:{server.server_port}", token, app, echo, messages)
     finally:
@@ -92,6 +94,8 @@ def platform_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platf
     started = {name: _start_service(name, work) for name in SERVICES}
     settings = GatewaySettings(
         jwt_secret=secrets.token_urlsafe(48),
+        admin_email=ADMIN_EMAIL,
+        admin_password=secrets.token_urlsafe(18),
         database_url=f"sqlite:///{work / 'gateway.db'}",
         service_addrs={name: f"127.0.0.1:{server.port}" for name, (server, _) in started.items()},
     )
@@ -100,7 +104,7 @@ def platform_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platf
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     state = app.extensions["crm_gateway"]
-    token = state.tokens.issue(Identity("fuzzer", ("admin",))).access_token
+    token = admin_token(state)
     try:
         yield PlatformGateway(f"http://127.0.0.1:{server.server_port}", token)
     finally:

@@ -21,7 +21,8 @@ from crm_platform.service import open_runtime
 from gateway.app import create_app
 from gateway.main import prepare
 from gateway.settings import SERVICES, GatewaySettings
-from gateway.users import Identity
+
+from .tokens import ADMIN_EMAIL, admin_token
 
 
 class SlowAfterCommit(grpc.ServerInterceptor):
@@ -66,6 +67,8 @@ def slow_contacts_gateway(tmp_path: Path) -> Iterator[str]:
     ).start()
     settings = GatewaySettings(
         jwt_secret=secrets.token_urlsafe(48),
+        admin_email=ADMIN_EMAIL,
+        admin_password=secrets.token_urlsafe(18),
         database_url=f"sqlite:///{tmp_path / 'gateway.db'}",
         service_addrs={**{s: "127.0.0.1:1" for s in SERVICES}, "contacts": f"127.0.0.1:{server.port}"},
         call_deadline_seconds=0.5,
@@ -74,7 +77,7 @@ def slow_contacts_gateway(tmp_path: Path) -> Iterator[str]:
     app = create_app(settings)
     http_server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=http_server.serve_forever, daemon=True).start()
-    token = app.extensions["crm_gateway"].tokens.issue(Identity("retrier", ("admin",))).access_token
+    token = admin_token(app.extensions["crm_gateway"])
     try:
         yield f"http://127.0.0.1:{http_server.server_port}", token
     finally:

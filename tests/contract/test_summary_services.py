@@ -11,6 +11,7 @@ import pytest
 
 from crm_platform.grpc_server import GrpcServer
 from crm_platform.service import open_runtime
+from crm_platform.testing.callers import with_default_caller
 
 SUMMARY_SERVICES = ("sales", "marketing", "support")
 
@@ -28,7 +29,7 @@ def summary_call(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tup
     runtime = open_runtime(definition, f"sqlite:///{tmp_path / service}.db")
     server = GrpcServer(service, "127.0.0.1:0", lambda s: api.register(s, runtime)).start()
     channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
-    stub = getattr(pb2_grpc, f"{stub_name}Stub")(channel)
+    stub = getattr(pb2_grpc, f"{stub_name}Stub")(with_default_caller(channel))
     yield getattr(stub, method), getattr(pb2, request_name)
     channel.close()
     server.stop(0)
