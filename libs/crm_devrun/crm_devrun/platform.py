@@ -14,7 +14,6 @@ from crm_devrun.probes import grpc_serving, http_ok, queues_exist
 from crm_devrun.states import Observer
 from crm_devrun.supervisor import ProcessSpec, Supervisor
 from crm_platform.config import GRPC_PORTS
-from crm_platform.events.topology import queue_name
 from crm_platform.service import heartbeat_path
 
 SERVICES = ("contacts", "sales", "marketing", "support", "notifications")
@@ -35,6 +34,8 @@ class PlatformConfig:
     admin_password: str
     gateway_port: int = 8080
     grpc_ports: Mapping[str, int] = field(default_factory=lambda: dict(GRPC_PORTS))
+    # "<service>" and "<service>-worker" -> port of its Prometheus endpoint; missing: the setting's default.
+    metrics_ports: Mapping[str, int] = field(default_factory=dict)
     # service (or "gateway") -> SQLAlchemy URL; a missing entry means the embedded SQLite default.
     database_urls: Mapping[str, str] = field(default_factory=dict)
     extra_env: Mapping[str, str] = field(default_factory=dict)
@@ -43,7 +44,10 @@ class PlatformConfig:
     def with_free_ports(cls, **kwargs: object) -> PlatformConfig:
         """For tests and benchmarks that run beside another platform."""
         return cls(  # type: ignore[arg-type]
-            gateway_port=free_port(), grpc_ports={s: free_port() for s in SERVICES}, **kwargs
+            gateway_port=free_port(),
+            grpc_ports={s: free_port() for s in SERVICES},
+            metrics_ports={f"{s}{kind}": free_port() for s in SERVICES for kind in ("", "-worker")},
+            **kwargs,
         )
 
     def grpc_addr(self, service: str) -> str:
@@ -72,6 +76,11 @@ class PlatformConfig:
         for service in SERVICES:
             env[f"{service.upper()}_GRPC_LISTEN"] = self.grpc_addr(service)
             env[f"{service.upper()}_GRPC_ADDR"] = self.grpc_addr(service)
+            for kind, prefix in (("", ""), ("-worker", "WORKER_")):
+                if f"{service}{kind}" in self.metrics_ports:
+                    env[f"{service.upper()}_{prefix}METRICS_PORT"] = str(
+                        self.metrics_ports[f"{service}{kind}"]
+                    )
         for owner, url in self.database_urls.items():
             env[f"{owner.upper()}_DATABASE_URL"] = url
         env.update(self.extra_env)
@@ -81,7 +90,7 @@ class PlatformConfig:
 def worker_queues(service: str) -> list[str]:
     """The queues a service's worker declares (one per subscription), read from its definition."""
     definition = importlib.import_module(f"{service}.main").DEFINITION
-    return [queue_name(service, s.source_service, s.event_type) for s in definition.subscriptions]
+    return list(definition.queues)
 
 
 def worker_ready(config: PlatformConfig, service: str) -> Callable[[], bool]:

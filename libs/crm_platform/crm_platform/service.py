@@ -43,6 +43,9 @@ from crm_platform.events import (
 from crm_platform.events.consumer import DEFAULT_VERSIONS, set_aside_delays
 from crm_platform.events.wire import Event
 from crm_platform.grpc_server import GrpcServer, install_stop_signals
+from crm_platform.metrics.broker import QueueDepthCollector
+from crm_platform.metrics.exposition import serve_metrics
+from crm_platform.metrics.outbox import OutboxCollector
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +104,8 @@ class ServiceDefinition:
         # the service reads without starting it.
         config.grpc_listen_setting(self.name)
         config.database_url_setting(self.name)
+        config.metrics_port_setting(self.name)
+        config.metrics_port_setting(self.name, "worker")
 
 
 def open_runtime(definition: ServiceDefinition, database_url: str | None = None) -> Runtime:
@@ -134,6 +139,9 @@ def serve(definition: ServiceDefinition) -> None:
     runtime = open_runtime(definition)
     declare_topology(definition)
     relay = start_relay(runtime)
+    # Request figures only: the outbox and queue collectors describe the whole database and broker, so
+    # the worker alone serves them (two processes would report the same series twice).
+    metrics_server = serve_metrics(config.metrics_port_setting(definition.name))
     server = GrpcServer(
         definition.name,
         definition.listen_setting.get(),
@@ -142,6 +150,8 @@ def serve(definition: ServiceDefinition) -> None:
     try:
         server.wait()
     finally:
+        if metrics_server is not None:
+            metrics_server.shutdown()
         relay.stop()
         telemetry.shutdown()
         runtime.engine.dispose()
@@ -204,6 +214,13 @@ def worker(definition: ServiceDefinition) -> None:
     )
     for sub in definition.subscriptions:
         consumer.subscribe(sub.source_service, sub.event_type, sub.handler, versions=sub.versions)
+    metrics_server = serve_metrics(
+        config.metrics_port_setting(definition.name, "worker"),
+        [
+            OutboxCollector(runtime.engine, runtime.messaging),
+            QueueDepthCollector(config.AMQP_URL.get(), definition.queues),
+        ],
+    )
     stopping = threading.Event()
 
     def stop() -> None:
@@ -227,6 +244,8 @@ def worker(definition: ServiceDefinition) -> None:
             housekeeping.maybe_run()
             consuming.join(HEARTBEAT_INTERVAL_SECONDS)
     finally:
+        if metrics_server is not None:
+            metrics_server.shutdown()
         consumer.stop()
         consuming.join(10)
         relay.stop()
