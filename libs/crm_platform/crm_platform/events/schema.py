@@ -184,9 +184,7 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
         Table(LEASE, metadata, *_lease_v2())
         Table(POSITIONS, metadata, *_positions_v2())
     tables = metadata.tables
-    return MessagingTables(
-        tables[OUTBOX], tables[INBOX], tables[SEQUENCES], tables[LEASE], tables[POSITIONS]
-    )
+    return MessagingTables(tables[OUTBOX], tables[INBOX], tables[SEQUENCES], tables[LEASE], tables[POSITIONS])
 
 
 def upgrade_messaging_tables_v2(op: Any) -> None:
@@ -219,12 +217,32 @@ def upgrade_messaging_tables_v2(op: Any) -> None:
     )
     op.execute(
         insert(new).from_select(
-            ["id", "exchange", "routing_key", "payload", "headers", "created_at", "aggregate_type",
-             "aggregate_id", "sequence", "attempts"],
+            [
+                "id",
+                "exchange",
+                "routing_key",
+                "payload",
+                "headers",
+                "created_at",
+                "aggregate_type",
+                "aggregate_id",
+                "sequence",
+                "attempts",
+            ],
             select(
-                old.c.id, old.c.exchange, old.c.routing_key, old.c.payload, old.c.headers,
-                old.c.created_at, literal("v1"), old.c.id, literal(1), literal(0),
-            ).where(old.c.published_at.is_(None)).order_by(old.c.created_at, old.c.id),
+                old.c.id,
+                old.c.exchange,
+                old.c.routing_key,
+                old.c.payload,
+                old.c.headers,
+                old.c.created_at,
+                literal("v1"),
+                old.c.id,
+                literal(1),
+                literal(0),
+            )
+            .where(old.c.published_at.is_(None))
+            .order_by(old.c.created_at, old.c.id),
         )
     )
     op.drop_index(_UNPUBLISHED_INDEX_V1, table_name=OUTBOX_V1)
