@@ -33,12 +33,18 @@ from crm_devrun.client import GatewayClient
 from crm_devrun.probes import wait_until
 from sqlalchemy.engine import make_url
 
+from crm_platform import config
 from crm_platform.events import topology
 from crm_platform.testing import RabbitNode, TcpProxy, create_database, drop_database
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
-CONTACTS = int(os.environ.get("CRM_FAULT_RUN_CONTACTS", "2000"))  # smaller for a quick local try
+CONTACTS = config.Setting(
+    "CRM_FAULT_RUN_CONTACTS",
+    config.positive_int,
+    default="2000",
+    help="tests only: contacts the fault run creates (fewer for a quick local try)",
+).get()
 CLIENTS = 16
 # Paced so that the load outlasts the fault schedule (a RabbitMQ restart alone takes ~10 s here):
 # every fault then strikes while contacts are still being created.
