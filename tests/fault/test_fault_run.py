@@ -47,8 +47,9 @@ CONTACTS = config.Setting(
 ).get()
 CLIENTS = 16
 # Paced so that the load outlasts the fault schedule (a RabbitMQ restart alone takes ~10 s here):
-# every fault then strikes while contacts are still being created.
-CONTACTS_PER_SECOND = 60.0
+# every fault then strikes while contacts are still being created (2,000 contacts: ~60 a second).
+LOAD_SECONDS = 33.0
+CONTACTS_PER_SECOND = CONTACTS / LOAD_SECONDS
 DB_OUTAGE_SECONDS = 4.0
 DRAIN_TIMEOUT_SECONDS = 300.0
 DLQ = topology.dlq_name(topology.subscription_queue("notifications", "contacts"))
