@@ -142,14 +142,17 @@ def seed_contacts(base_url: str, token: str, count: int, prefix: str) -> list[st
         return [cid for ids in pool.map(create, range(SEED_CLIENTS)) for cid in ids]
 
 
-def wait_for_welcome(notifications_addr: str, contact_id: str) -> None:
+def wait_for_welcome(notifications_addr: str, contact_id: str, data_dir: Path) -> None:
     """Until `contact_id`'s welcome notification exists: the seed burst is consumed before the probe."""
     import grpc
 
     from crm.notifications.v1 import notifications_pb2_grpc
+    from crm_platform.testing.callers import caller_metadata, with_default_caller
 
     with grpc.insecure_channel(notifications_addr) as channel:
-        stub = notifications_pb2_grpc.NotificationsServiceStub(channel)
+        stub = notifications_pb2_grpc.NotificationsServiceStub(
+            with_default_caller(channel, caller_metadata(data_dir=data_dir))
+        )
         wait_until(
             lambda: (
                 stub.ListNotifications(
@@ -198,11 +201,12 @@ def measure(settings: BenchSettings, sampler: CpuSampler, workdir: Path) -> Benc
         token = api.login(config.admin_email, config.admin_password)
         seeds = seed_contacts(config.gateway_url, token, settings.contacts - settings.probe_contacts, prefix)
         if seeds:
-            wait_for_welcome(config.grpc_addr("notifications"), seeds[-1])
+            wait_for_welcome(config.grpc_addr("notifications"), seeds[-1], config.data_dir)
         print(f"seeded {len(seeds)} contacts; measuring contact_created latency", flush=True)
         events = measure_event_latency(
             api,
             config.grpc_addr("notifications"),
+            data_dir=config.data_dir,
             count=settings.probe_contacts,
             rate_per_s=settings.probe_rate_per_s,
             prefix=f"{prefix}-probe",

@@ -83,12 +83,12 @@ def drive(spec: DriveSpec, results: multiprocessing.Queue) -> None:  # type: ign
     import threading
 
     from crm.contacts.v1 import contacts_pb2
-    from crm_platform.grpc_client import Caller
+    from crm_platform.testing.callers import caller_metadata
     from gateway.clients import ServiceClients
 
     clients = ServiceClients({"contacts": spec.target})  # opened here, after fork, as in a worker
     list_contacts = clients.unary("contacts", LIST_PATH, contacts_pb2.ListContactsResponse)
-    metadata = Caller(CALLER[0], roles=CALLER[1]).metadata()
+    metadata = caller_metadata(CALLER[0], "admin")
     request = contacts_pb2.ListContactsRequest(limit=20)
     counted = [0] * spec.threads
     errors = [0] * spec.threads
@@ -250,15 +250,16 @@ def prepare_database(database_url: str) -> None:
     from contacts import api
     from contacts.main import DEFINITION
     from crm.contacts.v1 import contacts_pb2, contacts_pb2_grpc
-    from crm_platform.grpc_client import Caller, open_channel
+    from crm_platform.grpc_client import open_channel
     from crm_platform.grpc_server import GrpcServer
     from crm_platform.service import open_runtime
+    from crm_platform.testing.callers import caller_metadata
 
     runtime = open_runtime(DEFINITION, database_url)
     server = GrpcServer("contacts", "127.0.0.1:0", lambda s: api.register(s, runtime)).start()
     channel = open_channel(f"127.0.0.1:{server.port}")
     stub = contacts_pb2_grpc.ContactsServiceStub(channel)
-    metadata = Caller(CALLER[0], roles=CALLER[1]).metadata()
+    metadata = caller_metadata(CALLER[0], "admin")
     for i in range(CONTACTS):
         request = contacts_pb2.CreateContactRequest(
             first_name="Ada", last_name=f"Spread{i:03d}", email=f"spread{i}@example.com"
@@ -272,6 +273,8 @@ def prepare_database(database_url: str) -> None:
 def run(threads: int, warmup: float, duration: float) -> dict[str, object]:
     workdir = Path(tempfile.mkdtemp(prefix="bench-spread-"))
     database_url = f"sqlite:///{workdir / 'contacts.db'}"
+    # One data dir for this process, the replicas and the drivers: one caller-context key pair.
+    os.environ["CRM_DATA_DIR"] = str(workdir)
     try:
         prepare_database(database_url)
         with replicas(database_url, workdir) as (port, metrics_ports):

@@ -45,7 +45,7 @@ from load import LoadSpec, run_load
 from rounds import Measured, Target, alternate
 from stats import LoadResult
 
-from crm_platform.grpc_client import Caller
+from crm_platform.testing.callers import caller_metadata as signed_caller_metadata
 
 CONTACTS = 200
 OK_MARKER = '"first_name":'  # in every contact's JSON
@@ -84,10 +84,11 @@ class TranscodingResults:
         return self.grpc.load.rps / self.rest.load.rps if self.rest.load.rps else float("inf")
 
 
-def caller_metadata(token: str) -> tuple[tuple[str, str], ...]:
-    """What the gateway sends for this token's user (gateway.auth: user id and roles)."""
+def caller_metadata(token: str, data_dir: Path) -> tuple[tuple[str, str], ...]:
+    """What the gateway sends for this token's user: a caller context signed with the platform's key
+    (the admin's rights, as the benchmark signs in as the admin)."""
     claims = jwt.decode(token, options={"verify_signature": False})
-    return Caller(user_id=claims["sub"], roles=tuple(claims.get("roles", []))).metadata()
+    return signed_caller_metadata(claims["sub"], "admin", data_dir=data_dir)
 
 
 def run(settings: TranscodingSettings) -> TranscodingResults:
@@ -128,7 +129,7 @@ def run(settings: TranscodingSettings) -> TranscodingResults:
                     GrpcLoadSpec(
                         config.grpc_addr("contacts"),
                         ids,
-                        caller_metadata(token),
+                        caller_metadata(token, config.data_dir),
                         concurrency=concurrency,
                         duration_s=duration_s,
                         warmup_s=warmup_s,

@@ -20,12 +20,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import grpc
 from crm_devrun.client import GatewayClient
 from stats import percentile
 
 from crm.notifications.v1 import notifications_pb2, notifications_pb2_grpc
+from crm_platform.testing.callers import caller_metadata, with_default_caller
 
 POLL_SECONDS = 0.005
 WAIT_FOR_STRAGGLERS_SECONDS = 30.0
@@ -62,15 +64,25 @@ def _parse(stamp: str) -> datetime:
 
 
 def measure_event_latency(
-    api: GatewayClient, notifications_addr: str, *, count: int, rate_per_s: float, prefix: str
+    api: GatewayClient,
+    notifications_addr: str,
+    *,
+    count: int,
+    rate_per_s: float,
+    prefix: str,
+    data_dir: Path | None = None,
 ) -> EventLatency:
-    """Create `count` contacts at `rate_per_s` and measure each one's welcome notification."""
+    """Create `count` contacts at `rate_per_s` and measure each one's welcome notification (read from
+    the notifications service as an admin, with a caller context signed by the platform's key in
+    `data_dir`)."""
     result = EventLatency(created=count, rate_per_s=rate_per_s)
     pending: list[_Pending] = []
     lock = threading.Lock()
     creating_done = threading.Event()
     with grpc.insecure_channel(notifications_addr) as channel:
-        stub = notifications_pb2_grpc.NotificationsServiceStub(channel)
+        stub = notifications_pb2_grpc.NotificationsServiceStub(
+            with_default_caller(channel, caller_metadata(data_dir=data_dir))
+        )
         watcher = threading.Thread(
             target=_watch, args=(stub, pending, lock, creating_done, result), name="notification-watch"
         )

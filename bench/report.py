@@ -367,7 +367,8 @@ def render(
         "| --- | --- |",
         f"| gateway and bare app | gunicorn gthread, {s.gateway_workers} workers x "
         f"{s.gateway_threads} threads |",
-        "| gRPC servers | 16 threads each; platform: one process per service, baseline: the same |",
+        f"| gRPC servers | {os.environ.get('CRM_GRPC_MAX_WORKERS', '8')} threads each "
+        "(CRM_GRPC_MAX_WORKERS); platform: one process per service, baseline: the same |",
         "| service deadline | 1.0 s per call (gateway default; the bare app uses the same) |",
         f"| concurrency | {s.concurrency} closed-loop clients, one keep-alive connection each |",
         f"| duration | {s.duration_s:.0f} s measured per target, in {s.rounds} windows of "

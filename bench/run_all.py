@@ -9,6 +9,9 @@ minutes; the options are bench_360's and apply to both load benchmarks (`--help`
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -45,6 +48,38 @@ def filter_figures() -> list[tuple[str, float]] | str:
         return f"bench/bench_filter.py failed:\n\n```\n{traceback.format_exc(limit=3)}```"
 
 
+# Benchmarks that print their own figures; each runs as its own process after the load benchmarks and
+# its output goes into RESULTS.md verbatim (what it measured, its ratios and its targets).
+STANDALONE = (
+    ("Event relay: batched against per-message confirms, commit-to-consumed latency", "bench_relay.py"),
+    ("Spreading calls over service replicas (round_robin)", "bench_spread.py"),
+    ("Record-level scope: scoped against unscoped lists, caller-context verification", "bench_scope.py"),
+)
+
+
+def standalone_sections() -> str:
+    sections = []
+    for title, script in STANDALONE:
+        print(f"\n{title} ({script})", flush=True)
+        started = time.monotonic()
+        try:
+            done = subprocess.run(
+                [sys.executable, str(Path(__file__).with_name(script))],
+                capture_output=True,
+                text=True,
+                timeout=900,
+                check=False,
+            )
+            output = done.stdout.strip() or done.stderr.strip()[-3000:]
+            status = "" if done.returncode == 0 else f" (exit status {done.returncode})"
+        except subprocess.TimeoutExpired:
+            output, status = "", " (timed out after 900 s)"
+        print(output, flush=True)
+        took = time.monotonic() - started
+        sections.append(f"## {title}\n\n`bench/{script}`{status}, {took:.0f} s:\n\n```\n{output}\n```\n")
+    return "\n".join(sections)
+
+
 def main() -> None:
     exit_cleanly_on_sigterm()
     settings = parse_settings()
@@ -59,6 +94,7 @@ def main() -> None:
     print("\nfilter compiler costs", flush=True)
     filters = filter_figures()
     text = render(results, transcoding, validation, filters)
+    text = text.rstrip("\n") + "\n\n" + standalone_sections()
     RESULTS.write_text(text)
     cpu = text[text.index("## Where the CPU goes") : text.index("## `contact_created`")]
     print(f"\n{cpu.strip()}\n\nwritten to {RESULTS}")
