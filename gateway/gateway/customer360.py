@@ -47,6 +47,17 @@ SECTIONS = {
 }
 
 
+# The resource type whose read right a section needs (crm_platform.access); the contact itself is
+# checked by the contacts service, and a contact the caller may not see is a 404 for the whole view.
+SECTION_RESOURCES = {
+    "sales": "deal",
+    "marketing": "campaign",
+    "support": "ticket",
+    "notifications": "notification",
+}
+FORBIDDEN_SECTION = "you may not see this section"
+
+
 def _method(module: Any, service: str, method: str) -> tuple[str, type[Message]]:
     """The call path and response class of one method, from the generated descriptors."""
     descriptor = module.DESCRIPTOR.services_by_name[service].methods_by_name[method]
@@ -143,18 +154,27 @@ def compose(
     *,
     metadata: Sequence[tuple[str, str]],
     deadline_seconds: float,
+    may_read: Callable[[str], bool] = lambda _resource_type: True,
 ) -> dict[str, Any]:
-    """The 360 view; raises ContactNotFound when the contacts service says there is no such contact.
+    """The 360 view; raises ContactNotFound when the contacts service says there is no such contact
+    (or that the caller may not see it, which must look the same).
 
     Each section stands alone: a service whose circuit is open, that cannot be called, that fails or
     runs out of time, or whose answer cannot be rendered leaves its section null, its name in
-    `unavailable` and why in `unavailable_reasons`.
+    `unavailable` and why in `unavailable_reasons`. A section the caller has no right to read (by
+    `may_read(resource type)`, or the service's PERMISSION_DENIED) is null and named in `forbidden`
+    instead: nothing is wrong, and retrying will not bring it.
     """
     breakers = breakers_for(clients)
     pending: dict[str, grpc.Future] = {}
     reasons: dict[str, str] = {}
+    forbidden: set[str] = set()
     caller = tuple(metadata)
     for service, request in _requests(contact_id).items():
+        resource_type = SECTION_RESOURCES.get(service)
+        if resource_type is not None and not may_read(resource_type):
+            forbidden.add(service)  # not even asked: the service would refuse, and it costs a call
+            continue
         breaker = breakers[service]
         if not breaker.allow():
             reasons[service] = CIRCUIT_OPEN
@@ -185,6 +205,9 @@ def compose(
                     grpc.StatusCode.INVALID_ARGUMENT,
                 ):
                     raise ContactNotFound(contact_id) from None
+                if code is grpc.StatusCode.PERMISSION_DENIED:
+                    forbidden.add(service)
+                    continue
                 log.warning("%s left out of customer-360: %s", service, code)
                 reasons[service] = _reason(code, deadline_seconds)
                 continue
@@ -198,4 +221,5 @@ def compose(
             future.cancel()  # no-op for finished calls; stops waiting on the rest after a 404
     view["unavailable"] = [s for s in SECTIONS if s in reasons]
     view["unavailable_reasons"] = {s: reasons[s] for s in SECTIONS if s in reasons}
+    view["forbidden"] = [s for s in SECTIONS if s in forbidden]
     return view

@@ -265,6 +265,15 @@ def _customer_360_schema(builder: SchemaBuilder) -> dict[str, Any]:
                 "description": "why each service in `unavailable` is there, e.g. "
                 '"service unavailable (circuit open)"; empty when the view is complete',
             },
+            "forbidden": {
+                "type": "array",
+                "items": {
+                    "type": "string",
+                    "enum": ["contacts", "sales", "marketing", "support", "notifications"],
+                },
+                "description": "services whose sections are null because your roles do not let you read "
+                "them (a deal, campaign, ticket or notification read right of `none`)",
+            },
         },
         "required": [
             "contact",
@@ -274,6 +283,7 @@ def _customer_360_schema(builder: SchemaBuilder) -> dict[str, Any]:
             "notifications",
             "unavailable",
             "unavailable_reasons",
+            "forbidden",
         ],
         "additionalProperties": False,
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from crm_platform.access import API_KEY, USER, Rights
+from crm_platform.access.rights import Level, level_of
 
 ADMIN = "admin"
 PARTNER = "partner"
@@ -37,6 +38,10 @@ class Principal:
     @property
     def is_partner(self) -> bool:
         return self.partner_account_id is not None
+
+    def may_read(self, resource_type: str) -> bool:
+        """Whether any of the caller's rights lets them read records of `resource_type` at all."""
+        return level_of(self.rights, resource_type, "read") is not Level.NONE
 
     def fingerprint(self) -> tuple[object, ...]:
         """Everything a signed caller context is made of except the rights (derived from the roles)."""

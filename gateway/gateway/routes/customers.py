@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 from flask import Blueprint, Response
 
-from gateway.auth import current_caller
+from gateway.auth import current_caller, current_principal
 from gateway.customer360 import ContactNotFound, compose
 from gateway.problems import Problem, problem_type
 from gateway.state import state
@@ -34,6 +34,7 @@ def customer_360(contact_id: str) -> Response:
             checked_id(contact_id),
             metadata=current_caller().metadata(),
             deadline_seconds=gateway.settings.service_deadline_seconds,
+            may_read=current_principal().may_read,
         )
     except ContactNotFound:
         raise contact_not_found(contact_id) from None

@@ -15,6 +15,7 @@ from crm.support.v1 import support_pb2, support_pb2_grpc
 from crm_platform.db import transaction
 from gateway import customer360
 from gateway.circuit_breaker import BreakerPolicy, CircuitBreakers
+from gateway.users import create_user
 from notifications import store as notifications_store
 from notifications.domain import welcome_message
 
@@ -199,3 +200,27 @@ def test_services_are_asked_in_parallel(raw_server, own_gateway, release) -> Non
     assert view["unavailable"] == []
     assert view["sales"]["open_deals"] == 1 and view["support"]["open_tickets"] == 2
     assert 0.6 <= elapsed < 1.1
+
+
+def test_sections_the_caller_may_not_read_are_forbidden_not_unavailable(gateway, api) -> None:
+    # A custom role that may read contacts and tickets, nothing about deals, campaigns or notifications.
+    role = {
+        "name": "contacts_and_tickets",
+        "permissions": {"contact": {"read": "all", "create": "all"}, "ticket": {"read": "all"}},
+    }
+    assert api.post("/api/v1/roles", json=role).status_code == 201
+    email = f"narrow-{time.monotonic_ns()}@example.com"
+    state = gateway.app.extensions["crm_gateway"]
+    with state.database.sessions.begin() as session:
+        create_user(session, email, "a-long-enough-password", ("contacts_and_tickets",))
+    narrow = gateway.client(gateway.token(email))
+    contact = narrow.create_contact(first_name="Grace")
+    reply = narrow.get(f"/api/v1/customers/{contact['id']}/360")
+    assert reply.status_code == 200, reply.text
+    view = reply.json()
+    narrow.assert_documented(view, "Customer360")
+    assert view["forbidden"] == ["sales", "marketing", "notifications"]
+    assert view["unavailable"] == [] and view["unavailable_reasons"] == {}
+    assert view["sales"] is None and view["marketing"] is None and view["notifications"] is None
+    assert view["contact"]["id"] == contact["id"] and view["support"]["contact_id"] == contact["id"]
+    assert api.get(f"/api/v1/customers/{contact['id']}/360").json()["forbidden"] == []
