@@ -1,0 +1,176 @@
+"""The platform the authorization matrix runs against, and the people in it.
+
+The five real services (real servicers over real gRPC, SQLite) behind the real in-process gateway, as in
+tests/contract/conftest.py; then, through the identity API as the bootstrap admin: teams A and B,
+partner accounts P1 and P2, one user per built-in staff role in team A, a second sales rep in team A, a
+sales rep in team B and a partner user in each partner account. Every caller signs in through
+/auth/token like a client would.
+"""
+
+from __future__ import annotations
+
+import importlib
+import secrets
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from werkzeug.serving import make_server
+
+from crm_platform.grpc_server import GrpcServer
+from crm_platform.service import open_runtime
+from gateway.app import create_app
+from gateway.main import prepare
+from gateway.settings import SERVICES, GatewaySettings
+
+from .matrix import Caller
+
+ADMIN_EMAIL = "matrix-admin@example.com"
+# A throwaway password of a throwaway test database.
+PASSWORD = "matrix-password-1234"
+STAFF_ROLES = ("admin", "manager", "sales_rep", "marketer", "support_agent", "read_only")
+
+
+@dataclass
+class World:
+    url: str
+    app: Any
+    admin: Caller  # the bootstrap admin (no team): sets everything up and is the ground truth
+    callers: dict[str, Caller]
+    teams: dict[str, str]  # label -> id
+    partners: dict[str, str]  # label -> id
+    # Targets for non-admins' attempts at identity management: if a refusal ever fails, only these suffer.
+    victims: dict[str, str] = field(default_factory=dict)
+
+    def http(self, caller: Caller | None) -> requests.Session:
+        session = requests.Session()
+        if caller is not None:
+            session.headers["Authorization"] = f"Bearer {caller.token}"
+        return session
+
+    @property
+    def everyone(self) -> list[Caller]:
+        return [self.admin, *self.callers.values()]
+
+
+def _start_service(name: str, data_dir: Path) -> tuple[GrpcServer, Any]:
+    definition = importlib.import_module(f"{name}.main").DEFINITION
+    api = importlib.import_module(f"{name}.api")
+    runtime = open_runtime(definition, f"sqlite:///{data_dir / name}.db")
+    return GrpcServer(name, "127.0.0.1:0", lambda s: api.register(s, runtime)).start(), runtime
+
+
+@pytest.fixture(scope="session")
+def platform_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
+    work: Path = tmp_path_factory.mktemp("security")
+    started = {name: _start_service(name, work) for name in SERVICES}
+    settings = GatewaySettings(
+        jwt_secret=secrets.token_urlsafe(48),
+        admin_email=ADMIN_EMAIL,
+        admin_password=PASSWORD,
+        database_url=f"sqlite:///{work / 'gateway.db'}",
+        service_addrs={name: f"127.0.0.1:{server.port}" for name, (server, _) in started.items()},
+        # Cheap hashes: a dozen users sign in, and hashing cost is not what this test is about.
+        argon2_memory_kib=1024,
+        argon2_time_cost=1,
+    )
+    prepare(settings)
+    app = create_app(settings)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", app
+    finally:
+        server.shutdown()
+        app.extensions["crm_gateway"].close()
+        for grpc_server, runtime in started.values():
+            grpc_server.stop(0)
+            runtime.engine.dispose()
+
+
+def _ok(reply: requests.Response, status: int = 201) -> dict[str, Any]:
+    assert reply.status_code == status, (reply.request.method, reply.url, reply.status_code, reply.text[:500])
+    body: dict[str, Any] = reply.json()
+    return body
+
+
+def _sign_in(url: str, email: str) -> str:
+    reply = requests.post(f"{url}/api/v1/auth/token", json={"email": email, "password": PASSWORD}, timeout=10)
+    return str(_ok(reply, 200)["access_token"])
+
+
+@pytest.fixture(scope="session")
+def world(platform_url: tuple[str, Any]) -> World:
+    url, app = platform_url
+    api = f"{url}/api/v1"
+    token = _sign_in(url, ADMIN_EMAIL)
+    http = requests.Session()
+    http.headers["Authorization"] = f"Bearer {token}"
+    me = _ok(http.get(f"{api}/me", timeout=10), 200)
+    admin = Caller("bootstrap_admin", me["id"], token, tuple(me["roles"]), (), None)
+
+    teams = {
+        label: _ok(http.post(f"{api}/teams", json={"name": f"Team {label}"}, timeout=10))["id"]
+        for label in ("A", "B", "victim")
+    }
+    partners = {
+        label: _ok(
+            http.post(f"{api}/partner-accounts", json={"name": f"Partner {label}", "kind": kind}, timeout=10)
+        )["id"]
+        for label, kind in (("P1", "distributor"), ("P2", "reseller"))
+    }
+    people: list[tuple[str, tuple[str, ...], tuple[str, ...], str | None]] = [
+        *((role, (role,), (teams["A"],), None) for role in STAFF_ROLES),
+        ("sales_rep_a2", ("sales_rep",), (teams["A"],), None),
+        ("sales_rep_b", ("sales_rep",), (teams["B"],), None),
+        ("partner_p1", ("partner",), (), partners["P1"]),
+        ("partner_p2", ("partner",), (), partners["P2"]),
+    ]
+    callers: dict[str, Caller] = {}
+    for name, roles, team_ids, partner in people:
+        email = f"{name.replace('_', '-')}@example.com"
+        user = _ok(
+            http.post(
+                f"{api}/users",
+                json={
+                    "email": email,
+                    "name": name,
+                    "password": PASSWORD,
+                    "roles": list(roles),
+                    "team_ids": list(team_ids),
+                    "partner_account_id": partner,
+                },
+                timeout=10,
+            )
+        )
+        callers[name] = Caller(name, user["id"], _sign_in(url, email), roles, team_ids, partner)
+
+    victim_user = _ok(
+        http.post(
+            f"{api}/users",
+            json={"email": "victim@example.com", "password": PASSWORD, "roles": ["read_only"]},
+            timeout=10,
+        )
+    )
+    victim_role = _ok(
+        http.post(
+            f"{api}/roles",
+            json={"name": "victim_role", "permissions": {"contact": {"read": "own"}}},
+            timeout=10,
+        )
+    )
+    victim_key = _ok(
+        http.post(f"{api}/api-keys", json={"name": "victim key", "scopes": ["contacts:read"]}, timeout=10)
+    )
+    victims = {
+        "user_id": victim_user["id"],
+        "team_id": teams["victim"],
+        "name": victim_role["name"],
+        "key_id": victim_key["id"],
+        "account_id": partners["P1"],
+    }
+    return World(url, app, admin, callers, teams, partners, victims)
