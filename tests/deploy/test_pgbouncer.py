@@ -31,9 +31,10 @@ from sqlalchemy.exc import OperationalError
 
 from crm.contacts.v1 import contacts_pb2, contacts_pb2_grpc
 from crm_platform.db import make_engine
-from crm_platform.grpc_client import Caller, open_channel
+from crm_platform.grpc_client import open_channel
 from crm_platform.grpc_server import GrpcServer
 from crm_platform.service import open_runtime
+from crm_platform.testing.callers import caller_metadata
 
 pytestmark = pytest.mark.postgres
 
@@ -113,7 +114,7 @@ def test_a_service_runs_through_pgbouncer_in_transaction_mode(pooler: tuple[str,
     server = GrpcServer("contacts", "127.0.0.1:0", lambda s: api.register(s, runtime)).start()
     channel = open_channel(f"127.0.0.1:{server.port}")
     stub = contacts_pb2_grpc.ContactsServiceStub(channel)
-    metadata = Caller("pgbouncer-test", roles=("admin",)).metadata()
+    metadata = caller_metadata("pgbouncer-test", "admin")
 
     def create_and_read(i: int) -> str:
         created = stub.CreateContact(

@@ -171,13 +171,13 @@ def test_no_event_lost_or_applied_twice_through_crashes_and_outages(fault_run: F
         (0.75, kill_worker),
     ]
 
-    faults_finished: list[float] = []
+    faults_started: list[float] = []
 
     def faults() -> None:
         for share, fault in schedule:
             wait_until(lambda s=share: len(created) >= s * CONTACTS, timeout=600, interval=0.05)
+            faults_started.append(time.monotonic())
             fault(run)
-        faults_finished.append(time.monotonic())
 
     def client_loop(indexes: range) -> None:
         client = GatewayClient(run.platform.config.gateway_url, token, timeout=30)
@@ -203,7 +203,9 @@ def test_no_event_lost_or_applied_twice_through_crashes_and_outages(fault_run: F
     fault_thread.join(120)
     assert not fault_thread.is_alive(), "the fault schedule did not finish"
     faults_done = time.monotonic()
-    faults_during_load = faults_finished[0] <= load_done
+    # Every fault began while creates were still coming (a slow machine may finish the last one, e.g.
+    # RabbitMQ's restart, after the load: what matters is that the load met each of them).
+    faults_during_load = len(faults_started) == len(schedule) and max(faults_started) <= load_done
 
     expected = set(created)
     assert len(expected) == CONTACTS

@@ -33,6 +33,9 @@ ADMIN_EMAIL = "matrix-admin@example.com"
 # A throwaway password of a throwaway test database.
 PASSWORD = "matrix-password-1234"
 STAFF_ROLES = ("admin", "manager", "sales_rep", "marketer", "support_agent", "read_only")
+# A custom role (issue 8: `/api/v1/roles`), so the matrix also holds for rights no built-in role has.
+CUSTOM_ROLE = "contact_team_clerk"
+CUSTOM_PERMISSIONS = {"contact": {"create": "own", "read": "team", "update": "team", "delete": "none"}}
 
 
 @dataclass
@@ -123,10 +126,14 @@ def world(platform_url: tuple[str, Any]) -> World:
         )["id"]
         for label, kind in (("P1", "distributor"), ("P2", "reseller"))
     }
+    _ok(http.post(f"{api}/roles", json={"name": CUSTOM_ROLE, "permissions": CUSTOM_PERMISSIONS}, timeout=10))
     people: list[tuple[str, tuple[str, ...], tuple[str, ...], str | None]] = [
         *((role, (role,), (teams["A"],), None) for role in STAFF_ROLES),
         ("sales_rep_a2", ("sales_rep",), (teams["A"],), None),
         ("sales_rep_b", ("sales_rep",), (teams["B"],), None),
+        # Beyond the brief's callers: a custom role, and two roles over two teams (rights are a union).
+        ("custom_clerk_b", (CUSTOM_ROLE,), (teams["B"],), None),
+        ("multi_role_ba", ("sales_rep", "support_agent"), (teams["B"], teams["A"]), None),
         ("partner_p1", ("partner",), (), partners["P1"]),
         ("partner_p2", ("partner",), (), partners["P2"]),
     ]
@@ -147,7 +154,8 @@ def world(platform_url: tuple[str, Any]) -> World:
                 timeout=10,
             )
         )
-        callers[name] = Caller(name, user["id"], _sign_in(url, email), roles, team_ids, partner)
+        custom = {CUSTOM_ROLE: CUSTOM_PERMISSIONS} if CUSTOM_ROLE in roles else {}
+        callers[name] = Caller(name, user["id"], _sign_in(url, email), roles, team_ids, partner, custom)
 
     victim_user = _ok(
         http.post(

@@ -25,6 +25,7 @@ from crm_platform.access import (
     assign_ownership,
     builtin_rights,
     in_scope,
+    parse_permissions,
     resource_types,
     union,
 )
@@ -49,18 +50,24 @@ class Caller:
     roles: tuple[str, ...]
     team_ids: tuple[str, ...]
     partner_account_id: str | None
+    # Custom roles among `roles`: name -> their `permissions` as created through /api/v1/roles.
+    custom_roles: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
 
     @property
     def context(self) -> CallerContext:
-        # Effective rights are the union of the built-in roles' rights: the documented rule, computed
-        # here independently of the gateway (which /me is then checked against).
+        # Effective rights are the union of the roles' rights: the documented rule, computed here
+        # independently of the gateway (which /me is then checked against).
+        rights = [
+            parse_permissions(self.custom_roles[role]) if role in self.custom_roles else builtin_rights(role)
+            for role in self.roles
+        ]
         return CallerContext(
             subject=self.user_id,
             roles=self.roles,
             team_ids=self.team_ids,
             primary_team_id=self.team_ids[0] if self.team_ids else None,
             partner_account_id=self.partner_account_id,
-            rights=union(builtin_rights(role) for role in self.roles),
+            rights=union(rights),
         )
 
     @property

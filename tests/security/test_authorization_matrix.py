@@ -21,7 +21,8 @@ from typing import Any
 
 import requests
 
-from crm_platform.access import ACTIONS, resource_types
+from crm_platform.access import ACTIONS, Level, resource_types
+from gateway.customer360 import SECTION_RESOURCES, SECTIONS
 from gateway.transcoding.rules import Route
 
 from .conftest import World
@@ -181,11 +182,14 @@ def check_me(world: World, checks: Checks) -> None:
             continue
         body = reply.json()
         context = caller.context
+        # A type a custom role leaves out is absent from /me rather than "none" (built-in roles list
+        # every type); both mean no right, so absent reads as "none" here.
+        said = {t: {a: body["rights"].get(t, {}).get(a, "none") for a in ACTIONS} for t in resource_types()}
         wrong = [
-            f"{t}.{a}: {body['rights'].get(t, {}).get(a)} != {context.level(t, a).label}"
+            f"{t}.{a}: {said[t][a]} != {context.level(t, a).label}"
             for t in resource_types()
             for a in ACTIONS
-            if body["rights"].get(t, {}).get(a) != context.level(t, a).label
+            if said[t][a] != context.level(t, a).label
         ]
         checks.expect(
             "GET /api/v1/me", caller, "effective rights = union of the roles", not wrong, str(wrong[:5])
@@ -271,7 +275,13 @@ def check_reassignments(
         if not own:
             continue
         record = own[0]
-        changes = [("owner_id", world.callers["sales_rep_b"].user_id), ("team_id", world.teams["B"])]
+        other_partner = world.partners["P2" if caller.partner_account_id == world.partners["P1"] else "P1"]
+        # The owner last: once it is gone, an `own` caller meets the 404/403 side of the rule too.
+        changes = [
+            ("partner_account_id", other_partner),
+            ("team_id", world.teams["B"]),
+            ("owner_id", world.callers["sales_rep_b"].user_id),
+        ]
         for name, value in changes:
             if not resource.has(name):
                 continue
@@ -461,6 +471,8 @@ def check_customer_views(world: World, checks: Checks, records: list[Record]) ->
                         ok,
                         f"{reply.status_code} {reply.text[:200]}",
                     )
+                    if ok:
+                        check_forbidden_sections(checks, label, caller, reply.json())
                     continue
                 # Its id is in the URL the caller wrote, so a 404 may echo it; nothing else of it may show.
                 told = [v for v in record.tell_tales()[1:] if v in reply.text]
@@ -475,6 +487,22 @@ def check_customer_views(world: World, checks: Checks, records: list[Record]) ->
                     f"{reply.status_code}, shows {told} {reply.text[:200]}",
                     outcome=404,
                 )
+
+
+def check_forbidden_sections(checks: Checks, label: str, caller: Caller, view: dict[str, Any]) -> None:
+    """Sections over a resource type the caller may not read are `forbidden` and empty; the others are
+    not forbidden (the gateway's section -> resource type table, the caller's rights by the oracle)."""
+    context = caller.context
+    wanted = {s for s, t in SECTION_RESOURCES.items() if context.level(t, "read") is Level.NONE}
+    got = set(view.get("forbidden", []))
+    shown = [s for s in got if view.get(SECTIONS[s]) is not None]
+    checks.expect(
+        label,
+        caller,
+        "forbidden sections",
+        got == wanted and not shown,
+        f"{sorted(got)} != {sorted(wanted)}, shown {shown}",
+    )
 
 
 def check_identity_routes(world: World, checks: Checks) -> None:

@@ -20,9 +20,20 @@ SERVICES = ("contacts", "sales", "marketing", "support", "notifications")
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct ports free right now: all sockets stay bound until every port is chosen, so the
+    kernel cannot hand the same one out twice (one at a time, a released port may come back at once)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 @dataclass
@@ -43,10 +54,12 @@ class PlatformConfig:
     @classmethod
     def with_free_ports(cls, **kwargs: object) -> PlatformConfig:
         """For tests and benchmarks that run beside another platform."""
+        metrics = [f"{s}{kind}" for s in SERVICES for kind in ("", "-worker")]
+        ports = iter(free_ports(1 + len(SERVICES) + len(metrics)))
         return cls(  # type: ignore[arg-type]
-            gateway_port=free_port(),
-            grpc_ports={s: free_port() for s in SERVICES},
-            metrics_ports={f"{s}{kind}": free_port() for s in SERVICES for kind in ("", "-worker")},
+            gateway_port=next(ports),
+            grpc_ports={s: next(ports) for s in SERVICES},
+            metrics_ports={name: next(ports) for name in metrics},
             **kwargs,
         )
 

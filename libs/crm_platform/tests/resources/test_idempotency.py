@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -11,10 +13,12 @@ import pytest
 from sqlalchemy import func, select, update
 
 from crm.contacts.v1 import contacts_pb2
+from crm_platform.access.context import acting_as
 from crm_platform.db import reading, utcnow
 from crm_platform.errors import FailedPrecondition, IdempotencyKeyReused, InvalidArgument
 from crm_platform.resources import idempotent_write, purge_expired
 from crm_platform.resources.idempotency import RETENTION
+from crm_platform.testing.callers import caller
 
 REPLAYED = (("idempotent-replayed", "true"),)
 
@@ -23,7 +27,8 @@ class Context:
     """The part of grpc.ServicerContext idempotent_write uses."""
 
     def __init__(self, key: str = "", user: str = "u1") -> None:
-        self.metadata = [("x-crm-user-id", user)] + ([("idempotency-key", key)] if key else [])
+        self.user = user  # the verified caller the server interceptor would make current
+        self.metadata = [("idempotency-key", key)] if key else []
         self.initial_metadata: tuple[tuple[str, str], ...] | None = None
 
     def invocation_metadata(self) -> list[tuple[str, str]]:
@@ -34,6 +39,13 @@ class Context:
         self.initial_metadata = tuple(metadata)
 
 
+@contextmanager
+def idempotent(db, context: Context, req: Any, response: Any) -> Iterator[Any]:
+    """`idempotent_write` as a servicer runs it: with the call's verified caller current."""
+    with acting_as(caller(context.user)), idempotent_write(db.sessions, context, req, response) as write:
+        yield write
+
+
 def request(email: str = "ada@example.com") -> contacts_pb2.CreateContactRequest:
     return contacts_pb2.CreateContactRequest(first_name="Ada", last_name="Lovelace", email=email)
 
@@ -42,7 +54,10 @@ def create(
     db, context: Context, req: contacts_pb2.CreateContactRequest, person_id: str
 ) -> contacts_pb2.Contact:
     """What a servicer's Create does: the work runs only when the call is not a replay."""
-    with idempotent_write(db.sessions, context, req, contacts_pb2.Contact) as write:
+    with (
+        acting_as(caller(context.user)),
+        idempotent(db, context, req, contacts_pb2.Contact) as write,
+    ):
         if write.replay is not None:
             return write.replay
         row = db.repo.create(write.session, db.new(person_id, req.email), "u1").row
@@ -88,7 +103,7 @@ def test_keys_belong_to_their_caller(db) -> None:
 def test_a_failed_call_releases_its_key(db) -> None:
     with (
         pytest.raises(RuntimeError),
-        idempotent_write(db.sessions, Context("k1"), request(), contacts_pb2.Contact),
+        idempotent(db, Context("k1"), request(), contacts_pb2.Contact),
     ):
         raise RuntimeError("the work failed")
     create(db, Context("k1"), request(), "p1")
@@ -98,7 +113,7 @@ def test_a_failed_call_releases_its_key(db) -> None:
 def test_forgetting_to_respond_is_a_programming_error_and_commits_nothing(db) -> None:
     with (
         pytest.raises(RuntimeError),
-        idempotent_write(db.sessions, Context("k1"), request(), contacts_pb2.Contact) as w,
+        idempotent(db, Context("k1"), request(), contacts_pb2.Contact) as w,
     ):
         db.repo.create(w.session, db.new(), "u1")
     assert people(db) == 0
@@ -134,7 +149,7 @@ def test_concurrent_calls_with_one_key_do_the_work_once_and_all_get_its_response
         context = Context("k1")
         start.wait()
         try:
-            with idempotent_write(db.sessions, context, request(), contacts_pb2.Contact) as write:
+            with idempotent(db, context, request(), contacts_pb2.Contact) as write:
                 if write.replay is not None:
                     response = write.replay
                 else:
@@ -159,7 +174,7 @@ def test_concurrent_calls_with_one_key_do_the_work_once_and_all_get_its_response
 
 def test_a_replay_must_not_respond_again(db) -> None:
     create(db, Context("k1"), request(), "p1")
-    with idempotent_write(db.sessions, Context("k1"), request(), contacts_pb2.Contact) as write:
+    with idempotent(db, Context("k1"), request(), contacts_pb2.Contact) as write:
         assert write.replay is not None
         with pytest.raises(RuntimeError):
             write.respond(contacts_pb2.Contact())

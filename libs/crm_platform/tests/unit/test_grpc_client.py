@@ -12,17 +12,21 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from crm.sales.v1 import sales_pb2, sales_pb2_grpc
+from crm_platform.access import CallerContext
+from crm_platform.access.context import current_caller
 from crm_platform.grpc_client import Caller, open_channel
 from crm_platform.grpc_server import GrpcServer
+from crm_platform.testing.callers import caller as testing_caller
+from crm_platform.testing.callers import caller_metadata, signed_context
 
 
 class SlowSales(sales_pb2_grpc.SalesServiceServicer):
     def __init__(self) -> None:
         self.release = threading.Event()
-        self.seen_caller: Caller | None = None
+        self.seen_caller: CallerContext | None = None
 
     def GetSalesSummary(self, request: Any, context: grpc.ServicerContext) -> sales_pb2.SalesSummary:
-        self.seen_caller = Caller.from_metadata(context.invocation_metadata())
+        self.seen_caller = current_caller()
         if request.contact_id == "slow":
             self.release.wait(5)
         return sales_pb2.SalesSummary(contact_id=request.contact_id)
@@ -47,12 +51,12 @@ def test_calls_pass_the_caller_and_are_traced(
 ) -> None:
     servicer, port = server
     stub = sales_pb2_grpc.SalesServiceStub(open_channel(f"127.0.0.1:{port}"))
-    caller = Caller("u-1", roles=("admin", "sales"))
+    caller = Caller("u-1", roles=("admin",), context=signed_context(testing_caller("u-1", "admin")))
     reply = stub.GetSalesSummary(
         sales_pb2.GetSalesSummaryRequest(contact_id="c-1"), metadata=caller.metadata()
     )
     assert reply.contact_id == "c-1"
-    assert servicer.seen_caller == caller
+    assert servicer.seen_caller is not None and servicer.seen_caller.subject == "u-1"
     assert any(span.kind == trace.SpanKind.CLIENT for span in span_exporter.get_finished_spans())
 
 
@@ -60,5 +64,5 @@ def test_a_call_without_a_deadline_gets_the_default_one(server: tuple[SlowSales,
     _servicer, port = server
     stub = sales_pb2_grpc.SalesServiceStub(open_channel(f"127.0.0.1:{port}", default_deadline=0.3))
     with pytest.raises(grpc.RpcError) as raised:
-        stub.GetSalesSummary(sales_pb2.GetSalesSummaryRequest(contact_id="slow"))
+        stub.GetSalesSummary(sales_pb2.GetSalesSummaryRequest(contact_id="slow"), metadata=caller_metadata())
     assert raised.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED

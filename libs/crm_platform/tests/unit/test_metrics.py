@@ -27,6 +27,7 @@ from crm_platform.metrics.broker import QueueDepthCollector
 from crm_platform.metrics.exposition import serve_metrics
 from crm_platform.metrics.outbox import OutboxCollector
 from crm_platform.metrics.rpc import RPC_HANDLED, RPC_SECONDS
+from crm_platform.testing.callers import with_default_caller
 
 SALES = "crm.sales.v1.SalesService"
 
@@ -48,7 +49,7 @@ def sales() -> Iterator[sales_pb2_grpc.SalesServiceStub]:
 
     server = GrpcServer("sales", "127.0.0.1:0", register).start()
     channel = open_channel(f"127.0.0.1:{server.port}")
-    yield sales_pb2_grpc.SalesServiceStub(channel)
+    yield sales_pb2_grpc.SalesServiceStub(with_default_caller(channel))
     channel.close()
     server.stop(0)
 
@@ -88,7 +89,7 @@ def test_a_server_refuses_calls_beyond_its_admission_limit() -> None:
 
     server = GrpcServer("sales", "127.0.0.1:0", register, max_workers=2, max_concurrent_rpcs=2).start()
     channel = open_channel(f"127.0.0.1:{server.port}")
-    stub = sales_pb2_grpc.SalesServiceStub(channel)
+    stub = sales_pb2_grpc.SalesServiceStub(with_default_caller(channel))
     try:
         running = [
             stub.GetSalesSummary.future(sales_pb2.GetSalesSummaryRequest(contact_id=str(i))) for i in range(2)

@@ -13,6 +13,7 @@ import pytest
 from crm.sales.v1 import sales_pb2, sales_pb2_grpc
 from crm_platform.grpc_client import channel_target, open_channel, open_plain_channel
 from crm_platform.grpc_server import GrpcServer
+from crm_platform.testing.callers import with_default_caller
 
 
 def test_host_port_targets_resolve_through_dns() -> None:
@@ -54,7 +55,7 @@ def test_calls_rotate_over_every_replica(
     servers, seen = three_replicas
     target = "ipv4:" + ",".join(s.address.replace(":0", f":{s.port}") for s in servers)
     channel = opener(target)
-    stub = sales_pb2_grpc.SalesServiceStub(channel)
+    stub = sales_pb2_grpc.SalesServiceStub(with_default_caller(channel))
     try:
         # round_robin only rotates over READY subchannels: wait until all three connected.
         deadline = time.monotonic() + 5
