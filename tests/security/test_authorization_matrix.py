@@ -24,7 +24,8 @@ import requests
 
 from crm_platform.access import ACTIONS, Level, resource_types
 from gateway.customer360 import SECTION_RESOURCES, SECTIONS
-from gateway.transcoding.rules import Route
+from gateway.transcoding.contracts import PLATFORM_CONTRACTS, Contracts
+from gateway.transcoding.rules import Route, routes_of
 
 from .conftest import World
 from .matrix import (
@@ -56,6 +57,7 @@ class Checks:
     counted: Counter[str] = field(default_factory=Counter)
     routes: set[str] = field(default_factory=set)
     callers: set[str] = field(default_factory=set)
+    callers_of: dict[str, set[str]] = field(default_factory=dict)  # route -> who was checked on it
     leaks: list[str] = field(default_factory=list)
     # route -> expected status -> how many checks expected it: shows the matrix is not all one answer.
     outcomes: dict[str, Counter[int]] = field(default_factory=dict)
@@ -69,6 +71,7 @@ class Checks:
         self.counted[route] += 1
         self.routes.add(route)
         self.callers.add(who)
+        self.callers_of.setdefault(route, set()).add(who)
         self.outcomes.setdefault(route, Counter())[outcome] += 1
         if not ok:
             self.leaks.append(f"{route} as {who}: {case}: {detail}")
@@ -650,6 +653,16 @@ def check_deletes(world: World, checks: Checks, resource: ResourceRoutes, record
 def test_every_route_answers_every_caller_exactly_what_the_matrix_allows(world: World) -> None:
     started = time.monotonic()
     checks = Checks()
+    # The route table: what the descriptor set declares must be what the gateway serves.
+    declared = {
+        _label(route)
+        for service in Contracts.load([PLATFORM_CONTRACTS]).services()
+        for method in service.methods
+        for route in routes_of(method)
+    }
+    served = {_label(route) for route in _transcoded(world)}
+    assert declared <= served, f"declared in the descriptors but not served: {sorted(declared - served)}"
+    table = served | {f"{method} {rule}" for method, rule in _gateway_rules(world)}
     resources, leftovers = resources_of(_transcoded(world), world.app.extensions["crm_gateway"].contracts)
     assert resources, "no resource with ownership among the served routes"
     for resource in resources:
@@ -694,6 +707,10 @@ def test_every_route_answers_every_caller_exactly_what_the_matrix_allows(world: 
     for resource in resources:
         check_deletes(world, checks, resource, truth[resource.type_name])
 
+    # No route escapes: each was called by every non-admin caller (admins are spared identity writes).
+    non_admins = {c.name for c in world.everyone if not c.is_admin}
+    unchecked = sorted(r for r in table if not non_admins <= checks.callers_of.get(r, set()))
+    assert not unchecked, f"routes the matrix did not check for every caller: {unchecked}"
     elapsed = time.monotonic() - started
     per_route = "\n".join(
         f"  {count:5d}  {route}  {_outcomes(checks.outcomes.get(route, Counter()))}"
