@@ -759,3 +759,16 @@ def test_a_taken_email_out_of_scope_is_not_revealed(world: World) -> None:
         "PATCH", f"/api/v1/contacts/{fresh.json()['id']}", json={"email": "hidden-customer@example.com"}
     )
     assert changed.status_code == 200, (changed.status_code, changed.text)
+
+
+def test_the_route_table_sees_every_standard_method_of_a_resource() -> None:
+    """The matrix finds resources by their shape alone; for contacts it must find all six methods and
+    the documented filter and order fields, or a future resource could be half-checked unnoticed."""
+    contracts = Contracts.load([PLATFORM_CONTRACTS])
+    routes = [route for service in contracts.services() for m in service.methods for route in routes_of(m)]
+    resources, leftovers = resources_of(routes, contracts)
+    contact = next(r for r in resources if r.type_name == "contact")
+    methods = (contact.create, contact.get, contact.listing, contact.update, contact.delete, contact.history)
+    assert all(methods) and not contact.others and not leftovers
+    assert {"owner_id", "team_id", "partner_account_id", "email"} <= set(contact.filter_fields)
+    assert {"last_name", "created_at"} <= set(contact.order_fields)
