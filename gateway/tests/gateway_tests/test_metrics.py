@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+
+from gateway_tests.gunicorn_gateway import gateway_env, serving
 
 
 def metric(body: str, name: str, **labels: str) -> float:
@@ -77,44 +74,12 @@ def test_metrics_can_require_a_bearer_token(
 # --- under gunicorn: several workers, one truthful /metrics ----------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_metrics_sum_every_gunicorn_worker(tmp_path: Path, services: dict[str, Any]) -> None:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("GATEWAY_", "CRM_", "OTEL_", "PROMETHEUS"))
-    }
-    port = free_port()
-    env |= {
-        "GATEWAY_HOST": "127.0.0.1",
-        "GATEWAY_PORT": str(port),
-        "GATEWAY_WORKERS": "3",
-        "GATEWAY_THREADS": "2",
-        "GATEWAY_JWT_SECRET": secrets.token_urlsafe(48),
-        "GATEWAY_DATABASE_URL": f"sqlite:///{tmp_path / 'gateway.db'}",
-        "CRM_DATA_DIR": str(tmp_path),
-    }
-    env |= {f"{name.upper()}_GRPC_ADDR": service.address for name, service in services.items()}
-    log = (tmp_path / "gateway.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gateway.main", "serve"], env=env, stdout=log, stderr=log
-    )
-    url = f"http://127.0.0.1:{port}"
+    env = gateway_env(tmp_path, services, GATEWAY_WORKERS="3", GATEWAY_THREADS="2")
+    # An inherited PROMETHEUS_MULTIPROC_DIR would be used instead of the gateway-metrics-* one checked below.
+    env = {k: v for k, v in env.items() if not k.startswith("PROMETHEUS")}
     route = "/api/v1/openapi.json"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:  # workers still booting
-                pass
-            assert process.poll() is None, (tmp_path / "gateway.log").read_text()
-            assert time.monotonic() < deadline, "gateway did not come up"
-            time.sleep(0.1)
+    with serving(env, tmp_path / "gateway.log") as (url, _process):
         sent = 30
         for _ in range(sent):  # a new connection each: the kernel hands them to different workers
             assert requests.get(f"{url}{route}", timeout=10).status_code == 200
@@ -126,8 +91,4 @@ def test_metrics_sum_every_gunicorn_worker(tmp_path: Path, services: dict[str, A
         assert counts == {float(sent)}, counts
         metrics_dirs = list(tmp_path.glob("gateway-metrics-*"))
         assert len(metrics_dirs) == 1 and len(list(metrics_dirs[0].glob("*.db"))) >= 2, "workers wrote files"
-    finally:
-        process.terminate()
-        process.wait(30)
-        log.close()
     assert not list(tmp_path.glob("gateway-metrics-*")), "the master removes its metrics directory on exit"

@@ -5,77 +5,26 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 from sqlalchemy import create_engine, func, select
 
-from crm_platform.access.keys import signing_key
 from crm_platform.config import ConfigError
 from gateway.clients import ServiceClients
 from gateway.main import GatewayServer, bind_address, main
 from gateway.schema import User
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def gateway_env(tmp_path: Path, services: dict[str, Any], **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GATEWAY_", "CRM_", "OTEL_"))}
-    env |= {
-        "GATEWAY_HOST": "127.0.0.1",
-        "GATEWAY_PORT": str(free_port()),
-        "GATEWAY_WORKERS": "2",
-        "GATEWAY_THREADS": "4",
-        "GATEWAY_JWT_SECRET": secrets.token_urlsafe(48),
-        "GATEWAY_DATABASE_URL": f"sqlite:///{tmp_path / 'gateway.db'}",
-        "CRM_DATA_DIR": str(tmp_path),
-        "CRM_ADMIN_EMAIL": "root@example.com",
-        "CRM_ADMIN_PASSWORD": secrets.token_urlsafe(18),
-    }
-    env |= {f"{name.upper()}_GRPC_ADDR": service.address for name, service in services.items()}
-    # The services run in this process and trust this process's caller-context key; the gateway in its
-    # own data dir must sign with that key, as a deployment gives gateway and services one key pair.
-    pem, kid = signing_key()
-    env |= {"CRM_CALLER_SIGNING_KEY": pem.decode(), "CRM_CALLER_SIGNING_KID": kid}
-    return env | extra
+from gateway_tests.gunicorn_gateway import gateway_env, serving
 
 
 @pytest.fixture
 def served(tmp_path: Path, services) -> Iterator[tuple[str, dict[str, str], subprocess.Popen[bytes]]]:
     env = gateway_env(tmp_path, services)
-    log = (tmp_path / "gateway.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gateway.main", "serve"], env=env, stdout=log, stderr=log
-    )
-    url = f"http://127.0.0.1:{env['GATEWAY_PORT']}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:  # not listening yet, or workers still booting
-                pass
-            assert process.poll() is None, (tmp_path / "gateway.log").read_text()
-            assert time.monotonic() < deadline, "gateway did not come up"
-            time.sleep(0.1)
+    with serving(env, tmp_path / "gateway.log") as (url, process):
         yield url, env, process
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
-        log.close()
 
 
 def test_serve_runs_the_api_under_gunicorn_and_stops_on_sigterm(served, tmp_path: Path) -> None:

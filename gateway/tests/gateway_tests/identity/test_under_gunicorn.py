@@ -4,24 +4,13 @@ workers are throttled together (the throttle lives in the database)."""
 
 from __future__ import annotations
 
-import os
-import secrets
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
 import pytest
 import requests
 
-from crm_platform.access.keys import signing_key
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from gateway_tests.gunicorn_gateway import gateway_env, serving
 
 
 @pytest.fixture(scope="module")
@@ -29,46 +18,9 @@ def gunicorn_gateway(
     tmp_path_factory: pytest.TempPathFactory, services
 ) -> Iterator[tuple[str, dict[str, str]]]:
     tmp_path = tmp_path_factory.mktemp("gunicorn-identity")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GATEWAY_", "CRM_", "OTEL_"))}
-    env |= {
-        "GATEWAY_HOST": "127.0.0.1",
-        "GATEWAY_PORT": str(_free_port()),
-        "GATEWAY_WORKERS": "2",
-        "GATEWAY_THREADS": "4",
-        "GATEWAY_JWT_SECRET": secrets.token_urlsafe(48),
-        "GATEWAY_DATABASE_URL": f"sqlite:///{tmp_path / 'gateway.db'}",
-        "GATEWAY_LOGIN_ACCOUNT_FREE_FAILURES": "4",
-        "CRM_DATA_DIR": str(tmp_path),
-        "CRM_ADMIN_EMAIL": "root@example.com",
-        "CRM_ADMIN_PASSWORD": secrets.token_urlsafe(18),
-    } | {f"{name.upper()}_GRPC_ADDR": service.address for name, service in services.items()}
-    pem, kid = signing_key()  # the in-process services trust this process's caller-context key
-    env |= {"CRM_CALLER_SIGNING_KEY": pem.decode(), "CRM_CALLER_SIGNING_KID": kid}
-    log = (tmp_path / "gateway.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gateway.main", "serve"], env=env, stdout=log, stderr=log
-    )
-    url = f"http://127.0.0.1:{env['GATEWAY_PORT']}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            assert process.poll() is None, (tmp_path / "gateway.log").read_text()
-            assert time.monotonic() < deadline, "gateway did not come up"
-            time.sleep(0.1)
+    env = gateway_env(tmp_path, services, GATEWAY_LOGIN_ACCOUNT_FREE_FAILURES="4")
+    with serving(env, tmp_path / "gateway.log") as (url, _process):
         yield url, env
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-        log.close()
 
 
 def _get(url: str, headers: dict[str, str]) -> int:
