@@ -14,7 +14,8 @@ from gateway.identity import audit
 from gateway.identity.api_keys import create_key, scope_problem
 from gateway.identity.models import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyOut
 from gateway.identity.paging import binding_of, bool_arg, keyset, limit_of, position_of, query_args
-from gateway.identity.routes.common import answer, client_address, invalid, listing, not_found, require_admin
+from gateway.identity.routes.common import answer, client_address, invalid, listing, require_admin
+from gateway.identity.routes.lookups import get_or_404
 from gateway.identity.runtime import identity
 from gateway.schema import ApiKey
 
@@ -107,9 +108,7 @@ def list_api_keys() -> Response:
 def get_api_key(key_id: str) -> Response:
     require_admin()
     with reading(identity().sessions) as session:
-        key = session.get(ApiKey, key_id)
-        if key is None:
-            raise not_found("API key", key_id)
+        key = get_or_404(session, ApiKey, key_id, "API key")
         return answer(_out(key))
 
 
@@ -118,9 +117,7 @@ def revoke_api_key(key_id: str) -> Response:
     actor = require_admin()
     runtime = identity()
     with transaction(runtime.sessions) as session:
-        key = session.get(ApiKey, key_id)
-        if key is None:
-            raise not_found("API key", key_id)
+        key = get_or_404(session, ApiKey, key_id, "API key")
         if key.revoked_at is None:
             key.revoked_at = utcnow()
             audit.record(

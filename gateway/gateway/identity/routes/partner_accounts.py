@@ -6,9 +6,8 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from crm_platform.db import reading, transaction, utcnow
 from gateway.auth import current_principal
@@ -22,7 +21,6 @@ from gateway.identity.models import (
 )
 from gateway.identity.paging import binding_of, bool_arg, keyset, limit_of, position_of, query_args
 from gateway.identity.routes.common import (
-    FORBIDDEN,
     answer,
     bad_request,
     client_address,
@@ -30,9 +28,10 @@ from gateway.identity.routes.common import (
     listing,
     not_found,
     require_admin,
+    require_user,
 )
+from gateway.identity.routes.lookups import get_or_404, name_taken
 from gateway.identity.runtime import identity
-from gateway.problems import Problem
 from gateway.schema import PartnerAccount
 
 bp = Blueprint("identity_partner_accounts", __name__)
@@ -52,17 +51,7 @@ def _out(account: PartnerAccount) -> PartnerAccountOut:
 
 def _require_reader() -> str | None:
     """The partner account the caller is confined to (None: all); API keys may not read these."""
-    principal = current_principal()
-    if not principal.is_user:
-        raise Problem(403, "This endpoint is for users; API keys cannot use it.", type=FORBIDDEN)
-    return principal.partner_account_id
-
-
-def _name_taken(session: Session, name: str, except_id: str | None = None) -> bool:
-    stmt = select(func.count()).select_from(PartnerAccount).where(PartnerAccount.name == name)
-    if except_id:
-        stmt = stmt.where(PartnerAccount.id != except_id)
-    return bool(session.scalar(stmt))
+    return require_user().partner_account_id
 
 
 @bp.post("/partner-accounts")
@@ -71,7 +60,7 @@ def create_partner_account() -> Response:
     body = parse_body(PartnerAccountCreate)
     try:
         with transaction(identity().sessions) as session:
-            if _name_taken(session, body.name):
+            if name_taken(session, PartnerAccount, body.name):
                 raise conflict("name: a partner account with this name exists")
             account = PartnerAccount(
                 id=str(uuid.uuid4()),
@@ -133,9 +122,7 @@ def get_partner_account(account_id: str) -> Response:
     if confined_to is not None and account_id != confined_to:
         raise not_found("Partner account", account_id)  # not 403: do not reveal that it exists
     with reading(identity().sessions) as session:
-        account = session.get(PartnerAccount, account_id)
-        if account is None:
-            raise not_found("Partner account", account_id)
+        account = get_or_404(session, PartnerAccount, account_id, "Partner account")
         return answer(_out(account))
 
 
@@ -146,12 +133,10 @@ def update_partner_account(account_id: str) -> Response:
     body = parse_body(PartnerAccountUpdate)
     try:
         with transaction(identity().sessions) as session:
-            account = session.get(PartnerAccount, account_id)
-            if account is None:
-                raise not_found("Partner account", account_id)
+            account = get_or_404(session, PartnerAccount, account_id, "Partner account")
             changed: dict[str, object] = {}
             if body.name is not None and body.name != account.name:
-                if _name_taken(session, body.name, except_id=account.id):
+                if name_taken(session, PartnerAccount, body.name, except_id=account.id):
                     raise conflict("name: a partner account with this name exists")
                 changed["name"] = {"from": account.name, "to": body.name}
                 account.name = body.name

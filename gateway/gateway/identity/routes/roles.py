@@ -20,9 +20,9 @@ from gateway.identity.routes.common import (
     conflict,
     listing,
     no_content,
-    not_found,
     require_admin,
 )
+from gateway.identity.routes.lookups import get_or_404
 from gateway.identity.runtime import identity
 from gateway.problems import Problem
 from gateway.schema import CustomRole
@@ -81,9 +81,7 @@ def get_role(name: str) -> Response:
     if is_builtin(name):
         return answer(_builtin(name))
     with reading(identity().sessions) as session:
-        role = session.get(CustomRole, name)
-        if role is None:
-            raise not_found("Role", name)
+        role = get_or_404(session, CustomRole, name, "Role")
         return answer(_custom(role))
 
 
@@ -129,9 +127,7 @@ def update_role(name: str) -> Response:
     permissions = _permissions(body.permissions) if body.permissions is not None else None
     runtime = identity()
     with transaction(runtime.sessions) as session:
-        role = session.get(CustomRole, name)
-        if role is None:
-            raise not_found("Role", name)
+        role = get_or_404(session, CustomRole, name, "Role")
         details: dict[str, object] = {}
         if permissions is not None and permissions != role.permissions:
             details["permissions"] = {"from": role.permissions, "to": permissions}
@@ -162,9 +158,7 @@ def delete_role(name: str) -> Response:
         raise _builtin_is_read_only(name)
     runtime = identity()
     with transaction(runtime.sessions) as session:
-        role = session.get(CustomRole, name)
-        if role is None:
-            raise not_found("Role", name)
+        role = get_or_404(session, CustomRole, name, "Role")
         if role_in_use(session, name):
             raise conflict(f"role {name} is still held by users: remove it from them first")
         session.delete(role)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, Response
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,9 +20,9 @@ from gateway.identity.routes.common import (
     conflict,
     invalid,
     listing,
-    not_found,
     require_admin,
 )
+from gateway.identity.routes.lookups import get_or_404, name_taken
 from gateway.identity.runtime import identity
 from gateway.schema import Team, TeamMember, User
 
@@ -59,13 +59,6 @@ def _add(session: Session, team_id: str, user_ids: list[str]) -> list[str]:
     return added
 
 
-def _name_taken(session: Session, name: str, except_id: str | None = None) -> bool:
-    stmt = select(func.count()).select_from(Team).where(Team.name == name)
-    if except_id:
-        stmt = stmt.where(Team.id != except_id)
-    return bool(session.scalar(stmt))
-
-
 @bp.post("/teams")
 def create_team() -> Response:
     actor = require_admin()
@@ -73,7 +66,7 @@ def create_team() -> Response:
     runtime = identity()
     try:
         with transaction(runtime.sessions) as session:
-            if _name_taken(session, body.name):
+            if name_taken(session, Team, body.name):
                 raise conflict("name: a team with this name exists")
             _check_users(session, body.member_ids)
             team = Team(
@@ -126,9 +119,7 @@ def list_teams() -> Response:
 def get_team(team_id: str) -> Response:
     require_admin()
     with reading(identity().sessions) as session:
-        team = session.get(Team, team_id)
-        if team is None:
-            raise not_found("Team", team_id)
+        team = get_or_404(session, Team, team_id, "Team")
         return answer(_out(session, team))
 
 
@@ -138,12 +129,10 @@ def update_team(team_id: str) -> Response:
     body = parse_body(TeamUpdate)
     try:
         with transaction(identity().sessions) as session:
-            team = session.get(Team, team_id)
-            if team is None:
-                raise not_found("Team", team_id)
+            team = get_or_404(session, Team, team_id, "Team")
             changed = {}
             if body.name is not None and body.name != team.name:
-                if _name_taken(session, body.name, except_id=team.id):
+                if name_taken(session, Team, body.name, except_id=team.id):
                     raise conflict("name: a team with this name exists")
                 changed["name"] = {"from": team.name, "to": body.name}
                 team.name = body.name
@@ -173,9 +162,7 @@ def add_members(team_id: str) -> Response:
     body = parse_body(TeamMembers)
     runtime = identity()
     with transaction(runtime.sessions) as session:
-        team = session.get(Team, team_id)
-        if team is None:
-            raise not_found("Team", team_id)
+        team = get_or_404(session, Team, team_id, "Team")
         _check_users(session, body.user_ids)
         added = _add(session, team_id, body.user_ids)
         if added:
@@ -201,9 +188,7 @@ def remove_members(team_id: str) -> Response:
     body = parse_body(TeamMembers)
     runtime = identity()
     with transaction(runtime.sessions) as session:
-        team = session.get(Team, team_id)
-        if team is None:
-            raise not_found("Team", team_id)
+        team = get_or_404(session, Team, team_id, "Team")
         removed = list(
             session.scalars(
                 select(TeamMember.user_id).where(

@@ -21,9 +21,9 @@ from gateway.identity.routes.common import (
     invalid,
     listing,
     no_content,
-    not_found,
     require_admin,
 )
+from gateway.identity.routes.lookups import get_or_404
 from gateway.identity.runtime import identity
 from gateway.identity.user_admin import (
     Membership,
@@ -136,9 +136,7 @@ def list_users() -> Response:
 def get_user(user_id: str) -> Response:
     require_admin()
     with reading(identity().sessions) as session:
-        user = session.get(User, user_id)
-        if user is None:
-            raise not_found("User", user_id)
+        user = get_or_404(session, User, user_id, "User")
         return answer(user_out(session, user))
 
 
@@ -150,9 +148,7 @@ def update_user(user_id: str) -> Response:
     runtime = identity()
     try:
         with transaction(runtime.sessions) as session:
-            user = session.get(User, user_id)
-            if user is None:
-                raise Refused(404, "id", "not found")
+            user = get_or_404(session, User, user_id, "User")
             before = user_out(session, user)
             wanted = Membership(
                 body.roles if "roles" in present and body.roles is not None else before.roles,
@@ -202,8 +198,6 @@ def update_user(user_id: str) -> Response:
                     },
                 )
     except Refused as refused:
-        if refused.status == 404:
-            raise not_found("User", user_id) from None
         raise _refused(refused) from None
     except IntegrityError:
         raise conflict("email: a user with this email exists") from None
@@ -227,14 +221,10 @@ def _set_active(user_id: str, active: bool) -> Response:
     runtime = identity()
     try:
         with transaction(runtime.sessions) as session:
-            user = session.get(User, user_id)
-            if user is None:
-                raise Refused(404, "id", "not found")
+            user = get_or_404(session, User, user_id, "User")
             set_active(session, actor, user, active, client_address())
             out = user_out(session, user)
     except Refused as refused:
-        if refused.status == 404:
-            raise not_found("User", user_id) from None
         raise _refused(refused) from None
     runtime.users.forget(user_id)
     return answer(out)
@@ -259,9 +249,7 @@ def reset_password(user_id: str) -> Response:
     runtime = identity()
     password_hash = runtime.passwords.hash(body.new_password)  # before the write transaction
     with transaction(runtime.sessions) as session:
-        user = session.get(User, user_id)
-        if user is None:
-            raise not_found("User", user_id)
+        user = get_or_404(session, User, user_id, "User")
         user.password_hash = password_hash
         user.updated_at = utcnow()
         end_sessions(session, user)
