@@ -13,9 +13,10 @@ from gateway.bodies import parse_body
 from gateway.identity import audit
 from gateway.identity.api_keys import create_key, scope_problem
 from gateway.identity.models import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyOut
-from gateway.identity.paging import binding_of, bool_arg, keyset, limit_of, position_of, query_args
-from gateway.identity.routes.common import answer, client_address, invalid, listing, require_admin
+from gateway.identity.paging import bool_arg
+from gateway.identity.routes.common import answer, client_address, invalid, require_admin
 from gateway.identity.routes.lookups import get_or_404
+from gateway.identity.routes.pages import page_answer, page_request
 from gateway.identity.runtime import identity
 from gateway.schema import ApiKey
 
@@ -85,23 +86,12 @@ def create_api_key() -> Response:
 @bp.get("/api-keys")
 def list_api_keys() -> Response:
     actor = require_admin()
-    args = query_args({"revoked"})
-    limit = limit_of(args)
-    runtime = identity()
-    binding = binding_of(actor.subject, "api-keys", args)
-    after = runtime.cursors.decode(args["cursor"], binding) if "cursor" in args else None
+    page = page_request(actor.subject, "api-keys", {"revoked"})
     stmt = select(ApiKey)
-    revoked = bool_arg(args, "revoked")
+    revoked = bool_arg(page.args, "revoked")
     if revoked is not None:
         stmt = stmt.where(ApiKey.revoked_at.is_not(None) if revoked else ApiKey.revoked_at.is_(None))
-    stmt = keyset(stmt, ApiKey.created_at, ApiKey.id, after, descending=False).limit(limit + 1)
-    with reading(runtime.sessions) as session:
-        rows = list(session.scalars(stmt))
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = runtime.cursors.encode(position_of(last.created_at, last.id), binding)
-    return listing([_out(k) for k in rows[:limit]], next_cursor, ApiKeyList)
+    return page_answer(page, stmt, ApiKey.created_at, ApiKey.id, lambda _session, key: _out(key), ApiKeyList)
 
 
 @bp.get("/api-keys/<key_id>")

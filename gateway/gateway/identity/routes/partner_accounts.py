@@ -19,18 +19,18 @@ from gateway.identity.models import (
     PartnerAccountOut,
     PartnerAccountUpdate,
 )
-from gateway.identity.paging import binding_of, bool_arg, keyset, limit_of, position_of, query_args
+from gateway.identity.paging import bool_arg
 from gateway.identity.routes.common import (
     answer,
     bad_request,
     client_address,
     conflict,
-    listing,
     not_found,
     require_admin,
     require_user,
 )
 from gateway.identity.routes.lookups import get_or_404, name_taken
+from gateway.identity.routes.pages import page_answer, page_request
 from gateway.identity.runtime import identity
 from gateway.schema import PartnerAccount
 
@@ -88,12 +88,8 @@ def create_partner_account() -> Response:
 @bp.get("/partner-accounts")
 def list_partner_accounts() -> Response:
     confined_to = _require_reader()
-    principal = current_principal()
-    args = query_args({"kind", "active"})
-    limit = limit_of(args)
-    runtime = identity()
-    binding = binding_of(principal.subject, "partner-accounts", args)
-    after = runtime.cursors.decode(args["cursor"], binding) if "cursor" in args else None
+    page = page_request(current_principal().subject, "partner-accounts", {"kind", "active"})
+    args = page.args
     stmt = select(PartnerAccount)
     if confined_to is not None:
         stmt = stmt.where(PartnerAccount.id == confined_to)
@@ -104,16 +100,14 @@ def list_partner_accounts() -> Response:
     active = bool_arg(args, "active")
     if active is not None:
         stmt = stmt.where(PartnerAccount.is_active.is_(active))
-    stmt = keyset(stmt, PartnerAccount.created_at, PartnerAccount.id, after, descending=False).limit(
-        limit + 1
+    return page_answer(
+        page,
+        stmt,
+        PartnerAccount.created_at,
+        PartnerAccount.id,
+        lambda _session, account: _out(account),
+        PartnerAccountList,
     )
-    with reading(runtime.sessions) as session:
-        rows = list(session.scalars(stmt))
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = runtime.cursors.encode(position_of(last.created_at, last.id), binding)
-    return listing([_out(a) for a in rows[:limit]], next_cursor, PartnerAccountList)
 
 
 @bp.get("/partner-accounts/<account_id>")

@@ -13,16 +13,15 @@ from crm_platform.db import reading, transaction, utcnow
 from gateway.bodies import parse_body
 from gateway.identity import audit
 from gateway.identity.models import TeamCreate, TeamList, TeamMembers, TeamOut, TeamUpdate
-from gateway.identity.paging import binding_of, keyset, limit_of, position_of, query_args
 from gateway.identity.routes.common import (
     answer,
     client_address,
     conflict,
     invalid,
-    listing,
     require_admin,
 )
 from gateway.identity.routes.lookups import get_or_404, name_taken
+from gateway.identity.routes.pages import page_answer, page_request
 from gateway.identity.runtime import identity
 from gateway.schema import Team, TeamMember, User
 
@@ -96,23 +95,11 @@ def create_team() -> Response:
 @bp.get("/teams")
 def list_teams() -> Response:
     actor = require_admin()
-    args = query_args({"name"})
-    limit = limit_of(args)
-    runtime = identity()
-    binding = binding_of(actor.subject, "teams", args)
-    after = runtime.cursors.decode(args["cursor"], binding) if "cursor" in args else None
+    page = page_request(actor.subject, "teams", {"name"})
     stmt = select(Team)
-    if "name" in args:
-        stmt = stmt.where(Team.name == args["name"])
-    stmt = keyset(stmt, Team.created_at, Team.id, after, descending=False).limit(limit + 1)
-    with reading(runtime.sessions) as session:
-        rows = list(session.scalars(stmt))
-        items = [_out(session, t) for t in rows[:limit]]
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = runtime.cursors.encode(position_of(last.created_at, last.id), binding)
-    return listing(items, next_cursor, TeamList)
+    if "name" in page.args:
+        stmt = stmt.where(Team.name == page.args["name"])
+    return page_answer(page, stmt, Team.created_at, Team.id, _out, TeamList)
 
 
 @bp.get("/teams/<team_id>")

@@ -10,7 +10,7 @@ from crm_platform.db import reading, transaction, utcnow
 from gateway.bodies import parse_body
 from gateway.identity import audit
 from gateway.identity.models import PasswordReset, UserCreate, UserList, UserUpdate
-from gateway.identity.paging import binding_of, bool_arg, keyset, limit_of, position_of, query_args
+from gateway.identity.paging import bool_arg
 from gateway.identity.principal import ADMIN
 from gateway.identity.roles import ROLE_NAME
 from gateway.identity.routes.common import (
@@ -19,11 +19,11 @@ from gateway.identity.routes.common import (
     client_address,
     conflict,
     invalid,
-    listing,
     no_content,
     require_admin,
 )
 from gateway.identity.routes.lookups import get_or_404
+from gateway.identity.routes.pages import page_answer, page_request
 from gateway.identity.runtime import identity
 from gateway.identity.user_admin import (
     Membership,
@@ -98,11 +98,8 @@ def create_user() -> Response:
 @bp.get("/users")
 def list_users() -> Response:
     actor = require_admin()
-    args = query_args({"email", "active", "role", "team_id"})
-    limit = limit_of(args)
-    runtime = identity()
-    binding = binding_of(actor.subject, "users", args)
-    after = runtime.cursors.decode(args["cursor"], binding) if "cursor" in args else None
+    page = page_request(actor.subject, "users", {"email", "active", "role", "team_id"})
+    args = page.args
     stmt = select(User)
     if "email" in args:
         stmt = stmt.where(User.email == normalise_email(args["email"]))
@@ -121,15 +118,7 @@ def list_users() -> Response:
         stmt = stmt.where(
             User.id.in_(select(TeamMember.user_id).where(TeamMember.team_id == args["team_id"]))
         )
-    stmt = keyset(stmt, User.created_at, User.id, after, descending=False).limit(limit + 1)
-    with reading(runtime.sessions) as session:
-        rows = list(session.scalars(stmt))
-        items = [user_out(session, u) for u in rows[:limit]]
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = runtime.cursors.encode(position_of(last.created_at, last.id), binding)
-    return listing(items, next_cursor, UserList)
+    return page_answer(page, stmt, User.created_at, User.id, user_out, UserList)
 
 
 @bp.get("/users/<user_id>")
