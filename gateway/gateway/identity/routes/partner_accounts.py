@@ -13,6 +13,7 @@ from crm_platform.db import reading, transaction, utcnow
 from gateway.auth import current_principal
 from gateway.bodies import parse_body
 from gateway.identity import audit
+from gateway.identity.changes import apply_change
 from gateway.identity.models import (
     PartnerAccountCreate,
     PartnerAccountList,
@@ -128,18 +129,16 @@ def update_partner_account(account_id: str) -> Response:
     try:
         with transaction(identity().sessions) as session:
             account = get_or_404(session, PartnerAccount, account_id, "Partner account")
+            if (
+                body.name is not None
+                and body.name != account.name
+                and name_taken(session, PartnerAccount, body.name, except_id=account.id)
+            ):
+                raise conflict("name: a partner account with this name exists")
             changed: dict[str, object] = {}
-            if body.name is not None and body.name != account.name:
-                if name_taken(session, PartnerAccount, body.name, except_id=account.id):
-                    raise conflict("name: a partner account with this name exists")
-                changed["name"] = {"from": account.name, "to": body.name}
-                account.name = body.name
-            if body.kind is not None and body.kind != account.kind:
-                changed["kind"] = {"from": account.kind, "to": body.kind}
-                account.kind = body.kind
-            if body.active is not None and body.active != account.is_active:
-                changed["active"] = {"from": account.is_active, "to": body.active}
-                account.is_active = body.active
+            apply_change(changed, account, "name", body.name)
+            apply_change(changed, account, "kind", body.kind)
+            apply_change(changed, account, "is_active", body.active, field="active")
             if changed:
                 account.updated_at = utcnow()
                 audit.record(

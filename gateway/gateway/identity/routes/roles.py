@@ -10,6 +10,7 @@ from crm_platform.access.rights import to_json as rights_json
 from crm_platform.db import reading, transaction, utcnow
 from gateway.bodies import parse_body
 from gateway.identity import audit
+from gateway.identity.changes import apply_change
 from gateway.identity.models import RoleCreate, RoleList, RoleOut, RoleUpdate
 from gateway.identity.paging import query_args
 from gateway.identity.roles import is_builtin, role_in_use
@@ -129,12 +130,8 @@ def update_role(name: str) -> Response:
     with transaction(runtime.sessions) as session:
         role = get_or_404(session, CustomRole, name, "Role")
         details: dict[str, object] = {}
-        if permissions is not None and permissions != role.permissions:
-            details["permissions"] = {"from": role.permissions, "to": permissions}
-            role.permissions = permissions
-        if body.description is not None and body.description != role.description:
-            details["description"] = {"from": role.description, "to": body.description}
-            role.description = body.description
+        apply_change(details, role, "permissions", permissions)
+        apply_change(details, role, "description", body.description)
         if details:
             role.updated_at = utcnow()
             audit.record(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from crm_platform.db import reading, transaction, utcnow
 from gateway.bodies import parse_body
 from gateway.identity import audit
+from gateway.identity.changes import apply_change
 from gateway.identity.models import TeamCreate, TeamList, TeamMembers, TeamOut, TeamUpdate
 from gateway.identity.routes.common import (
     answer,
@@ -117,15 +118,15 @@ def update_team(team_id: str) -> Response:
     try:
         with transaction(identity().sessions) as session:
             team = get_or_404(session, Team, team_id, "Team")
-            changed = {}
-            if body.name is not None and body.name != team.name:
-                if name_taken(session, Team, body.name, except_id=team.id):
-                    raise conflict("name: a team with this name exists")
-                changed["name"] = {"from": team.name, "to": body.name}
-                team.name = body.name
-            if body.description is not None and body.description != team.description:
-                changed["description"] = {"from": team.description, "to": body.description}
-                team.description = body.description
+            if (
+                body.name is not None
+                and body.name != team.name
+                and name_taken(session, Team, body.name, except_id=team.id)
+            ):
+                raise conflict("name: a team with this name exists")
+            changed: dict[str, object] = {}
+            apply_change(changed, team, "name", body.name)
+            apply_change(changed, team, "description", body.description)
             if changed:
                 team.updated_at = utcnow()
                 audit.record(
