@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from flask import Blueprint, Response
 from sqlalchemy import delete, select
@@ -146,63 +147,55 @@ def update_team(team_id: str) -> Response:
 
 @bp.post("/teams/<team_id>:add-members")
 def add_members(team_id: str) -> Response:
-    actor = require_admin()
-    body = parse_body(TeamMembers)
-    runtime = identity()
-    with transaction(runtime.sessions) as session:
-        team = get_or_404(session, Team, team_id, "Team")
-        _check_users(session, body.user_ids)
-        added = _add(session, team_id, body.user_ids)
-        if added:
-            audit.record(
-                session,
-                "team.members_added",
-                actor=actor,
-                target_type="team",
-                target_id=team_id,
-                client_address=client_address(),
-                details={"user_ids": added},
-            )
-        session.flush()
-        out = _out(session, team)
-    for user_id in body.user_ids:
-        runtime.users.forget(user_id)
-    return answer(out)
+    return _change_members(team_id, "team.members_added", _add_existing)
 
 
 @bp.post("/teams/<team_id>:remove-members")
 def remove_members(team_id: str) -> Response:
+    return _change_members(team_id, "team.members_removed", _remove)
+
+
+def _change_members(
+    team_id: str, action: str, change: Callable[[Session, str, list[str]], list[str]]
+) -> Response:
+    """The shared half of adding and removing members: `change` returns the user ids it really added or
+    removed, which the audit event names; every listed user's cached state is dropped, since their teams
+    (and so their record scope) may have changed."""
     actor = require_admin()
     body = parse_body(TeamMembers)
     runtime = identity()
     with transaction(runtime.sessions) as session:
         team = get_or_404(session, Team, team_id, "Team")
-        removed = list(
-            session.scalars(
-                select(TeamMember.user_id).where(
-                    TeamMember.team_id == team_id, TeamMember.user_id.in_(body.user_ids)
-                )
-            )
-        )
-        session.execute(
-            delete(TeamMember).where(TeamMember.team_id == team_id, TeamMember.user_id.in_(body.user_ids))
-        )
-        for user in session.scalars(
-            select(User).where(User.id.in_(removed), User.primary_team_id == team_id)
-        ):
-            user.primary_team_id = None  # falls back to their first remaining team
-        if removed:
+        changed = change(session, team_id, body.user_ids)
+        if changed:
             audit.record(
                 session,
-                "team.members_removed",
+                action,
                 actor=actor,
                 target_type="team",
                 target_id=team_id,
                 client_address=client_address(),
-                details={"user_ids": removed},
+                details={"user_ids": changed},
             )
         session.flush()
         out = _out(session, team)
     for user_id in body.user_ids:
         runtime.users.forget(user_id)
     return answer(out)
+
+
+def _add_existing(session: Session, team_id: str, user_ids: list[str]) -> list[str]:
+    _check_users(session, user_ids)
+    return _add(session, team_id, user_ids)
+
+
+def _remove(session: Session, team_id: str, user_ids: list[str]) -> list[str]:
+    removed = list(
+        session.scalars(
+            select(TeamMember.user_id).where(TeamMember.team_id == team_id, TeamMember.user_id.in_(user_ids))
+        )
+    )
+    session.execute(delete(TeamMember).where(TeamMember.team_id == team_id, TeamMember.user_id.in_(user_ids)))
+    for user in session.scalars(select(User).where(User.id.in_(removed), User.primary_team_id == team_id)):
+        user.primary_team_id = None  # falls back to their first remaining team
+    return removed
