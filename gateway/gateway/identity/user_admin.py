@@ -102,6 +102,14 @@ def end_sessions(session: Session, user: User) -> None:
     refresh_tokens.revoke_user(session, user.id)
 
 
+def replace_password(session: Session, user: User, password_hash: str) -> None:
+    """A new password (already hashed, outside any transaction) signs the user out everywhere: whoever
+    knew the old one may hold its tokens."""
+    user.password_hash = password_hash
+    user.updated_at = utcnow()
+    end_sessions(session, user)
+
+
 def other_active_admins(session: Session, user_id: str) -> int:
     count = 0
     for roles, active, partner in session.execute(

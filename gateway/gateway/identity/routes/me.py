@@ -6,7 +6,7 @@ from flask import Blueprint, Response, g
 from sqlalchemy import select
 
 from crm_platform.access.rights import to_json as rights_json
-from crm_platform.db import reading, transaction, utcnow
+from crm_platform.db import reading, transaction
 from gateway.auth import current_principal, unauthorized
 from gateway.bodies import parse_body
 from gateway.identity import audit, refresh_tokens
@@ -14,7 +14,7 @@ from gateway.identity.models import Me, PartnerAccountRef, PasswordChange, TeamR
 from gateway.identity.routes.common import answer, client_address, require_user, too_many_attempts
 from gateway.identity.runtime import identity
 from gateway.identity.tokens_answer import token_answer
-from gateway.identity.user_admin import end_sessions
+from gateway.identity.user_admin import replace_password
 from gateway.schema import ApiKey, PartnerAccount, Team, User
 from gateway.users import Identity
 
@@ -90,9 +90,7 @@ def change_password() -> Response:
         user = session.get(User, principal.subject)
         if user is None:
             raise unauthorized("The access token is no longer valid; sign in again.")
-        user.password_hash = fresh
-        user.updated_at = utcnow()
-        end_sessions(session, user)
+        replace_password(session, user, fresh)
         audit.record(
             session,
             "user.password_changed",

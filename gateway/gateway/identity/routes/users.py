@@ -30,8 +30,8 @@ from gateway.identity.user_admin import (
     Refused,
     check_membership,
     email_taken,
-    end_sessions,
     guard_last_admin,
+    replace_password,
     set_active,
     set_teams,
     user_out,
@@ -239,9 +239,7 @@ def reset_password(user_id: str) -> Response:
     password_hash = runtime.passwords.hash(body.new_password)  # before the write transaction
     with transaction(runtime.sessions) as session:
         user = get_or_404(session, User, user_id, "User")
-        user.password_hash = password_hash
-        user.updated_at = utcnow()
-        end_sessions(session, user)
+        replace_password(session, user, password_hash)
         audit.record(
             session,
             "user.password_reset",
