@@ -123,7 +123,9 @@ class ReloadingKeys:
 
     def __init__(self, min_interval: float = 1.0) -> None:
         self._keys = public_keys()
-        self._loaded_at = time.monotonic()
+        # The first unknown kid looks again at once (a gateway that made its key pair just after this
+        # service started); after that, at most once per `min_interval`, so forged kids cost nothing.
+        self._loaded_at = time.monotonic() - min_interval
         self._min_interval = min_interval
         self._lock = threading.Lock()
 
