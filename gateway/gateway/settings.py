@@ -7,6 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crm_platform import config, db
+from crm_platform.access import keys as caller_keys
+
+# The gateway signs the caller context of every service call (gateway.identity.caller_context); listed
+# here so the gateway's settings include its key, read when it first signs.
+CALLER_SIGNING_SETTINGS = (caller_keys.SIGNING_KEY, caller_keys.SIGNING_KID)
 
 SERVICES = ("contacts", "sales", "marketing", "support", "notifications")
 MIN_ADMIN_PASSWORD_LENGTH = 12

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from flask import g
 
 from crm_platform.access import API_KEY, CallerContext, CallerContextSigner
+from crm_platform.access.keys import signing_key
 from gateway.identity.principal import Principal
 
 CONTEXT_TTL_SECONDS = 120
@@ -44,9 +45,7 @@ def context_of(principal: Principal) -> CallerContext:
 
 
 def _signer_from_keys() -> CallerContextSigner:
-    # Imported when first needed: the key files are made on first use, in the worker that signs.
-    from crm_platform.access.keys import signing_key
-
+    # Called when first needed: a local key pair is made on first use, in the worker that signs.
     pem, kid = signing_key()
     return CallerContextSigner(pem, kid, ttl_seconds=CONTEXT_TTL_SECONDS)
 
