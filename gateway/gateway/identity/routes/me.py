@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, g
 from sqlalchemy import select
 
+from crm_platform.access.rights import resource_types
 from crm_platform.access.rights import to_json as rights_json
 from crm_platform.db import reading, transaction
 from gateway.auth import current_principal, unauthorized
@@ -53,7 +54,11 @@ def me() -> Response:
             if partner
             else None,
             scopes=list(principal.scopes),
-            rights=rights_json(principal.rights),  # type: ignore[arg-type]
+            # Every registered type, `none` where no role grants anything: a client shapes its screens
+            # from this without knowing which types exist.
+            rights=rights_json(  # type: ignore[arg-type]
+                {name: principal.rights.get(name, {}) for name in resource_types()}
+            ),
         )
     )
 

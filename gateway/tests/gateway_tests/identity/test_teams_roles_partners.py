@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from crm_platform.access.rights import resource_types
+
 
 def test_teams_members_and_primary_team(api, person, team) -> None:
     alice, bob = person(), person()
@@ -89,6 +91,16 @@ def test_custom_roles_validate_cells_and_add_to_effective_rights(api, person) ->
     api.patch(f"/api/v1/users/{who.id}", json={"roles": ["sales_rep"]})
     assert api.delete(f"/api/v1/roles/{name}").status_code == 204
     api.assert_problem(api.get(f"/api/v1/roles/{name}"), 404)
+
+
+def test_me_lists_every_resource_type_even_those_no_role_mentions(api, person) -> None:
+    name = f"only_tickets_{time.monotonic_ns() % 100000}"
+    created = api.post("/api/v1/roles", json={"name": name, "permissions": {"ticket": {"read": "all"}}})
+    assert created.status_code == 201, created.text
+    rights = person(roles=(name,)).client.get("/api/v1/me").json()["rights"]
+    assert set(rights) == set(resource_types())
+    assert rights["deal"] == {"create": "none", "read": "none", "update": "none", "delete": "none"}
+    assert rights["ticket"]["read"] == "all"
 
 
 def test_partner_users_see_only_their_own_partner_account(api, person, partner_account) -> None:
