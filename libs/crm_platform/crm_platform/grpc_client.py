@@ -10,6 +10,8 @@ import grpc
 from opentelemetry.instrumentation.grpc import client_interceptor
 from opentelemetry.instrumentation.grpc.grpcext import intercept_channel as intercept_traced
 
+from crm_platform.access.caller import METADATA_KEY as CALLER_CONTEXT_METADATA_KEY
+
 DEFAULT_DEADLINE_SECONDS = 2.0
 
 
@@ -27,9 +29,6 @@ class Caller:
 
     def metadata(self) -> tuple[tuple[str, str], ...]:
         return ((CALLER_CONTEXT_METADATA_KEY, self.context),) if self.context else ()
-
-
-CALLER_CONTEXT_METADATA_KEY = "x-crm-caller"
 
 
 class _DefaultDeadline(grpc.UnaryUnaryClientInterceptor):

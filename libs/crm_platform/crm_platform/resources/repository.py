@@ -139,11 +139,7 @@ class Repository(Generic[Row, M]):
             query = query.with_for_update()
         row = session.scalars(query).one_or_none()
         if row is None:
-            raise NotFound(
-                f"{self.resource_type} {resource_id} not found",
-                resource_type=self.resource_type,
-                resource_name=resource_id,
-            )
+            raise self._not_found(resource_id)
         if caller is not None and self.ownership is not None and action != "read":
             require(caller, self.resource_type, action)
             if not in_scope(caller, self.resource_type, action, row):
@@ -158,11 +154,7 @@ class Repository(Generic[Row, M]):
         query = self.scoped(select(table).where(table.c[self._id.key] == resource_id), caller)
         row = session.execute(query).one_or_none()
         if row is None:
-            raise NotFound(
-                f"{self.resource_type} {resource_id} not found",
-                resource_type=self.resource_type,
-                resource_name=resource_id,
-            )
+            raise self._not_found(resource_id)
         return row
 
     def history(
@@ -271,6 +263,13 @@ class Repository(Generic[Row, M]):
             session, self.resource_type, resource_id, Action.DELETED, actor_id, changes, occurred_at=now
         )
         return Change(row, actor_id, version, changes)
+
+    def _not_found(self, resource_id: str) -> NotFound:
+        return NotFound(
+            f"{self.resource_type} {resource_id} not found",
+            resource_type=self.resource_type,
+            resource_name=resource_id,
+        )
 
     def _key(self, row: Row) -> str:
         return str(getattr(row, self._id.key))
