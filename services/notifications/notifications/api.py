@@ -1,4 +1,5 @@
-"""The notifications gRPC servicer."""
+"""The notifications gRPC servicer. Every read is scoped to the caller (store.visible): PERMISSION_DENIED
+when they may not read notifications at all, and out of scope looks like not there."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from typing import Any
 import grpc
 
 from crm.notifications.v1 import notifications_pb2, notifications_pb2_grpc
+from crm_platform.access import require
+from crm_platform.access.context import current_caller
 from crm_platform.db import reading
 from crm_platform.pagination import clamp_limit
 from crm_platform.protobuf import timestamp
 from crm_platform.service import Runtime
-from crm_platform.validation import required
 from notifications import store
+from notifications.domain import RESOURCE_TYPE
 
 
 def to_message(n: Any) -> notifications_pb2.Notification:
@@ -26,6 +29,9 @@ def to_message(n: Any) -> notifications_pb2.Notification:
         body=n.body,
         created_at=timestamp(n.created_at),
         source_event_id=n.source_event_id,
+        owner_id=n.owner_id or "",
+        team_id=n.team_id or "",
+        partner_account_id=n.partner_account_id or "",
     )
 
 
@@ -36,13 +42,21 @@ class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer)
     def ListNotifications(
         self, request: notifications_pb2.ListNotificationsRequest, context: grpc.ServicerContext
     ) -> notifications_pb2.ListNotificationsResponse:
-        contact_id = required(request.contact_id, "contact_id")
+        caller = current_caller()
+        require(caller, RESOURCE_TYPE, "read")
         limit = clamp_limit(request.limit)
         with reading(self.sessions) as session:
-            page = store.list_for_contact(session, contact_id, limit, request.cursor)
+            page = store.list_notifications(session, caller, request.contact_id, limit, request.cursor)
             return notifications_pb2.ListNotificationsResponse(
                 items=[to_message(n) for n in page.items], next_cursor=page.next_cursor
             )
+
+    def GetNotification(
+        self, request: notifications_pb2.GetNotificationRequest, context: grpc.ServicerContext
+    ) -> notifications_pb2.Notification:
+        caller = current_caller()
+        with reading(self.sessions) as session:
+            return to_message(store.get_notification(session, caller, request.id))
 
 
 def register(server: grpc.Server, runtime: Runtime) -> list[str]:

@@ -1,4 +1,19 @@
-"""Events the notifications service consumes, and what it does with them."""
+"""Events the notifications service consumes, and what it does with them.
+
+Acting on someone's behalf: a handler runs for no caller (there is no request, and the event's actor is
+not whom the result is for), so it never decides visibility from who caused the event. The rule every
+handler follows: **a notification about a contact belongs where the contact does.** It carries the
+contact's owner, team and partner account as the contacts service states them in the event, and is
+visible through the same scope as the contact (crm_platform.access.scope, resource type
+`notification`): the contact's owner and their team, the partner account's users (only theirs), and
+whoever may read every notification; never the event's actor by virtue of having acted (an admin who
+creates a partner's customer does not make the welcome theirs), never everyone. What the event does not
+state is none (NULL), which only callers reading every notification see, so a missing field fails
+closed. When the contact is reassigned (`contact_updated` naming owner_id, team_id or
+partner_account_id), its notifications follow in the same transaction as the event's position; the
+chassis consumer applies one contact's events in order, so the welcome exists before any reassignment
+of that contact is applied.
+"""
 
 from __future__ import annotations
 
@@ -19,18 +34,52 @@ class InvalidPayload(PoisonEvent, ValueError):
     at once with this reason (an operator replays it after fixing the handler or the data)."""
 
 
-def on_contact_created(session: Session, event: Event) -> None:
+def _contact_id(event: Event) -> str:
     contact_id = event.data.get("contact_id")
     if not isinstance(contact_id, str) or not contact_id:
-        raise InvalidPayload("contact_created without contact_id")
+        raise InvalidPayload(f"{event.type} without contact_id")
+    return contact_id
+
+
+def on_contact_created(session: Session, event: Event) -> None:
+    """The welcome notification, owned like the contact (the module's rule)."""
+    contact_id = _contact_id(event)
+    try:
+        ownership = domain.contact_ownership(event.data)
+    except ValueError as exc:
+        raise InvalidPayload(f"contact_created: {exc}") from None
     message = domain.welcome_message(
         str(event.data.get("first_name", "")), str(event.data.get("company", ""))
     )
-    notification = store.add_notification(session, contact_id, message, event.id)
+    notification = store.add_notification(session, contact_id, message, event.id, ownership)
     log.info(
         "welcome notification stored",
         extra={"contact_id": contact_id, "notification_id": notification.id, "event_id": event.id},
     )
 
 
-SUBSCRIPTIONS = (Subscription("contacts", "contact_created", on_contact_created),)
+def on_contact_updated(session: Session, event: Event) -> None:
+    """A reassigned contact's notifications follow it (new owner, team and/or partner account)."""
+    contact_id = _contact_id(event)
+    try:
+        changed = domain.ownership_changes(event.data.get("changes", []))
+    except ValueError as exc:
+        raise InvalidPayload(f"contact_updated: {exc}") from None
+    if not changed:
+        return
+    count = store.reassign_contact(session, contact_id, changed)
+    log.info(
+        "notifications re-pointed to the contact's new ownership",
+        extra={
+            "contact_id": contact_id,
+            "fields": sorted(changed),
+            "notifications": count,
+            "event_id": event.id,
+        },
+    )
+
+
+SUBSCRIPTIONS = (
+    Subscription("contacts", "contact_created", on_contact_created),
+    Subscription("contacts", "contact_updated", on_contact_updated),
+)

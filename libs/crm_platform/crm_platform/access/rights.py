@@ -114,6 +114,8 @@ class RoleTemplate:
 
 _ALL = _cells("all", "all", "all", "all")
 _READ_ALL = _cells("none", "all", "none", "none")
+# Notifications are written by the platform (event handlers), never by callers: staff read their teams'.
+_READ_TEAM = _cells("none", "team", "none", "none")
 
 BUILTIN_ROLES: dict[str, RoleTemplate] = {
     "admin": RoleTemplate(default=_ALL),
@@ -122,13 +124,18 @@ BUILTIN_ROLES: dict[str, RoleTemplate] = {
         by_type={"product": _ALL, "price_list": _ALL, "article": _ALL},
     ),
     "sales_rep": RoleTemplate(
-        by_domain={"crm": _cells("all", "team", "own", "own"), "sales": _cells("all", "team", "own", "own")},
+        by_domain={
+            "crm": _cells("all", "team", "own", "own"),
+            "sales": _cells("all", "team", "own", "own"),
+            "notifications": _READ_TEAM,
+        },
         by_type={"product": _READ_ALL, "price_list": _READ_ALL, "article": _READ_ALL},
     ),
     "marketer": RoleTemplate(
         by_domain={
             "marketing": _cells("all", "all", "team", "own"),
             "crm": _cells("all", "all", "own", "none"),
+            "notifications": _READ_TEAM,
         },
         by_type={"lead": _cells("all", "team", "own", "none"), "product": _READ_ALL},
     ),
@@ -136,6 +143,7 @@ BUILTIN_ROLES: dict[str, RoleTemplate] = {
         by_domain={
             "support": _cells("all", "team", "team", "own"),
             "crm": _cells("all", "all", "own", "none"),
+            "notifications": _READ_TEAM,
         },
         by_type={"order": _cells("none", "all", "none", "none"), "product": _READ_ALL},
     ),
@@ -153,6 +161,8 @@ BUILTIN_ROLES: dict[str, RoleTemplate] = {
             "product": _READ_ALL,
             "price_list": _READ_ALL,
             "article": _READ_ALL,
+            # Notifications about their own account's customers (the partner boundary narrows `all`).
+            "notification": _READ_ALL,
         }
     ),
 }

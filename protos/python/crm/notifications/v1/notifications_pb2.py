@@ -22,22 +22,27 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(crm/notifications/v1/notifications.proto\x12\x14\x63rm.notifications.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb3\x01\n\x0cNotification\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\ncontact_id\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x04 \x01(\t\x12\r\n\x05title\x18\x05 \x01(\t\x12\x0c\n\x04\x62ody\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fsource_event_id\x18\x08 \x01(\t\"M\n\x18ListNotificationsRequest\x12\x12\n\ncontact_id\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x0e\n\x06\x63ursor\x18\x03 \x01(\t\"c\n\x19ListNotificationsResponse\x12\x31\n\x05items\x18\x01 \x03(\x0b\x32\".crm.notifications.v1.Notification\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t2\x8c\x01\n\x14NotificationsService\x12t\n\x11ListNotifications\x12..crm.notifications.v1.ListNotificationsRequest\x1a/.crm.notifications.v1.ListNotificationsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(crm/notifications/v1/notifications.proto\x12\x14\x63rm.notifications.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf2\x01\n\x0cNotification\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\ncontact_id\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x04 \x01(\t\x12\r\n\x05title\x18\x05 \x01(\t\x12\x0c\n\x04\x62ody\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fsource_event_id\x18\x08 \x01(\t\x12\x10\n\x08owner_id\x18\t \x01(\t\x12\x0f\n\x07team_id\x18\n \x01(\t\x12\x1a\n\x12partner_account_id\x18\x0b \x01(\t\"M\n\x18ListNotificationsRequest\x12\x12\n\ncontact_id\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x0e\n\x06\x63ursor\x18\x03 \x01(\t\"c\n\x19ListNotificationsResponse\x12\x31\n\x05items\x18\x01 \x03(\x0b\x32\".crm.notifications.v1.Notification\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\"/\n\x16GetNotificationRequest\x12\x15\n\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@2\xf1\x01\n\x14NotificationsService\x12t\n\x11ListNotifications\x12..crm.notifications.v1.ListNotificationsRequest\x1a/.crm.notifications.v1.ListNotificationsResponse\x12\x63\n\x0fGetNotification\x12,.crm.notifications.v1.GetNotificationRequest\x1a\".crm.notifications.v1.Notificationb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'crm.notifications.v1.notifications_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_NOTIFICATION']._serialized_start=100
-  _globals['_NOTIFICATION']._serialized_end=279
-  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_start=281
-  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_end=358
-  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_start=360
-  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_end=459
-  _globals['_NOTIFICATIONSSERVICE']._serialized_start=462
-  _globals['_NOTIFICATIONSSERVICE']._serialized_end=602
+  _globals['_GETNOTIFICATIONREQUEST'].fields_by_name['id']._loaded_options = None
+  _globals['_GETNOTIFICATIONREQUEST'].fields_by_name['id']._serialized_options = b'\272H\006r\004\020\001\030@'
+  _globals['_NOTIFICATION']._serialized_start=129
+  _globals['_NOTIFICATION']._serialized_end=371
+  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_start=373
+  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_end=450
+  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_start=452
+  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_end=551
+  _globals['_GETNOTIFICATIONREQUEST']._serialized_start=553
+  _globals['_GETNOTIFICATIONREQUEST']._serialized_end=600
+  _globals['_NOTIFICATIONSSERVICE']._serialized_start=603
+  _globals['_NOTIFICATIONSSERVICE']._serialized_end=844
 # @@protoc_insertion_point(module_scope)

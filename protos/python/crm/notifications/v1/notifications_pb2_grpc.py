@@ -27,6 +27,10 @@ if _version_not_supported:
 
 class NotificationsServiceStub:
     """NotificationsService keeps what the platform told (or will tell) each contact.
+
+    A notification about a contact belongs where the contact does: it carries the contact's owner, team
+    and partner account, and every read is narrowed to the caller's scope for the `notification`
+    resource type (a partner user sees only their own account's; out of scope looks like not there).
     """
 
     def __init__(self, channel):
@@ -40,14 +44,32 @@ class NotificationsServiceStub:
                 request_serializer=crm_dot_notifications_dot_v1_dot_notifications__pb2.ListNotificationsRequest.SerializeToString,
                 response_deserializer=crm_dot_notifications_dot_v1_dot_notifications__pb2.ListNotificationsResponse.FromString,
                 _registered_method=True)
+        self.GetNotification = channel.unary_unary(
+                '/crm.notifications.v1.NotificationsService/GetNotification',
+                request_serializer=crm_dot_notifications_dot_v1_dot_notifications__pb2.GetNotificationRequest.SerializeToString,
+                response_deserializer=crm_dot_notifications_dot_v1_dot_notifications__pb2.Notification.FromString,
+                _registered_method=True)
 
 
 class NotificationsServiceServicer:
     """NotificationsService keeps what the platform told (or will tell) each contact.
+
+    A notification about a contact belongs where the contact does: it carries the contact's owner, team
+    and partner account, and every read is narrowed to the caller's scope for the `notification`
+    resource type (a partner user sees only their own account's; out of scope looks like not there).
     """
 
     def ListNotifications(self, request, context):
-        """Newest first; an unknown contact simply has no notifications.
+        """Newest first, only those within your scope. With `contact_id`, that contact's (an unknown contact
+        simply has none); without, every notification you may see. PERMISSION_DENIED when you may not
+        read notifications at all.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetNotification(self, request, context):
+        """One notification; NOT_FOUND when there is none with that id or it is outside your scope.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -61,6 +83,11 @@ def add_NotificationsServiceServicer_to_server(servicer, server):
                     request_deserializer=crm_dot_notifications_dot_v1_dot_notifications__pb2.ListNotificationsRequest.FromString,
                     response_serializer=crm_dot_notifications_dot_v1_dot_notifications__pb2.ListNotificationsResponse.SerializeToString,
             ),
+            'GetNotification': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetNotification,
+                    request_deserializer=crm_dot_notifications_dot_v1_dot_notifications__pb2.GetNotificationRequest.FromString,
+                    response_serializer=crm_dot_notifications_dot_v1_dot_notifications__pb2.Notification.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'crm.notifications.v1.NotificationsService', rpc_method_handlers)
@@ -71,6 +98,10 @@ def add_NotificationsServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class NotificationsService:
     """NotificationsService keeps what the platform told (or will tell) each contact.
+
+    A notification about a contact belongs where the contact does: it carries the contact's owner, team
+    and partner account, and every read is narrowed to the caller's scope for the `notification`
+    resource type (a partner user sees only their own account's; out of scope looks like not there).
     """
 
     @staticmethod
@@ -90,6 +121,33 @@ class NotificationsService:
             '/crm.notifications.v1.NotificationsService/ListNotifications',
             crm_dot_notifications_dot_v1_dot_notifications__pb2.ListNotificationsRequest.SerializeToString,
             crm_dot_notifications_dot_v1_dot_notifications__pb2.ListNotificationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetNotification(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.notifications.v1.NotificationsService/GetNotification',
+            crm_dot_notifications_dot_v1_dot_notifications__pb2.GetNotificationRequest.SerializeToString,
+            crm_dot_notifications_dot_v1_dot_notifications__pb2.Notification.FromString,
             options,
             channel_credentials,
             insecure,
