@@ -2,8 +2,8 @@
 
 The server interceptor has already checked each request against the contract's field rules (an Update's
 resource is checked once merged); what is particular to contacts is here: the domain's rules and
-normalisation on create and update, and the unique email (store). Errors are domain errors, which the
-chassis turns into rich statuses.
+normalisation on create and update, and the email unique within its book (store). Errors are domain
+errors, which the chassis turns into rich statuses.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from contacts import domain, events, store
 from crm.common.v1 import history_pb2
 from crm.contacts.v1 import contacts_pb2, contacts_pb2_grpc
 from crm_platform.access import Ownership
+from crm_platform.access.context import current_caller_or_none
 from crm_platform.resources import Change, ResourceEvents, StandardMethods
 from crm_platform.service import Runtime
 
@@ -62,7 +63,7 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
         )
 
         def add(session: Session, actor_id: str, ownership: Ownership | None) -> Change[Any]:
-            return store.add_contact(session, new, actor_id, ownership)
+            return store.add_contact(session, new, actor_id, ownership, current_caller_or_none())
 
         return self.contacts.create(context, request, add=add)
 
