@@ -201,12 +201,6 @@ def test_partners_and_reps_list_only_their_contacts_notifications(
     assert _welcomes(p1.http, contacts["P2"]) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap outside notifications: contacts' contact_created event carries no owner_id, team_id or "
-    "partner_account_id, so a welcome starts visible only to callers reading every notification until "
-    "the contact is reassigned; remove this mark once contacts publishes them",
-)
 def test_a_partners_new_contact_is_welcomed_visibly_to_that_partner(api: GatewayClient, cast: Cast) -> None:
     p1 = cast.people["partner_p1"]
     contact = p1.http.create_contact(

@@ -52,6 +52,9 @@ def record_contact_created(session: Session, change: Change[Contact]) -> str:
             created_at=timestamp(contact.created_at),
             actor_id=change.actor_id,
             version=change.version,
+            owner_id=contact.owner_id or "",
+            team_id=contact.team_id or "",
+            partner_account_id=contact.partner_account_id or "",
         ),
     )
 

@@ -26,7 +26,7 @@ from crm.common.v1 import history_pb2 as crm_dot_common_dot_v1_dot_history__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63rm/events/v1/contacts.proto\x12\rcrm.events.v1\x1a\x1b\x63rm/common/v1/history.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcd\x01\n\x0e\x43ontactCreated\x12\x12\n\ncontact_id\x18\x01 \x01(\t\x12\x12\n\nfirst_name\x18\x02 \x01(\t\x12\x11\n\tlast_name\x18\x03 \x01(\t\x12\r\n\x05\x65mail\x18\x04 \x01(\t\x12\r\n\x05phone\x18\x05 \x01(\t\x12\x0f\n\x07\x63ompany\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x61\x63tor_id\x18\x08 \x01(\t\x12\x0f\n\x07version\x18\t \x01(\x03\"\xbc\x01\n\x0e\x43ontactUpdated\x12\x12\n\ncontact_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x16\n\x0e\x63hanged_fields\x18\x04 \x03(\t\x12+\n\x07\x63hanges\x18\x05 \x03(\x0b\x32\x1a.crm.common.v1.FieldChange\x12.\n\nupdated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"y\n\x0f\x43ontactArchived\x12\x12\n\ncontact_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12/\n\x0b\x61rchived_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63rm/events/v1/contacts.proto\x12\rcrm.events.v1\x1a\x1b\x63rm/common/v1/history.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8c\x02\n\x0e\x43ontactCreated\x12\x12\n\ncontact_id\x18\x01 \x01(\t\x12\x12\n\nfirst_name\x18\x02 \x01(\t\x12\x11\n\tlast_name\x18\x03 \x01(\t\x12\r\n\x05\x65mail\x18\x04 \x01(\t\x12\r\n\x05phone\x18\x05 \x01(\t\x12\x0f\n\x07\x63ompany\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x61\x63tor_id\x18\x08 \x01(\t\x12\x0f\n\x07version\x18\t \x01(\x03\x12\x10\n\x08owner_id\x18\n \x01(\t\x12\x0f\n\x07team_id\x18\x0b \x01(\t\x12\x1a\n\x12partner_account_id\x18\x0c \x01(\t\"\xbc\x01\n\x0e\x43ontactUpdated\x12\x12\n\ncontact_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x16\n\x0e\x63hanged_fields\x18\x04 \x03(\t\x12+\n\x07\x63hanges\x18\x05 \x03(\x0b\x32\x1a.crm.common.v1.FieldChange\x12.\n\nupdated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"y\n\x0f\x43ontactArchived\x12\x12\n\ncontact_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12/\n\x0b\x61rchived_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,9 +34,9 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'crm.events.v1.contacts_pb2'
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CONTACTCREATED']._serialized_start=110
-  _globals['_CONTACTCREATED']._serialized_end=315
-  _globals['_CONTACTUPDATED']._serialized_start=318
-  _globals['_CONTACTUPDATED']._serialized_end=506
-  _globals['_CONTACTARCHIVED']._serialized_start=508
-  _globals['_CONTACTARCHIVED']._serialized_end=629
+  _globals['_CONTACTCREATED']._serialized_end=378
+  _globals['_CONTACTUPDATED']._serialized_start=381
+  _globals['_CONTACTUPDATED']._serialized_end=569
+  _globals['_CONTACTARCHIVED']._serialized_start=571
+  _globals['_CONTACTARCHIVED']._serialized_end=692
 # @@protoc_insertion_point(module_scope)

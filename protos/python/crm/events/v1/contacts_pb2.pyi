@@ -11,7 +11,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ContactCreated(_message.Message):
-    __slots__ = ("contact_id", "first_name", "last_name", "email", "phone", "company", "created_at", "actor_id", "version")
+    __slots__ = ("contact_id", "first_name", "last_name", "email", "phone", "company", "created_at", "actor_id", "version", "owner_id", "team_id", "partner_account_id")
     CONTACT_ID_FIELD_NUMBER: _ClassVar[int]
     FIRST_NAME_FIELD_NUMBER: _ClassVar[int]
     LAST_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -21,6 +21,9 @@ class ContactCreated(_message.Message):
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    OWNER_ID_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    PARTNER_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     contact_id: str
     first_name: str
     last_name: str
@@ -30,7 +33,10 @@ class ContactCreated(_message.Message):
     created_at: _timestamp_pb2.Timestamp
     actor_id: str
     version: int
-    def __init__(self, contact_id: _Optional[str] = ..., first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., company: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actor_id: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
+    owner_id: str
+    team_id: str
+    partner_account_id: str
+    def __init__(self, contact_id: _Optional[str] = ..., first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., company: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actor_id: _Optional[str] = ..., version: _Optional[int] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ...) -> None: ...
 
 class ContactUpdated(_message.Message):
     __slots__ = ("contact_id", "actor_id", "version", "changed_fields", "changes", "updated_at")
