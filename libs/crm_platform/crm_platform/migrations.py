@@ -26,7 +26,9 @@ def alembic_config(migrations_dir: Path, engine: Engine) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, migrations_dir: Path, revision: str = "head") -> None:
+def upgrade(engine: Engine, migrations_dir: Path, revision: str = "heads") -> None:
+    # "heads", not "head": aggregates of one service developed side by side may branch from one revision
+    # (each its own tables) until a merge revision joins them; every branch is applied either way.
     cfg = alembic_config(migrations_dir, engine)
     if engine.dialect.name == "postgresql":
         with engine.connect() as lock_conn:
