@@ -12,8 +12,9 @@ its own with a queue bound for every event (`#`, length-capped so the broker doe
   what the relay did before batching.
 
 Then commit-to-consumed latency: RATE events/s recorded one per transaction for LATENCY_SECONDS through
-`record_event`, with the relay in another engine and no wake-up hook (as when the lease holder is another
-process), timed from commit to arrival at a consumer; p50/p99 printed.
+`record_event` in this process, with the relay and a consumer each in a process of its own (as a service's
+`serve`, its `worker` and a subscribing service's worker), timed from commit to arrival at the consumer;
+p50/p99 printed.
 
 `.venv/bin/python bench/bench_relay.py` prints the figures; the target is batched >= 4x per-message and
 p99 < 20 ms.
@@ -24,10 +25,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import multiprocessing
+import multiprocessing.queues
+import multiprocessing.synchronize
 import secrets
 import statistics
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -168,23 +171,34 @@ def measure_throughput(backend: str, run: Callable[[Outbox, str], float]) -> flo
 
 
 def measure_latency(backend: str) -> list[float]:
-    """Commit-to-consumed milliseconds at RATE events/s, relay in another engine, no wake-up hook."""
+    """Commit-to-consumed milliseconds at RATE events/s, the relay and the consumer in processes of their own.
+
+    That is the production shape: requests record events in the `serve` processes, the relay runs in the
+    service's `worker`, and the consumers are other services' workers. Sharing one interpreter would make
+    the recorder, the relay and the consumer queue for one GIL, which no deployment does. Times are
+    `time.monotonic()`, one system-wide clock (CLOCK_MONOTONIC) on Linux, so they compare across processes.
+    """
+    spawn = multiprocessing.get_context("spawn")
     with fresh_outbox(backend) as outbox, fresh_vhost() as amqp_url:
-        relay_engine = make_engine(str(outbox.engine.url.render_as_string(hide_password=False)))
-        relay = OutboxRelay(relay_engine, outbox.tables, amqp_url)  # default poll interval
+        url = outbox.engine.url.render_as_string(hide_password=False)
+        stop = spawn.Event()
+        consumer_ready = spawn.Event()
+        arrivals: multiprocessing.queues.Queue[dict[str, float]] = spawn.Queue()
+        relay = spawn.Process(target=_relay_process, args=(url, amqp_url, stop), daemon=True)
+        consumer = spawn.Process(
+            target=_consumer_process, args=(amqp_url, stop, consumer_ready, arrivals), daemon=True
+        )
         relay.start()
-        committed: dict[str, float] = {}
-        latencies: list[float] = []
-        done = threading.Event()
-        consumer = threading.Thread(target=_consume, args=(amqp_url, committed, latencies, done), daemon=True)
         consumer.start()
-        time.sleep(1.0)  # lease taken, consumer ready
+        consumer_ready.wait(30)
+        time.sleep(1.5)  # the relay process imported, took the lease and connected
         sessions = make_session_factory(outbox.engine)
+        committed: dict[str, float] = {}
         total = RATE * LATENCY_SECONDS
-        started = time.perf_counter()
+        started = time.monotonic()
         for i in range(total):
             # Scheduled, not back-to-back: a late event does not make the next ones bunch up.
-            delay = started + i / RATE - time.perf_counter()
+            delay = started + i / RATE - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
             with transaction(sessions) as session:
@@ -197,38 +211,50 @@ def measure_latency(backend: str) -> list[float]:
                     aggregate_id=f"c{i % 100}",
                     payload={"n": i},
                 )
-            committed[event_id] = time.perf_counter()
+            committed[event_id] = time.monotonic()
         deadline = time.monotonic() + 30
-        while len(latencies) < total and time.monotonic() < deadline:
+        while outbox.pending() and time.monotonic() < deadline:
             time.sleep(0.05)
-        done.set()
-        relay.stop()
-        relay_engine.dispose()
-        consumer.join(5)
-        return latencies
+        time.sleep(0.5)  # the last messages reach the consumer
+        stop.set()
+        arrived = arrivals.get(timeout=30)
+        relay.join(15)
+        consumer.join(15)
+        missing = [event_id for event_id in committed if event_id not in arrived]
+        if missing:
+            raise RuntimeError(f"{len(missing)} of {total} events never reached the consumer")
+        return [max(0.0, arrived[event_id] - at) * 1000 for event_id, at in committed.items()]
 
 
-def _consume(
-    amqp_url: str, committed: dict[str, float], latencies: list[float], done: threading.Event
+def _relay_process(url: str, amqp_url: str, stop: multiprocessing.synchronize.Event) -> None:
+    """The relay as a service's worker runs it: its own engine, the default poll interval, no wake-up hook."""
+    engine = make_engine(url)
+    relay = OutboxRelay(engine, messaging_tables(MetaData()), amqp_url)
+    relay.start()
+    stop.wait()
+    relay.stop()
+    engine.dispose()
+
+
+def _consumer_process(
+    amqp_url: str,
+    stop: multiprocessing.synchronize.Event,
+    ready: multiprocessing.synchronize.Event,
+    arrivals: multiprocessing.queues.Queue[dict[str, float]],
 ) -> None:
+    arrived: dict[str, float] = {}
     connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
     channel = connection.channel()
     channel.queue_declare("latency", exclusive=True)
     channel.queue_bind("latency", "contacts.events", routing_key="#")
+    ready.set()
     for _method, properties, _body in channel.consume("latency", auto_ack=True, inactivity_timeout=0.1):
-        if done.is_set():
+        if properties is not None:
+            arrived[properties.message_id] = time.monotonic()
+        elif stop.is_set():
             break
-        if properties is None:
-            continue
-        arrived = time.perf_counter()
-        sent = committed.get(properties.message_id)
-        for _ in range(50):  # consumed before the recorder noted its commit time: wait for the note
-            if sent is not None:
-                break
-            time.sleep(0.001)
-            sent = committed.get(properties.message_id)
-        latencies.append(max(0.0, arrived - (sent or arrived)) * 1000)
     connection.close()
+    arrivals.put(arrived)
 
 
 def percentile(values: list[float], fraction: float) -> float:

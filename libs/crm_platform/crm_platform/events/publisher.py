@@ -1,12 +1,14 @@
-"""Publishing a batch of messages and waiting for all their publisher confirms at once.
+"""Publishing messages with publisher confirms, without waiting for each batch's confirms before the next.
 
 Why not pika's BlockingChannel: in confirm mode its `basic_publish` waits for that one message's confirm
 before returning, a broker round trip per event (the relay managed ~0.9k events/s that way). pika exposes
 the confirm callback (`Basic.Ack`/`Basic.Nack`, possibly `multiple`) publicly only on its asynchronous
-channel, so `BatchPublisher` owns a `SelectConnection` and drives its I/O loop from the calling thread:
-it writes the whole batch, then runs the loop until every delivery tag is acked or nacked. The caller stays
-plain synchronous code, and nothing but that one thread ever touches the connection (pika is not
-thread-safe); `interrupt` is the only method other threads may call.
+channel, so `StreamingPublisher` owns a `SelectConnection` and drives its I/O loop from the calling thread:
+`send` writes messages and returns at once, `pump` runs the loop until confirms arrive (or a timeout, or
+`interrupt`), and `take_settled` hands over the outcomes that arrived. So the relay can fetch and send the
+next rows while earlier ones are still being confirmed: a confirm costs the broker an fsync, and waiting
+for it before each poll put that fsync on every event's path. Nothing but the owning thread ever touches
+the connection (pika is not thread-safe); `interrupt` is the only method other threads may call.
 
 Every message is published `mandatory`: a message no queue is bound for comes back as `Basic.Return`
 (which RabbitMQ sends before that message's ack) instead of vanishing, and is reported `RETURNED`.
@@ -19,7 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pika
@@ -51,18 +53,11 @@ class Message:
     properties: pika.BasicProperties
 
 
-@dataclass
-class BatchResult:
-    outcomes: dict[str, Outcome] = field(default_factory=dict)
-    # Set when the connection was lost or confirms did not arrive in time; the publisher is closed then.
-    connection_error: str | None = None
-
-
 class PublisherUnavailable(Exception):
     """The broker could not be reached or the channel could not be opened."""
 
 
-class BatchPublisher:
+class StreamingPublisher:
     """One connection with one confirm-mode channel, used by one thread."""
 
     def __init__(self, url: str, name: str, *, confirm_timeout: float = 10.0) -> None:
@@ -74,8 +69,8 @@ class BatchPublisher:
         self._closed_reason: str | None = None
         self._declared: set[str] = set()
         self._next_tag = 1
-        self._in_flight: dict[int, str] = {}
-        self._outcomes: dict[str, Outcome] = {}
+        self._in_flight: dict[int, tuple[str, float]] = {}  # delivery tag -> (message id, monotonic sent)
+        self._settled: dict[str, Outcome] = {}
         self._returned: set[str] = set()
         self._until: Callable[[], bool] | None = None
         self._interrupted = threading.Event()
@@ -124,6 +119,7 @@ class BatchPublisher:
         self._declared.clear()
         self._next_tag = 1
         self._in_flight.clear()
+        self._returned.clear()
 
     def _on_connection_open(self, connection: Any) -> None:
         connection.channel(on_open_callback=self._on_channel_open)
@@ -156,36 +152,77 @@ class BatchPublisher:
 
     # --- publishing ----------------------------------------------------------------------------------
 
-    def publish_batch(self, messages: Sequence[Message]) -> BatchResult:
-        """Publish `messages` in order and wait for every confirm; each message gets an outcome."""
-        result = BatchResult(dict.fromkeys((m.message_id for m in messages), Outcome.UNCONFIRMED))
+    @property
+    def in_flight(self) -> int:
+        """Messages sent and not yet confirmed, nacked or returned."""
+        return len(self._in_flight)
+
+    @property
+    def closed_reason(self) -> str | None:
+        return self._closed_reason
+
+    def send(self, messages: Sequence[Message]) -> list[str]:
+        """Publish `messages` in order without waiting for confirms; the ids actually written.
+
+        A message not in the answer was not sent (the connection went away first); the caller keeps it.
+        """
+        sent: list[str] = []
         if not self.is_open:
-            result.connection_error = self._closed_reason or "not connected"
-            return result
-        self._outcomes = result.outcomes
-        self._returned.clear()
+            return sent
         try:
             self._declare_exchanges({m.exchange for m in messages})
-            channel = self._channel
             for message in messages:
+                channel = self._channel
                 if channel is None or self._closed_reason is not None:
                     break
                 channel.basic_publish(
                     message.exchange, message.routing_key, message.body, message.properties, mandatory=True
                 )
-                self._in_flight[self._next_tag] = message.message_id
+                self._in_flight[self._next_tag] = (message.message_id, time.monotonic())
                 self._next_tag += 1
-            confirmed = self._run_until(
-                lambda: not self._in_flight or self._closed_reason is not None, self._confirm_timeout
+                sent.append(message.message_id)
+        except amqp.CONNECTION_ERRORS as exc:
+            self._lose(f"{type(exc).__name__}: {exc}")
+        return sent
+
+    def pump(self, seconds: float) -> None:
+        """Run the I/O loop until an outcome is settled, `interrupt`, the connection closes, or `seconds`.
+
+        `seconds=0` handles what the broker already sent and returns. A message left unconfirmed longer
+        than the confirm timeout counts as a lost connection: the publisher closes, and its unsettled
+        messages are the caller's to send again (`take_unsettled`).
+        """
+        if self._connection is None:
+            self._interrupted.wait(seconds)
+            self._interrupted.clear()
+            return
+        try:
+            self._run_until(
+                lambda: bool(self._settled) or self._interrupted.is_set() or self._closed_reason is not None,
+                seconds,
+                poll_once=seconds <= 0,
             )
         except amqp.CONNECTION_ERRORS as exc:
-            self._closed_reason = self._closed_reason or f"{type(exc).__name__}: {exc}"
-            confirmed = False
-        if self._closed_reason is not None or not confirmed:
-            result.connection_error = self._closed_reason or f"no confirms within {self._confirm_timeout}s"
-            self._in_flight.clear()
-            self.close()
-        return result
+            self._lose(f"{type(exc).__name__}: {exc}")
+        self._interrupted.clear()
+        oldest = min((sent for _id, sent in self._in_flight.values()), default=None)
+        if oldest is not None and time.monotonic() - oldest > self._confirm_timeout:
+            self._lose(f"no confirms within {self._confirm_timeout}s")
+
+    def take_settled(self) -> dict[str, Outcome]:
+        """The outcomes that arrived since the last call (message id -> outcome)."""
+        settled, self._settled = self._settled, {}
+        return settled
+
+    def take_unsettled(self) -> list[str]:
+        """After the connection was lost: the ids that were sent and never settled (forgotten here)."""
+        unsettled = [message_id for message_id, _sent in self._in_flight.values()]
+        self._in_flight.clear()
+        return unsettled
+
+    def _lose(self, reason: str) -> None:
+        self._closed_reason = self._closed_reason or reason
+        self.close()  # keeps `_in_flight` for take_unsettled; connect() starts afresh
 
     def _declare_exchanges(self, exchanges: set[str]) -> None:
         for exchange in sorted(exchanges - self._declared):
@@ -225,30 +262,24 @@ class BatchPublisher:
             else [method.delivery_tag]
         )
         for tag in tags:
-            message_id = self._in_flight.pop(tag, None)
-            if message_id is None:
+            entry = self._in_flight.pop(tag, None)
+            if entry is None:
                 continue
+            message_id = entry[0]
             if not acked:
                 outcome = Outcome.NACKED
             elif message_id in self._returned:
                 outcome = Outcome.RETURNED
             else:
                 outcome = Outcome.CONFIRMED
-            self._outcomes[message_id] = outcome
+            self._returned.discard(message_id)
+            self._settled[message_id] = outcome
         self._poke()
 
     # --- waiting -------------------------------------------------------------------------------------
 
-    def wait(self, seconds: float) -> None:
-        """Idle up to `seconds` (servicing heartbeats while connected); `interrupt` ends it early."""
-        if self._connection is None:
-            self._interrupted.wait(seconds)
-        else:
-            self._run_until(self._interrupted.is_set, seconds)
-        self._interrupted.clear()
-
     def interrupt(self) -> None:
-        """Thread-safe: end the current or next `wait` now."""
+        """Thread-safe: end the current or next `pump` now."""
         self._interrupted.set()
         connection = self._connection
         if connection is not None:
@@ -257,16 +288,25 @@ class BatchPublisher:
             except Exception:  # the loop is being torn down; wait() sees the event anyway
                 log.debug("could not interrupt the publisher loop", exc_info=True)
 
-    def _run_until(self, done: Callable[[], bool], timeout: float) -> bool:
-        """Run the connection's I/O loop until `done()` or `timeout`; return whether `done()` became true."""
-        if done():
+    def _run_until(self, done: Callable[[], bool], timeout: float, *, poll_once: bool = False) -> bool:
+        """Run the connection's I/O loop until `done()` or `timeout`; return whether `done()` became true.
+
+        `poll_once` runs one pass of the loop (what the socket already holds) even when `done()` holds or
+        the timeout is zero.
+        """
+        if done() and not poll_once:
             return True
         connection = self._connection
         if connection is None:
             return False
         deadline = time.monotonic() + timeout
-        self._until = done
+        self._until = None if poll_once else done
         try:
+            if poll_once:
+                timer = connection.ioloop.call_later(0, connection.ioloop.stop)
+                connection.ioloop.start()
+                connection.ioloop.remove_timeout(timer)
+                return done()
             while not done():
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:

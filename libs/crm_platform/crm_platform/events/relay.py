@@ -10,9 +10,15 @@ to `CRM_RELAY_IDLE_POLL_INTERVAL` (250 ms): a poll costs a fraction of a millise
 idle services polling 100 times a second were measured to cost a 2-core machine a sixth of its
 customer-360 throughput. The first event after a quiet spell may therefore wait up to the idle interval
 when it was committed in another process; within the holder's process the wake-up hook cuts it short,
-and under load the relay never leaves the fast interval. Each cycle it takes the due rows (at most one per
-aggregate, see `relay_store`), publishes them as one batch with `mandatory` and waits for all their
-confirms together (`publisher.py`), then marks the confirmed rows in one UPDATE.
+and under load the relay never leaves the fast interval.
+
+Each cycle it collects the confirms that arrived, takes the due rows (at most one per aggregate, see
+`relay_store`) that are not already on their way, and sends them with `mandatory` (`publisher.py`)
+without waiting for their confirms: the next cycle starts at once. Confirmed ids go to the marker thread
+(`relay_marker.py`), which marks them in one UPDATE per drain. So neither the broker's fsync behind a
+confirm nor the database's commit behind the marking sits between an event's commit and its publishing;
+measured, waiting for both put a cycle at ~8 ms and the commit-to-consumed p99 near 50 ms at 500
+events/s. At most `max_in_flight` messages are unconfirmed at a time.
 
 A row that was nacked, returned as unroutable or cannot be read counts as a failed attempt: it backs off
 (capped exponential) while the later rows of its aggregate wait, and after `CRM_RELAY_MAX_ATTEMPTS` it is
@@ -37,13 +43,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from crm_platform import config
 from crm_platform.events import amqp, wire
 from crm_platform.events.lease import RelayLease
-from crm_platform.events.publisher import BatchPublisher, BatchResult, Message, Outcome, PublisherUnavailable
+from crm_platform.events.publisher import Message, Outcome, PublisherUnavailable, StreamingPublisher
+from crm_platform.events.relay_marker import PublishedMarker
 from crm_platform.events.relay_store import (
     Failure,
     OutboxBacklog,
     RetryPolicy,
     due_rows,
-    mark_published,
     note_failures,
     outbox_backlog,
 )
@@ -106,6 +112,7 @@ class OutboxRelay:
         amqp_url: str,
         *,
         batch_size: int = 500,
+        max_in_flight: int | None = None,
         poll_interval: float | None = None,
         lease_ttl: float | None = None,
         lease_check_interval: float = 1.0,
@@ -120,6 +127,7 @@ class OutboxRelay:
         self._engine = engine
         self._outbox = outbox
         self._batch_size = batch_size
+        self._max_in_flight = max_in_flight or 2 * batch_size
         self._poll_interval = RELAY_POLL_INTERVAL.get() if poll_interval is None else poll_interval
         self._idle_poll_interval = max(self._poll_interval, RELAY_IDLE_POLL_INTERVAL.get())
         self._next_wait = self._poll_interval
@@ -129,7 +137,12 @@ class OutboxRelay:
         self._retry = retry_policy or RetryPolicy(
             max_attempts=RELAY_MAX_ATTEMPTS.get(), max_delay=RELAY_RETRY_MAX_DELAY.get()
         )
-        self._publisher = BatchPublisher(amqp_url, "outbox-relay", confirm_timeout=ttl / 3)
+        self._publisher = StreamingPublisher(amqp_url, "outbox-relay", confirm_timeout=ttl / 3)
+        # Rows sent and not yet settled: confirmed-but-unmarked ones too, until the marker reports them.
+        self._sent: dict[str, Row[Any]] = {}
+        self._unsettled: set[str] = set()
+        self._unsettled_lock = threading.Lock()
+        self._marker = PublishedMarker(engine, outbox, self._marked)
         self._backoff = amqp.Backoff()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -147,15 +160,17 @@ class OutboxRelay:
         if self._thread is not None and self._thread.is_alive():
             return
         self._stopping.clear()
+        self._marker.start()
         self._thread = threading.Thread(target=self._run, name="outbox-relay", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Finish the current batch, release the lease, close the connection; wait up to `timeout`."""
+        """Collect the confirms in flight, mark them, release the lease, close; wait up to `timeout`."""
         self._stopping.set()
         self._publisher.interrupt()
         if self._thread is not None:
             self._thread.join(timeout)
+        self._marker.stop(timeout)
 
     def wake(self) -> None:
         """Publish now rather than at the next poll (thread-safe; see `install_wakeup`)."""
@@ -167,6 +182,7 @@ class OutboxRelay:
         return (
             self._thread is not None
             and self._thread.is_alive()
+            and self._marker.is_alive()
             and self.last_cycle_at is not None
             and time.monotonic() - self.last_cycle_at < stale_after
         )
@@ -185,30 +201,132 @@ class OutboxRelay:
                 except Exception:
                     # The relay must outlive any surprise; the rows stay in the outbox until it succeeds.
                     log.exception("outbox relay failed unexpectedly")
-                    self._publisher.close()
+                    self._disconnect()
                     self._pause(_DATABASE_RETRY_DELAY)
+            self._finish_in_flight()
         finally:
-            self._publisher.close()
+            self._disconnect()
             try:
                 self._lease.release()
             except SQLAlchemyError as exc:
                 log.warning("outbox relay could not release its lease (it expires by itself): %s", exc)
 
     def _cycle(self) -> None:
-        if not self._lease.hold():  # the fence: checked before every batch
-            self._publisher.close()  # a non-holder needs no broker connection
+        if not self._lease.hold():  # the fence: checked before every send
+            self._disconnect()  # a non-holder needs no broker connection
             self._pause(self._lease_check_interval)
             return
         if not self._publisher.is_open and not self._connect():
             return
-        rows = due_rows(self._engine, self._outbox, self._batch_size, datetime.now(UTC))
+        self._publisher.pump(0)
+        self._settle()
+        room = self._max_in_flight - self._publisher.in_flight
+        rows = self._due(min(self._batch_size, room)) if room > 0 and self._publisher.is_open else []
         if rows:
-            # Poll again at once: whatever was committed while this batch was out is due now.
-            self._relay(rows)
+            # Poll again at once: whatever was committed meanwhile is due now.
+            self._send(rows)
             self._next_wait = self._poll_interval
-        elif not self._stopping.is_set():
-            self._publisher.wait(self._next_wait)
-            self._next_wait = min(self._next_wait * 2, self._idle_poll_interval)
+        elif not self._stopping.is_set() and self._publisher.is_open:
+            waiting_for_confirms = self._publisher.in_flight > 0
+            self._publisher.pump(self._next_wait)
+            if not waiting_for_confirms:
+                self._next_wait = min(self._next_wait * 2, self._idle_poll_interval)
+        if not self._publisher.is_open:
+            self._connection_lost()
+
+    def _due(self, limit: int) -> list[Row[Any]]:
+        with self._unsettled_lock:
+            excluded = set(self._unsettled)
+        rows = due_rows(self._engine, self._outbox, limit + len(excluded), datetime.now(UTC))
+        return [row for row in rows if row.id not in excluded][:limit]
+
+    def _send(self, rows: list[Row[Any]]) -> None:
+        messages: list[Message] = []
+        failures: list[Failure] = []
+        for row in rows:
+            try:
+                messages.append(_message(row))
+            except (ValueError, TypeError) as exc:
+                log.error("outbox row cannot be read", extra=_row_extra(row), exc_info=True)
+                failures.append(Failure(row, "bad_row", f"cannot read the row: {type(exc).__name__}: {exc}"))
+        by_id = {row.id: row for row in rows}
+        sent = self._publisher.send(messages)
+        with self._unsettled_lock:
+            self._unsettled.update(sent)
+        self._sent.update((message_id, by_id[message_id]) for message_id in sent)
+        self._note(failures)
+
+    def _settle(self) -> None:
+        """Hand the confirmed rows to the marker and count the refused ones as failed attempts."""
+        confirmed: list[str] = []
+        failures: list[Failure] = []
+        for message_id, outcome in self._publisher.take_settled().items():
+            row = self._sent.pop(message_id, None)
+            if row is None:
+                continue
+            if outcome is Outcome.CONFIRMED:
+                confirmed.append(message_id)
+                EVENTS_PUBLISHED.labels(event_type=row.routing_key).inc()
+            elif outcome is Outcome.NACKED:
+                failures.append(Failure(row, "nacked", "NackError: the broker refused the message (nack)"))
+            elif outcome is Outcome.RETURNED:
+                failures.append(Failure(row, "unroutable", _unroutable(row)))
+        self._marker.submit(confirmed)
+        self._note(failures)
+
+    def _note(self, failures: list[Failure]) -> None:
+        if not failures:
+            return
+        for failure in failures:
+            EVENTS_PUBLISH_FAILURES.labels(reason=failure.reason).inc()
+        try:
+            parked = note_failures(self._engine, self._outbox, failures, self._retry, datetime.now(UTC))
+        finally:
+            # Noted or not (a database error), they may be fetched again: backing off, or retried as new.
+            self._forget([failure.row.id for failure in failures])
+        for failure in parked:
+            EVENTS_PARKED.labels(event_type=failure.row.routing_key).inc()
+            log.error(
+                "outbox row parked after %d failed attempts: %s",
+                failure.row.attempts + 1,
+                failure.error,
+                extra=_row_extra(failure.row),
+            )
+
+    def _connection_lost(self) -> None:
+        """The rows sent and never settled stay pending; they go again after reconnecting."""
+        reason = self._publisher.closed_reason
+        self._disconnect()
+        EVENTS_PUBLISH_FAILURES.labels(reason="connection_lost").inc()
+        log.warning("outbox relay lost its RabbitMQ connection: %s", reason)
+
+    def _finish_in_flight(self) -> None:
+        """On stop: wait (briefly) for the outstanding confirms, so their rows are marked, not resent."""
+        deadline = time.monotonic() + 5.0
+        while self._publisher.is_open and self._publisher.in_flight and time.monotonic() < deadline:
+            self._publisher.pump(deadline - time.monotonic())
+            self._settle()
+        self._settle()
+
+    def _disconnect(self) -> None:
+        try:
+            self._settle()  # confirms that arrived before the end still count
+        except SQLAlchemyError as exc:  # failures not noted are simply tried again
+            log.warning("outbox relay could not note failed attempts: %s", exc)
+        self._publisher.close()
+        lost = self._publisher.take_unsettled()
+        for message_id in lost:
+            self._sent.pop(message_id, None)
+        self._forget(lost)
+
+    def _marked(self, ids: list[str]) -> None:
+        """From the marker thread: these rows are no longer pending; successors of theirs may be due."""
+        self._forget(ids)
+        self.wake()
+
+    def _forget(self, ids: list[str]) -> None:
+        with self._unsettled_lock:
+            self._unsettled.difference_update(ids)
 
     def _connect(self) -> bool:
         try:
@@ -226,47 +344,6 @@ class OutboxRelay:
 
     def _pause(self, seconds: float) -> None:
         self._stopping.wait(seconds)
-
-    def _relay(self, rows: list[Row[Any]]) -> None:
-        messages: list[Message] = []
-        failures: list[Failure] = []
-        for row in rows:
-            try:
-                messages.append(_message(row))
-            except (ValueError, TypeError) as exc:
-                log.error("outbox row cannot be read", extra=_row_extra(row), exc_info=True)
-                failures.append(Failure(row, "bad_row", f"cannot read the row: {type(exc).__name__}: {exc}"))
-        result = self._publisher.publish_batch(messages)
-        published = self._sort_outcomes(rows, result, failures)
-        now = datetime.now(UTC)
-        mark_published(self._engine, self._outbox, published, now)
-        for failure in note_failures(self._engine, self._outbox, failures, self._retry, now):
-            EVENTS_PARKED.labels(event_type=failure.row.routing_key).inc()
-            log.error(
-                "outbox row parked after %d failed attempts: %s",
-                failure.row.attempts + 1,
-                failure.error,
-                extra=_row_extra(failure.row),
-            )
-        if result.connection_error is not None:
-            EVENTS_PUBLISH_FAILURES.labels(reason="connection_lost").inc()
-            log.warning("outbox relay lost its RabbitMQ connection: %s", result.connection_error)
-
-    def _sort_outcomes(self, rows: list[Row[Any]], result: BatchResult, failures: list[Failure]) -> list[str]:
-        """The confirmed ids; nacked and returned rows join `failures`, unconfirmed ones stay pending."""
-        published: list[str] = []
-        for row in rows:
-            outcome = result.outcomes.get(row.id)
-            if outcome is Outcome.CONFIRMED:
-                published.append(row.id)
-                EVENTS_PUBLISHED.labels(event_type=row.routing_key).inc()
-            elif outcome is Outcome.NACKED:
-                failures.append(Failure(row, "nacked", "NackError: the broker refused the message (nack)"))
-            elif outcome is Outcome.RETURNED:
-                failures.append(Failure(row, "unroutable", _unroutable(row)))
-        for failure in failures:
-            EVENTS_PUBLISH_FAILURES.labels(reason=failure.reason).inc()
-        return published
 
 
 def _outbox_and_lease(tables: MessagingTables | Table) -> tuple[Table, Table]:
