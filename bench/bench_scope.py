@@ -5,7 +5,8 @@ caller-context verification each gRPC call pays.
    over 50 owners, 10 teams and, for one in ten, 5 partner accounts. The contacts servicer's List runs
    in-process (no network, so the figure is the query and its mapping) as:
    - an admin (level `all`: no scope clause, the unscoped baseline),
-   - a sales rep (`team`: `team_id IN (...) OR owner_id = me`),
+   - a sales rep (`team`: `team_id IN (...) OR owner_id = me`; on SQLite a list runs it as one ordered,
+     limited subquery per team and one for their own records, crm_platform.resources.repository),
    - a partner user (`partner_account_id = p AND ...`),
    first page and a later page (through the cursor), default order and a filter; median of many calls.
 2. Caller-context verification: an Ed25519 JWT verified from scratch, and the cached path every further
@@ -60,6 +61,7 @@ def _seed(runtime) -> None:
     with runtime.engine.begin() as conn:
         for n in range(ROWS):
             owner = n % OWNERS
+            partner = f"partner-{(n // 10) % PARTNERS}" if n % 10 == 0 else None
             batch.append(
                 {
                     "id": str(uuid.UUID(int=n + 1)),
@@ -74,7 +76,8 @@ def _seed(runtime) -> None:
                     "archived_at": None,
                     "owner_id": f"user-{owner}",
                     "team_id": f"team-{owner % TEAMS}",
-                    "partner_account_id": f"partner-{(n // 10) % PARTNERS}" if n % 10 == 0 else None,
+                    "partner_account_id": partner,
+                    "uniqueness_book": store.book_of(partner),
                 }
             )
             if len(batch) == 5000:

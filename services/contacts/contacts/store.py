@@ -66,6 +66,11 @@ class Contact(Base):
             Index(f"ix_contacts_{name}_created_at", name, "created_at", "id")
             for name in ("owner_id", "team_id", "partner_account_id")
         ),
+        # A scoped list filtered by company: scope column and filter in one range, in list order (0006).
+        *(
+            Index(f"ix_contacts_{name}_company", name, "company", "created_at", "id")
+            for name in ("owner_id", "team_id", "partner_account_id")
+        ),
         Index(EMAIL_IN_BOOK, "uniqueness_book", "email", unique=True),
     )
 

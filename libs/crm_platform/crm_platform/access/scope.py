@@ -11,6 +11,13 @@ The rule, in order:
    whose team is one of the caller's teams, or that the caller owns; `own` -> records the caller owns;
    `none` -> nothing.
 The columns are indexed in every table that carries them, so the clause stays an index lookup.
+
+`_decide` is that rule; it has two renderings. `scope_clause` is one WHERE clause (get, count, history,
+writes, and lists where the database plans an OR well). `scope_branches` is the same set of records as
+branches, each one index range: each of a `team` caller's teams (`team_id = t`), then what the caller
+owns (`owner_id = me`). A list can take the first page of each branch in its order, each a walk of that
+column's (column, created_at, id) index, and the first page of those (crm_platform.resources.repository),
+where SQLite plans `team_id IN (...) OR owner_id = me` as two index lookups OR-ed and every match sorted.
 """
 
 from __future__ import annotations
@@ -34,25 +41,82 @@ class OwnershipColumns:
     partner_account_id: Any | None = None
 
 
+@dataclass(frozen=True)
+class _Decision:
+    """What the rule decided for one caller, type and action (None from `_decide`: nothing)."""
+
+    partner_account_id: str | None  # a partner user: only this account's records
+    owner_id: str | None  # `own` / `team`: the records this caller owns (None: every record)
+    team_ids: tuple[str, ...]  # `team`: and the records of these teams (distinct, in order)
+
+
+def _decide(
+    caller: CallerContext, type_name: str, action: str, columns: OwnershipColumns
+) -> _Decision | None:
+    level = caller.level(type_name, action)
+    if level is Level.NONE:
+        return None
+    partner = None
+    if caller.is_partner:
+        if columns.partner_account_id is None or not resource_type(type_name).partner_scoped:
+            return None
+        partner = caller.partner_account_id
+    if level is Level.OWN:
+        return _Decision(partner, caller.subject, ())
+    if level is Level.TEAM:
+        return _Decision(partner, caller.subject, tuple(dict.fromkeys(caller.team_ids)))
+    return _Decision(partner, None, ())
+
+
+def _partner_clauses(decision: _Decision, columns: OwnershipColumns) -> list[ColumnElement[bool]]:
+    if decision.partner_account_id is None:
+        return []
+    return [columns.partner_account_id == decision.partner_account_id]
+
+
 def scope_clause(
     caller: CallerContext, type_name: str, action: str, columns: OwnershipColumns
 ) -> ColumnElement[bool]:
-    level = caller.level(type_name, action)
-    if level is Level.NONE:
+    decision = _decide(caller, type_name, action, columns)
+    if decision is None:
         return false()
-    clauses: list[ColumnElement[bool]] = []
-    if caller.is_partner:
-        if columns.partner_account_id is None or not resource_type(type_name).partner_scoped:
-            return false()
-        clauses.append(columns.partner_account_id == caller.partner_account_id)
-    if level is Level.OWN:
-        clauses.append(columns.owner_id == caller.subject)
-    elif level is Level.TEAM:
-        mine = columns.owner_id == caller.subject
-        clauses.append(or_(columns.team_id.in_(caller.team_ids), mine) if caller.team_ids else mine)
+    clauses = _partner_clauses(decision, columns)
+    if decision.owner_id is not None:
+        mine = columns.owner_id == decision.owner_id
+        teams = decision.team_ids
+        clauses.append(or_(columns.team_id.in_(teams), mine) if teams else mine)
     if not clauses:
         return true()
     return and_(*clauses) if len(clauses) > 1 else clauses[0]
+
+
+# Past this many teams, the teams share one `team_id IN (...)` branch (still exact; SQLite allows 500
+# UNION members, and that many sorted subqueries would cost more than one unordered range).
+MAX_TEAM_BRANCHES = 32
+
+
+def scope_branches(
+    caller: CallerContext, type_name: str, action: str, columns: OwnershipColumns
+) -> list[ColumnElement[bool]]:
+    """The records of `scope_clause` as branches, each one index range (none: nothing; one: no split):
+    a `team` caller's teams one by one, then the records they own. Each branch holds only records in
+    scope and together they hold them all; they overlap where an owned record is in one of the teams,
+    so whoever merges them keeps each record once. For lists, which take the first N of each branch in
+    the list's order and the first N of those (crm_platform.resources.repository)."""
+    decision = _decide(caller, type_name, action, columns)
+    if decision is None:
+        return []
+    partner = _partner_clauses(decision, columns)
+    if decision.owner_id is None:
+        return [partner[0] if partner else true()]
+    branches: list[ColumnElement[bool]] = []
+    teams = decision.team_ids
+    if len(teams) > MAX_TEAM_BRANCHES:
+        branches.append(columns.team_id.in_(teams))
+    else:
+        branches += [columns.team_id == team for team in teams]
+    branches.append(columns.owner_id == decision.owner_id)
+    return [and_(*partner, branch) if partner else branch for branch in branches]
 
 
 def require(caller: CallerContext, type_name: str, action: str) -> Level:

@@ -39,7 +39,7 @@ from crm.common.v1 import history_pb2
 from crm_platform.access import CallerContext, Ownership, assign_ownership
 from crm_platform.access.context import current_caller_or_none
 from crm_platform.db import reading
-from crm_platform.listing import CursorCodec, ListRequest, ListSpec, list_page
+from crm_platform.listing import CursorCodec, ListRequest, ListSpec
 from crm_platform.resources.idempotency import idempotent_write
 from crm_platform.resources.repository import OWNERSHIP_FIELDS, Change, Repository
 from crm_platform.resources.secret import service_secret
@@ -119,8 +119,9 @@ class StandardMethods(Generic[Row, M]):
         # Shared by every replica through the service's database; cached per process after the first call.
         codec = CursorCodec(service_secret(self.sessions, "cursor"))
         with reading(self.sessions) as session:
-            query = self.repository.scoped(self.listed(), caller)
-            page = list_page(session, query, self.list_spec, asked, codec)
+            page = self.repository.list_page(
+                session, self.listed(), self.list_spec, asked, codec, caller=caller
+            )
             return {
                 "items": [self.repository.to_message(row) for row in page.items],
                 "next_cursor": page.next_cursor,
