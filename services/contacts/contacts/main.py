@@ -7,6 +7,7 @@ from pathlib import Path
 
 from contacts import api
 from contacts.store import Base, messaging
+from contacts.timeline import wiring as timeline_wiring
 from crm_platform.service import ServiceDefinition
 from crm_platform.service import main as service_main
 
@@ -17,6 +18,7 @@ DEFINITION = ServiceDefinition(
     migrations_dir=Path(__file__).resolve().parent.parent / "migrations",
     register_grpc=api.register,
 )
+timeline_wiring.extend(DEFINITION)  # interactions and the timeline: servicers, worker subscriptions
 
 
 def main() -> int:

@@ -152,6 +152,7 @@ BUILTIN_ROLES: dict[str, RoleTemplate] = {
     "partner": RoleTemplate(
         by_type={
             "contact": _cells("all", "all", "all", "none"),
+            "interaction": _cells("all", "all", "own", "own"),  # logged on their own account's contacts
             "company": _cells("all", "all", "all", "none"),
             "deal": _cells("all", "all", "own", "none"),
             "order": _cells("all", "all", "own", "none"),

@@ -1,0 +1,130 @@
+"""THE mapping from domain events to timeline entries: one line per event type.
+
+A new event type joins the timeline with one line here: its (source service, event type) and a `Rule`
+saying which timeline `kind` it is, how its title and summary read, which record it refers to, where in
+the payload its contact, time and actor are, and which payload fields to keep as `details`. The contacts
+worker subscribes to every source and event type named here (`timeline.events.SUBSCRIPTIONS`), except
+the rules written `in_transaction` by this service itself (interactions: their entry commits with the
+interaction, so a logged call is on the timeline as soon as the call that logged it answers).
+
+Lines for services that do not publish yet (sales, support, marketing) are inert: their exchanges and
+the contacts worker's queues on them are declared, and nothing arrives until those services announce
+these events, with the payload fields named here (`contact_id` at the top level unless the rule says).
+An event whose payload names no contact (an order of a company, say) is skipped: not every event of a
+type is about a person.
+"""
+
+from __future__ import annotations
+
+import enum
+import string
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+Payload = Mapping[str, Any]
+Template = str | Callable[[Payload], str]
+
+
+class Action(enum.Enum):
+    ADD = "add"  # a new entry per event
+    REPLACE = "replace"  # the entry of the same record (ref), refreshed; added if there is none
+    REMOVE = "remove"  # the entry of the same record leaves the timeline (a deleted interaction)
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str  # interaction, profile, notification, deal, order, payment, ticket, campaign
+    title: Template  # "{dotted.path}" placeholders read the payload; missing or null reads as ""
+    summary: Template = ""
+    ref: tuple[str, str] | None = None  # (ref_type, payload path of the record's id)
+    occurred_at: str = ""  # payload path of when it happened; the event's own time when absent
+    contact_id: str = "contact_id"
+    actor_id: str = "actor_id"
+    details: tuple[str, ...] = ()  # payload paths kept in `details` (keyed by their last segment)
+    action: Action = Action.ADD
+    in_transaction: bool = False  # written by contacts in the change's transaction, not consumed
+
+
+def lookup(payload: Payload, path: str) -> Any:
+    """The value at a dotted path of the payload, or None."""
+    value: Any = payload
+    for part in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+class _PayloadFormatter(string.Formatter):
+    def get_field(self, field_name: str, args: Any, kwargs: Any) -> tuple[Any, str]:
+        value = lookup(kwargs["payload"], field_name)
+        return ("" if value is None else value), field_name
+
+
+_FORMATTER = _PayloadFormatter()
+
+
+def render(template: Template, payload: Payload) -> str:
+    if callable(template):
+        return template(payload)
+    return " ".join(_FORMATTER.format(template, payload=payload).split())
+
+
+def _interaction_title(payload: Payload) -> str:
+    interaction = lookup(payload, "interaction") or {}
+    kind = str(interaction.get("kind") or "interaction").capitalize()
+    direction = interaction.get("direction")
+    subject = interaction.get("subject")
+    head = f"{kind} ({direction})" if direction else kind
+    return f"{head}: {subject}" if subject else head
+
+
+def _changed_fields(payload: Payload) -> str:
+    names = lookup(payload, "changed_fields") or []
+    return "Changed: " + ", ".join(str(n) for n in names) if names else ""
+
+
+_INTERACTION = {
+    "kind": "interaction",
+    "title": _interaction_title,
+    "summary": "{interaction.summary}",
+    "ref": ("interaction", "interaction.id"),
+    "occurred_at": "interaction.occurred_at",
+    "contact_id": "interaction.contact_id",
+    "details": (
+        "interaction.kind",
+        "interaction.direction",
+        "interaction.channel",
+        "interaction.duration_seconds",
+        "interaction.outcome",
+        "interaction.deal_id",
+        "interaction.ticket_id",
+    ),
+    "in_transaction": True,
+}
+
+# One line per event type (kept one line each: a new event type is one more line).
+# fmt: off
+MAPPING: dict[tuple[str, str], Rule] = {
+    # contacts: the profile (consumed from contacts.events, like any other source's events)
+    ("contacts", "contact_created"): Rule("profile", "Contact created", "{first_name} {last_name} <{email}>", ("contact", "contact_id"), "created_at", details=("company",)),  # noqa: E501
+    ("contacts", "contact_updated"): Rule("profile", "Contact updated", _changed_fields, ("contact", "contact_id"), "updated_at", details=("changed_fields",)),  # noqa: E501
+    ("contacts", "contact_archived"): Rule("profile", "Contact archived", "", ("contact", "contact_id"), "archived_at"),  # noqa: E501
+    # contacts: interactions (written in the interaction's own transaction)
+    ("contacts", "interaction_logged"): Rule(**_INTERACTION),
+    ("contacts", "interaction_updated"): Rule(**{**_INTERACTION, "action": Action.REPLACE}),
+    ("contacts", "interaction_archived"): Rule(**{**_INTERACTION, "action": Action.REMOVE}),
+    # notifications (payload: notification_id, contact_id, kind, channel, title, body, sent_at)
+    ("notifications", "notification_sent"): Rule("notification", "Notification: {title}", "{body}", ("notification", "notification_id"), "sent_at", details=("kind", "channel")),  # noqa: E501
+    # sales (inert until sales publishes them)
+    ("sales", "deal_won"): Rule("deal", "Deal won: {name}", "", ("deal", "deal_id"), "won_at", details=("amount",)),  # noqa: E501
+    ("sales", "order_placed"): Rule("order", "Order placed: {number}", "", ("order", "order_id"), "placed_at", details=("total",)),  # noqa: E501
+    ("sales", "payment_received"): Rule("payment", "Payment received", "", ("payment", "payment_id"), "received_at", details=("amount", "order_id")),  # noqa: E501
+    # support (inert until support publishes them)
+    ("support", "ticket_opened"): Rule("ticket", "Ticket opened: {subject}", "", ("ticket", "ticket_id"), "opened_at", details=("priority",)),  # noqa: E501
+    ("support", "ticket_closed"): Rule("ticket", "Ticket closed: {subject}", "{resolution}", ("ticket", "ticket_id"), "closed_at"),  # noqa: E501
+    # marketing (inert until marketing publishes it)
+    ("marketing", "campaign_response"): Rule("campaign", "Responded to campaign {campaign_name}", "{response}", ("campaign", "campaign_id"), "responded_at", details=("channel",)),  # noqa: E501
+}
+# fmt: on
