@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from contacts import api
+from contacts.companies import install as install_companies
 from contacts.store import Base, messaging
 from contacts.timeline import wiring as timeline_wiring
 from crm_platform.service import ServiceDefinition
@@ -19,6 +20,7 @@ DEFINITION = ServiceDefinition(
     register_grpc=api.register,
 )
 timeline_wiring.extend(DEFINITION)  # interactions and the timeline: servicers, worker subscriptions
+install_companies(DEFINITION)  # crm.contacts.v1.CompaniesService
 
 
 def main() -> int:

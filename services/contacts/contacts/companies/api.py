@@ -1,0 +1,197 @@
+"""The companies gRPC servicer (`crm.contacts.v1.CompaniesService`), served by the contacts service.
+
+Standard methods on the chassis (crm_platform.resources.StandardMethods: idempotency, etags, history,
+scope, outbox events), with what is particular to companies: the domain's rules and normalisation, the
+parent company (readable by the caller, no cycles) and the domain unique within its book (store). The
+people routes link contacts to companies: the caller must read both and update the company.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import grpc
+from google.protobuf import empty_pb2
+from sqlalchemy.orm import Session
+
+from contacts.companies import domain, events, store
+from crm.common.v1 import history_pb2
+from crm.contacts.v1 import companies_pb2, companies_pb2_grpc
+from crm_platform.access import Ownership
+from crm_platform.access.context import current_caller_or_none
+from crm_platform.db import reading
+from crm_platform.listing import CursorCodec, ListRequest
+from crm_platform.resources import Change, ResourceEvents, StandardMethods, idempotent_write, service_secret
+from crm_platform.resources.methods import _cursor_owner
+from crm_platform.service import Runtime, ServiceDefinition
+
+
+def _fields(message: Any) -> domain.CompanyFields:
+    """The domain's rules over a Create request or a merged Company (same field names)."""
+    return domain.validate_company(
+        name=message.name,
+        domain=message.domain,
+        industry=message.industry,
+        website=message.website,
+        phone=message.phone,
+        description=message.description,
+        address=store.clean_address(message.address),
+    )
+
+
+def apply_company_rules(company: companies_pb2.Company) -> None:
+    """The domain's rules on an updated company, normalising it in place (as Create does)."""
+    clean = _fields(company)
+    company.name, company.domain, company.industry = clean.name, clean.domain, clean.industry
+    company.website, company.phone, company.description = clean.website, clean.phone, clean.description
+    if company.HasField("address"):
+        address = clean.address
+        company.address.CopyFrom(
+            companies_pb2.Address(
+                street=address.street,
+                city=address.city,
+                region=address.region,
+                postal_code=address.postal_code,
+                country=address.country,
+            )
+        )
+        if not company.address.ByteSize():
+            company.ClearField("address")
+
+
+class CompaniesServicer(companies_pb2_grpc.CompaniesServiceServicer):
+    def __init__(self, runtime: Runtime) -> None:
+        self.sessions = runtime.sessions
+        self.companies = StandardMethods(
+            runtime.sessions,
+            store.companies,
+            companies_pb2.Company,
+            list_spec=store.LIST_SPEC,
+            listed=store.active_companies,
+            events=ResourceEvents(
+                created=events.record_company_created,
+                updated=events.record_company_updated,
+                archived=events.record_company_archived,
+            ),
+        )
+
+    # --- standard methods ----------------------------------------------------------------------------
+
+    def CreateCompany(
+        self, request: companies_pb2.CreateCompanyRequest, context: grpc.ServicerContext
+    ) -> companies_pb2.Company:
+        fields = _fields(request)
+
+        def add(session: Session, actor_id: str, ownership: Ownership | None) -> Change[Any]:
+            return store.add_company(
+                session,
+                fields,
+                size=request.size,
+                parent_company_id=request.parent_company_id,
+                actor_id=actor_id,
+                ownership=ownership,
+                caller=current_caller_or_none(),
+            )
+
+        return self.companies.create(context, request, add=add)
+
+    def GetCompany(
+        self, request: companies_pb2.GetCompanyRequest, context: grpc.ServicerContext
+    ) -> companies_pb2.Company:
+        return self.companies.get(request.id)
+
+    def ListCompanies(
+        self, request: companies_pb2.ListCompaniesRequest, context: grpc.ServicerContext
+    ) -> companies_pb2.ListCompaniesResponse:
+        return companies_pb2.ListCompaniesResponse(**self.companies.list(request))
+
+    def UpdateCompany(
+        self, request: companies_pb2.UpdateCompanyRequest, context: grpc.ServicerContext
+    ) -> companies_pb2.Company:
+        return self.companies.update(
+            context, request, request.company, apply=store.update_company, prepare=apply_company_rules
+        )
+
+    def DeleteCompany(
+        self, request: companies_pb2.DeleteCompanyRequest, context: grpc.ServicerContext
+    ) -> empty_pb2.Empty:
+        return self.companies.delete(context, request)
+
+    def ListCompanyHistory(
+        self, request: companies_pb2.ListCompanyHistoryRequest, context: grpc.ServicerContext
+    ) -> history_pb2.ListHistoryResponse:
+        return self.companies.history(request)  # type: ignore[arg-type]
+
+    # --- people --------------------------------------------------------------------------------------
+
+    def AddCompanyPerson(
+        self, request: companies_pb2.AddCompanyPersonRequest, context: grpc.ServicerContext
+    ) -> companies_pb2.CompanyPerson:
+        title = domain.clean_title(request.title)
+        with idempotent_write(self.sessions, context, request, companies_pb2.CompanyPerson) as write:
+            if write.replay is not None:
+                return write.replay
+            link = store.add_person(
+                write.session,
+                request.company_id,
+                request.contact_id,
+                role=request.role,
+                title=title,
+                is_primary=request.is_primary,
+                caller=current_caller_or_none(),
+            )
+            return write.respond(link)
+
+    def RemoveCompanyPerson(
+        self, request: companies_pb2.RemoveCompanyPersonRequest, context: grpc.ServicerContext
+    ) -> empty_pb2.Empty:
+        with idempotent_write(self.sessions, context, request, empty_pb2.Empty) as write:
+            if write.replay is not None:
+                return write.replay
+            store.remove_person(
+                write.session, request.company_id, request.contact_id, caller=current_caller_or_none()
+            )
+            return write.respond(empty_pb2.Empty())
+
+    def ListCompanyPeople(
+        self, request: companies_pb2.ListCompanyPeopleRequest, context: grpc.ServicerContext
+    ) -> companies_pb2.ListCompanyPeopleResponse:
+        caller = current_caller_or_none()
+        asked, codec = self._page_request(request)
+        with reading(self.sessions) as session:
+            company, page = store.company_people(session, request.company_id, asked, codec, caller)
+            items = [store.link_message(link, company, contact) for link, contact in page.items]
+        return companies_pb2.ListCompanyPeopleResponse(items=items, next_cursor=page.next_cursor)
+
+    def ListContactCompanies(
+        self, request: companies_pb2.ListContactCompaniesRequest, context: grpc.ServicerContext
+    ) -> companies_pb2.ListContactCompaniesResponse:
+        caller = current_caller_or_none()
+        asked, codec = self._page_request(request)
+        with reading(self.sessions) as session:
+            contact, page = store.contact_companies(session, request.contact_id, asked, codec, caller)
+            items = [store.link_message(link, company, contact) for link, company in page.items]
+        return companies_pb2.ListContactCompaniesResponse(items=items, next_cursor=page.next_cursor)
+
+    def _page_request(self, request: Any) -> tuple[ListRequest, CursorCodec]:
+        asked = ListRequest(
+            cursor=request.cursor, limit=request.limit, caller=_cursor_owner(current_caller_or_none())
+        )
+        return asked, CursorCodec(service_secret(self.sessions, "cursor"))
+
+
+def register(server: grpc.Server, runtime: Runtime) -> list[str]:
+    companies_pb2_grpc.add_CompaniesServiceServicer_to_server(CompaniesServicer(runtime), server)
+    return [companies_pb2.DESCRIPTOR.services_by_name["CompaniesService"].full_name]
+
+
+def install(definition: ServiceDefinition) -> None:
+    """Serve companies from `definition`'s process too: its gRPC registration then adds this servicer
+    after whatever it registered before (so several such lines compose, in order)."""
+    before = definition.register_grpc
+
+    def register_all(server: grpc.Server, runtime: Runtime) -> Iterable[str]:
+        return [*before(server, runtime), *register(server, runtime)]
+
+    definition.register_grpc = register_all

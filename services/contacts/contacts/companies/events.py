@@ -1,0 +1,100 @@
+"""Events about companies, published by the contacts service on `contacts.events` (aggregate type
+"company"): company_created, company_updated, company_archived. Each is written to the outbox in the
+transaction of the change it announces, with the actor and, for updates, the changed fields."""
+
+from __future__ import annotations
+
+from google.protobuf import json_format, struct_pb2
+from google.protobuf.message import Message
+from sqlalchemy.orm import Session
+
+from contacts.companies.store import Company
+from contacts.events import SOURCE
+from contacts.store import messaging
+from crm.common.v1 import history_pb2
+from crm.events.v1 import companies_pb2
+from crm_platform.events import record_event
+from crm_platform.protobuf import as_event_payload, timestamp
+from crm_platform.resources import Change
+
+COMPANY_CREATED = "company_created"
+COMPANY_UPDATED = "company_updated"
+COMPANY_ARCHIVED = "company_archived"
+
+AGGREGATE = "company"
+
+
+def _record(session: Session, event_type: str, company: Company, payload: Message) -> str:
+    return record_event(
+        session,
+        messaging,
+        source=SOURCE,
+        event_type=event_type,
+        aggregate_type=AGGREGATE,
+        aggregate_id=company.id,
+        payload=as_event_payload(payload),
+    )
+
+
+def record_company_created(session: Session, change: Change[Company]) -> str:
+    """Writes `company_created` to the outbox in the caller's transaction; returns the event id."""
+    company = change.row
+    return _record(
+        session,
+        COMPANY_CREATED,
+        company,
+        companies_pb2.CompanyCreated(
+            company_id=company.id,
+            name=company.name,
+            domain=company.domain or "",
+            industry=company.industry or "",
+            size=company.size or "",
+            parent_company_id=company.parent_company_id or "",
+            created_at=timestamp(company.created_at),
+            actor_id=change.actor_id,
+            version=change.version,
+            owner_id=company.owner_id or "",
+            team_id=company.team_id or "",
+            partner_account_id=company.partner_account_id or "",
+        ),
+    )
+
+
+def _value(json_value: object) -> struct_pb2.Value:
+    return json_format.ParseDict(json_value, struct_pb2.Value())
+
+
+def record_company_updated(session: Session, change: Change[Company]) -> str:
+    company = change.row
+    return _record(
+        session,
+        COMPANY_UPDATED,
+        company,
+        companies_pb2.CompanyUpdated(
+            company_id=company.id,
+            actor_id=change.actor_id,
+            version=change.version,
+            changed_fields=change.changed_fields,
+            changes=[
+                history_pb2.FieldChange(field=c.field, old_value=_value(c.old), new_value=_value(c.new))
+                for c in change.changes
+            ],
+            updated_at=timestamp(company.updated_at),
+        ),
+    )
+
+
+def record_company_archived(session: Session, change: Change[Company]) -> str:
+    company = change.row
+    assert company.archived_at is not None
+    return _record(
+        session,
+        COMPANY_ARCHIVED,
+        company,
+        companies_pb2.CompanyArchived(
+            company_id=company.id,
+            actor_id=change.actor_id,
+            version=change.version,
+            archived_at=timestamp(company.archived_at),
+        ),
+    )
