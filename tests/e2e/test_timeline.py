@@ -132,11 +132,6 @@ def test_log_a_call_and_see_the_timeline(api: GatewayClient, partners: dict[str,
     assert _timeline(api, contact["id"]).status == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the notifications service publishes no events yet (no record_event in services/notifications): "
-    "the timeline's notification_sent mapping line is inert until it announces what it sent",
-)
 def test_the_welcome_notification_is_on_the_timeline(api: GatewayClient) -> None:
     contact = api.create_contact(
         first_name="Ada", last_name="Lovelace", email=f"timeline-w-{secrets.token_hex(6)}@example.com"

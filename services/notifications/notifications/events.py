@@ -25,6 +25,7 @@ from crm_platform.events import PoisonEvent
 from crm_platform.events.wire import Event
 from crm_platform.service import Subscription
 from notifications import domain, store
+from notifications.published_events import record_notification_sent
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ def on_contact_created(session: Session, event: Event) -> None:
         str(event.data.get("first_name", "")), str(event.data.get("company", ""))
     )
     notification = store.add_notification(session, contact_id, message, event.id, ownership)
+    record_notification_sent(session, notification)
     log.info(
         "welcome notification stored",
         extra={"contact_id": contact_id, "notification_id": notification.id, "event_id": event.id},
