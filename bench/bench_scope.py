@@ -8,7 +8,8 @@ caller-context verification each gRPC call pays.
    - a sales rep (`team`: `team_id IN (...) OR owner_id = me`; on SQLite a list runs it as one ordered,
      limited subquery per team and one for their own records, crm_platform.resources.repository),
    - a partner user (`partner_account_id = p AND ...`),
-   first page and a later page (through the cursor), default order and a filter; median of many calls.
+   first page and a later page (through the cursor), default order and a filter; median of many calls,
+   the callers' calls interleaved so that load from elsewhere weighs on each alike.
 2. Caller-context verification: an Ed25519 JWT verified from scratch, and the cached path every further
    call with the same context takes.
 
@@ -108,15 +109,30 @@ def _callers() -> dict[str, CallerContext]:
     }
 
 
-def _median_ms(fn: Callable[[], object], calls: int = CALLS) -> float:
+def _interleaved_medians_ms(
+    calls: dict[tuple[str, str], Callable[[], object]], rounds: int = CALLS
+) -> dict[tuple[str, str], float]:
+    """The median ms of each call, run in turn round after round (a call of each per round), so that
+    load from elsewhere on the machine while it runs weighs on every caller alike and not on whichever
+    happened to be measured at the time."""
     for _ in range(20):
-        fn()
-    samples = []
-    for _ in range(calls):
-        started = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples) * 1000
+        for fn in calls.values():
+            fn()
+    samples: dict[tuple[str, str], list[float]] = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, fn in calls.items():
+            started = time.perf_counter()
+            fn()
+            samples[name].append(time.perf_counter() - started)
+    return {name: statistics.median(times) * 1000 for name, times in samples.items()}
+
+
+def _as(caller: CallerContext, call: Callable[[], object]) -> Callable[[], object]:
+    def run() -> object:
+        with acting_as(caller):
+            return call()
+
+    return run
 
 
 def measure_lists(backend: str, url: str) -> list[ListFigure]:
@@ -132,22 +148,26 @@ def measure_lists(backend: str, url: str) -> list[ListFigure]:
             ),
         }
         for case, make in cases.items():
-            baseline = 0.0
+            calls: dict[tuple[str, str], Callable[[], object]] = {}
             for label, caller in _callers().items():
-                with acting_as(caller):
-                    ms = _median_ms(lambda make=make: servicer.ListContacts(make(), None))
-                    if case == "first page":  # and a later page, through the caller's own cursor
+                calls[case, label] = _as(caller, lambda make=make: servicer.ListContacts(make(), None))
+                if case == "first page":  # and a later page, through the caller's own cursor
+                    with acting_as(caller):
                         first = servicer.ListContacts(make(), None)
-                        later = contacts_pb2.ListContactsRequest(limit=50, cursor=first.next_cursor)
-                        later_ms = _median_ms(lambda later=later: servicer.ListContacts(later, None))
-                if label.startswith("admin"):
-                    baseline = ms
-                    later_baseline = later_ms if case == "first page" else 0.0
-                figures.append(ListFigure(backend, case, label, ms, ms / baseline))
-                if case == "first page":
-                    figures.append(
-                        ListFigure(backend, "second page", label, later_ms, later_ms / later_baseline)
+                    later = contacts_pb2.ListContactsRequest(limit=50, cursor=first.next_cursor)
+                    calls["second page", label] = _as(
+                        caller, lambda later=later: servicer.ListContacts(later, None)
                     )
+            medians = _interleaved_medians_ms(calls)
+            for kind in dict.fromkeys(kind for kind, _ in calls):
+                baseline = next(
+                    ms for (k, label), ms in medians.items() if k == kind and label.startswith("admin")
+                )
+                figures += [
+                    ListFigure(backend, kind, label, ms, ms / baseline)
+                    for (k, label), ms in medians.items()
+                    if k == kind
+                ]
         return figures
     finally:
         runtime.engine.dispose()

@@ -134,14 +134,14 @@ class Repository(Generic[Row, M]):
             return list_page(session, self.scoped(query, caller), spec, request, codec)
         plan = plan_listing(spec, request, codec, dialect)
         # The first page of each branch (filtered, after the cursor, ordered, limited: one ordered index
-        # range), as ids: every row of the page is among them (each branch lies inside the scope). A
-        # subquery each, since SQLite allows no ORDER BY or LIMIT on a UNION member.
-        firsts = union_all(
-            *(
-                select(plan.apply(query.where(branch)).with_only_columns(self._id).subquery())
-                for branch in branches
-            )
-        )
+        # range), as ids: every row of the page is among them (each branch lies inside the scope). What
+        # `plan.apply` does, without the sort-key columns; a subquery each, since SQLite allows no ORDER
+        # BY or LIMIT on a UNION member.
+        ids = query.with_only_columns(self._id).order_by(None).order_by(*plan.order_by).limit(plan.limit + 1)
+        for clause in (plan.where, plan.after):
+            if clause is not None:
+                ids = ids.where(clause)
+        firsts = union_all(*(select(ids.where(branch).subquery()) for branch in branches))
         # `IN` keeps a row that two branches hold (owned and in one of the teams) once; the page is then
         # made exactly as for the single clause.
         rows = session.execute(plan.apply(query.where(self._id.in_(firsts)))).all()
