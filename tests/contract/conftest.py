@@ -15,6 +15,7 @@ import requests
 from werkzeug.serving import make_server
 
 from crm_platform.grpc_server import GrpcServer
+from crm_platform.testing.service_server import serve_in_process
 from gateway.app import create_app
 from gateway.main import prepare
 from gateway.settings import SERVICES, GatewaySettings
@@ -77,14 +78,7 @@ class PlatformGateway:
 
 
 def _start_service(name: str, data_dir: Path) -> tuple[GrpcServer, Any]:
-    import importlib
-
-    from crm_platform.service import open_runtime
-
-    definition = importlib.import_module(f"{name}.main").DEFINITION
-    api = importlib.import_module(f"{name}.api")
-    runtime = open_runtime(definition, f"sqlite:///{data_dir / name}.db")
-    return GrpcServer(name, "127.0.0.1:0", lambda s: api.register(s, runtime)).start(), runtime
+    return serve_in_process(name, f"sqlite:///{data_dir / name}.db")
 
 
 @pytest.fixture(scope="session")

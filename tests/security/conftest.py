@@ -9,7 +9,6 @@ sales rep in team B and a partner user in each partner account. Every caller sig
 
 from __future__ import annotations
 
-import importlib
 import secrets
 import threading
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ import requests
 from werkzeug.serving import make_server
 
 from crm_platform.grpc_server import GrpcServer
-from crm_platform.service import open_runtime
+from crm_platform.testing.service_server import serve_in_process
 from gateway.app import create_app
 from gateway.main import prepare
 from gateway.settings import SERVICES, GatewaySettings
@@ -61,10 +60,7 @@ class World:
 
 
 def _start_service(name: str, data_dir: Path) -> tuple[GrpcServer, Any]:
-    definition = importlib.import_module(f"{name}.main").DEFINITION
-    api = importlib.import_module(f"{name}.api")
-    runtime = open_runtime(definition, f"sqlite:///{data_dir / name}.db")
-    return GrpcServer(name, "127.0.0.1:0", lambda s: api.register(s, runtime)).start(), runtime
+    return serve_in_process(name, f"sqlite:///{data_dir / name}.db")
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ outbox, which these tests do not need). The gateway is the real Flask app served
 
 from __future__ import annotations
 
-import importlib
 import secrets
 import threading
 from collections.abc import Callable, Iterator
@@ -23,7 +22,8 @@ from sqlalchemy import select
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from crm_platform.grpc_server import GrpcServer
-from crm_platform.service import Runtime, open_runtime
+from crm_platform.service import Runtime
+from crm_platform.testing.service_server import serve_in_process
 from gateway.app import create_app
 from gateway.main import prepare
 from gateway.schema import User
@@ -50,10 +50,7 @@ class RunningService:
 
 
 def start_service(name: str, data_dir: Path) -> RunningService:
-    definition = importlib.import_module(f"{name}.main").DEFINITION
-    api = importlib.import_module(f"{name}.api")
-    runtime = open_runtime(definition, f"sqlite:///{data_dir / name}.db")
-    server = GrpcServer(name, "127.0.0.1:0", lambda s: api.register(s, runtime)).start()
+    server, runtime = serve_in_process(name, f"sqlite:///{data_dir / name}.db")
     return RunningService(name, runtime, server)
 
 
