@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy import Select, inspect, select, union_all
+from sqlalchemy import Select, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from crm.common.v1 import history_pb2
@@ -119,11 +119,12 @@ class Repository(Generic[Row, M]):
 
         On SQLite a scope of several branches (crm_platform.access.scope.scope_branches: a `team`
         caller's teams, then their own records) is listed as the page of the rows among the first page
-        of each branch. SQLite plans the single `team_id IN (...) OR owner_id = me` as two index lookups
-        OR-ed and every match sorted (9x an unscoped list at 100k rows); each branch's first page is one
-        ordered index range instead. PostgreSQL plans the OR itself (the order index with a filter, or a
-        BitmapOr of few rows), and the branches only add work there (1.6x against 1.1-1.2x unscoped in
-        bench/bench_scope.py), so it keeps the single clause."""
+        of each branch: `id IN (first page of branch 1) OR id IN (...)`. SQLite plans the single
+        `team_id IN (...) OR owner_id = me` as two index lookups OR-ed and every match sorted (9x an
+        unscoped list at 100k rows); each branch's first page is one ordered index range instead.
+        PostgreSQL plans the OR itself (the order index with a filter, or a BitmapOr of few rows), and
+        the branches only add work there (1.6x against 1.1-1.2x unscoped in bench/bench_scope.py), so
+        it keeps the single clause."""
         dialect = session.get_bind().dialect.name
         branches = (
             scope_branches(caller, self.resource_type, "read", self.ownership)
@@ -134,17 +135,16 @@ class Repository(Generic[Row, M]):
             return list_page(session, self.scoped(query, caller), spec, request, codec)
         plan = plan_listing(spec, request, codec, dialect)
         # The first page of each branch (filtered, after the cursor, ordered, limited: one ordered index
-        # range), as ids: every row of the page is among them (each branch lies inside the scope). What
-        # `plan.apply` does, without the sort-key columns; a subquery each, since SQLite allows no ORDER
-        # BY or LIMIT on a UNION member.
+        # range), as ids: every row of the page is among them, since each branch lies inside the scope.
+        # What `plan.apply` does, without the sort-key columns. SQLite looks the ids up by primary key
+        # and sorts those few rows; `OR` keeps a row that two branches hold (owned and in one of the
+        # teams) once. The page is then made exactly as for the single clause.
         ids = query.with_only_columns(self._id).order_by(None).order_by(*plan.order_by).limit(plan.limit + 1)
         for clause in (plan.where, plan.after):
             if clause is not None:
                 ids = ids.where(clause)
-        firsts = union_all(*(select(ids.where(branch).subquery()) for branch in branches))
-        # `IN` keeps a row that two branches hold (owned and in one of the teams) once; the page is then
-        # made exactly as for the single clause.
-        rows = session.execute(plan.apply(query.where(self._id.in_(firsts)))).all()
+        firsts = or_(*(self._id.in_(ids.where(branch)) for branch in branches))
+        rows = session.execute(plan.apply(query.where(firsts))).all()
         return plan.page(rows, len(query.column_descriptions), codec)
 
     def check_ownership_change(self, caller: CallerContext | None, row: Row, values: dict[str, Any]) -> None:

@@ -143,10 +143,10 @@ def _pages(list_one, order_by: str, filter_: str, limit: int) -> list[tuple[list
 def test_branched_lists_equal_the_single_clause_page_by_page(sessions, monkeypatch) -> None:
     # PostgreSQL lists use the single clause (it plans the OR well); the branches must be right there too.
     monkeypatch.setattr(repository_module, "BRANCHED_DIALECTS", frozenset({"sqlite", "postgresql"}))
-    unions = []
-    real_union_all = repository_module.union_all
+    branched_plans = []  # the branched path plans the list itself
+    real_plan_listing = repository_module.plan_listing
     monkeypatch.setattr(
-        repository_module, "union_all", lambda *args: unions.append(1) or real_union_all(*args)
+        repository_module, "plan_listing", lambda *args: branched_plans.append(1) or real_plan_listing(*args)
     )
     active = select(Deal).where(Deal.archived_at.is_(None))
     for (label, caller), order_by, filter_, limit in itertools.product(
@@ -159,7 +159,7 @@ def test_branched_lists_equal_the_single_clause_page_by_page(sessions, monkeypat
             filter_,
             limit,
         )
-        unions_before = len(unions)
+        plans_before = len(branched_plans)
         actual = _pages(
             lambda r, caller=caller: deals.list_page(sessions, active, SPEC, r, CODEC, caller=caller),
             order_by,
@@ -169,7 +169,7 @@ def test_branched_lists_equal_the_single_clause_page_by_page(sessions, monkeypat
         assert actual == expected, case
         listed = [deal for ids, _ in actual for deal in ids]
         assert len(listed) == len(set(listed)), case
-        assert (len(unions) > unions_before) == (label in BRANCHED), case
+        assert (len(branched_plans) > plans_before) == (label in BRANCHED), case
 
 
 def test_a_record_both_owned_and_in_the_callers_team_is_listed_once(sessions) -> None:
