@@ -18,12 +18,11 @@ from sqlalchemy.orm import Session
 from contacts.companies import domain, events, store
 from crm.common.v1 import history_pb2
 from crm.contacts.v1 import companies_pb2, companies_pb2_grpc
-from crm_platform.access import Ownership
+from crm_platform.access import CallerContext, Ownership
 from crm_platform.access.context import current_caller_or_none
 from crm_platform.db import reading
 from crm_platform.listing import CursorCodec, ListRequest
 from crm_platform.resources import Change, ResourceEvents, StandardMethods, idempotent_write, service_secret
-from crm_platform.resources.methods import _cursor_owner
 from crm_platform.service import Runtime, ServiceDefinition
 
 
@@ -179,6 +178,14 @@ class CompaniesServicer(companies_pb2_grpc.CompaniesServiceServicer):
             cursor=request.cursor, limit=request.limit, caller=_cursor_owner(current_caller_or_none())
         )
         return asked, CursorCodec(service_secret(self.sessions, "cursor"))
+
+
+def _cursor_owner(caller: CallerContext | None) -> str:
+    # Everything that changes what a caller sees (as the chassis binds list cursors): a cursor is only
+    # good for the same view.
+    if caller is None:
+        return ""
+    return "|".join((caller.subject, caller.partner_account_id or "", ",".join(sorted(caller.team_ids))))
 
 
 def register(server: grpc.Server, runtime: Runtime) -> list[str]:
