@@ -10,7 +10,7 @@ import grpc
 from crm.notifications.v1 import notifications_pb2, notifications_pb2_grpc
 from crm_platform.access import require
 from crm_platform.access.context import current_caller
-from crm_platform.db import reading
+from crm_platform.db import reading, reading_connection
 from crm_platform.pagination import clamp_limit
 from crm_platform.protobuf import timestamp
 from crm_platform.service import Runtime
@@ -45,8 +45,8 @@ class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer)
         caller = current_caller()
         require(caller, RESOURCE_TYPE, "read")
         limit = clamp_limit(request.limit)
-        with reading(self.sessions) as session:
-            page = store.list_notifications(session, caller, request.contact_id, limit, request.cursor)
+        with reading_connection(self.sessions) as connection:
+            page = store.list_notifications(connection, caller, request.contact_id, limit, request.cursor)
             return notifications_pb2.ListNotificationsResponse(
                 items=[to_message(n) for n in page.items], next_cursor=page.next_cursor
             )

@@ -9,14 +9,25 @@ fetched, so a notification out of scope is NOT_FOUND, exactly like one that does
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, Select, String, Text, UniqueConstraint, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Index,
+    Select,
+    String,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    select,
+    update,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from crm_platform.access import CallerContext, Ownership, OwnershipColumns, scope_clause
+from crm_platform.access import CallerContext, Ownership, OwnershipColumns, ScopedStatements, scope_clause
 from crm_platform.db import UtcDateTime, utcnow
 from crm_platform.errors import NotFound
 from crm_platform.events import messaging_tables
@@ -121,17 +132,35 @@ def get_notification(session: Session, caller: CallerContext, notification_id: s
     return row
 
 
+def _list_statement(scope: ColumnElement[bool], variant: Hashable) -> Select[Any]:
+    """A page of notifications, newest first; `variant` says whether it is one contact's and whether it
+    starts after a cursor (`contact_id`, `after_at`/`after_id` and `limit` are bound at execution)."""
+    one_contact, after_cursor = variant  # type: ignore[misc]
+    query = select(_table).where(scope)
+    if one_contact:
+        query = query.where(_table.c.contact_id == bindparam("contact_id"))
+    if after_cursor:
+        query = query.where(
+            before_cursor(_table.c.created_at, _table.c.id, (bindparam("after_at"), bindparam("after_id")))
+        )
+    return query.order_by(_table.c.created_at.desc(), _table.c.id.desc()).limit(bindparam("limit"))
+
+
+# Built once per scope shape and variant: the list is on every customer-360 view.
+_LISTS = ScopedStatements(_list_statement, RESOURCE_TYPE, "read", OWNERSHIP)
+
+
 def list_notifications(
-    session: Session, caller: CallerContext, contact_id: str, limit: int, cursor: str
+    connection: Connection, caller: CallerContext, contact_id: str, limit: int, cursor: str
 ) -> Page[Any]:
     """Newest first, within `caller`'s scope; one contact's when `contact_id` is given. A cursor only
     positions the next page: the page itself is scoped again, so another caller's cursor shows nothing
     more than that caller's own scope."""
-    query = visible(caller)
+    query, values = _LISTS.statement(caller, (bool(contact_id), bool(cursor)))
+    values["limit"] = limit + 1
     if contact_id:
-        query = query.where(_table.c.contact_id == contact_id)
-    query = query.order_by(_table.c.created_at.desc(), _table.c.id.desc())
+        values["contact_id"] = contact_id
     if cursor:
-        query = query.where(before_cursor(_table.c.created_at, _table.c.id, decode_cursor(cursor)))
-    rows = list(session.execute(query.limit(limit + 1)))
+        values["after_at"], values["after_id"] = decode_cursor(cursor)
+    rows = list(connection.execute(query, values))
     return page_of(rows, limit, lambda n: (n.created_at, n.id))

@@ -25,6 +25,7 @@ from crm_platform.access.rights import (
 from crm_platform.access.scope import (
     Ownership,
     OwnershipColumns,
+    ScopedStatements,
     assign_ownership,
     in_scope,
     require,
@@ -46,6 +47,7 @@ __all__ = [
     "Ownership",
     "OwnershipColumns",
     "Rights",
+    "ScopedStatements",
     "assign_ownership",
     "builtin_rights",
     "in_scope",

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm.common.v1 import history_pb2
 from crm_platform.access import CallerContext, Ownership, assign_ownership
 from crm_platform.access.context import current_caller_or_none
-from crm_platform.db import reading
+from crm_platform.db import reading, reading_connection
 from crm_platform.listing import CursorCodec, ListRequest, ListSpec
 from crm_platform.resources.idempotency import idempotent_write
 from crm_platform.resources.repository import OWNERSHIP_FIELDS, Change, Repository
@@ -102,8 +102,8 @@ class StandardMethods(Generic[Row, M]):
         self.events = events
 
     def get(self, resource_id: str) -> M:
-        with reading(self.sessions) as session:
-            row = self.repository.read(session, resource_id, caller=current_caller_or_none())
+        with reading_connection(self.sessions) as connection:
+            row = self.repository.read(connection, resource_id, caller=current_caller_or_none())
             return self.repository.to_message(row)
 
     def list(self, request: ListRequestMessage) -> dict[str, Any]:
