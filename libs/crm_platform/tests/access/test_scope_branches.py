@@ -9,7 +9,7 @@ import itertools
 import pytest
 from sqlalchemy import Column, MetaData, String, Table, insert, select
 
-from crm_platform.access import CallerContext, Level, OwnershipColumns, scope_clause
+from crm_platform.access import CallerContext, Level, OwnershipColumns, ScopedStatements, scope_clause
 from crm_platform.access.rights import ACTIONS
 from crm_platform.access.scope import MAX_TEAM_BRANCHES, scope_branches
 from crm_platform.db import make_engine
@@ -90,3 +90,33 @@ def test_a_team_caller_gets_one_branch_per_team_then_their_own_records() -> None
     assert scope_branches(_caller(Level.NONE, "u1", TEAMS, None), "contact", "read", columns) == []
     many = tuple(f"t{n}" for n in range(MAX_TEAM_BRANCHES + 1))
     assert len(scope_branches(_caller(Level.TEAM, "u1", many, None), "contact", "read", columns)) == 2
+
+
+def test_scoped_statements_select_what_the_clause_selects_for_every_caller(records) -> None:
+    """`ScopedStatements` (built once per shape, bound per caller) is the same rule as `scope_clause`;
+    callers of one shape share one statement object."""
+    engine, table = records
+    columns = OwnershipColumns(table.c.owner_id, table.c.team_id, table.c.partner_account_id)
+    built: list[object] = []
+
+    def build(scope, variant):
+        built.append(variant)
+        return select(table.c.id).where(scope)
+
+    statements = ScopedStatements(build, "contact", "read", columns)
+    with engine.connect() as conn:
+        for level, user, teams, partner in itertools.product(Level, USERS, TEAM_SETS, PARTNERS):
+            caller = _caller(level, user, teams, partner)
+            expected = set(
+                conn.execute(
+                    select(table.c.id).where(scope_clause(caller, "contact", "read", columns))
+                ).scalars()
+            )
+            query, values = statements.statement(caller)
+            assert set(conn.execute(query, values).scalars()) == expected, (level, user, teams, partner)
+        unscoped, values = statements.statement(None)
+        assert len(set(conn.execute(unscoped, values).scalars())) == len(
+            conn.execute(select(table.c.id)).all()
+        )
+    # Shapes: nothing, everything, partner or not x owner x the distinct team counts, not one per caller.
+    assert len(built) < 40
