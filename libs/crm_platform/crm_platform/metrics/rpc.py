@@ -1,4 +1,5 @@
-"""Rate, errors and duration of every unary gRPC method a server answers (a server interceptor).
+"""Rate, errors and duration of every unary gRPC method a server answers (recorded by the server's
+interceptor, crm_platform.grpc_server).
 
 Names and labels follow go-grpc-prometheus, which dashboards already know: `grpc_service`, `grpc_method`,
 `grpc_code`. Health checks are left out: the kubelet asks every few seconds, and counting its probes
@@ -7,8 +8,6 @@ would make an idle service look busy.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -36,42 +35,24 @@ def split_method(path: str) -> tuple[str, str]:
     return service, method
 
 
-class RpcMetricsInterceptor(grpc.ServerInterceptor):
-    """Counts each unary call by its final status code and times it.
+class MethodMetrics:
+    """The metrics of one method, labelled once (the server's interceptor keeps one per method)."""
 
-    Place it outside the interceptor that turns domain errors into statuses, so it sees the status the
-    caller gets: an abort raises out of the handler with the code already set on the context.
-    """
+    def __init__(self, full_method: str) -> None:
+        self.service, self.method = split_method(full_method)
+        self.counted = self.service not in UNCOUNTED_SERVICES
+        self._seconds = RPC_SECONDS.labels(self.service, self.method)
+        self._handled: dict[Any, Any] = {}
 
-    def intercept_service(self, continuation: Callable[[Any], Any], handler_call_details: Any) -> Any:
-        handler = continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None:
-            return handler
-        service, method = split_method(handler_call_details.method)
-        if service in UNCOUNTED_SERVICES:
-            return handler
-        inner = handler.unary_unary
-        seconds = RPC_SECONDS.labels(service, method)
-
-        def measured(request: Any, context: grpc.ServicerContext) -> Any:
-            started = time.perf_counter()
-            code = grpc.StatusCode.UNKNOWN  # what the caller gets if the handler raises without a status
-            try:
-                response = inner(request, context)
-                code = context.code() or grpc.StatusCode.OK
-                return response
-            except BaseException:
-                code = context.code() or grpc.StatusCode.UNKNOWN
-                raise
-            finally:
-                seconds.observe(time.perf_counter() - started)
-                RPC_HANDLED.labels(service, method, _code_name(code)).inc()
-
-        return grpc.unary_unary_rpc_method_handler(
-            measured,
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
+    def observe(self, seconds: float, code: Any) -> None:
+        """One finished call: its duration and the status code its caller got."""
+        if not self.counted:
+            return
+        self._seconds.observe(seconds)
+        handled = self._handled.get(code)
+        if handled is None:
+            handled = self._handled[code] = RPC_HANDLED.labels(self.service, self.method, _code_name(code))
+        handled.inc()
 
 
 def _code_name(code: Any) -> str:
