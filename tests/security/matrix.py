@@ -4,7 +4,9 @@ oracle: crm_platform.access, the rules every service is meant to apply).
 
 Nothing here knows about contacts: a resource is any message with an `owner_id` field that has standard
 methods (Create/Get/List/Update/Delete/History by the REST conventions of docs/architecture.md), so
-sales and support resources are covered the day their annotations appear.
+sales and support resources are covered the day their annotations appear. A resource may be nested below
+another's record (`<parent collection>/{parent_id}/<name>`, e.g. a contact's interactions): it is found
+the same way, by shape, and its records are visible only to callers who may read their parent too.
 """
 
 from __future__ import annotations
@@ -85,6 +87,13 @@ class Record:
     resource: str  # resource type, e.g. "contact"
     id: str
     body: dict[str, Any]
+    # The record a nested record lives below (an interaction's contact), None for a top-level one.
+    parent: Record | None = None
+
+    @property
+    def chain(self) -> list[str]:
+        """The ids a route to this record names, outermost first (parent id, then its own)."""
+        return [*(self.parent.chain if self.parent else []), self.id]
 
     @property
     def owner_id(self) -> str | None:
@@ -120,6 +129,10 @@ class Record:
 
 
 def can_read(caller: Caller, record: Record) -> bool:
+    """In the caller's read scope, and so is the record it is nested below (a child of a record the
+    caller may not read is as missing as its parent)."""
+    if record.parent is not None and not can_read(caller, record.parent):
+        return False
     return in_scope(caller.context, record.resource, "read", record.ownership())
 
 
@@ -156,6 +169,95 @@ def expected_assignment(
     return (201 if action == "create" else 200), got
 
 
+def expected_nested_create(
+    caller: Caller, resource: str, parent: Record, asked: Mapping[str, str | None]
+) -> tuple[set[int], Ownership | None]:
+    """Creating a record below `parent` (the statuses allowed, and the ownership it must get): the caller
+    must read the parent (404 otherwise, as for a parent that does not exist) and have the create right;
+    the record's partner account is always the parent's (asking for another is a 422).
+
+    A refusal that does not depend on the parent (no create right, an ownership the caller may never
+    assign) may come first: it reveals nothing of the parent, so for a parent out of scope either it or
+    the 404 is right (and the test also checks the answer equals the one for a parent that is not there).
+    """
+    independent, _ = expected_assignment(caller, resource, "create", asked)
+    refusals = {independent} if independent != 201 else set()
+    if not can_read(caller, parent):
+        return {404} | refusals, None
+    if refusals:
+        return refusals, None
+    if asked.get("partner_account_id") not in (None, parent.partner_account_id):
+        return {422}, None
+    status, ownership = expected_assignment(
+        caller, resource, "create", {**asked, "partner_account_id": parent.partner_account_id}
+    )
+    return {status}, ownership
+
+
+def expected_change(caller: Caller, record: Record, name: str, value: str | None) -> int:
+    """Reassigning one ownership field of an existing record: the write rule, then (nested records) the
+    partner account stays the parent's, then the new assignment within the caller's update level."""
+    status = expected_write(caller, record, "update")
+    if status != 200:
+        return status
+    if (
+        name == "partner_account_id"
+        and record.parent is not None
+        and value != record.parent.partner_account_id
+    ):
+        return 422
+    asked = {n: record.body.get(n) or None for n in OWNERSHIP_FIELDS}
+    status, _ = expected_assignment(caller, record.resource, "update", {**asked, name: value})
+    return status
+
+
+def expected_nested_write(
+    caller: Caller, parent: Record, referenced: list[Record], success: set[int]
+) -> set[int]:
+    """A write below a record that is no record of its own (linking a contact to a company): it changes
+    the parent, so the parent must be readable (404) and updatable by the caller (403), and every
+    record it names must be readable (404: one out of scope is as missing as one that is not there).
+    When the parent refuses, a record named out of scope may be the 404 instead: either reveals
+    nothing. Otherwise `success`."""
+    status = expected_write(caller, parent, "update")
+    named = all(can_read(caller, record) for record in referenced)
+    if status != 200:
+        return {status} | (set() if named else {404})
+    return success if named else {404}
+
+
+def referenced_type(name: str) -> str | None:
+    """The resource type a field or path variable named `<type>_id` refers to (`contact_id`,
+    `interaction.contact_id`), None for any other name."""
+    last = name.rsplit(".", 1)[-1]
+    if last.endswith("_id") and last[:-3] in resource_types():
+        return last[:-3]
+    return None
+
+
+def references(item: Any) -> list[tuple[str, str]]:
+    """(resource type, id) of every record an answer's item names: `<type>_id` fields, `ref_type` with
+    `ref_id`, and embedded resource messages (an `id` beside an `owner_id`), at any depth."""
+    found: list[tuple[str, str]] = []
+    if isinstance(item, dict) and "owner_id" in item and isinstance(item.get("id"), str):
+        found.append(("", item["id"]))  # an embedded resource: its type is the message's, unknown here
+    if isinstance(item, list):
+        for value in item:
+            found += references(value)
+        return found
+    if not isinstance(item, dict):
+        return found
+    for name, value in item.items():
+        kind = referenced_type(name)
+        if kind and isinstance(value, str) and value:
+            found.append((kind, value))
+        elif isinstance(value, dict | list):
+            found += references(value)
+    if item.get("ref_type") in resource_types() and item.get("ref_id"):
+        found.append((item["ref_type"], item["ref_id"]))
+    return found
+
+
 # --- the route table --------------------------------------------------------------------------------
 
 
@@ -169,7 +271,10 @@ class ResourceRoutes:
 
     type_name: str  # resource type in crm_platform.access, e.g. "contact"
     message: Descriptor
-    collection: str  # e.g. /api/v1/contacts
+    collection: str  # e.g. /api/v1/contacts, /api/v1/contacts/{contact_id}/interactions
+    segments: tuple[str, ...] = ()  # the collection's path segments, "" for a variable
+    # The resource whose records this one is nested below (contacts, for interactions).
+    parent: ResourceRoutes | None = None
     create: Route | None = None
     get: Route | None = None
     listing: Route | None = None
@@ -189,8 +294,26 @@ class ResourceRoutes:
     def has(self, name: str) -> bool:
         return name in self.message.fields_by_name
 
+    def collection_path(self, parent: Record | None) -> str:
+        """The collection's URL (below `parent`'s record for a nested resource)."""
+        return fill(self.collection, parent.chain if parent else [])
 
-def _listed_fields(comment: str) -> tuple[str, ...]:
+
+def fill(template: str, ids: list[str]) -> str:
+    """A route template with its variables filled in order by `ids` (the last one repeated: every
+    variable of a top-level record's route is its id)."""
+    values = iter(ids)
+    last = ids[-1] if ids else "no-such-id"
+
+    def one(_: re.Match[str]) -> str:
+        nonlocal last
+        last = next(values, last)
+        return last
+
+    return re.sub(r"\{[^}]+\}", one, template)
+
+
+def listed_fields(comment: str) -> tuple[str, ...]:
     """`Fields: a, b, c.` in a List request field's comment: the allow-list the service documents."""
     match = re.search(r"Fields:\s*([a-z0-9_,\s]+)", comment)
     if not match:
@@ -209,60 +332,90 @@ def is_resource(message: Descriptor) -> bool:
     return "owner_id" in message.fields_by_name and "id" in message.fields_by_name
 
 
+def _depth(entry: ResourceRoutes) -> int:
+    return 0 if entry.parent is None else _depth(entry.parent) + 1
+
+
 def resources_of(routes: Iterable[Route], contracts: Contracts) -> tuple[list[ResourceRoutes], list[Route]]:
-    """The resources among the routes, and the routes that belong to none (summaries and the like)."""
+    """The resources among the routes, and the routes that belong to none (summaries and the like).
+
+    A top-level resource's collection is where it is created (POST, no path variable, answering the
+    resource) or listed (GET answering a list of it); a nested resource's collection is
+    `<a resource's collection>/{parent id}/<name>`, created or listed the same way. A record's routes
+    are then its collection, its id, and nothing or a sub-path; what hangs below a record and is no
+    nested resource (a sub-list, a link between records) is among that resource's `others`."""
     routes = list(routes)
-    found: dict[str, ResourceRoutes] = {}
-    # A resource's collection is where it is created (POST, no path variable, answering the resource).
-    for route in routes:
-        if (
-            route.http_method == "POST"
-            and not route.variables
-            and not route.verb
-            and is_resource(route.response)
-        ):
-            type_name = _snake(route.response.name)
-            found[route.template] = ResourceRoutes(type_name, route.response, route.template, create=route)
-    # Or listed, for a resource that is only read over REST.
-    for route in routes:
+    found: dict[tuple[str, ...], ResourceRoutes] = {}
+
+    def below(route: Route) -> ResourceRoutes | None:
+        """The resource whose record the route is on: the deepest collection it continues with `/{id}`."""
+        best: ResourceRoutes | None = None
+        for segments, entry in found.items():
+            n = len(segments)
+            on_record = route.segments[:n] == segments and len(route.segments) > n and route.segments[n] == ""
+            if on_record and (best is None or n > len(best.segments)):
+                best = entry
+        return best
+
+    def collection_of(route: Route) -> Descriptor | None:
+        if route.verb or (route.segments and route.segments[-1] == ""):
+            return None
+        if route.http_method == "POST" and is_resource(route.response):
+            return route.response
         items = _items_type(route.response)
-        if route.http_method == "GET" and not route.variables and items is not None and is_resource(items):
-            entry = found.setdefault(
-                route.template, ResourceRoutes(_snake(items.name), items, route.template)
+        if route.http_method == "GET" and items is not None and is_resource(items):
+            return items
+        return None
+
+    # Top-level collections, then each level below them (a parent is found before its children).
+    for level in range(4):
+        for route in routes:
+            message = collection_of(route)
+            if message is None or route.segments in found or len(route.variables) != level:
+                continue
+            parent = below(route) if level else None
+            if level and (parent is None or len(route.segments) != len(parent.segments) + 2):
+                continue
+            if parent is not None and _depth(parent) != level - 1:
+                continue
+            found[route.segments] = ResourceRoutes(
+                _snake(message.name), message, route.template, segments=route.segments, parent=parent
             )
-            entry.listing = route
     leftovers: list[Route] = []
     for route in routes:
-        if not route.variables:
-            if route.template not in found:
-                leftovers.append(route)
-            continue
-        # A record's routes are its collection, then its id, then nothing or a sub-path.
-        first = route.variables[0]
-        entry = found.get("/" + "/".join(route.segments[: first.segment]))
-        if entry is None:
+        entry = found.get(route.segments)
+        if entry is not None and not route.verb and len(route.variables) == _depth(entry):
+            if route.http_method == "POST" and route.response.full_name == entry.message.full_name:
+                entry.create = route
+                continue
+            if route.http_method == "GET" and _items_type(route.response) is entry.message:
+                entry.listing = route
+                continue
+        owner = below(route)
+        if owner is None:
             leftovers.append(route)
             continue
-        tail = route.segments[first.segment + 1 :]
-        answers_record = route.response.full_name == entry.message.full_name
+        tail = route.segments[len(owner.segments) + 1 :]
+        answers_record = route.response.full_name == owner.message.full_name
         if not tail and not route.verb and route.http_method == "GET" and answers_record:
-            entry.get = route
+            owner.get = route
         elif not tail and not route.verb and route.http_method == "PATCH" and answers_record:
-            entry.update = route
+            owner.update = route
         elif not tail and not route.verb and route.http_method == "DELETE":
-            entry.delete = route
+            owner.delete = route
         elif tail == ("history",) and not route.verb and route.response.full_name == HISTORY_RESPONSE:
-            entry.history = route
+            owner.history = route
         else:
-            entry.others.append(route)
+            owner.others.append(route)
     for entry in found.values():
         if entry.listing is not None:
             request = entry.listing.request
-            entry.filter_fields = _listed_fields(contracts.comment(f"{request.full_name}.filter"))
-            entry.order_fields = _listed_fields(contracts.comment(f"{request.full_name}.order_by"))
+            entry.filter_fields = listed_fields(contracts.comment(f"{request.full_name}.filter"))
+            entry.order_fields = listed_fields(contracts.comment(f"{request.full_name}.order_by"))
     unknown = [e.type_name for e in found.values() if e.type_name not in resource_types()]
     assert not unknown, f"resources with no registered resource type (crm_platform.access): {unknown}"
-    return sorted(found.values(), key=lambda e: e.collection), leftovers
+    # Parents before their children (a child's records are made below its parent's).
+    return sorted(found.values(), key=lambda e: (_depth(e), e.collection)), leftovers
 
 
 # --- sample bodies -----------------------------------------------------------------------------------
@@ -273,13 +426,30 @@ def _required(field_descriptor: FieldDescriptor) -> bool:
     return field_behavior_pb2.REQUIRED in behaviors
 
 
+def named_records(route: Route) -> list[tuple[str, str]]:
+    """(where, resource type) of the records a route below a record names besides that record: its
+    other path variables (`{contact_id}`) and required body fields named `<type>_id`."""
+    named = [
+        ("path", kind)
+        for variable in route.variables[1:]
+        if (kind := referenced_type(variable.name)) is not None
+    ]
+    in_path = {variable.field_path[0] for variable in route.variables}
+    for item in route.request.fields:
+        kind = referenced_type(item.name)
+        if kind is not None and _required(item) and item.name not in in_path:
+            named.append((item.name, kind))
+    return named
+
+
 def sample_create_body(route: Route, serial: int) -> dict[str, Any]:
     """A valid Create body from the request's descriptor: its REQUIRED fields filled with plausible
     values (unique where a field is likely to be unique). Good for simple resources; a resource whose
     create needs a reference to another record gets a clear failure naming it."""
     body: dict[str, Any] = {}
+    in_path = {variable.field_path[0] for variable in route.variables}
     for item in route.request.fields:
-        if not _required(item) or item.name in OWNERSHIP_FIELDS:
+        if not _required(item) or item.name in OWNERSHIP_FIELDS or item.name in in_path:
             continue
         if item.message_type is not None:
             if item.message_type.full_name == "crm.common.v1.Money":

@@ -7,7 +7,15 @@ with the oracle, crm_platform.access: effective rights are the union of the role
 and a record is visible per `in_scope` (partner boundary first, then own/team/all). Out of scope is 404
 (existence is not revealed), readable but beyond the action's level is 403.
 
-Every mismatch is collected and reported together, so one run shows the whole picture.
+Resources nested below another's record (a contact's interactions) are found by shape too and checked
+like top-level ones below every parent: a nested record is visible only when its parent is readable as
+well, and takes its parent's partner account. Other routes below a record (a contact's timeline and
+companies, a company's people) answer 404 for a record out of scope, and for one in scope show nothing
+of any record the caller may not read; writes there change the record (read and update rights on it,
+and read rights on every record they name).
+
+Every mismatch is collected and reported together, so one run shows the whole picture. Cases of a known
+bug (KNOWN_BUGS) are checked and counted the same, but fail in that bug's own strict xfail test.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 import requests
 
 from crm_platform.access import ACTIONS, Level, resource_types
@@ -34,8 +43,16 @@ from .matrix import (
     ResourceRoutes,
     can_read,
     expected_assignment,
+    expected_change,
+    expected_nested_create,
+    expected_nested_write,
     expected_write,
+    fill,
     harmless_change,
+    listed_fields,
+    named_records,
+    referenced_type,
+    references,
     resources_of,
     sample_create_body,
 )
@@ -60,20 +77,34 @@ class Checks:
     leaks: list[str] = field(default_factory=list)
     # route -> expected status -> how many checks expected it: shows the matrix is not all one answer.
     outcomes: dict[str, Counter[int]] = field(default_factory=dict)
+    # Known bugs (KNOWN_BUGS): bug -> the checks of its cases that failed, and how many were made.
+    known: dict[str, list[str]] = field(default_factory=dict)
+    known_checked: Counter[str] = field(default_factory=Counter)
 
     def expect(
-        self, route: str, caller: Caller | None, case: str, ok: bool, detail: str = "", outcome: int = 0
+        self,
+        route: str,
+        caller: Caller | None,
+        case: str,
+        ok: bool,
+        detail: str = "",
+        outcome: int = 0,
+        bug: str = "",
     ) -> None:
         """One check; `outcome` is the status the oracle expects, 0 for a check of an answer's content
-        (for the per-route summary)."""
+        (for the per-route summary). A check of a case a known bug (KNOWN_BUGS) breaks is counted like
+        any other, but its failure is the bug's (its own strict xfail test), not the matrix's."""
         who = caller.name if caller else "anonymous"
         self.counted[route] += 1
         self.routes.add(route)
         self.callers.add(who)
         self.callers_of.setdefault(route, set()).add(who)
         self.outcomes.setdefault(route, Counter())[outcome] += 1
+        if bug:
+            self.known_checked[bug] += 1
+            self.known.setdefault(bug, [])
         if not ok:
-            self.leaks.append(f"{route} as {who}: {case}: {detail}")
+            (self.known[bug] if bug else self.leaks).append(f"{route} as {who}: {case}: {detail}")
 
     def status(
         self, route: str, caller: Caller | None, case: str, reply: requests.Response, expected: set[int] | int
@@ -89,23 +120,52 @@ class Checks:
         return sum(self.counted.values())
 
 
+def _case(record: Record | None) -> tuple[Any, ...]:
+    if record is None:
+        return ()
+    return (record.owner_id, record.team_id, record.partner_account_id, _case(record.parent))
+
+
 def representatives(records: Iterable[Record]) -> list[Record]:
-    """One record per ownership (owner, team, partner account): to the oracle, records that share it are
-    the same case, so the costlier checks (customer views, per-record filters) run once per case."""
-    seen: dict[tuple[str | None, ...], Record] = {}
+    """One record per ownership (owner, team, partner account; and its parent's, for a nested record):
+    to the oracle, records that share it are the same case, so the costlier checks (customer views,
+    per-record filters, nested records' reads and writes) run once per case."""
+    seen: dict[tuple[Any, ...], Record] = {}
     for record in records:
-        ownership = record.ownership()
-        seen.setdefault((ownership.owner_id, ownership.team_id, ownership.partner_account_id), record)
+        seen.setdefault(_case(record), record)
     return list(seen.values())
+
+
+def spread(records: Iterable[Record], most: int = 10) -> list[Record]:
+    """Live records that between them have every owner, team and partner account the records have
+    (at most `most`): the parents nested records are made below."""
+    chosen: list[Record] = []
+    seen: set[tuple[str, str | None]] = set()
+    for record in representatives(r for r in records if not r.archived):
+        values = {
+            ("owner", record.owner_id),
+            ("team", record.team_id),
+            ("partner", record.partner_account_id),
+        }
+        if values - seen and len(chosen) < most:
+            chosen.append(record)
+            seen |= values
+    return chosen
 
 
 def _label(route: Route) -> str:
     return f"{route.http_method} {route.template}"
 
 
-def _path(route: Route, record_id: str) -> str:
-    """The route's URL for one record (every path variable of a record route is its id)."""
-    return re.sub(r"\{[^}]+\}", record_id, route.openapi_path)
+def _path(route: Route, record: Record | str) -> str:
+    """The route's URL for one record: its parent's id then its own for a nested record's route, the
+    id in every variable for a top-level one's (or a made-up id for no record)."""
+    return fill(route.openapi_path, record.chain if isinstance(record, Record) else [record])
+
+
+def _missing_parent(parent: Record) -> Record:
+    """A record where `parent` is, that does not exist (a nested collection's path below nothing)."""
+    return Record(parent.resource, "no-such-id", {}, parent.parent)
 
 
 class Api:
@@ -121,18 +181,25 @@ class Api:
 
     def list_ids(self, path: str, params: dict[str, Any], limit: int) -> tuple[int, list[str], str]:
         """Every id of a list, following next_cursor; (status of the failing page or 200, ids, body)."""
-        ids: list[str] = []
-        cursor = ""
+        status, items, text = self.list_items(path, params, limit)
+        return status, [item["id"] for item in items], text if status != 200 else ""
+
+    def list_items(self, path: str, params: dict[str, Any], limit: int) -> tuple[int, list[Any], str]:
+        """Every item of a list, following next_cursor; (status of the failing page or 200, items, the
+        failing page's body or every page's text)."""
+        items: list[Any] = []
+        cursor, texts = "", []
         for _ in range(500):
             query = {**params, "limit": limit, **({"cursor": cursor} if cursor else {})}
             reply = self.call("GET", path, params=query)
             if reply.status_code != 200:
-                return reply.status_code, ids, reply.text[:200]
+                return reply.status_code, items, reply.text[:200]
+            texts.append(reply.text)
             body = reply.json()
-            ids.extend(item["id"] for item in body["items"])
+            items.extend(body["items"])
             cursor = body.get("next_cursor") or ""
             if not cursor:
-                return 200, ids, ""
+                return 200, items, "".join(texts)
         raise AssertionError(f"{path} {params}: the cursor never ends")
 
 
@@ -262,6 +329,75 @@ def create_records(
     return created
 
 
+def create_nested_records(
+    world: World, checks: Checks, resource: ResourceRoutes, parents: list[Record], serial: Iterable[int]
+) -> list[Record]:
+    """Create below parents of every ownership, as every caller: with default ownership below each, and
+    asking for someone else's owner, team or partner account below one parent the caller may read and
+    one they may not. Status and ownership per the oracle (expected_nested_create); below a parent out
+    of scope, the answer must be the one for a parent that does not exist."""
+    assert resource.create is not None
+    route, label, created = resource.create, _label(resource.create), []
+    rep_b, p1, p2 = world.callers["sales_rep_b"], world.partners["P1"], world.partners["P2"]
+    serials = iter(serial)
+    for caller in world.everyone:
+        api = Api(world, caller)
+        other_partner = p2 if caller.partner_account_id == p1 else p1
+        readable = [p for p in parents if can_read(caller, p)]
+        hidden = [p for p in parents if not can_read(caller, p)]
+        cases: list[tuple[Record, str, dict[str, str]]] = [(p, "default ownership", {}) for p in parents]
+        for parent in readable[:1] + hidden[:1]:
+            cases += [
+                (parent, "owner: a rep of another team", {"owner_id": rep_b.user_id}),
+                (parent, "team: another team", {"team_id": world.teams["B"]}),
+                (parent, "partner: another partner account", {"partner_account_id": other_partner}),
+            ]
+            if parent.partner_account_id:
+                cases.append(
+                    (parent, "partner: the parent's", {"partner_account_id": parent.partner_account_id})
+                )
+        if caller is world.admin:  # owners and teams the others cannot give, below every parent
+            a2 = world.callers["sales_rep_a2"].user_id
+            cases += [
+                (p, "team B, a team A owner", {"owner_id": a2, "team_id": world.teams["B"]}) for p in parents
+            ]
+            cases += [(p, "owner: a rep of another team", {"owner_id": rep_b.user_id}) for p in parents]
+        missing_answers: dict[str, int] = {}
+        for parent, case, asked in cases:
+            asked = {k: v for k, v in asked.items() if k in route.request.fields_by_name}
+            statuses, ownership = expected_nested_create(caller, resource.type_name, parent, asked)
+            body = {**sample_create_body(route, next(serials)), **asked}
+            reply = api.call("POST", resource.collection_path(parent), json=body)
+            checks.status(label, caller, f"create below {parent.id}, {case}", reply, statuses)
+            if not can_read(caller, parent):
+                if case not in missing_answers:
+                    nowhere = resource.collection_path(_missing_parent(parent))
+                    missing_answers[case] = api.call("POST", nowhere, json=body).status_code
+                checks.expect(
+                    label,
+                    caller,
+                    f"create below {parent.id} (out of scope), {case}: as below no parent",
+                    reply.status_code == missing_answers[case],
+                    f"{reply.status_code} != {missing_answers[case]}",
+                    outcome=404,
+                )
+            if reply.status_code != 201:
+                continue
+            got = reply.json()
+            created.append(Record(resource.type_name, got["id"], got, parent))
+            if ownership is not None:
+                actual = tuple(got.get(name) or None for name in OWNERSHIP_FIELDS if resource.has(name))
+                wanted = tuple(getattr(ownership, name) for name in OWNERSHIP_FIELDS if resource.has(name))
+                checks.expect(
+                    label,
+                    caller,
+                    f"create below {parent.id}, {case}: ownership",
+                    actual == wanted,
+                    f"{actual} != {wanted}",
+                )
+    return created
+
+
 def check_reassignments(
     world: World, checks: Checks, resource: ResourceRoutes, created: list[Record]
 ) -> None:
@@ -288,27 +424,30 @@ def check_reassignments(
         for name, value in changes:
             if not resource.has(name):
                 continue
-            status = expected_write(caller, record, "update")
-            if status == 200:
-                asked = {n: record.body.get(n) or None for n in OWNERSHIP_FIELDS}
-                status, _ = expected_assignment(caller, resource.type_name, "update", {**asked, name: value})
-            reply = Api(world, caller).call("PATCH", _path(route, record.id), json={name: value})
+            status = expected_change(caller, record, name, value)
+            reply = Api(world, caller).call("PATCH", _path(route, record), json={name: value})
             checks.status(_label(route), caller, f"reassign {name} of a record I own", reply, status)
             if reply.status_code == 200:
                 record.body = reply.json()
 
 
-def ground_truth(world: World, resource: ResourceRoutes) -> dict[str, Record]:
-    """Every record as the bootstrap admin (level `all`, no partner) sees it."""
-    assert resource.listing is not None
+def ground_truth(
+    world: World, resource: ResourceRoutes, parents: Iterable[Record | None] = (None,)
+) -> dict[str, Record]:
+    """Every record as the bootstrap admin (level `all`, no partner) sees it (below each of `parents`,
+    for a nested resource)."""
+    assert resource.listing is not None and resource.get is not None
     api = Api(world, world.admin)
-    status, ids, text = api.list_ids(resource.collection, {}, 200)
-    assert status == 200, text
     truth = {}
-    for record_id in ids:
-        reply = api.call("GET", _path(resource.get, record_id)) if resource.get else None
-        assert reply is not None and reply.status_code == 200, record_id
-        truth[record_id] = Record(resource.type_name, record_id, reply.json())
+    for parent in parents:
+        status, ids, text = api.list_ids(resource.collection_path(parent), {}, 200)
+        assert status == 200, text
+        for record_id in ids:
+            record = Record(resource.type_name, record_id, {}, parent)
+            reply = api.call("GET", _path(resource.get, record))
+            assert reply.status_code == 200, (record_id, reply.text[:200])
+            record.body = reply.json()
+            truth[record_id] = record
     return truth
 
 
@@ -324,7 +463,7 @@ def check_records(
         for record in records:
             readable = can_read(caller, record)
             if resource.get:
-                reply = api.call("GET", _path(resource.get, record.id))
+                reply = api.call("GET", _path(resource.get, record))
                 if (
                     checks.status(
                         _label(resource.get), caller, f"get {record.id}", reply, 200 if readable else 404
@@ -337,7 +476,7 @@ def check_records(
                         _label(resource.get), caller, f"get {record.id}: the record", same, str(got)[:200]
                     )
             if resource.history:
-                reply = api.call("GET", _path(resource.history, record.id))
+                reply = api.call("GET", _path(resource.history, record))
                 if (
                     checks.status(
                         _label(resource.history),
@@ -356,7 +495,7 @@ def check_records(
                 serial += 1
                 change = harmless_change(resource.message, serial)
                 expected = expected_write(caller, record, "update")
-                reply = api.call("PATCH", _path(resource.update, record.id), json=change)
+                reply = api.call("PATCH", _path(resource.update, record), json=change)
                 checks.status(
                     _label(resource.update), caller, f"update {record.id} {change}", reply, expected
                 )
@@ -365,82 +504,141 @@ def check_records(
     return changed
 
 
-def check_lists(world: World, checks: Checks, resource: ResourceRoutes, records: list[Record]) -> None:
+def check_lists(
+    world: World,
+    checks: Checks,
+    resource: ResourceRoutes,
+    records: list[Record],
+    parents: list[Record | None] | None = None,
+) -> None:
     """Lists hold exactly the records in scope, through paging, every order and filters that name
-    records out of scope; a cursor is no good to another caller."""
+    records out of scope; a cursor is no good to another caller. A nested resource is listed below
+    every parent: below one out of the caller's scope that is a 404; the orders, filters and cursors
+    are tried below the parents where the caller sees the most and misses the most."""
     if resource.listing is None:
         return
-    label, path = _label(resource.listing), resource.collection
+    label = _label(resource.listing)
     live = [r for r in records if not r.archived]
-    first_pages: dict[str, tuple[Caller, str, set[str]]] = {}
+    below: dict[str | None, list[Record]] = {}
+    for record in live:
+        below.setdefault(record.parent.id if record.parent else None, []).append(record)
+    scopes = parents if parents is not None else [None]
+    first_pages: list[tuple[Caller, Record | None, str]] = []
     for caller in world.everyone:
         api = Api(world, caller)
-        visible = [r for r in live if can_read(caller, r)]
-        expected = {r.id for r in visible}
-        status, ids, text = api.list_ids(path, {}, 3)
-        checks.expect(
-            label,
-            caller,
-            "list, pages of 3",
-            status == 200 and set(ids) == expected and len(ids) == len(set(ids)),
-            _diff(status, ids, expected, text),
-        )
-        orders = [o for name in resource.order_fields for o in (name, f"{name} desc")]
-        for order in orders:
-            status, ids, text = api.list_ids(path, {"order_by": order}, 25)
+        readable = [_key(p) for p in scopes if p is None or can_read(caller, p)]
+
+        def seen(key: str | None, caller: Caller = caller) -> int:
+            return sum(can_read(caller, r) for r in below.get(key, []))
+
+        def missed(key: str | None, caller: Caller = caller) -> int:
+            return sum(not can_read(caller, r) for r in below.get(key, []))
+
+        # Where the heavier checks run: the parent below which the caller misses the most records, and
+        # the one below which they see the most.
+        focus = {max(readable, key=missed), max(readable, key=seen)} if readable else set()
+        for parent in scopes:
+            path = resource.collection_path(parent)
+            where = f" below {parent.id}" if parent else ""
+            if _key(parent) not in readable:
+                reply = api.call("GET", path, params={"limit": 3})
+                checks.status(label, caller, f"list{where} (out of scope)", reply, 404)
+                continue
+            mine = below.get(_key(parent), [])
+            visible = [r for r in mine if can_read(caller, r)]
+            expected = {r.id for r in visible}
+            status, ids, text = api.list_ids(path, {}, 3)
             checks.expect(
                 label,
                 caller,
-                f"list, order_by={order}",
-                status == 200 and set(ids) == expected,
+                f"list{where}, pages of 3",
+                status == 200 and set(ids) == expected and len(ids) == len(set(ids)),
                 _diff(status, ids, expected, text),
             )
-        hidden = representatives(r for r in live if r.id not in expected)
-        for name in (*OWNERSHIP_FIELDS, "email"):
-            if name not in resource.filter_fields or not resource.has(name):
+            if _key(parent) not in focus:
                 continue
-            # Every value the field has anywhere (ownership), or the out-of-scope records' (email).
-            values = {r.body.get(name) or None for r in (live if name in OWNERSHIP_FIELDS else hidden)}
-            for value in values:
-                literal = "null" if value is None else f'"{value}"'
-                wanted = {r.id for r in visible if (r.body.get(name) or None) == value}
-                status, ids, text = api.list_ids(path, {"filter": f"{name} = {literal}"}, 50)
-                checks.expect(
-                    label,
-                    caller,
-                    f"list, filter {name} = {literal}",
-                    status == 200 and set(ids) == wanted,
-                    _diff(status, ids, wanted, text),
-                )
-        if "owner_id" in resource.filter_fields:
-            me = caller.user_id
-            status, ids, text = api.list_ids(path, {"filter": f'owner_id = "{me}" OR owner_id != "{me}"'}, 50)
-            checks.expect(
-                label,
-                caller,
-                "list, filter that is always true",
-                status == 200 and set(ids) == expected,
-                _diff(status, ids, expected, text),
-            )
-        reply = api.call("GET", path, params={"limit": 1})
-        cursor = reply.json().get("next_cursor") if reply.status_code == 200 else None
-        if cursor:
-            first_pages[caller.name] = (caller, cursor, expected)
-    # Replaying another caller's cursor: refused, or at least nothing the replayer may not see.
-    for minted_by, cursor, _ in first_pages.values():
-        for caller in world.everyone:
-            if caller is minted_by:
-                continue
-            visible = {r.id for r in live if can_read(caller, r)}
+            check_list_views(world, checks, resource, caller, path, where, mine)
+            reply = api.call("GET", path, params={"limit": 1})
+            cursor = reply.json().get("next_cursor") if reply.status_code == 200 else None
+            if cursor:
+                first_pages.append((caller, parent, cursor))
+    # Replaying another caller's cursor (or one minted below another parent): refused, or at least
+    # nothing the replayer may not see there.
+    for minted_by, parent, cursor in first_pages:
+        replays = [(caller, parent) for caller in world.everyone if caller is not minted_by]
+        replays += [(minted_by, other) for other in scopes if _key(other) != _key(parent)][:2]
+        for caller, where in replays:
+            visible = {r.id for r in below.get(_key(where), []) if can_read(caller, r)}
+            path = resource.collection_path(where)
             status, ids, text = Api(world, caller).list_ids(path, {"cursor": cursor}, 1)
-            ok = status == 400 or (status == 200 and set(ids) <= visible)
+            gone = where is not None and not can_read(caller, where)
+            ok = status == 400 or (gone and status == 404) or (status == 200 and set(ids) <= visible)
+            mint = f"{minted_by.name}" + (f" below {parent.id}" if parent else "")
             checks.expect(
                 label,
                 caller,
-                f"list, cursor minted for {minted_by.name}",
+                f"list{f' below {where.id}' if where else ''}, cursor minted for {mint}",
                 ok,
                 _diff(status, ids, visible, text),
             )
+
+
+def _key(record: Record | None) -> str | None:
+    return record.id if record else None
+
+
+def check_list_views(
+    world: World,
+    checks: Checks,
+    resource: ResourceRoutes,
+    caller: Caller,
+    path: str,
+    where: str,
+    records: list[Record],
+) -> None:
+    """One list (live `records`) in every order and through filters naming every ownership value and
+    the out-of-scope records' emails: exactly the caller's records each time."""
+    assert resource.listing is not None
+    label, api = _label(resource.listing), Api(world, caller)
+    visible = [r for r in records if can_read(caller, r)]
+    expected = {r.id for r in visible}
+    orders = [o for name in resource.order_fields for o in (name, f"{name} desc")]
+    for order in orders:
+        status, ids, text = api.list_ids(path, {"order_by": order}, 25)
+        checks.expect(
+            label,
+            caller,
+            f"list{where}, order_by={order}",
+            status == 200 and set(ids) == expected,
+            _diff(status, ids, expected, text),
+        )
+    hidden = representatives(r for r in records if r.id not in expected)
+    for name in (*OWNERSHIP_FIELDS, "email"):
+        if name not in resource.filter_fields or not resource.has(name):
+            continue
+        # Every value the field has anywhere (ownership), or the out-of-scope records' (email).
+        values = {r.body.get(name) or None for r in (records if name in OWNERSHIP_FIELDS else hidden)}
+        for value in values:
+            literal = "null" if value is None else f'"{value}"'
+            wanted = {r.id for r in visible if (r.body.get(name) or None) == value}
+            status, ids, text = api.list_ids(path, {"filter": f"{name} = {literal}"}, 50)
+            checks.expect(
+                label,
+                caller,
+                f"list{where}, filter {name} = {literal}",
+                status == 200 and set(ids) == wanted,
+                _diff(status, ids, wanted, text),
+            )
+    if "owner_id" in resource.filter_fields:
+        me = caller.user_id
+        status, ids, text = api.list_ids(path, {"filter": f'owner_id = "{me}" OR owner_id != "{me}"'}, 50)
+        checks.expect(
+            label,
+            caller,
+            f"list{where}, filter that is always true",
+            status == 200 and set(ids) == expected,
+            _diff(status, ids, expected, text),
+        )
 
 
 def _outcomes(counted: Counter[int]) -> str:
@@ -578,7 +776,7 @@ def check_other_routes(
     """Routes that are no standard method: with no record behind them (summaries), any signed-in caller
     gets an answer that is not a server error; on a record (custom methods), a record out of the
     caller's scope answers exactly like one that does not exist, and shows nothing of it."""
-    on_records = [(route, r) for r in resources for route in r.others]
+    on_records = [(route, r) for r in resources for route in r.others if not _below_record(r, route)]
     for route in leftovers:
         for caller in world.everyone:
             reply = Api(world, caller).call(
@@ -598,8 +796,16 @@ def check_other_routes(
             missing = api.call(route.http_method, _path(route, "no-such-id"), json=body)
             for record in records[resource.type_name]:
                 if can_read(caller, record):
+                    reply = api.call(route.http_method, _path(route, record), json=body)
+                    checks.expect(
+                        _label(route),
+                        caller,
+                        f"{record.id} in scope",
+                        reply.status_code < 500,
+                        reply.text[:200],
+                    )
                     continue
-                reply = api.call(route.http_method, _path(route, record.id), json=body)
+                reply = api.call(route.http_method, _path(route, record), json=body)
                 told = [v for v in record.tell_tales()[1:] if v in reply.text]
                 checks.expect(
                     _label(route),
@@ -608,6 +814,308 @@ def check_other_routes(
                     reply.status_code == missing.status_code and not told,
                     f"{reply.status_code} vs {missing.status_code}, shows {told}",
                 )
+
+
+# Known authorization bugs: (route, resource type of the records it shows out of scope) -> the bug. Their
+# cases are still checked and counted; a failure goes to the bug's strict xfail test below, so the matrix
+# stays green while the bug stays visible (and the xfail turns red the day the bug is fixed).
+TIMELINE_SHOWS_INTERACTIONS = "timeline-shows-out-of-scope-interactions"
+KNOWN_BUGS: dict[tuple[str, str], str] = {
+    # The timeline is gated on the contact alone (contacts/timeline/api.py, store.py: "exactly as
+    # visible as the contact"), so its interaction entries (ref_id, the subject in the title, the
+    # summary) show interactions the caller may not read through /interactions: another team's or
+    # another rep's, and all of them to a caller with no interaction read right at all.
+    ("GET /api/v1/contacts/{contact_id}/timeline", "interaction"): TIMELINE_SHOWS_INTERACTIONS,
+}
+
+
+def _below_record(resource: ResourceRoutes, route: Route) -> bool:
+    """A route on a sub-path of one of the resource's records (no custom method, no nested resource)."""
+    return not route.verb and len(route.segments) > len(resource.segments) + 1
+
+
+def _list_key(item: dict[str, Any]) -> str:
+    """An item of a list below a record: its id, or the records it links (a company-person link)."""
+    if isinstance(item.get("id"), str):
+        return str(item["id"])
+    return "|".join(sorted(str(v) for k, v in item.items() if referenced_type(k) and isinstance(v, str)))
+
+
+def _list_path(route: Route) -> tuple[str, ...]:
+    """The list a route below a record writes to: its path without a trailing `{id}`."""
+    return route.segments[:-1] if route.segments and route.segments[-1] == "" else route.segments
+
+
+def check_nested_routes(
+    world: World, checks: Checks, resources: list[ResourceRoutes], truth: dict[str, list[Record]]
+) -> None:
+    """Routes below a record that are no nested resource (a contact's timeline and companies, a
+    company's people), for every caller and every live record they hang below:
+
+    - a record out of the caller's scope: 404, as for one that does not exist, showing nothing of it;
+    - reads (lists) of one in scope: 200, exactly the admin's items that name no record the caller may
+      not read, nothing of any record out of the caller's scope anywhere in the answer (ids), every item
+      the record's own; filters on the documented `*_id` fields that name out-of-scope records, and
+      cursors replayed by others or below another record, show nothing more;
+    - writes (link, unlink) change the record: readable (404) and updatable (403), and every record
+      they name readable (404); only the allowed writes show in the list at the same path afterwards.
+    """
+    everything = {r.id: r for records in truth.values() for r in records}
+    out_of_scope = {
+        caller.name: {i for i, r in everything.items() if not can_read(caller, r)}
+        for caller in world.everyone
+    }
+    for resource in resources:
+        parents = [r for r in truth[resource.type_name] if not r.archived]
+        routes = [r for r in resource.others if _below_record(resource, r)]
+        if not routes:
+            continue
+        lists = [r for r in routes if r.http_method == "GET"]
+        writes = [r for r in routes if r.http_method != "GET"]
+        # What each list below each parent names (as the admin sees it): the state writes must match.
+        state: dict[tuple[tuple[str, ...], str], set[str]] = {}
+        admin = Api(world, world.admin)
+        for route in lists:
+            for parent in parents:
+                status, items, text = admin.list_items(_path(route, parent), {}, 200)
+                assert status == 200, text
+                state[(route.segments, parent.id)] = {
+                    i for item in items for _, i in references(item) if i != parent.id
+                }
+        # Links first (the lists then have something to show), unlinks last.
+        for route in writes:
+            if route.http_method == "POST":
+                check_nested_writes(world, checks, route, parents, everything, out_of_scope, state)
+        for route in lists:
+            check_nested_lists(world, checks, route, parents, everything, out_of_scope)
+        for route in writes:
+            if route.http_method != "POST":
+                check_nested_writes(world, checks, route, parents, everything, out_of_scope, state)
+        # Refused writes changed nothing: every list shows what the allowed writes left.
+        for route in lists:
+            for parent in parents:
+                if (route.segments, parent.id) not in state or not any(
+                    _list_path(w) == route.segments for w in writes
+                ):
+                    continue
+                status, items, text = admin.list_items(_path(route, parent), {}, 200)
+                shown = {i for item in items for _, i in references(item) if i != parent.id}
+                live = {
+                    i
+                    for i in state[(route.segments, parent.id)]
+                    if i in everything and not everything[i].archived
+                }
+                checks.expect(
+                    _label(route),
+                    world.admin,
+                    f"below {parent.id}: only the allowed writes applied",
+                    status == 200 and shown == live,
+                    f"{status} extra {sorted(shown - live)[:3]} missing {sorted(live - shown)[:3]}",
+                )
+
+
+def check_nested_writes(
+    world: World,
+    checks: Checks,
+    route: Route,
+    parents: list[Record],
+    everything: dict[str, Record],
+    out_of_scope: dict[str, set[str]],
+    state: dict[tuple[tuple[str, ...], str], set[str]],
+) -> None:
+    """A write below each parent as every caller (admins last: they may do what the others may not),
+    naming records the caller may read; then once per caller, below a parent they may change, a
+    record they may not read (a 404, like one that does not exist)."""
+    label, key = _label(route), _list_path(route)
+    named = named_records(route)
+    pools = {
+        kind: [r for r in everything.values() if r.resource == kind and not r.archived] for _, kind in named
+    }
+    unlink = route.http_method == "DELETE"
+    turn = 0
+    callers = sorted(world.everyone, key=lambda c: c.is_admin)
+    for caller in callers:
+        api = Api(world, caller)
+        for parent in parents:
+            linked = state.get((key, parent.id), set())
+            chosen: list[Record] = []
+            for _, kind in named:
+                pool = pools[kind]
+                readable = [r for r in pool if can_read(caller, r)] or pool
+                if unlink:  # a record that is linked, when there is one the caller may read
+                    readable = [r for r in readable if r.id in linked] or readable
+                turn += 1
+                chosen.append(readable[turn % len(readable)])
+            exists = not unlink or all(r.id in linked for r in chosen)
+            success = ({204} if exists else {404}) if unlink else {200, 201}
+            expected = expected_nested_write(caller, parent, chosen, success)
+            reply = _nested_write(api, route, parent, named, chosen)
+            names = ", ".join(r.id for r in chosen)
+            ok = checks.status(label, caller, f"below {parent.id}, naming {names}", reply, expected)
+            told = [i for i in out_of_scope[caller.name] if i in reply.text and i not in (parent.id,)]
+            checks.expect(
+                label, caller, f"below {parent.id}: nothing out of scope shown", not told, str(told[:3])
+            )
+            if ok and reply.status_code < 300:
+                ids = {r.id for r in chosen}
+                state[(key, parent.id)] = (linked - ids) if unlink else (linked | ids)
+        # A record the caller may not read, below a parent they may change: as missing as no record.
+        changeable = [p for p in parents if expected_write(caller, p, "update") == 200]
+        for where, kind in named:
+            hidden = [r for r in pools[kind] if not can_read(caller, r)]
+            if not changeable or not hidden:
+                continue
+            parent = changeable[0]
+            chosen = [hidden[0] if n == where else pools[k][0] for n, k in named]
+            reply = _nested_write(api, route, parent, named, chosen)
+            ghost = [
+                Record(kind, "no-such-id", {}) if n == where else r
+                for (n, _), r in zip(named, chosen, strict=True)
+            ]
+            missing = _nested_write(api, route, parent, named, ghost)
+            told = [v for v in hidden[0].tell_tales()[1:] if v in reply.text]
+            checks.expect(
+                label,
+                caller,
+                f"below {parent.id}, naming {hidden[0].id} (out of scope)",
+                reply.status_code == 404 == missing.status_code and not told,
+                f"{reply.status_code} (no such record: {missing.status_code}), shows {told}",
+                outcome=404,
+            )
+
+
+def _nested_write(
+    api: Api, route: Route, parent: Record, named: list[tuple[str, str]], chosen: list[Record]
+) -> requests.Response:
+    ids = [*parent.chain, *(r.id for (where, _), r in zip(named, chosen, strict=True) if where == "path")]
+    body = {where: r.id for (where, _), r in zip(named, chosen, strict=True) if where != "path"}
+    return api.call(route.http_method, fill(route.openapi_path, ids), json=body if route.body else None)
+
+
+def check_nested_lists(
+    world: World,
+    checks: Checks,
+    route: Route,
+    parents: list[Record],
+    everything: dict[str, Record],
+    out_of_scope: dict[str, set[str]],
+) -> None:
+    label = _label(route)
+    parent_field = f"{parents[0].resource}_id" if parents else ""
+    admin = Api(world, world.admin)
+    truth: dict[str, list[dict[str, Any]]] = {}
+    for parent in parents:
+        status, items, text = admin.list_items(_path(route, parent), {}, 200)
+        assert status == 200, text
+        truth[parent.id] = items
+    filters = [
+        name
+        for name in _listed_fields_of(world, route)
+        if name == "ref_id" or referenced_type(name) is not None
+    ]
+    first_pages: list[tuple[Caller, Record, str]] = []
+    for caller in world.everyone:
+        api = Api(world, caller)
+        hidden = out_of_scope[caller.name]
+        focus = max(
+            (p for p in parents if can_read(caller, p)),
+            key=lambda p: sum(any(i in hidden for _, i in references(item)) for item in truth[p.id]),
+            default=None,
+        )
+        for parent in parents:
+            path = _path(route, parent)
+            status, items, text = api.list_items(path, {}, 50)
+            if not can_read(caller, parent):
+                told = [v for v in parent.tell_tales()[1:] if v in text]
+                checks.expect(
+                    label,
+                    caller,
+                    f"below {parent.id} (out of scope)",
+                    status == 404 and not told,
+                    f"{status} shows {told} {text[:200]}",
+                    outcome=404,
+                )
+                continue
+            wanted = {
+                _list_key(item)
+                for item in truth[parent.id]
+                if not any(i in hidden for _, i in references(item))
+            }
+            got = [_list_key(item) for item in items]
+            bug = _known_bug(label, truth[parent.id], hidden, everything)
+            checks.expect(
+                label,
+                caller,
+                f"below {parent.id}: the admin's items that name nothing out of scope",
+                status == 200 and set(got) == wanted and len(got) == len(set(got)),
+                f"{status} extra {sorted(set(got) - wanted)[:3]} missing {sorted(wanted - set(got))[:3]}",
+                outcome=200,
+                bug=bug,
+            )
+            told = sorted(i for i in hidden if i in text)
+            checks.expect(
+                label,
+                caller,
+                f"below {parent.id}: nothing out of scope shown",
+                status == 200 and not told,
+                f"shows {[(everything[i].resource, i) for i in told[:3]]}",
+                bug=bug,
+            )
+            strangers = [item for item in items if item.get(parent_field, parent.id) != parent.id]
+            checks.expect(
+                label, caller, f"below {parent.id}: its own items", not strangers, str(strangers[:1])[:200]
+            )
+            if parent is not focus:
+                continue
+            reply = api.call("GET", path, params={"limit": 1})
+            if reply.status_code == 200 and reply.json().get("next_cursor"):
+                first_pages.append((caller, parent, reply.json()["next_cursor"]))
+            # Filters naming the out-of-scope records this list names for the admin.
+            named = {i for item in truth[parent.id] for _, i in references(item) if i in hidden}
+            for name in filters:
+                for record_id in sorted(named):
+                    status, items, text = api.list_items(path, {"filter": f'{name} = "{record_id}"'}, 50)
+                    told = sorted(i for i in hidden if i in text)
+                    checks.expect(
+                        label,
+                        caller,
+                        f"below {parent.id}, filter {name} = {record_id} (out of scope)",
+                        status in (200, 400) and not told,
+                        f"{status} shows {told[:3]}",
+                        bug=bug,
+                    )
+    for minted_by, parent, cursor in first_pages:
+        others = [p for p in parents if p is not parent and can_read(minted_by, p)][:1]
+        for caller, where in [
+            *((c, parent) for c in world.everyone if c is not minted_by),
+            *((minted_by, p) for p in others),
+        ]:
+            status, items, text = Api(world, caller).list_items(_path(route, where), {"cursor": cursor}, 1)
+            told = sorted(i for i in out_of_scope[caller.name] if i in text)
+            gone = not can_read(caller, where)
+            ok = status == 400 or (gone and status == 404) or (status == 200 and not told)
+            checks.expect(
+                label,
+                caller,
+                f"below {where.id}, cursor minted for {minted_by.name} below {parent.id}",
+                ok,
+                f"{status} shows {told[:3]} {text[:200] if status != 200 else ''}",
+                bug=_known_bug(label, truth[where.id], out_of_scope[caller.name], everything),
+            )
+
+
+def _listed_fields_of(world: World, route: Route) -> tuple[str, ...]:
+    contracts = world.app.extensions["crm_gateway"].contracts
+    return listed_fields(contracts.comment(f"{route.request.full_name}.filter"))
+
+
+def _known_bug(
+    label: str, items: list[dict[str, Any]], hidden: set[str], everything: dict[str, Record]
+) -> str:
+    """The known bug (KNOWN_BUGS) of a list whose items name records of a type out of the caller's scope."""
+    kinds = {everything[i].resource for item in items for _, i in references(item) if i in hidden}
+    bugs = {KNOWN_BUGS[(label, kind)] for kind in kinds if (label, kind) in KNOWN_BUGS}
+    return min(bugs) if bugs else ""
 
 
 def check_deletes(world: World, checks: Checks, resource: ResourceRoutes, records: list[Record]) -> None:
@@ -621,14 +1129,14 @@ def check_deletes(world: World, checks: Checks, resource: ResourceRoutes, record
         api = Api(world, caller)
         for record in records:
             expected = expected_write(caller, record, "delete")
-            reply = api.call("DELETE", _path(resource.delete, record.id))
+            reply = api.call("DELETE", _path(resource.delete, record))
             checks.status(label, caller, f"delete {record.id}", reply, expected)
             if expected == 204:
                 archived_by_others.add(record.id)
     if resource.get:
         admin = Api(world, world.admin)
         for record in records:
-            reply = admin.call("GET", _path(resource.get, record.id))
+            reply = admin.call("GET", _path(resource.get, record))
             archived = reply.status_code == 200 and reply.json().get("archived_at") is not None
             checks.expect(
                 label,
@@ -640,7 +1148,7 @@ def check_deletes(world: World, checks: Checks, resource: ResourceRoutes, record
     for caller in admins:
         api = Api(world, caller)
         for record in records:
-            reply = api.call("DELETE", _path(resource.delete, record.id))
+            reply = api.call("DELETE", _path(resource.delete, record))
             checks.status(
                 label, caller, f"delete {record.id}", reply, expected_write(caller, record, "delete")
             )
@@ -649,7 +1157,16 @@ def check_deletes(world: World, checks: Checks, resource: ResourceRoutes, record
 # --- the test -----------------------------------------------------------------------------------------
 
 
-def test_every_route_answers_every_caller_exactly_what_the_matrix_allows(world: World) -> None:
+@dataclass
+class MatrixRun:
+    checks: Checks
+    table: set[str]  # every route the gateway serves under /api/v1 (that needs a token)
+    elapsed: float
+
+
+@pytest.fixture(scope="module")
+def matrix(world: World) -> MatrixRun:
+    """The whole matrix, run once: the headline test judges it, each known bug's xfail test its cases."""
     started = time.monotonic()
     checks = Checks()
     # The route table: what the descriptor set declares must be what the gateway serves.
@@ -673,10 +1190,18 @@ def test_every_route_answers_every_caller_exactly_what_the_matrix_allows(world: 
     check_me(world, checks)
     truth: dict[str, list[Record]] = {}
     serial = iter(range(1, 1_000_000))
-    for resource in resources:
-        created = create_records(world, checks, resource, serial)
+    # Below which records each resource's are (top-level: below nothing).
+    parents: dict[str, list[Record | None]] = {}
+    for resource in resources:  # parents before their children
+        if resource.parent is None:
+            parents[resource.type_name] = [None]
+            created = create_records(world, checks, resource, serial)
+        else:
+            parents[resource.type_name] = list(truth[resource.parent.type_name])
+            below = spread(truth[resource.parent.type_name])
+            created = create_nested_records(world, checks, resource, below, serial)
         check_reassignments(world, checks, resource, created)
-        known = ground_truth(world, resource)
+        known = ground_truth(world, resource, parents[resource.type_name])
         missing = {r.id for r in created} - set(known)
         checks.expect(
             _label(resource.listing), world.admin, "the admin lists every record", not missing, str(missing)
@@ -685,9 +1210,11 @@ def test_every_route_answers_every_caller_exactly_what_the_matrix_allows(world: 
 
     for resource in resources:
         records = truth[resource.type_name]
-        changed = check_records(world, checks, resource, records)
+        # A nested resource's records: one per case (its ownership and its parent's) for every caller.
+        sample = records if resource.parent is None else representatives(records)
+        changed = check_records(world, checks, resource, sample)
         # Refused updates changed nothing: each record has the last allowed change, or its own value.
-        after = ground_truth(world, resource)
+        after = ground_truth(world, resource, parents[resource.type_name])
         for record in records:
             name = next(iter(harmless_change(resource.message, 0)))
             wanted = changed.get(record.id, record.body.get(name))
@@ -698,29 +1225,58 @@ def test_every_route_answers_every_caller_exactly_what_the_matrix_allows(world: 
                 after[record.id].body.get(name) == wanted,
                 f"{after[record.id].body.get(name)} != {wanted}",
             )
-        check_lists(world, checks, resource, records)
+        check_lists(world, checks, resource, records, parents[resource.type_name])
         if resource.type_name == "contact":
             check_customer_views(world, checks, records)
     check_identity_routes(world, checks)
     check_other_routes(world, checks, leftovers, resources, truth)
-    for resource in resources:
-        check_deletes(world, checks, resource, truth[resource.type_name])
+    check_nested_routes(world, checks, resources, truth)
+    for resource in reversed(resources):  # children before their parents
+        records = truth[resource.type_name]
+        check_deletes(
+            world, checks, resource, records if resource.parent is None else representatives(records)
+        )
+    return MatrixRun(checks, table, time.monotonic() - started)
 
+
+def test_every_route_answers_every_caller_exactly_what_the_matrix_allows(
+    world: World, matrix: MatrixRun
+) -> None:
+    checks, table, elapsed = matrix.checks, matrix.table, matrix.elapsed
     # No route escapes: each was called by every non-admin caller (admins are spared identity writes).
     non_admins = {c.name for c in world.everyone if not c.is_admin}
     unchecked = sorted(r for r in table if not non_admins <= checks.callers_of.get(r, set()))
     assert not unchecked, f"routes the matrix did not check for every caller: {unchecked}"
-    elapsed = time.monotonic() - started
     per_route = "\n".join(
         f"  {count:5d}  {route}  {_outcomes(checks.outcomes.get(route, Counter()))}"
         for route, count in sorted(checks.counted.items())
     )
+    known = ", ".join(
+        f"{bug}: {len(checks.known[bug])} of {checks.known_checked[bug]} fail" for bug in sorted(checks.known)
+    )
     print(
         f"\nauthorization matrix: {checks.total} checks over {len(checks.routes)} routes and "
-        f"{len(checks.callers)} callers ({len(world.everyone)} signed in) in {elapsed:.1f} s\n{per_route}"
+        f"{len(checks.callers)} callers ({len(world.everyone)} signed in) in {elapsed:.1f} s"
+        f"{f'; known bugs (strict xfail): {known}' if known else ''}\n{per_route}"
     )
     assert not checks.leaks, (
         f"{len(checks.leaks)} of {checks.total} checks disagree with the matrix:\n" + "\n".join(checks.leaks)
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=f"bug {TIMELINE_SHOWS_INTERACTIONS}: GET /api/v1/contacts/{{contact_id}}/timeline shows "
+    "interaction entries (ref_id, subject, summary) of interactions the caller may not read",
+)
+def test_known_bug_timeline_shows_out_of_scope_interactions(matrix: MatrixRun) -> None:
+    """The matrix's timeline cases where the contact is readable but some of its interactions are not:
+    their entries must not be there (nor their ids, nor under a filter or a replayed cursor)."""
+    checks = matrix.checks
+    assert checks.known_checked[TIMELINE_SHOWS_INTERACTIONS], "the matrix made no such case"
+    failed = checks.known[TIMELINE_SHOWS_INTERACTIONS]
+    assert not failed, f"{len(failed)} of {checks.known_checked[TIMELINE_SHOWS_INTERACTIONS]}:\n" + "\n".join(
+        failed[:20]
     )
 
 
@@ -764,20 +1320,42 @@ def test_a_taken_email_out_of_scope_is_not_revealed(world: World) -> None:
 
 def test_the_route_table_sees_every_standard_method_of_a_resource() -> None:
     """The matrix finds resources by their shape alone; for contacts it must find all six methods and
-    the documented filter and order fields, or a future resource could be half-checked unnoticed."""
+    the documented filter and order fields, and for interactions (nested below a contact) the same six
+    below the contact, or a future resource could be half-checked unnoticed."""
     contracts = Contracts.load([PLATFORM_CONTRACTS])
     routes = [route for service in contracts.services() for m in service.methods for route in routes_of(m)]
     resources, leftovers = resources_of(routes, contracts)
-    contact = next(r for r in resources if r.type_name == "contact")
-    methods = (contact.create, contact.get, contact.listing, contact.update, contact.delete, contact.history)
-    assert all(methods) and not leftovers
-    # What else hangs off a contact is below it (its interactions, timeline, companies), never a second
-    # route for one of the six: those are checked generically, an out-of-scope contact a missing one.
-    record_paths = {f"{contact.collection}/{{id}}", f"{contact.collection}/{{contact.id}}"}
-    nested = [route for route in contact.others if route.template not in record_paths]
-    assert nested == contact.others, [r.template for r in contact.others]
-    assert {"/api/v1/contacts/{contact_id}/interactions", "/api/v1/contacts/{contact_id}/timeline"} <= {
-        route.template for route in nested
+    by_type = {r.type_name: r for r in resources}
+    contact, interaction = by_type["contact"], by_type["interaction"]
+    for resource in (contact, by_type["company"], interaction):
+        methods = (
+            resource.create,
+            resource.get,
+            resource.listing,
+            resource.update,
+            resource.delete,
+            resource.history,
+        )
+        assert all(methods), resource.collection
+    assert not leftovers
+    assert interaction.parent is contact and contact.parent is None
+    assert interaction.collection == "/api/v1/contacts/{contact_id}/interactions"
+    assert interaction.update is not None
+    assert interaction.update.template == (
+        "/api/v1/contacts/{interaction.contact_id}/interactions/{interaction.id}"
+    )
+    assert {"owner_id", "team_id", "partner_account_id"} <= set(interaction.filter_fields)
+    assert {"occurred_at", "created_at", "kind"} <= set(interaction.order_fields)
+    # What else hangs below a contact or a company is no resource (no ownership of its own): checked as
+    # routes below a record (check_nested_routes), an out-of-scope record a missing one.
+    assert {(r.http_method, r.template) for r in contact.others} == {
+        ("GET", "/api/v1/contacts/{contact_id}/timeline"),
+        ("GET", "/api/v1/contacts/{contact_id}/companies"),
+    }
+    assert {(r.http_method, r.template) for r in by_type["company"].others} == {
+        ("POST", "/api/v1/companies/{company_id}/people"),
+        ("GET", "/api/v1/companies/{company_id}/people"),
+        ("DELETE", "/api/v1/companies/{company_id}/people/{contact_id}"),
     }
     assert {"owner_id", "team_id", "partner_account_id", "email"} <= set(contact.filter_fields)
     assert {"last_name", "created_at"} <= set(contact.order_fields)
