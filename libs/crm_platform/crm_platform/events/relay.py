@@ -3,14 +3,17 @@
 Every process runs an `OutboxRelay` thread, but only the holder of the relay lease (`lease.py`) publishes;
 the others check the lease about every second and take over within TTL + ~1 s when the holder dies.
 
-The holder polls the outbox every `CRM_RELAY_POLL_INTERVAL` (10 ms; the query is an index range scan on
-the partial index of pending rows) while events flow, because the commit that recorded an event may have
-happened in another process, where `install_wakeup` cannot reach it. Each empty poll doubles the wait, up
-to `CRM_RELAY_IDLE_POLL_INTERVAL` (250 ms): a poll costs a fraction of a millisecond of CPU, and five
-idle services polling 100 times a second were measured to cost a 2-core machine a sixth of its
-customer-360 throughput. The first event after a quiet spell may therefore wait up to the idle interval
-when it was committed in another process; within the holder's process the wake-up hook cuts it short,
-and under load the relay never leaves the fast interval.
+The holder polls the outbox every `CRM_RELAY_POLL_INTERVAL` (10 ms; the query is an index range scan on the
+partial index of pending rows) while events flow, because the commit that recorded an event may have
+happened in another process, where `install_wakeup` cannot reach it. Once the outbox has had nothing new for
+a second, each empty poll doubles the wait, up to `CRM_RELAY_IDLE_POLL_INTERVAL` (250 ms); measured by time,
+not by empty polls, because a writer that stalls for a few tens of milliseconds (SQLite's lock, a
+checkpoint) under steady traffic would otherwise send the relay into a long wait just as events resume. The
+back-off exists because a poll costs a fraction of a millisecond of CPU, and five idle services polling 100
+times a second were measured to cost a 2-core machine a sixth of its customer-360 throughput. The first
+event after a quiet spell may therefore wait up to the idle interval when it was committed in another
+process; within the holder's process the wake-up hook cuts it short, and under load the relay never leaves
+the fast interval.
 
 Each cycle it collects the confirms that arrived, takes the due rows (at most one per aggregate, see
 `relay_store`) that are not already on their way, and sends them with `mandatory` (`publisher.py`)
@@ -96,6 +99,8 @@ _TRACE_HEADERS = ("traceparent", "tracestate")
 # How long a cycle may take before the relay counts as stuck (confirm waits are bounded by TTL/3).
 _STALE_AFTER = 60.0
 _DATABASE_RETRY_DELAY = 1.0
+# Seconds without anything to publish before the holder's polls start backing off.
+_QUIET_AFTER = 1.0
 
 
 class OutboxRelay:
@@ -131,6 +136,7 @@ class OutboxRelay:
         self._poll_interval = RELAY_POLL_INTERVAL.get() if poll_interval is None else poll_interval
         self._idle_poll_interval = max(self._poll_interval, RELAY_IDLE_POLL_INTERVAL.get())
         self._next_wait = self._poll_interval
+        self._last_busy = time.monotonic()  # when a poll last found rows (or the relay was woken)
         self._lease_check_interval = lease_check_interval
         ttl = RELAY_LEASE_TTL.get() if lease_ttl is None else lease_ttl
         self._lease = RelayLease(engine, lease_table, RELAY_LEASE_NAME, ttl=ttl, holder=holder)
@@ -175,6 +181,7 @@ class OutboxRelay:
     def wake(self) -> None:
         """Publish now rather than at the next poll (thread-safe; see `install_wakeup`)."""
         self._next_wait = self._poll_interval
+        self._last_busy = time.monotonic()
         self._publisher.interrupt()
 
     def is_alive(self, stale_after: float = _STALE_AFTER) -> bool:
@@ -226,10 +233,12 @@ class OutboxRelay:
             # Poll again at once: whatever was committed meanwhile is due now.
             self._send(rows)
             self._next_wait = self._poll_interval
+            self._last_busy = time.monotonic()
         elif not self._stopping.is_set() and self._publisher.is_open:
             waiting_for_confirms = self._publisher.in_flight > 0
             self._publisher.pump(self._next_wait)
-            if not waiting_for_confirms:
+            quiet = time.monotonic() - self._last_busy > _QUIET_AFTER
+            if quiet and not waiting_for_confirms:
                 self._next_wait = min(self._next_wait * 2, self._idle_poll_interval)
         if not self._publisher.is_open:
             self._connection_lost()
