@@ -40,6 +40,13 @@ class FieldError(BaseModel):
     message: str
 
 
+class ExistingResource(BaseModel):
+    """The record a conflicting create or change collided with."""
+
+    type: str = Field(description="its resource type, e.g. contact")
+    id: str
+
+
 class ProblemDetails(BaseModel):
     """RFC 9457 problem details."""
 
@@ -54,3 +61,7 @@ class ProblemDetails(BaseModel):
         default=None, description="the service's ErrorInfo reason (UPPER_SNAKE), for programs to branch on"
     )
     unavailable: list[str] | None = Field(default=None, description="present when /readyz fails")
+    existing: ExistingResource | None = Field(
+        default=None,
+        description="on a 409 for a duplicate: the record that already holds the value, when you may read it",
+    )

@@ -106,7 +106,10 @@ def problem_from_rpc_error(
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="crm-gateway"'
 
-    extra = {"reason": details.reason} if details.reason and mapping.passes_message else {}
+    extra: dict[str, object] = {"reason": details.reason} if details.reason and mapping.passes_message else {}
+    if code == grpc.StatusCode.ALREADY_EXISTS and details.resource_name:
+        # The service attaches the holder only for a caller who may read it (never across scopes).
+        extra["existing"] = {"type": details.resource_type, "id": details.resource_name}
     return Problem(
         status,
         detail or "The request could not be completed.",

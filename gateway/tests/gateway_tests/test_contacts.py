@@ -46,9 +46,11 @@ def test_create_returns_201_with_location_and_the_stored_contact(api) -> None:
 
 def test_duplicate_email_is_409_whatever_its_case(api) -> None:
     email = api.new_email()
-    api.create_contact(email=email)
+    first = api.create_contact(email=email)
     problem = api.assert_problem(api.post("/api/v1/contacts", json=_body(email=email.upper())), 409)
     assert problem["type"] == "urn:crm:problem:conflict" and problem["reason"] == "ALREADY_EXISTS"
+    # The caller may read the holder, so the problem names it.
+    assert problem["existing"] == {"type": "contact", "id": first["id"]}
 
 
 def test_field_errors_from_the_service_come_back_as_422_errors(api) -> None:
