@@ -21,6 +21,7 @@ from gateway.identity import routes as identity_routes
 from gateway.identity.runtime import IdentityRuntime
 from gateway.routes import auth as auth_routes
 from gateway.routes import customers as customer_routes
+from gateway.routes import privacy as privacy_routes
 from gateway.settings import GatewaySettings
 from gateway.state import GatewayState
 from gateway.transcoding import views as transcoded
@@ -33,7 +34,13 @@ def _api_blueprint() -> Blueprint:
     api = Blueprint("api", __name__, url_prefix=API_PREFIX)
     # Token required for every route under /api/v1 unless its view is marked @public.
     api.before_request(require_token)
-    for child in (auth_routes.bp, customer_routes.bp, docs.spec_bp, *identity_routes.blueprints()):
+    for child in (
+        auth_routes.bp,
+        customer_routes.bp,
+        privacy_routes.bp,
+        docs.spec_bp,
+        *identity_routes.blueprints(),
+    ):
         api.register_blueprint(child)
     return api
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from contacts import api
 from contacts.companies import install as install_companies
+from contacts.consent import install as install_consent
+from contacts.privacy import install as install_privacy
 from contacts.store import Base, messaging
 from contacts.timeline import wiring as timeline_wiring
 from crm_platform.service import ServiceDefinition
@@ -21,6 +23,8 @@ DEFINITION = ServiceDefinition(
 )
 timeline_wiring.extend(DEFINITION)  # interactions and the timeline: servicers, worker subscriptions
 install_companies(DEFINITION)  # crm.contacts.v1.CompaniesService
+install_consent(DEFINITION)  # crm.contacts.v1.ConsentService
+install_privacy(DEFINITION)  # crm.contacts.v1.PrivacyService; the worker re-applies contact_erased
 
 
 def main() -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from crm_platform.service import ServiceDefinition
 from crm_platform.service import main as service_main
-from notifications import api, events
+from notifications import api, events, privacy
 from notifications.store import Base, messaging
 
 DEFINITION = ServiceDefinition(
@@ -18,6 +18,7 @@ DEFINITION = ServiceDefinition(
     register_grpc=api.register,
     subscriptions=events.SUBSCRIPTIONS,
 )
+privacy.install(DEFINITION)  # PrivacyService (export) and erasure on contact_erased
 
 
 def main() -> int:

@@ -111,6 +111,7 @@ MAPPING: dict[tuple[str, str], Rule] = {
     ("contacts", "contact_created"): Rule("profile", "Contact created", "{first_name} {last_name} <{email}>", ("contact", "contact_id"), "created_at", details=("company",)),  # noqa: E501
     ("contacts", "contact_updated"): Rule("profile", "Contact updated", _changed_fields, ("contact", "contact_id"), "updated_at", details=("changed_fields",)),  # noqa: E501
     ("contacts", "contact_archived"): Rule("profile", "Contact archived", "", ("contact", "contact_id"), "archived_at"),  # noqa: E501
+    ("contacts", "consent_changed"): Rule("consent", "Consent {status}: {channel} for {purpose}", "", ("consent", "record_id"), "occurred_at", details=("channel", "purpose", "status")),  # noqa: E501
     # contacts: interactions (written in the interaction's own transaction)
     ("contacts", "interaction_logged"): Rule(**_INTERACTION),
     ("contacts", "interaction_updated"): Rule(**{**_INTERACTION, "action": Action.REPLACE}),

@@ -1,0 +1,99 @@
+"""ConsentService: a contact's consents, gated by the contact's scope (crm_platform.access): reading needs
+to read the contact, recording needs to update it; a contact out of scope is NOT_FOUND either way."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import grpc
+
+from contacts import store as contacts_store
+from contacts.consent import domain, events, store
+from crm.contacts.v1 import consent_pb2, consent_pb2_grpc
+from crm_platform.access.context import current_caller_or_none
+from crm_platform.db import reading
+from crm_platform.pagination import clamp_limit
+from crm_platform.protobuf import timestamp, to_datetime
+from crm_platform.resources import idempotent_write
+from crm_platform.resources.methods import actor_of
+from crm_platform.service import Runtime, ServiceDefinition
+
+
+def _short(enum: object, value: int) -> str:
+    name: str = enum.Name(value)  # type: ignore[attr-defined]
+    return name.split("_")[-1].lower()
+
+
+def state_message(state: domain.State) -> consent_pb2.ConsentState:
+    message = consent_pb2.ConsentState(
+        channel=events.enum_value(consent_pb2.ConsentChannel, "CONSENT_CHANNEL", state.channel),
+        purpose=events.enum_value(consent_pb2.ConsentPurpose, "CONSENT_PURPOSE", state.purpose),
+        status=events.enum_value(consent_pb2.ConsentStatus, "CONSENT_STATUS", state.status),
+    )
+    if state.record is not None:
+        message.source = state.record.source
+        message.occurred_at.CopyFrom(timestamp(state.record.occurred_at))
+        message.record_id = state.record.id
+    return message
+
+
+class ConsentServicer(consent_pb2_grpc.ConsentServiceServicer):
+    def __init__(self, runtime: Runtime) -> None:
+        self.sessions = runtime.sessions
+
+    def ListConsents(
+        self, request: consent_pb2.ListConsentsRequest, context: grpc.ServicerContext
+    ) -> consent_pb2.ListConsentsResponse:
+        with reading(self.sessions) as session:
+            contacts_store.contacts.read(session, request.contact_id, caller=current_caller_or_none())
+            states = domain.current_state(store.records_of(session, request.contact_id))
+        return consent_pb2.ListConsentsResponse(items=[state_message(s) for s in states])
+
+    def RecordConsent(
+        self, request: consent_pb2.RecordConsentRequest, context: grpc.ServicerContext
+    ) -> consent_pb2.ConsentRecord:
+        caller = current_caller_or_none()
+        with idempotent_write(self.sessions, context, request, consent_pb2.ConsentRecord) as write:
+            if write.replay is not None:
+                return write.replay
+            # Recording a consent changes the contact: the update right, in scope (404 out of scope).
+            contacts_store.contacts.get(write.session, request.contact_id, caller=caller, action="update")
+            record = store.add_record(
+                write.session,
+                request.contact_id,
+                channel=_short(consent_pb2.ConsentChannel, request.channel),
+                purpose=_short(consent_pb2.ConsentPurpose, request.purpose),
+                status=_short(consent_pb2.ConsentStatus, request.status),
+                source=request.source,
+                occurred_at=to_datetime(request.occurred_at) if request.HasField("occurred_at") else None,
+                actor_id=actor_of(context),
+            )
+            events.record_consent_changed(write.session, record)
+            return write.respond(events.to_message(record))
+
+    def ListConsentHistory(
+        self, request: consent_pb2.ListConsentHistoryRequest, context: grpc.ServicerContext
+    ) -> consent_pb2.ListConsentHistoryResponse:
+        limit = clamp_limit(request.limit)
+        with reading(self.sessions) as session:
+            contacts_store.contacts.read(session, request.contact_id, caller=current_caller_or_none())
+            page = store.history_page(session, request.contact_id, limit, request.cursor)
+            return consent_pb2.ListConsentHistoryResponse(
+                items=[events.to_message(r) for r in page.items], next_cursor=page.next_cursor
+            )
+
+
+def register(server: grpc.Server, runtime: Runtime) -> list[str]:
+    consent_pb2_grpc.add_ConsentServiceServicer_to_server(ConsentServicer(runtime), server)
+    return [consent_pb2.DESCRIPTOR.services_by_name["ConsentService"].full_name]
+
+
+def install(definition: ServiceDefinition) -> ServiceDefinition:
+    """`definition` serving ConsentService too (in place, and returned)."""
+    registered = definition.register_grpc
+
+    def register_all(server: grpc.Server, runtime: Runtime) -> Iterable[str]:
+        return [*registered(server, runtime), *register(server, runtime)]
+
+    definition.register_grpc = register_all
+    return definition

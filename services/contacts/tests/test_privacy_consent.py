@@ -1,0 +1,253 @@
+"""Consent and privacy in the contacts service over real gRPC with signed callers (SQLite, then
+PostgreSQL): consent history kept and the current state derived, scoped by the contact; erasure leaves a
+tombstone with no personal value in any table of the database (outbox, history and timeline included),
+announces contact_erased and needs the delete right; the export holds the person's records."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import pytest
+from sqlalchemy import String, Text, inspect, select, text
+
+from contacts.main import DEFINITION
+from contacts.privacy import erasure
+from contacts.store import messaging
+from contacts.timeline.events import apply as timeline_apply
+from crm.common.v1 import privacy_pb2 as common_privacy_pb2
+from crm.contacts.v1 import (
+    consent_pb2,
+    consent_pb2_grpc,
+    contacts_pb2,
+    contacts_pb2_grpc,
+    interactions_pb2,
+    interactions_pb2_grpc,
+    privacy_pb2,
+    privacy_pb2_grpc,
+)
+from crm_platform.db import transaction
+from crm_platform.grpc_server import GrpcServer
+from crm_platform.service import Runtime, open_runtime
+from crm_platform.testing.callers import caller_metadata
+
+ADMIN = caller_metadata("admin", "admin")
+P1 = caller_metadata("p1-user", "partner", partner_account_id="p1")
+P2 = caller_metadata("p2-user", "partner", partner_account_id="p2")
+READER = caller_metadata("reader", "read_only")
+
+
+@pytest.fixture
+def runtime(database_url: str) -> Iterator[Runtime]:
+    runtime = open_runtime(DEFINITION, database_url)
+    yield runtime
+    runtime.engine.dispose()
+
+
+@pytest.fixture
+def channel(runtime: Runtime) -> Iterator[grpc.Channel]:
+    server = GrpcServer("contacts", "127.0.0.1:0", lambda s: DEFINITION.register_grpc(s, runtime)).start()
+    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
+    yield channel
+    channel.close()
+    server.stop(0)
+
+
+def _contact(channel: grpc.Channel, md: Any, marker: str) -> contacts_pb2.Contact:
+    stub = contacts_pb2_grpc.ContactsServiceStub(channel)
+    return stub.CreateContact(
+        contacts_pb2.CreateContactRequest(
+            first_name=f"Fn{marker}",
+            last_name=f"Ln{marker}",
+            email=f"em{marker}@example.com",
+            phone="+44 20 7946 " + marker[-4:].translate(str.maketrans("abcdef", "123456")),
+            company=f"Co{marker}",
+        ),
+        metadata=md,
+        timeout=10,
+    )
+
+
+def test_consent_history_is_kept_and_the_current_state_derived(channel: grpc.Channel) -> None:
+    contact = _contact(channel, P1, secrets.token_hex(4))
+    stub = consent_pb2_grpc.ConsentServiceStub(channel)
+    email, marketing = consent_pb2.CONSENT_CHANNEL_EMAIL, consent_pb2.CONSENT_PURPOSE_MARKETING
+    for status, source in (
+        (consent_pb2.CONSENT_STATUS_GRANTED, "web_form"),
+        (consent_pb2.CONSENT_STATUS_WITHDRAWN, "unsubscribe_link"),
+    ):
+        stub.RecordConsent(
+            consent_pb2.RecordConsentRequest(
+                contact_id=contact.id, channel=email, purpose=marketing, status=status, source=source
+            ),
+            metadata=P1,
+            timeout=10,
+        )
+    current = stub.ListConsents(
+        consent_pb2.ListConsentsRequest(contact_id=contact.id), metadata=P1, timeout=10
+    )
+    assert len(current.items) == 8
+    state = {(s.channel, s.purpose): s for s in current.items}
+    assert state[(email, marketing)].status == consent_pb2.CONSENT_STATUS_WITHDRAWN
+    assert state[(email, marketing)].source == "unsubscribe_link"
+    assert state[(consent_pb2.CONSENT_CHANNEL_SMS, marketing)].status == consent_pb2.CONSENT_STATUS_UNKNOWN
+    history = stub.ListConsentHistory(
+        consent_pb2.ListConsentHistoryRequest(contact_id=contact.id), metadata=P1, timeout=10
+    )
+    assert [r.source for r in history.items] == ["unsubscribe_link", "web_form"]  # newest first, both kept
+    # Another partner account's user: the contact does not exist for them.
+    for call in (
+        lambda: stub.ListConsents(
+            consent_pb2.ListConsentsRequest(contact_id=contact.id), metadata=P2, timeout=10
+        ),
+        lambda: stub.RecordConsent(
+            consent_pb2.RecordConsentRequest(
+                contact_id=contact.id,
+                channel=email,
+                purpose=marketing,
+                status=consent_pb2.CONSENT_STATUS_GRANTED,
+                source="x",
+            ),
+            metadata=P2,
+            timeout=10,
+        ),
+    ):
+        with pytest.raises(grpc.RpcError) as caught:
+            call()
+        assert caught.value.code() is grpc.StatusCode.NOT_FOUND
+    # A withdrawal or grant only: "unknown" is not recordable.
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.RecordConsent(
+            consent_pb2.RecordConsentRequest(
+                contact_id=contact.id,
+                channel=email,
+                purpose=marketing,
+                status=consent_pb2.CONSENT_STATUS_UNKNOWN,
+                source="x",
+            ),
+            metadata=P1,
+            timeout=10,
+        )
+    assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+
+
+def _hits(runtime: Runtime, markers: list[str]) -> list[tuple[str, str, str]]:
+    """(table, column, marker) for every text column of every table holding one of the markers."""
+    found = []
+    inspector = inspect(runtime.engine)
+    columns = {t: [c["name"] for c in inspector.get_columns(t)] for t in inspector.get_table_names()}
+    with runtime.engine.connect() as conn:
+        for table, names in columns.items():
+            for name in names:
+                for (value,) in conn.execute(text(f'SELECT "{name}" FROM "{table}"')):  # noqa: S608
+                    if isinstance(value, bytes):
+                        value = value.decode("utf-8", "replace")
+                    if value is None or not isinstance(value, str):
+                        continue
+                    found += [(table, name, m) for m in markers if m.lower() in value.lower()]
+    return found
+
+
+def test_erasure_leaves_a_tombstone_and_no_personal_value_anywhere(
+    channel: grpc.Channel, runtime: Runtime
+) -> None:
+    marker = secrets.token_hex(5)
+    contact = _contact(channel, P1, marker)
+    contacts = contacts_pb2_grpc.ContactsServiceStub(channel)
+    contacts.UpdateContact(
+        contacts_pb2.UpdateContactRequest(
+            contact=contacts_pb2.Contact(id=contact.id, last_name=f"Ln2{marker}"),
+            update_mask={"paths": ["last_name"]},
+        ),
+        metadata=P1,
+        timeout=10,
+    )
+    interactions_pb2_grpc.InteractionsServiceStub(channel).CreateInteraction(
+        interactions_pb2.CreateInteractionRequest(
+            contact_id=contact.id,
+            kind=interactions_pb2.INTERACTION_KIND_CALL,
+            subject=f"Subj{marker}",
+            summary=f"Talked to Fn{marker}",
+        ),
+        metadata=P1,
+        timeout=10,
+    )
+    # The timeline entry the worker would make from contact_created.
+    created = next(data for kind, data in _outbox(runtime) if kind == "contact_created")
+    with transaction(runtime.sessions) as session:
+        timeline_apply(session, "contacts", "contact_created", created, event_id="e-" + marker)
+    markers = [f"Fn{marker}", f"Ln{marker}", f"Ln2{marker}", f"em{marker}", f"Subj{marker}", f"Co{marker}"]
+    assert _hits(runtime, markers)
+
+    privacy = privacy_pb2_grpc.PrivacyServiceStub(channel)
+    with pytest.raises(grpc.RpcError) as caught:  # another partner: no such contact
+        privacy.EraseContact(privacy_pb2.EraseContactRequest(id=contact.id), metadata=P2, timeout=10)
+    assert caught.value.code() is grpc.StatusCode.NOT_FOUND
+    with pytest.raises(grpc.RpcError) as caught:  # may read, may not delete
+        privacy.EraseContact(privacy_pb2.EraseContactRequest(id=contact.id), metadata=READER, timeout=10)
+    assert caught.value.code() is grpc.StatusCode.PERMISSION_DENIED
+
+    # Partner users may not delete contacts (built-in role): an admin erases.
+    done = privacy.EraseContact(privacy_pb2.EraseContactRequest(id=contact.id), metadata=ADMIN, timeout=10)
+    assert done.contact_id == contact.id and done.erased_by == "admin"
+    again = privacy.EraseContact(privacy_pb2.EraseContactRequest(id=contact.id), metadata=ADMIN, timeout=10)
+    assert again.erased_at == done.erased_at
+
+    assert _hits(runtime, markers) == []
+    tombstone = contacts.GetContact(contacts_pb2.GetContactRequest(id=contact.id), metadata=P1, timeout=10)
+    assert tombstone.first_name == erasure.ERASED and tombstone.HasField("archived_at")
+    assert tombstone.partner_account_id == "p1"
+    erased = [data for kind, data in _outbox(runtime) if kind == "contact_erased"]
+    assert [e["contact_id"] for e in erased] == [contact.id]
+    # The worker's handler of contact_erased erases again, changing nothing more.
+    with transaction(runtime.sessions) as session:
+        erasure.erase_rows(session, contact.id)
+    assert _hits(runtime, markers) == []
+
+
+def _outbox(runtime: Runtime) -> list[tuple[str, dict[str, Any]]]:
+    import json
+
+    outbox = messaging.outbox
+    with runtime.engine.connect() as conn:
+        rows = conn.execute(select(outbox).order_by(outbox.c.created_at)).all()
+    return [(row.routing_key, json.loads(row.payload)) for row in rows]
+
+
+def test_export_holds_the_persons_records_and_is_scoped(channel: grpc.Channel) -> None:
+    contact = _contact(channel, P1, secrets.token_hex(4))
+    consent_pb2_grpc.ConsentServiceStub(channel).RecordConsent(
+        consent_pb2.RecordConsentRequest(
+            contact_id=contact.id,
+            channel=consent_pb2.CONSENT_CHANNEL_POST,
+            purpose=consent_pb2.CONSENT_PURPOSE_SERVICE,
+            status=consent_pb2.CONSENT_STATUS_GRANTED,
+            source="paper_form",
+        ),
+        metadata=P1,
+        timeout=10,
+    )
+    privacy = privacy_pb2_grpc.PrivacyServiceStub(channel)
+    request = common_privacy_pb2.ExportPersonalDataRequest(contact_id=contact.id)
+    answer = privacy.ExportPersonalData(request, metadata=P1, timeout=10)
+    data = answer.data
+    assert answer.service == "contacts"
+    assert data["profile"]["email"] == contact.email
+    assert [r["source"] for r in data["consents"]["history"]] == ["paper_form"]
+    assert {"interactions", "timeline", "company_links", "profile_history"} <= set(data.keys())
+    with pytest.raises(grpc.RpcError) as caught:
+        privacy.ExportPersonalData(request, metadata=P2, timeout=10)
+    assert caught.value.code() is grpc.StatusCode.NOT_FOUND
+
+
+def test_every_table_under_a_contact_is_classified() -> None:
+    """A table with rows under a contact is either declared (anonymised or kept) or erased by default;
+    this lists the undeclared ones so that a new table's owner decides (see contacts.privacy.erasure)."""
+    undeclared = {t.name for t in erasure.child_tables()} - set(erasure.CHILD_TABLES)
+    text_columns = {
+        t.name: [c.name for c in t.c if isinstance(c.type, String | Text)] for t in erasure.child_tables()
+    }
+    # Rows of undeclared tables are deleted on erasure: right for lists of the person's own data.
+    assert undeclared <= {"contact_emails", "contact_phones", "contact_addresses"}, (undeclared, text_columns)
