@@ -819,14 +819,7 @@ def check_other_routes(
 # Known authorization bugs: (route, resource type of the records it shows out of scope) -> the bug. Their
 # cases are still checked and counted; a failure goes to the bug's strict xfail test below, so the matrix
 # stays green while the bug stays visible (and the xfail turns red the day the bug is fixed).
-TIMELINE_SHOWS_INTERACTIONS = "timeline-shows-out-of-scope-interactions"
-KNOWN_BUGS: dict[tuple[str, str], str] = {
-    # The timeline is gated on the contact alone (contacts/timeline/api.py, store.py: "exactly as
-    # visible as the contact"), so its interaction entries (ref_id, the subject in the title, the
-    # summary) show interactions the caller may not read through /interactions: another team's or
-    # another rep's, and all of them to a caller with no interaction read right at all.
-    ("GET /api/v1/contacts/{contact_id}/timeline", "interaction"): TIMELINE_SHOWS_INTERACTIONS,
-}
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
 
 def _below_record(resource: ResourceRoutes, route: Route) -> bool:
@@ -1261,22 +1254,6 @@ def test_every_route_answers_every_caller_exactly_what_the_matrix_allows(
     )
     assert not checks.leaks, (
         f"{len(checks.leaks)} of {checks.total} checks disagree with the matrix:\n" + "\n".join(checks.leaks)
-    )
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason=f"bug {TIMELINE_SHOWS_INTERACTIONS}: GET /api/v1/contacts/{{contact_id}}/timeline shows "
-    "interaction entries (ref_id, subject, summary) of interactions the caller may not read",
-)
-def test_known_bug_timeline_shows_out_of_scope_interactions(matrix: MatrixRun) -> None:
-    """The matrix's timeline cases where the contact is readable but some of its interactions are not:
-    their entries must not be there (nor their ids, nor under a filter or a replayed cursor)."""
-    checks = matrix.checks
-    assert checks.known_checked[TIMELINE_SHOWS_INTERACTIONS], "the matrix made no such case"
-    failed = checks.known[TIMELINE_SHOWS_INTERACTIONS]
-    assert not failed, f"{len(failed)} of {checks.known_checked[TIMELINE_SHOWS_INTERACTIONS]}:\n" + "\n".join(
-        failed[:20]
     )
 
 

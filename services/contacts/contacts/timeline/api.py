@@ -2,7 +2,11 @@
 
 Reading it needs to read the contact, in the caller's scope (crm_platform.access): a contact out of
 scope, or one that does not exist, is NOT_FOUND; a partner user therefore reads only their own
-account's contacts' timelines. A cursor is bound to the caller's view and to the contact.
+account's contacts' timelines. Of a readable contact's timeline the caller sees only the entries whose
+record they may read (timeline.store.visible: the read scope of each entry's own resource type), so
+neither the list, nor a filter on `ref_id`, nor a page's length tells of an interaction, notification,
+deal... out of their scope. A cursor is bound to the caller's view and to the contact, and every page
+is filtered by the same scope.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from google.protobuf import struct_pb2
 from sqlalchemy import select
 
 from contacts import store as contacts_store
-from contacts.timeline.store import LIST_SPEC, TimelineEntry
+from contacts.timeline.store import LIST_SPEC, TimelineEntry, visible
 from crm.contacts.v1 import timeline_pb2, timeline_pb2_grpc
 from crm_platform.access import CallerContext
 from crm_platform.access.context import current_caller_or_none
@@ -42,6 +46,7 @@ def to_message(entry: TimelineEntry) -> timeline_pb2.TimelineEntry:
         actor_id=entry.actor_id or "",
         details=details,
         event_id=entry.event_id,
+        resource_type=entry.resource_type,
     )
 
 
@@ -71,7 +76,10 @@ class TimelineServicer(timeline_pb2_grpc.TimelineServiceServicer):
         with reading(self.sessions) as session:
             # The gate: the contact, in the caller's scope (NOT_FOUND otherwise).
             contacts_store.contacts.read(session, request.contact_id, caller=caller)
-            query = select(TimelineEntry).where(TimelineEntry.contact_id == request.contact_id)
+            # Then each entry: its own record, in the caller's scope for that record's type.
+            query = select(TimelineEntry).where(
+                TimelineEntry.contact_id == request.contact_id, visible(caller)
+            )
             page = list_page(session, query, LIST_SPEC, asked, codec)
             return timeline_pb2.ListTimelineEntriesResponse(
                 items=[to_message(entry) for entry in page.items], next_cursor=page.next_cursor

@@ -7,7 +7,11 @@ transaction of a change it makes (interactions). Either way the entry is written
 as what caused it (the consumer's position, or the interaction), and a unique index on (event id,
 contact) makes a second application of one event a no-op.
 
-Events carry no caller: an entry is not "owned"; it is as visible as its contact (timeline.api).
+Each entry carries the resource type and ownership of the record it is about, as its event states them
+(timeline.mapping: "Who sees an entry"); an event that leaves them out makes an entry without ownership
+(fail closed). Entries follow their record: an interaction's entry is refreshed with the interaction in
+the same transaction (interaction_updated replaces it), and a contact's `contact_updated` that changes
+its ownership re-points what is scoped like the contact (`repoint_contact_entries`).
 """
 
 from __future__ import annotations
@@ -19,10 +23,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from contacts.timeline.mapping import MAPPING, Action, Rule, lookup, render
+from contacts.timeline.mapping import MAPPING, OWNERSHIP_PATHS, Action, Rule, lookup, render
 from contacts.timeline.store import TimelineEntry
 from crm_platform import protojson
 from crm_platform.db import utcnow
@@ -91,6 +95,11 @@ def apply(
     ).first():
         return None  # applied before (a replay that got past the inbox)
     details = {path.rsplit(".", 1)[-1]: lookup(data, path) for path in rule.details}
+    paths = rule.ownership or ("", "", "")
+    ownership = {
+        name: _text(lookup(data, path)) if path else None
+        for name, path in zip(OWNERSHIP_PATHS, paths, strict=True)
+    }
     values = {
         "occurred_at": _when(rule, data, time),
         "kind": rule.kind,
@@ -104,6 +113,8 @@ def apply(
         "details": json.dumps(details, sort_keys=True, default=str),
         "event_id": event_id,
         "recorded_at": utcnow(),
+        "resource_type": rule.resource_type,
+        **ownership,
     }
     if existing is not None:
         for name, value in values.items():
@@ -116,6 +127,52 @@ def apply(
     return entry
 
 
+# Entries scoped like their contact (by their own service's contract), re-pointed when it is reassigned:
+# notifications carry the contact's owner, team and partner account; interactions its partner account
+# (their owner and team are their own: the interaction follows, and its entry with it, in interactions).
+FOLLOW_CONTACT: dict[str, tuple[str, ...]] = {
+    "notification": OWNERSHIP_PATHS,
+    "interaction": ("partner_account_id",),
+}
+
+
+def ownership_changes(data: Mapping[str, Any]) -> dict[str, str | None]:
+    """The ownership fields a `contact_updated` payload's `changes` ([{field, old_value, new_value}]) set,
+    with their new values (None for none); empty when ownership stayed. Raises InvalidPayload for a
+    malformed list."""
+    changes = data.get("changes") or []
+    if not isinstance(changes, list):
+        raise InvalidPayload("contact_updated: changes must be a list")
+    out: dict[str, str | None] = {}
+    for change in changes:
+        if not isinstance(change, Mapping) or not isinstance(change.get("field"), str):
+            raise InvalidPayload("contact_updated: each change must be an object with a field name")
+        if change["field"] in OWNERSHIP_PATHS:
+            value = change.get("new_value")
+            if value is not None and not isinstance(value, str):
+                raise InvalidPayload(f"contact_updated: {change['field']} must be a string or null")
+            out[change["field"]] = value or None
+    return out
+
+
+def repoint_contact_entries(session: Session, contact_id: str, changed: Mapping[str, str | None]) -> int:
+    """The contact's entries scoped like the contact (FOLLOW_CONTACT) take its new ownership (`changed`:
+    the fields that changed, with their new values), in the caller's transaction; how many changed."""
+    count = 0
+    for type_name, fields in FOLLOW_CONTACT.items():
+        values = {name: changed[name] for name in fields if name in changed}
+        if not values:
+            continue
+        result = session.execute(
+            update(TimelineEntry)
+            .where(TimelineEntry.contact_id == contact_id, TimelineEntry.resource_type == type_name)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        count += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return count
+
+
 def handler(source: str) -> Callable[[Session, Event], None]:
     """The worker's handler for the mapped events of `source` (the exchange they came from)."""
 
@@ -125,8 +182,26 @@ def handler(source: str) -> Callable[[Session, Event], None]:
     return handle
 
 
+def on_contact_updated(session: Session, event: Event) -> None:
+    """`contact_updated`: its profile entry, and when it reassigns the contact, the entries scoped like
+    the contact follow (in the contact's event order: the consumer gives one contact's events in order)."""
+    apply(session, "contacts", event.type, event.data, event_id=event.id, time=event.time)
+    changed = ownership_changes(event.data)
+    contact_id = _text(event.data.get("contact_id"))
+    if changed and contact_id is not None:
+        count = repoint_contact_entries(session, contact_id, changed)
+        log.info(
+            "timeline entries re-pointed to the contact's new ownership",
+            extra={"contact_id": contact_id, "fields": sorted(changed), "entries": count},
+        )
+
+
+_HANDLERS: dict[tuple[str, str], Callable[[Session, Event], None]] = {
+    ("contacts", "contact_updated"): on_contact_updated,
+}
+
 SUBSCRIPTIONS = tuple(
-    Subscription(source, event_type, handler(source))
+    Subscription(source, event_type, _HANDLERS.get((source, event_type)) or handler(source))
     for (source, event_type), rule in MAPPING.items()
     if not rule.in_transaction
 )

@@ -2,7 +2,8 @@
 
 A new event type joins the timeline with one line here: its (source service, event type) and a `Rule`
 saying which timeline `kind` it is, how its title and summary read, which record it refers to, where in
-the payload its contact, time and actor are, and which payload fields to keep as `details`. The contacts
+the payload its contact, time and actor are, which payload fields to keep as `details`, and the resource
+type and ownership of the record the entry is about (its scope: see "Who sees an entry" below). The contacts
 worker subscribes to every source and event type named here (`timeline.events.SUBSCRIPTIONS`), except
 the rules written `in_transaction` by this service itself (interactions: their entry commits with the
 interaction, so a logged call is on the timeline as soon as the call that logged it answers).
@@ -12,6 +13,13 @@ the contacts worker's queues on them are declared, and nothing arrives until tho
 these events, with the payload fields named here (`contact_id` at the top level unless the rule says).
 An event whose payload names no contact (an order of a company, say) is skipped: not every event of a
 type is about a person.
+
+Who sees an entry: whoever may read the contact AND the record the entry is about, by the chassis'
+scope rule (crm_platform.access.scope) for that record's resource type (`Rule.resource_type`, by
+default the type of its `ref`), on the record's ownership as the event states it (`Rule.ownership`:
+payload paths of owner_id, team_id and partner_account_id; top-level by default). An event that leaves
+them out gives the entry no ownership, which only callers reading every record of the type see (fail
+closed). Profile entries (type `contact`) are about the contact itself: whoever reads it sees them.
 """
 
 from __future__ import annotations
@@ -22,6 +30,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from crm_platform.access.rights import resource_type as registered_type
+
 Payload = Mapping[str, Any]
 Template = str | Callable[[Payload], str]
 
@@ -30,6 +40,10 @@ class Action(enum.Enum):
     ADD = "add"  # a new entry per event
     REPLACE = "replace"  # the entry of the same record (ref), refreshed; added if there is none
     REMOVE = "remove"  # the entry of the same record leaves the timeline (a deleted interaction)
+
+
+CONTACT = "contact"  # the resource type of profile entries: as visible as the contact
+OWNERSHIP_PATHS = ("owner_id", "team_id", "partner_account_id")
 
 
 @dataclass(frozen=True)
@@ -44,6 +58,20 @@ class Rule:
     details: tuple[str, ...] = ()  # payload paths kept in `details` (keyed by their last segment)
     action: Action = Action.ADD
     in_transaction: bool = False  # written by contacts in the change's transaction, not consumed
+    # The resource type of the record the entry is about ("" : the ref's type), whose read scope decides
+    # who sees the entry, and the payload paths of that record's owner_id, team_id and partner_account_id
+    # (None: the entry is about the contact itself, type `contact`, and is seen by whoever reads it).
+    resource_type: str = ""
+    ownership: tuple[str, str, str] | None = OWNERSHIP_PATHS
+
+    def __post_init__(self) -> None:
+        name = self.resource_type or (self.ref[0] if self.ref else "")
+        if not name:
+            raise ValueError(f"timeline rule {self.kind!r} names no resource type (and no ref)")
+        registered_type(name)  # ValueError for a type the rights matrix does not know
+        if name != CONTACT and self.ownership is None:
+            raise ValueError(f"timeline rule of type {name!r} needs the record's ownership paths")
+        object.__setattr__(self, "resource_type", name)
 
 
 def lookup(payload: Payload, path: str) -> Any:
@@ -92,6 +120,7 @@ _INTERACTION = {
     "ref": ("interaction", "interaction.id"),
     "occurred_at": "interaction.occurred_at",
     "contact_id": "interaction.contact_id",
+    "ownership": ("interaction.owner_id", "interaction.team_id", "interaction.partner_account_id"),
     "details": (
         "interaction.kind",
         "interaction.direction",
@@ -108,10 +137,10 @@ _INTERACTION = {
 # fmt: off
 MAPPING: dict[tuple[str, str], Rule] = {
     # contacts: the profile (consumed from contacts.events, like any other source's events)
-    ("contacts", "contact_created"): Rule("profile", "Contact created", "{first_name} {last_name} <{email}>", ("contact", "contact_id"), "created_at", details=("company",)),  # noqa: E501
-    ("contacts", "contact_updated"): Rule("profile", "Contact updated", _changed_fields, ("contact", "contact_id"), "updated_at", details=("changed_fields",)),  # noqa: E501
-    ("contacts", "contact_archived"): Rule("profile", "Contact archived", "", ("contact", "contact_id"), "archived_at"),  # noqa: E501
-    ("contacts", "consent_changed"): Rule("consent", "Consent {status}: {channel} for {purpose}", "", ("consent", "record_id"), "occurred_at", details=("channel", "purpose", "status")),  # noqa: E501
+    ("contacts", "contact_created"): Rule("profile", "Contact created", "{first_name} {last_name} <{email}>", ("contact", "contact_id"), "created_at", details=("company",), ownership=None),  # noqa: E501
+    ("contacts", "contact_updated"): Rule("profile", "Contact updated", _changed_fields, ("contact", "contact_id"), "updated_at", details=("changed_fields",), ownership=None),  # noqa: E501
+    ("contacts", "contact_archived"): Rule("profile", "Contact archived", "", ("contact", "contact_id"), "archived_at", ownership=None),  # noqa: E501
+    ("contacts", "consent_changed"): Rule("consent", "Consent {status}: {channel} for {purpose}", "", ("consent", "record_id"), "occurred_at", details=("channel", "purpose", "status"), resource_type="contact", ownership=None),  # noqa: E501
     # contacts: interactions (written in the interaction's own transaction)
     ("contacts", "interaction_logged"): Rule(**_INTERACTION),
     ("contacts", "interaction_updated"): Rule(**{**_INTERACTION, "action": Action.REPLACE}),
@@ -129,3 +158,6 @@ MAPPING: dict[tuple[str, str], Rule] = {
     ("marketing", "campaign_response"): Rule("campaign", "Responded to campaign {campaign_name}", "{response}", ("campaign", "campaign_id"), "responded_at", details=("channel",)),  # noqa: E501
 }
 # fmt: on
+
+# The resource types entries are about: the timeline's reads OR one scope clause per type.
+RESOURCE_TYPES: tuple[str, ...] = tuple(sorted({rule.resource_type for rule in MAPPING.values()}))

@@ -29,7 +29,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63rm/contacts/v1/timeline.proto\x12\x0f\x63rm.contacts.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf0\x02\n\rTimelineEntry\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\ncontact_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x35\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04kind\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x14\n\x06source\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\nevent_type\x18\x06 \x01(\tB\x04\xe2\x41\x01\x03\x12\x13\n\x05title\x18\x07 \x01(\tB\x04\xe2\x41\x01\x03\x12\x15\n\x07summary\x18\x08 \x01(\tB\x04\xe2\x41\x01\x03\x12\x16\n\x08ref_type\x18\t \x01(\tB\x04\xe2\x41\x01\x03\x12\x14\n\x06ref_id\x18\n \x01(\tB\x04\xe2\x41\x01\x03\x12\x16\n\x08\x61\x63tor_id\x18\x0b \x01(\tB\x04\xe2\x41\x01\x03\x12.\n\x07\x64\x65tails\x18\x0c \x01(\x0b\x32\x17.google.protobuf.StructB\x04\xe2\x41\x01\x03\x12\x16\n\x08\x65vent_id\x18\r \x01(\tB\x04\xe2\x41\x01\x03\"\x8a\x01\n\x1aListTimelineEntriesRequest\x12\x1d\n\ncontact_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@\x12\x19\n\x05limit\x18\x02 \x01(\x05\x42\n\xbaH\x07\x1a\x05\x18\xc8\x01(\x00\x12\x18\n\x06\x63ursor\x18\x03 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x08\x12\x18\n\x06\x66ilter\x18\x04 \x01(\tB\x08\xbaH\x05r\x03\x18\xd0\x0f\"a\n\x1bListTimelineEntriesResponse\x12-\n\x05items\x18\x01 \x03(\x0b\x32\x1e.crm.contacts.v1.TimelineEntry\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t2\xb4\x01\n\x0fTimelineService\x12\xa0\x01\n\x13ListTimelineEntries\x12+.crm.contacts.v1.ListTimelineEntriesRequest\x1a,.crm.contacts.v1.ListTimelineEntriesResponse\".\x82\xd3\xe4\x93\x02(\x12&/api/v1/contacts/{contact_id}/timelineb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63rm/contacts/v1/timeline.proto\x12\x0f\x63rm.contacts.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8d\x03\n\rTimelineEntry\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\ncontact_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x35\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04kind\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x14\n\x06source\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\nevent_type\x18\x06 \x01(\tB\x04\xe2\x41\x01\x03\x12\x13\n\x05title\x18\x07 \x01(\tB\x04\xe2\x41\x01\x03\x12\x15\n\x07summary\x18\x08 \x01(\tB\x04\xe2\x41\x01\x03\x12\x16\n\x08ref_type\x18\t \x01(\tB\x04\xe2\x41\x01\x03\x12\x14\n\x06ref_id\x18\n \x01(\tB\x04\xe2\x41\x01\x03\x12\x16\n\x08\x61\x63tor_id\x18\x0b \x01(\tB\x04\xe2\x41\x01\x03\x12.\n\x07\x64\x65tails\x18\x0c \x01(\x0b\x32\x17.google.protobuf.StructB\x04\xe2\x41\x01\x03\x12\x16\n\x08\x65vent_id\x18\r \x01(\tB\x04\xe2\x41\x01\x03\x12\x1b\n\rresource_type\x18\x0e \x01(\tB\x04\xe2\x41\x01\x03\"\x8a\x01\n\x1aListTimelineEntriesRequest\x12\x1d\n\ncontact_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@\x12\x19\n\x05limit\x18\x02 \x01(\x05\x42\n\xbaH\x07\x1a\x05\x18\xc8\x01(\x00\x12\x18\n\x06\x63ursor\x18\x03 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x08\x12\x18\n\x06\x66ilter\x18\x04 \x01(\tB\x08\xbaH\x05r\x03\x18\xd0\x0f\"a\n\x1bListTimelineEntriesResponse\x12-\n\x05items\x18\x01 \x03(\x0b\x32\x1e.crm.contacts.v1.TimelineEntry\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t2\xb4\x01\n\x0fTimelineService\x12\xa0\x01\n\x13ListTimelineEntries\x12+.crm.contacts.v1.ListTimelineEntriesRequest\x1a,.crm.contacts.v1.ListTimelineEntriesResponse\".\x82\xd3\xe4\x93\x02(\x12&/api/v1/contacts/{contact_id}/timelineb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -62,6 +62,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TIMELINEENTRY'].fields_by_name['details']._serialized_options = b'\342A\001\003'
   _globals['_TIMELINEENTRY'].fields_by_name['event_id']._loaded_options = None
   _globals['_TIMELINEENTRY'].fields_by_name['event_id']._serialized_options = b'\342A\001\003'
+  _globals['_TIMELINEENTRY'].fields_by_name['resource_type']._loaded_options = None
+  _globals['_TIMELINEENTRY'].fields_by_name['resource_type']._serialized_options = b'\342A\001\003'
   _globals['_LISTTIMELINEENTRIESREQUEST'].fields_by_name['contact_id']._loaded_options = None
   _globals['_LISTTIMELINEENTRIESREQUEST'].fields_by_name['contact_id']._serialized_options = b'\272H\006r\004\020\001\030@'
   _globals['_LISTTIMELINEENTRIESREQUEST'].fields_by_name['limit']._loaded_options = None
@@ -73,11 +75,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TIMELINESERVICE'].methods_by_name['ListTimelineEntries']._loaded_options = None
   _globals['_TIMELINESERVICE'].methods_by_name['ListTimelineEntries']._serialized_options = b'\202\323\344\223\002(\022&/api/v1/contacts/{contact_id}/timeline'
   _globals['_TIMELINEENTRY']._serialized_start=207
-  _globals['_TIMELINEENTRY']._serialized_end=575
-  _globals['_LISTTIMELINEENTRIESREQUEST']._serialized_start=578
-  _globals['_LISTTIMELINEENTRIESREQUEST']._serialized_end=716
-  _globals['_LISTTIMELINEENTRIESRESPONSE']._serialized_start=718
-  _globals['_LISTTIMELINEENTRIESRESPONSE']._serialized_end=815
-  _globals['_TIMELINESERVICE']._serialized_start=818
-  _globals['_TIMELINESERVICE']._serialized_end=998
+  _globals['_TIMELINEENTRY']._serialized_end=604
+  _globals['_LISTTIMELINEENTRIESREQUEST']._serialized_start=607
+  _globals['_LISTTIMELINEENTRIESREQUEST']._serialized_end=745
+  _globals['_LISTTIMELINEENTRIESRESPONSE']._serialized_start=747
+  _globals['_LISTTIMELINEENTRIESRESPONSE']._serialized_end=844
+  _globals['_TIMELINESERVICE']._serialized_start=847
+  _globals['_TIMELINESERVICE']._serialized_end=1027
 # @@protoc_insertion_point(module_scope)

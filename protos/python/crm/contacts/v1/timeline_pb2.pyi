@@ -14,7 +14,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class TimelineEntry(_message.Message):
-    __slots__ = ("id", "contact_id", "occurred_at", "kind", "source", "event_type", "title", "summary", "ref_type", "ref_id", "actor_id", "details", "event_id")
+    __slots__ = ("id", "contact_id", "occurred_at", "kind", "source", "event_type", "title", "summary", "ref_type", "ref_id", "actor_id", "details", "event_id", "resource_type")
     ID_FIELD_NUMBER: _ClassVar[int]
     CONTACT_ID_FIELD_NUMBER: _ClassVar[int]
     OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
@@ -28,6 +28,7 @@ class TimelineEntry(_message.Message):
     ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
     DETAILS_FIELD_NUMBER: _ClassVar[int]
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_TYPE_FIELD_NUMBER: _ClassVar[int]
     id: str
     contact_id: str
     occurred_at: _timestamp_pb2.Timestamp
@@ -41,7 +42,8 @@ class TimelineEntry(_message.Message):
     actor_id: str
     details: _struct_pb2.Struct
     event_id: str
-    def __init__(self, id: _Optional[str] = ..., contact_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., kind: _Optional[str] = ..., source: _Optional[str] = ..., event_type: _Optional[str] = ..., title: _Optional[str] = ..., summary: _Optional[str] = ..., ref_type: _Optional[str] = ..., ref_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., details: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., event_id: _Optional[str] = ...) -> None: ...
+    resource_type: str
+    def __init__(self, id: _Optional[str] = ..., contact_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., kind: _Optional[str] = ..., source: _Optional[str] = ..., event_type: _Optional[str] = ..., title: _Optional[str] = ..., summary: _Optional[str] = ..., ref_type: _Optional[str] = ..., ref_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., details: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., event_id: _Optional[str] = ..., resource_type: _Optional[str] = ...) -> None: ...
 
 class ListTimelineEntriesRequest(_message.Message):
     __slots__ = ("contact_id", "limit", "cursor", "filter")

@@ -30,7 +30,12 @@ class TimelineServiceStub:
     interactions, its profile changes, and what other services did with it: notifications today; deals,
     orders, payments, tickets and campaign responses as those services announce them). It is a read model
     kept by the contacts service from domain events, so entries from other services appear within moments.
-    Reading it needs to read the contact: a contact out of your scope is NOT_FOUND.
+    Reading it needs to read the contact: a contact out of your scope is NOT_FOUND. Of a contact you may
+    read you see only the entries about records you may read: each entry is about one record (its
+    `resource_type`: an interaction, a notification, a deal...; "contact" for profile changes, seen by
+    whoever reads the contact) and is shown per your read scope for that type, on the record's owner, team
+    and partner account (an entry whose event did not state them is shown only to callers reading every
+    record of that type). Entries you may not see are left out of pages, filters and cursors alike.
     """
 
     def __init__(self, channel):
@@ -51,7 +56,12 @@ class TimelineServiceServicer:
     interactions, its profile changes, and what other services did with it: notifications today; deals,
     orders, payments, tickets and campaign responses as those services announce them). It is a read model
     kept by the contacts service from domain events, so entries from other services appear within moments.
-    Reading it needs to read the contact: a contact out of your scope is NOT_FOUND.
+    Reading it needs to read the contact: a contact out of your scope is NOT_FOUND. Of a contact you may
+    read you see only the entries about records you may read: each entry is about one record (its
+    `resource_type`: an interaction, a notification, a deal...; "contact" for profile changes, seen by
+    whoever reads the contact) and is shown per your read scope for that type, on the record's owner, team
+    and partner account (an entry whose event did not state them is shown only to callers reading every
+    record of that type). Entries you may not see are left out of pages, filters and cursors alike.
     """
 
     def ListTimelineEntries(self, request, context):
@@ -82,7 +92,12 @@ class TimelineService:
     interactions, its profile changes, and what other services did with it: notifications today; deals,
     orders, payments, tickets and campaign responses as those services announce them). It is a read model
     kept by the contacts service from domain events, so entries from other services appear within moments.
-    Reading it needs to read the contact: a contact out of your scope is NOT_FOUND.
+    Reading it needs to read the contact: a contact out of your scope is NOT_FOUND. Of a contact you may
+    read you see only the entries about records you may read: each entry is about one record (its
+    `resource_type`: an interaction, a notification, a deal...; "contact" for profile changes, seen by
+    whoever reads the contact) and is shown per your read scope for that type, on the record's owner, team
+    and partner account (an entry whose event did not state them is shown only to callers reading every
+    record of that type). Entries you may not see are left out of pages, filters and cursors alike.
     """
 
     @staticmethod
