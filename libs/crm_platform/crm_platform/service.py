@@ -84,6 +84,9 @@ class ServiceDefinition:
     # Adds the servicers to the server; returns their full names (for health and reflection).
     register_grpc: Callable[[grpc.Server, Runtime], Iterable[str]]
     subscriptions: Sequence[Subscription] = field(default_factory=tuple)
+    # Long-running jobs of the worker process (e.g. contacts' imports): each is called once in a thread of
+    # its own with the runtime and the worker's stop event, and must return soon after the event is set.
+    background: Sequence[Callable[[Runtime, threading.Event], None]] = field(default_factory=tuple)
 
     @property
     def listen_setting(self) -> config.Setting[str]:
@@ -230,6 +233,10 @@ def worker(definition: ServiceDefinition) -> None:
     install_stop_signals(stop)
     consuming = threading.Thread(target=consumer.run, name=f"{definition.name}-consumer", daemon=True)
     consuming.start()
+    for number, job in enumerate(definition.background):
+        threading.Thread(
+            target=job, args=(runtime, stopping), name=f"{definition.name}-background-{number}", daemon=True
+        ).start()
     beat = heartbeat_path(definition.name)
     beat.parent.mkdir(parents=True, exist_ok=True)
     housekeeping = Housekeeping(runtime)

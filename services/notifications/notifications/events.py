@@ -22,7 +22,7 @@ import logging
 from sqlalchemy.orm import Session
 
 from crm_platform.events import PoisonEvent
-from crm_platform.events.wire import Event
+from crm_platform.events.wire import Event, header_text
 from crm_platform.service import Subscription
 from notifications import domain, store
 from notifications.published_events import record_notification_sent
@@ -42,9 +42,20 @@ def _contact_id(event: Event) -> str:
     return contact_id
 
 
+def is_quiet_import(event: Event) -> bool:
+    """A contact created by a bulk import gets no welcome unless the import asked for one (`notify`):
+    the contacts service marks such events with the `ce-crmorigin: import` and `ce-crmnotify` headers."""
+    origin = header_text(event.headers, "ce-crmorigin")
+    return origin == "import" and header_text(event.headers, "ce-crmnotify") != "true"
+
+
 def on_contact_created(session: Session, event: Event) -> None:
-    """The welcome notification, owned like the contact (the module's rule)."""
+    """The welcome notification, owned like the contact (the module's rule); none for an import that did
+    not ask for it."""
     contact_id = _contact_id(event)
+    if is_quiet_import(event):
+        log.info("imported contact: no welcome", extra={"contact_id": contact_id, "event_id": event.id})
+        return
     try:
         ownership = domain.contact_ownership(event.data)
     except ValueError as exc:

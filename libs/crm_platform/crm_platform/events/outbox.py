@@ -8,9 +8,12 @@ mark republishes), and consumers dedupe by aggregate sequence or event id.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,12 +27,28 @@ from crm_platform.events import wire
 from crm_platform.events.relay import OutboxRelay
 from crm_platform.events.schema import MessagingTables
 
-__all__ = ["OutboxRelay", "install_wakeup", "next_sequence", "record_event"]
+__all__ = ["OutboxRelay", "event_headers", "install_wakeup", "next_sequence", "record_event"]
 
 log = logging.getLogger(__name__)
 
 # session.info key: set by record_event, consumed by the after_commit hook install_wakeup adds.
 _RECORDED = "crm_platform.events.recorded"
+
+# Extra headers (CloudEvents extension attributes) for the events recorded in the current context.
+_extra_headers: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.ContextVar(
+    "crm_event_headers", default=None
+)
+
+
+@contextmanager
+def event_headers(headers: Mapping[str, str]) -> Iterator[None]:
+    """Every event recorded in the block carries these headers too (e.g. `ce-crmorigin: import` from a
+    bulk import, so a subscriber can tell it apart without a payload field)."""
+    token = _extra_headers.set({**(_extra_headers.get() or {}), **headers})
+    try:
+        yield
+    finally:
+        _extra_headers.reset(token)
 
 
 def record_event(
@@ -71,6 +90,7 @@ def record_event(
         aggregate_id=aggregate_id,
         sequence=sequence,
     )
+    headers.update(_extra_headers.get() or {})
     propagate.inject(headers)
     session.execute(
         insert(tables.outbox).values(

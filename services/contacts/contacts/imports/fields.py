@@ -1,0 +1,130 @@
+"""From file columns to contract fields, generically from the descriptors: whatever fields
+CreateContactRequest has are importable, and a cell is decoded as the REST API decodes a JSON value."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.message import Message
+
+from crm_platform.protojson import DecodeError, decode_field
+
+# Header spellings that do not normalise to a field's name; used only for fields the contract has.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "first_name": ("first", "firstname", "givenname", "forename", "prenom", "vorname"),
+    "last_name": ("last", "lastname", "surname", "familyname", "name_last", "nachname"),
+    "email": ("emailaddress", "mail", "e_mail", "emailadress", "courriel"),
+    "phone": ("phonenumber", "telephone", "tel", "mobile", "mobilephone", "cell", "cellphone"),
+    "company": ("companyname", "organization", "organisation", "org", "employer", "account"),
+    "owner_id": ("owner",),
+    "team_id": ("team",),
+    "partner_account_id": ("partner", "partneraccount"),
+}
+_TRUE = {"true", "yes", "y", "1", "on"}
+_FALSE = {"false", "no", "n", "0", "off", ""}
+
+
+def squash(text: str) -> str:
+    """Case, spaces and separators do not matter when matching a header to a field."""
+    return re.sub(r"[\s_\-./]+", "", text.strip().lower())
+
+
+def importable_fields(descriptor: Descriptor) -> list[str]:
+    return [field.name for field in descriptor.fields]
+
+
+def suggest_mapping(columns: Iterable[str], fields: Iterable[str]) -> dict[str, str]:
+    """Column -> field for each column whose name (or a common synonym) matches a field; each field once."""
+    by_name: dict[str, str] = {}
+    for field in fields:
+        by_name.setdefault(squash(field), field)
+    for field, words in SYNONYMS.items():
+        if field in by_name.values():
+            for word in words:
+                by_name.setdefault(squash(word), field)
+    mapping: dict[str, str] = {}
+    taken: set[str] = set()
+    for column in columns:
+        field = by_name.get(squash(column))
+        if field is not None and field not in taken:
+            mapping[column] = field
+            taken.add(field)
+    return mapping
+
+
+def check_mapping(
+    mapping: Mapping[str, str], columns: Iterable[str], fields: Iterable[str]
+) -> dict[str, str]:
+    """What is wrong with a mapping, by `mapping.<column>`; {} when it is usable."""
+    problems: dict[str, str] = {}
+    known, present, seen = set(fields), set(columns), {}
+    for column, field in mapping.items():
+        if column not in present:
+            problems[f"mapping.{column}"] = "is not a column of the file"
+        elif field not in known:
+            problems[f"mapping.{column}"] = f"{field!r} is not a field; one of: {', '.join(sorted(known))}"
+        elif field in seen:
+            problems[f"mapping.{column}"] = f"{field} is already mapped from {seen[field]!r}"
+        else:
+            seen[field] = column
+    return problems
+
+
+def _json_value(field: FieldDescriptor, text: str) -> object:
+    """A cell (text) as the JSON value the REST API would take for this field."""
+    if field.type == FieldDescriptor.TYPE_BOOL:
+        lowered = text.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise ValueError("is not a yes/no value")
+    if field.cpp_type in (
+        FieldDescriptor.CPPTYPE_INT32,
+        FieldDescriptor.CPPTYPE_INT64,
+        FieldDescriptor.CPPTYPE_UINT32,
+        FieldDescriptor.CPPTYPE_UINT64,
+    ):
+        try:
+            return int(text.strip())
+        except ValueError:
+            raise ValueError("is not a whole number") from None
+    if field.cpp_type in (FieldDescriptor.CPPTYPE_FLOAT, FieldDescriptor.CPPTYPE_DOUBLE):
+        try:
+            return float(text.strip())
+        except ValueError:
+            raise ValueError("is not a number") from None
+    return text
+
+
+def fill(target: Message, values: Mapping[str, str]) -> dict[str, str]:
+    """Set `target`'s fields from field -> cell text (repeated fields: `;`-separated); returns the
+    fields that could not be decoded, with why."""
+    problems: dict[str, str] = {}
+    fields = target.DESCRIPTOR.fields_by_name
+    for name, text in values.items():
+        field = fields[name]
+        try:
+            if field.is_repeated and not (
+                field.message_type is not None and field.message_type.GetOptions().map_entry
+            ):
+                value: object = [_json_value(field, part.strip()) for part in text.split(";") if part.strip()]
+            else:
+                value = _json_value(field, text)
+            decode_field(value, target, field, name)
+        except ValueError as error:
+            problems[name] = str(error)
+        except DecodeError as error:
+            problems[name] = _decode_message(error, name)
+    return problems
+
+
+def _decode_message(error: DecodeError, name: str) -> str:
+    invalid = getattr(error, "invalid", None)
+    if isinstance(invalid, Mapping) and invalid:
+        return "; ".join(str(v) for v in invalid.values())
+    if isinstance(invalid, (list, tuple)) and invalid:
+        return "; ".join(str(v) for v in invalid)
+    return f"is not a valid {name}"

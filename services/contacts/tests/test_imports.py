@@ -1,0 +1,288 @@
+"""Imports of contacts: a CSV or XLSX file queued over gRPC, applied by the worker's import loop through
+the contacts servicer's own create and update, with exact per-row errors, dry runs that write nothing,
+upserts by email, cancellation, and the caller's scope."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import pytest
+from sqlalchemy import func, select
+
+from contacts import api
+from contacts.imports import api as imports_api
+from contacts.imports import runner
+from contacts.imports.fields import suggest_mapping
+from contacts.store import Contact, messaging
+from crm.contacts.v1 import contacts_pb2, imports_pb2, imports_pb2_grpc
+from crm_platform.grpc_server import GrpcServer
+from crm_platform.resources.schema import TABLES
+from crm_platform.service import Runtime
+from crm_platform.testing.callers import caller_metadata
+
+DONE = imports_pb2.IMPORT_STATE_DONE
+
+
+@pytest.fixture
+def imports(runtime: Runtime) -> Iterator[imports_pb2_grpc.ImportsServiceStub]:
+    server = GrpcServer(
+        "contacts", "127.0.0.1:0", lambda s: [*api.register(s, runtime), *imports_api.register(s, runtime)]
+    ).start()
+    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
+    yield imports_pb2_grpc.ImportsServiceStub(channel)
+    channel.close()
+    server.stop(0)
+
+
+@pytest.fixture
+def worker(runtime: Runtime) -> Iterator[None]:
+    stopping = threading.Event()
+    thread = threading.Thread(target=runner.run_imports, args=(runtime, stopping), daemon=True)
+    thread.start()
+    yield
+    stopping.set()
+    thread.join(10)
+
+
+def csv_of(rows: list[list[str]]) -> bytes:
+    return ("\n".join(",".join(r) for r in rows) + "\n").encode()
+
+
+def start(stub: Any, content: bytes, *, user: str = "u1", role: str = "admin", **fields: Any) -> Any:
+    fields.setdefault("filename", "people.csv")
+    request = imports_pb2.CreateImportRequest(resource="contacts", content=content, **fields)
+    return stub.CreateImport(request, metadata=caller_metadata(user, role), timeout=30)
+
+
+def wait(stub: Any, job_id: str, *, user: str = "u1", role: str = "admin", timeout: float = 120) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = stub.GetImport(imports_pb2.GetImportRequest(id=job_id), metadata=caller_metadata(user, role))
+        if job.state not in (imports_pb2.IMPORT_STATE_QUEUED, imports_pb2.IMPORT_STATE_RUNNING):
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"import {job_id} did not end")
+
+
+def errors_of(stub: Any, job_id: str, user: str = "u1") -> list[tuple[int, str, str]]:
+    found, cursor = [], ""
+    while True:
+        page = stub.ListImportErrors(
+            imports_pb2.ListImportErrorsRequest(id=job_id, cursor=cursor, limit=1000),
+            metadata=caller_metadata(user),
+        )
+        found += [(e.row, e.column, e.message) for e in page.items]
+        cursor = page.next_cursor
+        if not cursor:
+            return found
+
+
+def counts(runtime: Runtime) -> tuple[int, int, int]:
+    """Contacts, history entries and outbox events."""
+    with runtime.engine.connect() as conn:
+        return (
+            conn.execute(select(func.count()).select_from(Contact)).scalar_one(),
+            conn.execute(select(func.count()).select_from(TABLES.history)).scalar_one(),
+            conn.execute(select(func.count()).select_from(messaging.outbox)).scalar_one(),
+        )
+
+
+def test_the_mapping_is_suggested_from_the_header_whatever_its_spelling() -> None:
+    fields = [f.name for f in contacts_pb2.CreateContactRequest.DESCRIPTOR.fields]
+    header = ["E-Mail Address", " first name ", "SURNAME", "Mobile", "Organisation", "Shoe size"]
+    assert suggest_mapping(header, fields) == {
+        "E-Mail Address": "email",
+        " first name ": "first_name",
+        "SURNAME": "last_name",
+        "Mobile": "phone",
+        "Organisation": "company",
+    }
+
+
+def test_ten_thousand_rows_with_bad_ones_give_exact_per_row_errors(imports, worker, runtime) -> None:
+    rows, expected = [["First name", "Last name", "Email", "Phone"]], []
+    for i in range(10_000):
+        number = i + 2  # the header is row 1
+        if i % 997 == 5:
+            rows.append([f"F{i}", f"L{i}", f"bad-{i}", ""])
+            expected.append((number, "Email", "must be a valid email address"))
+        elif i % 997 == 6:
+            rows.append(["", f"L{i}", f"p{i}@example.com", "call me"])
+            expected += [
+                (number, "First name", "must be at least 1 characters"),
+                (number, "Phone", "does not match regex pattern `^\\+?[0-9 ()./-]*$`"),
+            ]
+        else:
+            rows.append([f"F{i}", f"L{i}", f"p{i}@example.com", f"+44 20 {i:04d}"])
+    job = start(imports, csv_of(rows))
+    assert job.rows_total == 10_000 and dict(job.mapping)["Email"] == "email"
+    job = wait(imports, job.id)
+    bad_rows = len({row for row, _c, _m in expected})
+    assert (job.state, job.rows_done, job.created, job.failed) == (DONE, 10_000, 10_000 - bad_rows, bad_rows)
+    assert errors_of(imports, job.id) == expected
+    assert counts(runtime)[0] == 10_000 - bad_rows
+
+
+def test_a_dry_run_counts_and_reports_but_writes_nothing(imports, worker, runtime, client) -> None:
+    client.create("known@example.com")
+    before = counts(runtime)
+    content = csv_of(
+        [
+            ["email", "first_name", "last_name"],
+            ["new@example.com", "New", "Person"],
+            ["KNOWN@example.com", "Ada", "Changed"],
+            ["known@example.com", "Ada", "Changed"],
+            ["broken", "B", "C"],
+        ]
+    )
+    job = wait(imports, start(imports, content, dry_run=True).id)
+    assert (job.created, job.updated, job.skipped, job.failed) == (1, 1, 1, 1)
+    assert errors_of(imports, job.id) == [(5, "email", "must be a valid email address")]
+    assert counts(runtime) == before
+
+
+def test_rows_upsert_by_email_through_the_services_rules(imports, worker, client, runtime) -> None:
+    existing = client.create("ada@example.com", first_name="Ada", last_name="Lovelace", company="Old")
+    content = csv_of(
+        [
+            ["Email", "Company", "First", "Last"],
+            ["  ADA@example.com ", "Analytical Engines", "", ""],  # empty cells leave fields alone
+            ["grace@example.com", "Navy", "Grace", "Hopper"],
+            ["ada@example.com", "Analytical Engines", "", ""],  # changes nothing now
+        ]
+    )
+    job = wait(imports, start(imports, content).id)
+    assert (job.created, job.updated, job.skipped, job.failed) == (1, 1, 1, 0), errors_of(imports, job.id)
+    ada = client.get(existing.id)
+    assert (ada.first_name, ada.company) == ("Ada", "Analytical Engines")
+    # The service's own normalisation and events, as for any create and update.
+    types = [t for t, _ in client.outbox()]
+    assert types.count("contact_created") == 2 and types.count("contact_updated") == 1
+
+
+def test_imported_contacts_carry_the_import_marker_in_their_events(imports, worker, runtime) -> None:
+    content = csv_of([["email", "first_name", "last_name"], ["a@example.com", "A", "B"]])
+    quiet = wait(imports, start(imports, content).id)
+    loud = wait(
+        imports,
+        start(
+            imports, csv_of([["email", "first_name", "last_name"], ["b@example.com", "B", "C"]]), notify=True
+        ).id,
+    )
+    with runtime.engine.connect() as conn:
+        headers = [
+            row.headers
+            for row in conn.execute(
+                select(messaging.outbox.c.headers).order_by(messaging.outbox.c.created_at)
+            )
+        ]
+    import json
+
+    decoded = [json.loads(h) for h in headers]
+    assert [(h["ce-crmorigin"], h["ce-crmnotify"], h["ce-crmimportjob"]) for h in decoded] == [
+        ("import", "false", quiet.id),
+        ("import", "true", loud.id),
+    ]
+
+
+def test_an_import_runs_as_its_caller_never_wider(imports, worker, client, runtime) -> None:
+    client.create("theirs@example.com", user="someone-else")  # in the company's book, owned by another
+    content = csv_of(
+        [
+            ["email", "first_name", "last_name"],
+            ["mine@example.com", "M", "E"],
+            ["theirs@example.com", "T", "Changed"],  # a rep may update only their own contacts
+        ]
+    )
+    job = wait(
+        imports, start(imports, content, user="rep", role="sales_rep").id, user="rep", role="sales_rep"
+    )
+    # The holder is out of the rep's scope: the row is refused as a create would be, naming nobody.
+    assert errors_of(imports, job.id, user="rep") == [
+        (3, "email", "a contact with email theirs@example.com already exists")
+    ]
+    # A partner user's rows go to their own book, and may not name another partner account.
+    partner = {"user": "partner-user", "role": "partner"}
+    content = csv_of(
+        [
+            ["email", "first_name", "last_name", "partner"],
+            ["theirs@example.com", "P", "One", ""],
+            ["other@example.com", "P", "Two", "p2"],
+        ]
+    )
+    request = imports_pb2.CreateImportRequest(resource="contacts", filename="p.csv", content=content)
+    metadata = caller_metadata("partner-user", "partner", partner_account_id="p1")
+    job = imports.CreateImport(request, metadata=metadata)
+    while job.state in (imports_pb2.IMPORT_STATE_QUEUED, imports_pb2.IMPORT_STATE_RUNNING):
+        time.sleep(0.1)
+        job = imports.GetImport(imports_pb2.GetImportRequest(id=job.id), metadata=metadata)
+    assert (job.created, job.failed) == (1, 1), partner
+    with runtime.engine.connect() as conn:
+        owners = dict(
+            conn.execute(select(Contact.email, Contact.owner_id).where(Contact.email != "theirs@x")).all()
+        )
+        books = conn.execute(
+            select(Contact.partner_account_id, Contact.last_name).where(Contact.email == "theirs@example.com")
+        ).all()
+    assert owners["mine@example.com"] == "rep"
+    assert sorted(books, key=str) == sorted([(None, "Lovelace"), ("p1", "One")], key=str)
+    # Someone else's job is not found.
+    with pytest.raises(grpc.RpcError) as caught:
+        imports.GetImport(imports_pb2.GetImportRequest(id=job.id), metadata=caller_metadata("u1"))
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_xlsx_files_import_like_csv(imports, worker, runtime) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Email", "First Name", "Last Name", "Phone"])
+    sheet.append(["x@example.com", "X", "Y", 4420123456])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    job = wait(imports, start(imports, buffer.getvalue(), filename="people.xlsx").id)
+    assert (job.format, job.created, job.failed) == ("xlsx", 1, 0)
+    with runtime.engine.connect() as conn:
+        assert conn.execute(select(Contact.phone)).scalar_one() == "4420123456"
+
+
+def test_a_bad_mapping_or_file_is_refused_at_once(imports) -> None:
+    with pytest.raises(grpc.RpcError) as caught:
+        start(imports, csv_of([["Name", "Town"], ["a", "b"]]))
+    assert (
+        caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        and "email" in caught.value.details() + str(caught.value.trailing_metadata())
+    )
+    with pytest.raises(grpc.RpcError) as caught:
+        start(imports, csv_of([["Email"], ["a@example.com"]]), mapping={"Email": "shoe_size"})
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_cancel_stops_a_queued_import(imports, runtime) -> None:
+    job = start(imports, csv_of([["email"], ["a@example.com"]]))
+    cancelled = imports.CancelImport(
+        imports_pb2.CancelImportRequest(id=job.id), metadata=caller_metadata("u1")
+    )
+    assert cancelled.state == imports_pb2.IMPORT_STATE_CANCELLED
+    stopping = threading.Event()
+    thread = threading.Thread(target=runner.run_imports, args=(runtime, stopping), daemon=True)
+    thread.start()
+    time.sleep(1)
+    stopping.set()
+    thread.join(10)
+    assert counts(runtime)[0] == 0
+    again = imports.CancelImport(imports_pb2.CancelImportRequest(id=job.id), metadata=caller_metadata("u1"))
+    assert again.state == imports_pb2.IMPORT_STATE_CANCELLED  # cancelling twice is no error
+
+
+def test_an_ended_import_cannot_be_cancelled(imports, worker) -> None:
+    job = wait(imports, start(imports, csv_of([["email"], ["a@example.com"]])).id)
+    with pytest.raises(grpc.RpcError) as caught:
+        imports.CancelImport(imports_pb2.CancelImportRequest(id=job.id), metadata=caller_metadata("u1"))
+    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION

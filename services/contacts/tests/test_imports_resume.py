@@ -1,0 +1,127 @@
+"""An import survives its worker: killed with SIGKILL mid-import, the job is taken over once its lease
+runs out and resumes after the last committed chunk, so every row is applied exactly once; and a
+cancelled import stops between chunks with nothing half-written."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+from sqlalchemy import func, select
+
+from contacts.imports import api as imports_api
+from contacts.imports import runner
+from contacts.imports import store as imports_store
+from contacts.store import Contact, messaging
+from crm.contacts.v1 import imports_pb2
+from crm_platform.access.context import acting_as
+from crm_platform.resources.schema import TABLES
+from crm_platform.service import Runtime
+from crm_platform.testing.callers import caller
+
+ROWS = 3000
+WORKER = """
+import sys, threading
+from contacts.main import DEFINITION
+from contacts.imports.runner import run_imports
+from crm_platform.service import open_runtime
+run_imports(open_runtime(DEFINITION, sys.argv[1]), threading.Event())
+"""
+
+
+def queue_import(runtime: Runtime, rows: int = ROWS) -> str:
+    lines = ["email,first_name,last_name"] + [f"p{i}@example.com,F{i},L{i}" for i in range(rows)]
+    request = imports_pb2.CreateImportRequest(resource="contacts", content=("\n".join(lines) + "\n").encode())
+    with acting_as(caller("importer")):
+        return imports_api.ImportsServicer(runtime).CreateImport(request, None).id  # type: ignore[arg-type]
+
+
+def job(runtime: Runtime, job_id: str) -> Any:
+    with runtime.sessions() as session:
+        return imports_store.job_of(session, job_id, None)
+
+
+def applied(runtime: Runtime) -> tuple[int, int, int, int]:
+    """Contacts, distinct emails, 'created' history entries and contact_created events."""
+    with runtime.engine.connect() as conn:
+        return (
+            conn.execute(select(func.count()).select_from(Contact)).scalar_one(),
+            conn.execute(select(func.count(func.distinct(Contact.email)))).scalar_one(),
+            conn.execute(
+                select(func.count()).select_from(TABLES.history).where(TABLES.history.c.action == "created")
+            ).scalar_one(),
+            conn.execute(
+                select(func.count())
+                .select_from(messaging.outbox)
+                .where(messaging.outbox.c.routing_key == "contact_created")
+            ).scalar_one(),
+        )
+
+
+def wait_for(predicate: Any, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_a_worker_killed_mid_import_is_resumed_and_each_row_applied_once(
+    runtime: Runtime, database_url: str
+) -> None:
+    job_id = queue_import(runtime)
+    env = {**os.environ, "CRM_IMPORT_CHUNK_ROWS": "100", "CRM_IMPORT_LEASE_SECONDS": "2"}
+    first = subprocess.Popen([sys.executable, "-c", WORKER, database_url], env=env)
+    try:
+        wait_for(lambda: job(runtime, job_id).rows_done >= 500)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    killed_at = job(runtime, job_id)
+    assert killed_at.state == imports_store.RUNNING and killed_at.rows_done < ROWS
+    # Only whole chunks were committed, each with its position: nothing half-written.
+    assert killed_at.rows_done % 100 == 0
+    assert applied(runtime) == (killed_at.rows_done,) * 4
+
+    second = subprocess.Popen([sys.executable, "-c", WORKER, database_url], env=env)
+    try:
+        wait_for(lambda: job(runtime, job_id).state == imports_store.DONE)
+    finally:
+        second.send_signal(signal.SIGKILL)
+        second.wait(10)
+    done = job(runtime, job_id)
+    assert (done.rows_done, done.created, done.failed) == (ROWS, ROWS, 0)
+    assert applied(runtime) == (ROWS,) * 4
+
+
+def test_two_workers_never_run_one_job(runtime: Runtime) -> None:
+    job_id = queue_import(runtime, 1)
+    lease = runner.timedelta(seconds=30)
+    with runtime.sessions.begin() as session:
+        assert imports_store.claim(session, "worker-a", lease) is not None
+    with runtime.sessions.begin() as session:
+        assert imports_store.claim(session, "worker-b", lease) is None
+    assert job(runtime, job_id).lease_owner == "worker-a"
+
+
+def test_a_cancelled_import_stops_between_chunks(runtime: Runtime, monkeypatch: Any) -> None:
+    monkeypatch.setenv("CRM_IMPORT_CHUNK_ROWS", "50")
+    job_id = queue_import(runtime)
+    stopping = threading.Event()
+    worker = threading.Thread(target=runner.run_imports, args=(runtime, stopping), daemon=True)
+    worker.start()
+    try:
+        wait_for(lambda: job(runtime, job_id).rows_done >= 100)
+        with runtime.sessions.begin() as session:
+            assert imports_store.cancel(session, job_id)
+        time.sleep(1)
+    finally:
+        stopping.set()
+        worker.join(10)
+    cancelled = job(runtime, job_id)
+    assert cancelled.state == imports_store.CANCELLED and cancelled.rows_done < ROWS
+    assert applied(runtime) == (cancelled.rows_done,) * 4
