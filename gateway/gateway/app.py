@@ -21,6 +21,7 @@ from gateway.identity import routes as identity_routes
 from gateway.identity.runtime import IdentityRuntime
 from gateway.routes import auth as auth_routes
 from gateway.routes import customers as customer_routes
+from gateway.routes import imports as imports_routes
 from gateway.routes import privacy as privacy_routes
 from gateway.settings import GatewaySettings
 from gateway.state import GatewayState
@@ -37,6 +38,7 @@ def _api_blueprint() -> Blueprint:
     for child in (
         auth_routes.bp,
         customer_routes.bp,
+        imports_routes.bp,
         privacy_routes.bp,
         docs.spec_bp,
         *identity_routes.blueprints(),

@@ -13,9 +13,10 @@ from contacts.imports import store
 from contacts.imports.files import UnreadableFile, format_of, read_rows
 from contacts.imports.runner import KEY_FIELD
 from crm.contacts.v1 import contacts_pb2, imports_pb2, imports_pb2_grpc
+from crm_platform.access import Level
 from crm_platform.access.context import current_caller
 from crm_platform.db import reading, transaction
-from crm_platform.errors import FailedPrecondition, InvalidArgument, NotFound
+from crm_platform.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from crm_platform.protobuf import timestamp
 from crm_platform.service import Runtime
 
@@ -84,6 +85,8 @@ class ImportsServicer(imports_pb2_grpc.ImportsServiceServicer):
         self, request: imports_pb2.CreateImportRequest, context: grpc.ServicerContext
     ) -> imports_pb2.ImportJob:
         caller = current_caller()
+        if all(caller.level("contact", action) is Level.NONE for action in ("create", "update")):
+            raise PermissionDenied("importing contacts needs the right to create or update contacts")
         file_format = format_of(request.filename, request.content, request.format)
         header, total = inspect_file(request.content, file_format)
         fields = fields_of(request.resource)

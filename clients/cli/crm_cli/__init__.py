@@ -1,0 +1,1 @@
+"""`crm`: the CRM platform from the command line (see `crm --help`)."""
