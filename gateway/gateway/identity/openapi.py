@@ -266,10 +266,11 @@ def paths() -> dict[str, Any]:
         "/api/v1/users/{user_id}:reset-password": {
             "post": _op(
                 "resetUserPassword",
-                "Set a user's password (admins); ends all their sessions",
+                "Set another user's password (admins); ends all their sessions. Your own: 409, use "
+                "/api/v1/me:change-password",
                 request="PasswordReset",
                 ok=("204", None, "Done"),
-                problems=(*_ADMIN, "NotFound"),
+                problems=(*_ADMIN, "NotFound", "Conflict"),
                 parameters=[user_id],
             )
         },

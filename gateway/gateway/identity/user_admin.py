@@ -126,10 +126,19 @@ def guard_last_admin(session: Session, actor: Principal, user: User, *, loses_ad
         raise Refused(409, "roles" if user.id != actor.subject else "active", "this is the last active admin")
 
 
+def guard_self(actor: Principal, user: User, field: str, message: str) -> None:
+    """An admin cannot lock themselves out through the admin routes (deactivate themselves, drop their own
+    admin role, reset their own password and so end their own sessions): another admin does that, and
+    one's own password changes through /me:change-password, which asks for the current one."""
+    if user.id == actor.subject:
+        raise Refused(409, field, message)
+
+
 def set_active(session: Session, actor: Principal, user: User, active: bool, address: str | None) -> None:
     if bool(user.is_active) == active:
         return
     if not active:
+        guard_self(actor, user, "active", "you cannot deactivate yourself; another admin can")
         guard_last_admin(session, actor, user, loses_admin=True)
         end_sessions(session, user)
     user.is_active = active

@@ -31,6 +31,7 @@ from gateway.identity.user_admin import (
     check_membership,
     email_taken,
     guard_last_admin,
+    guard_self,
     replace_password,
     set_active,
     set_teams,
@@ -146,12 +147,10 @@ def update_user(user_id: str) -> Response:
                 body.partner_account_id if "partner_account_id" in present else before.partner_account_id,
             )
             check_membership(session, runtime.roles, wanted)
-            guard_last_admin(
-                session,
-                actor,
-                user,
-                loses_admin=ADMIN not in wanted.roles or wanted.partner_account_id is not None,
-            )
+            loses_admin = ADMIN not in wanted.roles or wanted.partner_account_id is not None
+            if loses_admin and ADMIN in (user.roles or []):
+                guard_self(actor, user, "roles", "you cannot remove your own admin role; another admin can")
+            guard_last_admin(session, actor, user, loses_admin=loses_admin)
             if "email" in present and body.email is not None:
                 email = normalise_email(body.email)
                 if email_taken(session, email, except_id=user.id):
@@ -237,16 +236,20 @@ def reset_password(user_id: str) -> Response:
     body = parse_body(PasswordReset)
     runtime = identity()
     password_hash = runtime.passwords.hash(body.new_password)  # before the write transaction
-    with transaction(runtime.sessions) as session:
-        user = get_or_404(session, User, user_id, "User")
-        replace_password(session, user, password_hash)
-        audit.record(
-            session,
-            "user.password_reset",
-            actor=actor,
-            target_type="user",
-            target_id=user_id,
-            client_address=client_address(),
-        )
+    try:
+        with transaction(runtime.sessions) as session:
+            user = get_or_404(session, User, user_id, "User")
+            guard_self(actor, user, "user_id", "change your own password with /api/v1/me:change-password")
+            replace_password(session, user, password_hash)
+            audit.record(
+                session,
+                "user.password_reset",
+                actor=actor,
+                target_type="user",
+                target_id=user_id,
+                client_address=client_address(),
+            )
+    except Refused as refused:
+        raise _refused(refused) from None
     runtime.users.forget(user_id)
     return no_content()

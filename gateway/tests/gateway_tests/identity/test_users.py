@@ -220,3 +220,21 @@ def test_the_last_admin_cannot_lock_everyone_out(own_gateway) -> None:
     admin.assert_problem(admin.post(f"/api/v1/users/{admin_id}:deactivate"), 409)
     admin.assert_problem(admin.patch(f"/api/v1/users/{admin_id}", json={"roles": ["manager"]}), 409)
     admin.http.close()
+
+
+def test_an_admin_cannot_lock_themselves_out_even_with_another_admin_around(person) -> None:
+    """Deactivating oneself, dropping one's own admin role and resetting one's own password (which ends
+    one's sessions) are refused with 409 whoever else is admin; another admin may do each of them."""
+    first, second = person(("admin",)), person(("admin",))
+    me = first.client
+    me.assert_problem(me.post(f"/api/v1/users/{first.id}:deactivate"), 409)
+    me.assert_problem(me.patch(f"/api/v1/users/{first.id}", json={"roles": ["manager"]}), 409)
+    me.assert_problem(me.patch(f"/api/v1/users/{first.id}", json={"active": False}), 409)
+    reset = me.post(f"/api/v1/users/{first.id}:reset-password", json={"new_password": "a-new-long-password"})
+    me.assert_problem(reset, 409)
+    assert me.get("/api/v1/me").status_code == 200  # still signed in, still admin
+    assert me.get("/api/v1/me").json()["roles"] == ["admin"]
+    # Another admin may.
+    other = second.client
+    assert other.patch(f"/api/v1/users/{first.id}", json={"roles": ["manager"]}).status_code == 200
+    assert other.post(f"/api/v1/users/{first.id}:deactivate").status_code == 200
