@@ -286,3 +286,26 @@ def test_an_ended_import_cannot_be_cancelled(imports, worker) -> None:
     with pytest.raises(grpc.RpcError) as caught:
         imports.CancelImport(imports_pb2.CancelImportRequest(id=job.id), metadata=caller_metadata("u1"))
     assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+def test_a_row_refused_after_writing_leaves_nothing_behind(imports, worker, runtime, monkeypatch) -> None:
+    """A rule that refuses a row after the service wrote part of it (here: while recording its event)
+    sends the chunk back for a savepoint per row: that row leaves nothing, the others are applied."""
+    from contacts import events
+    from crm_platform.errors import FailedPrecondition
+
+    recorded = events.record_contact_created
+
+    def refuse_b(session: Any, change: Any) -> str:
+        if change.row.email == "b@example.com":
+            raise FailedPrecondition("b is refused after its row was written")
+        return recorded(session, change)
+
+    monkeypatch.setattr(events, "record_contact_created", refuse_b)
+    content = csv_of([["email", "first_name", "last_name"], *([f"{n}@example.com", n, n] for n in "abc")])
+    job = wait(imports, start(imports, content).id)
+    assert (job.created, job.failed) == (2, 1)
+    assert errors_of(imports, job.id) == [(3, "", "b is refused after its row was written")]
+    with runtime.engine.connect() as conn:
+        assert sorted(conn.execute(select(Contact.email)).scalars()) == ["a@example.com", "c@example.com"]
+    assert counts(runtime) == (2, 2, 2)

@@ -24,8 +24,8 @@ from itertools import islice
 from typing import Any
 
 from google.protobuf import field_mask_pb2
-from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Connection, event, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from contacts import api as contacts_api
@@ -103,6 +103,52 @@ class _Savepoints:
         return _SavepointSession(self._session)
 
 
+class _Borrowed:
+    """The chunk's session as is: the service's commit, rollback and close leave the chunk's transaction
+    alone (the fast attempt: see ContactRows.apply)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self.kw = {"bind": session.get_bind()}
+
+    def __call__(self) -> _Borrowed:
+        return self
+
+    def commit(self) -> None:
+        pass
+
+    def rollback(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+
+class _Redo(Exception):
+    """A row failed in a way a savepoint must undo: the chunk's fast attempt is abandoned."""
+
+
+class _WriteCounter:
+    """Counts the statements that write, on one connection, while it is open."""
+
+    _WRITES = ("INSERT", "UPDATE", "DELETE")
+
+    def __init__(self, connection: Connection) -> None:
+        self.count = 0
+        self._connection = connection
+        event.listen(connection, "before_cursor_execute", self._seen)
+
+    def _seen(self, _conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if statement.lstrip()[:6].upper() in self._WRITES:
+            self.count += 1
+
+    def close(self) -> None:
+        event.remove(self._connection, "before_cursor_execute", self._seen)
+
+
 class _Call:
     """The servicer context of an in-process call: no metadata (so no idempotency key)."""
 
@@ -146,25 +192,53 @@ class ContactRows:
         return found
 
     def apply(self, session: Session, rows: list[tuple[int, list[str]]], dry_run: bool) -> Chunk:
+        """The chunk's rows applied in `session`'s transaction. First without a savepoint per row (they
+        cost two statements a row): a refused row has then written nothing, since the service's rules
+        refuse before writing. Should a row fail after writing (or the database refuse a statement),
+        the attempt is rolled back and the chunk applied again with a savepoint per row."""
+        created_before = set(self.dry_created)
+        try:
+            with session.begin_nested():
+                return self._apply(session, rows, dry_run, fast=True)
+        except _Redo as redo:
+            log.info("import chunk redone with a savepoint per row: %s", redo)
+            self.dry_created = created_before
+            return self._apply(session, rows, dry_run, fast=False)
+
+    def _apply(
+        self, session: Session, rows: list[tuple[int, list[str]]], dry_run: bool, *, fast: bool
+    ) -> Chunk:
         chunk = Chunk()
+        sessions = _Borrowed(session) if fast else _Savepoints(session)
         servicer = contacts_api.ContactsServicer(
-            Runtime("contacts", session.get_bind(), _Savepoints(session), contacts_store.messaging)  # type: ignore[arg-type]
+            Runtime("contacts", session.get_bind(), sessions, contacts_store.messaging)  # type: ignore[arg-type]
         )
         parsed = [(number, self.values(cells)) for number, cells in rows]
         known = self._existing(session, {normalise_email(v.get(KEY_FIELD, "")) for _n, v in parsed} - {""})
-        for number, values in parsed:
-            try:
-                outcome = self._row(session, servicer, known, values, dry_run)
-            except DomainError as error:
-                chunk.errors.extend((number, column, text) for column, text in self._explain(error, values))
-                outcome = "failed"
-            except DBAPIError:
-                raise  # the database is away or broke: the chunk is retried, not its rows blamed
-            except Exception:
-                log.exception("import row %d failed unexpectedly", number)
-                chunk.errors.append((number, "", "could not be applied (internal error; it was logged)"))
-                outcome = "failed"
-            chunk.counts[outcome] += 1
+        writes = _WriteCounter(session.connection())
+        try:
+            for number, values in parsed:
+                written = writes.count
+                try:
+                    outcome = self._row(session, servicer, known, values, dry_run)
+                except DomainError as error:
+                    if fast and (writes.count != written or session.new or session.dirty or session.deleted):
+                        raise _Redo(f"row {number} was refused after writing") from None
+                    chunk.errors.extend(
+                        (number, column, text) for column, text in self._explain(error, values)
+                    )
+                    outcome = "failed"
+                except (OperationalError, InterfaceError):
+                    raise  # the database is away: the chunk is retried, not its rows blamed
+                except Exception as error:
+                    if fast:
+                        raise _Redo(f"row {number}: {type(error).__name__}") from None
+                    log.exception("import row %d failed unexpectedly", number)
+                    chunk.errors.append((number, "", "could not be applied (internal error; it was logged)"))
+                    outcome = "failed"
+                chunk.counts[outcome] += 1
+        finally:
+            writes.close()
         return chunk
 
     def _existing(self, session: Session, emails: set[str]) -> dict[tuple[str, str], tuple[str, str]]:
