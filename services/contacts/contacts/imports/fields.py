@@ -3,6 +3,7 @@ CreateContactRequest has are importable, and a cell is decoded as the REST API d
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 
@@ -72,6 +73,30 @@ def check_mapping(
     return problems
 
 
+def _is_structured(field: FieldDescriptor) -> bool:
+    """A message field the REST API takes as a JSON object (not a timestamp, wrapper or map)."""
+    message = field.message_type
+    return (
+        message is not None
+        and not message.GetOptions().map_entry
+        and not message.full_name.startswith("google.protobuf.")
+    )
+
+
+def _structured(field: FieldDescriptor, text: str) -> object:
+    """A cell holding JSON: an object for a message field; a list of objects (or one object) for a
+    repeated one, as the export writes them."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        shape = '[{"...": ...}]' if field.is_repeated else '{"...": ...}'
+        raise ValueError(f"must be JSON, e.g. {shape}") from None
+    is_map = field.message_type is not None and field.message_type.GetOptions().map_entry
+    if field.is_repeated and not is_map and isinstance(value, dict):
+        return [value]
+    return value
+
+
 def _json_value(field: FieldDescriptor, text: str) -> object:
     """A cell (text) as the JSON value the REST API would take for this field."""
     if field.type == FieldDescriptor.TYPE_BOOL:
@@ -100,17 +125,19 @@ def _json_value(field: FieldDescriptor, text: str) -> object:
 
 
 def fill(target: Message, values: Mapping[str, str]) -> dict[str, str]:
-    """Set `target`'s fields from field -> cell text (repeated fields: `;`-separated); returns the
-    fields that could not be decoded, with why."""
+    """Set `target`'s fields from field -> cell text (repeated scalars: `;`-separated; messages and
+    lists of them: JSON); returns the fields that could not be decoded, with why."""
     problems: dict[str, str] = {}
     fields = target.DESCRIPTOR.fields_by_name
     for name, text in values.items():
         field = fields[name]
         try:
-            if field.is_repeated and not (
+            if _is_structured(field) or (
                 field.message_type is not None and field.message_type.GetOptions().map_entry
             ):
-                value: object = [_json_value(field, part.strip()) for part in text.split(";") if part.strip()]
+                value: object = _structured(field, text)
+            elif field.is_repeated:
+                value = [_json_value(field, part.strip()) for part in text.split(";") if part.strip()]
             else:
                 value = _json_value(field, text)
             decode_field(value, target, field, name)
