@@ -130,6 +130,33 @@ def test_summaries_and_descriptions_come_from_the_proto_comments(gateway, docume
     assert limit["schema"]["minimum"] == 0 and limit["schema"]["maximum"] == 200
 
 
+# The people profile (crm.contacts.v1.Contact fields 14-35, CreateContactRequest 9-30), in field order.
+PROFILE_FIELDS = (
+    "emails",
+    "phones",
+    "addresses",
+    "social_profiles",
+    "job_title",
+    "preferred_channel",
+    "preferred_contact_time",
+    "language",
+    "time_zone",
+    "lead_source",
+    "industry",
+    "occupation",
+    "birth_date",
+    "region",
+    "country",
+    "city",
+    "important_dates",
+    "hobbies",
+    "interests",
+    "memberships",
+    "tags",
+    "notes",
+)
+
+
 def test_the_create_body_carries_the_contracts_rules(document) -> None:
     body = document["paths"][CONTACTS]["post"]["requestBody"]
     assert body["required"] is True
@@ -146,6 +173,7 @@ def test_the_create_body_carries_the_contracts_rules(document) -> None:
         "owner_id",
         "team_id",
         "partner_account_id",
+        *PROFILE_FIELDS,
     }
     assert properties["first_name"] | {"type": "string"} == {
         "type": "string",
@@ -176,6 +204,7 @@ def test_the_contact_schema_has_every_field_and_marks_output_only_ones(document)
         "owner_id",
         "team_id",
         "partner_account_id",
+        *PROFILE_FIELDS,
     ]
     assert list(contact["properties"]) == fields and contact["required"] == fields
     assert contact["additionalProperties"] is False

@@ -2,8 +2,9 @@
 
 The server interceptor has already checked each request against the contract's field rules (an Update's
 resource is checked once merged); what is particular to contacts is here: the domain's rules and
-normalisation on create and update, and the email unique within its book (store). Errors are domain
-errors, which the chassis turns into rich statuses.
+normalisation on create and update (contacts.domain for names and the primary email, contacts.people
+for the profile: emails, phones in E.164, addresses, preferences, segmentation), and every email unique
+within its book (store). Errors are domain errors, which the chassis turns into rich statuses.
 """
 
 from __future__ import annotations
@@ -11,33 +12,78 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
+import phonenumbers
 from google.protobuf import empty_pb2
 from sqlalchemy.orm import Session
 
 from contacts import domain, events, store
+from contacts.people import domain as people
 from crm.common.v1 import history_pb2
 from crm.contacts.v1 import contacts_pb2, contacts_pb2_grpc
+from crm_platform import config
 from crm_platform.access import Ownership
 from crm_platform.access.context import current_caller_or_none
+from crm_platform.errors import InvalidArgument
 from crm_platform.resources import Change, ResourceEvents, StandardMethods
 from crm_platform.service import Runtime
 
 
-def apply_contact_rules(contact: contacts_pb2.Contact) -> None:
+def _phone_region(value: str) -> str:
+    region = value.strip().upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError("not a region phonenumbers knows: an ISO 3166-1 alpha-2 code such as US or DE")
+    return region
+
+
+DEFAULT_PHONE_REGION = config.Setting(
+    "CONTACTS_DEFAULT_PHONE_REGION",
+    _phone_region,
+    default="US",
+    help="the country whose numbering plan reads a phone number written without a leading + or 00",
+)
+
+
+def apply_contact_rules(
+    contact: contacts_pb2.Contact,
+    *,
+    written: people.Written | None = None,
+    known_numbers: frozenset[str] = frozenset(),
+    region: str | None = None,
+) -> None:
     """The domain's rules on an updated contact, normalising it in place (as Create does)."""
-    clean = domain.validate_new_contact(
-        first_name=contact.first_name,
-        last_name=contact.last_name,
-        email=contact.email,
-        phone=contact.phone,
-        company=contact.company,
-    )
-    contact.first_name, contact.last_name, contact.email = clean.first_name, clean.last_name, clean.email
-    contact.phone, contact.company = clean.phone, clean.company
+    _clean(contact, written or people.Written(), region or DEFAULT_PHONE_REGION.get(), known_numbers)
+
+
+def _clean(
+    target: Any, written: people.Written, region: str, known_numbers: frozenset[str] = frozenset()
+) -> domain.NewContact:
+    """The rules of contacts.domain and contacts.people on a Contact or a CreateContactRequest, in place;
+    one InvalidArgument naming every bad field of both."""
+    errors: dict[str, str] = {}
+    try:
+        clean = domain.validate_new_contact(
+            first_name=target.first_name,
+            last_name=target.last_name,
+            email=target.email,
+            company=target.company,
+        )
+        target.first_name, target.last_name, target.email = clean.first_name, clean.last_name, clean.email
+        target.company = clean.company
+    except InvalidArgument as error:
+        errors.update(error.fields)
+        target.email = domain.normalise_email(target.email)
+    try:
+        people.clean_profile(target, written=written, region=region, known_numbers=known_numbers)
+    except InvalidArgument as error:
+        errors.update(error.fields)
+    if errors:
+        raise InvalidArgument("invalid contact", errors)
+    return domain.NewContact(target.first_name, target.last_name, target.email, target.phone, target.company)
 
 
 class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
     def __init__(self, runtime: Runtime) -> None:
+        self.phone_region = DEFAULT_PHONE_REGION.get()
         self.contacts = StandardMethods(
             runtime.sessions,
             store.contacts,
@@ -54,16 +100,18 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
     def CreateContact(
         self, request: contacts_pb2.CreateContactRequest, context: grpc.ServicerContext
     ) -> contacts_pb2.Contact:
-        new = domain.validate_new_contact(
-            first_name=request.first_name,
-            last_name=request.last_name,
-            email=request.email,
-            phone=request.phone,
-            company=request.company,
+        profile = contacts_pb2.CreateContactRequest()
+        profile.CopyFrom(request)
+        written = people.Written(
+            email=True,
+            emails=bool(profile.emails),
+            phone=bool(profile.phone.strip()),
+            phones=bool(profile.phones),
         )
+        new = _clean(profile, written, self.phone_region)
 
         def add(session: Session, actor_id: str, ownership: Ownership | None) -> Change[Any]:
-            return store.add_contact(session, new, actor_id, ownership, current_caller_or_none())
+            return store.add_contact(session, new, actor_id, ownership, current_caller_or_none(), profile)
 
         return self.contacts.create(context, request, add=add)
 
@@ -80,8 +128,15 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
     def UpdateContact(
         self, request: contacts_pb2.UpdateContactRequest, context: grpc.ServicerContext
     ) -> contacts_pb2.Contact:
+        def prepare(
+            contact: contacts_pb2.Contact, *, written: people.Written, known_numbers: frozenset[str]
+        ) -> None:
+            apply_contact_rules(
+                contact, written=written, known_numbers=known_numbers, region=self.phone_region
+            )
+
         return self.contacts.update(
-            context, request, request.contact, apply=store.update_contact, prepare=apply_contact_rules
+            context, request, request.contact, apply=store.update_contact, prepare=prepare
         )
 
     def DeleteContact(

@@ -1,5 +1,7 @@
 """Events the contacts service publishes (it consumes none yet). Each is written to the outbox in the
-transaction of the change it announces."""
+transaction of the change it announces. `contact_created` carries the profile consumers segment and
+reach people by (every email and phone, preferences, segmentation fields, tags); `contact_updated` the
+changes (old and new value of every changed field, lists whole) and how to reach the contact now."""
 
 from __future__ import annotations
 
@@ -55,8 +57,28 @@ def record_contact_created(session: Session, change: Change[Contact]) -> str:
             owner_id=contact.owner_id or "",
             team_id=contact.team_id or "",
             partner_account_id=contact.partner_account_id or "",
+            emails=_emails(contact),
+            phones=[entry["number"] for entry in contact.phones or []],
+            job_title=contact.job_title or "",
+            preferred_channel=contact.preferred_channel or "",
+            language=contact.language or "",
+            time_zone=contact.time_zone or "",
+            country=contact.country or "",
+            region=contact.region or "",
+            city=contact.city or "",
+            lead_source=contact.lead_source or "",
+            industry=contact.industry or "",
+            occupation=contact.occupation or "",
+            tags=list(contact.tags or []),
+            birth_date=contact.birth_date or "",
         ),
     )
+
+
+def _emails(contact: Contact) -> list[str]:
+    """Every email of the contact, the primary first (a row from before the profile: its one email)."""
+    emails = [entry["address"] for entry in contact.emails or []]
+    return emails if contact.email in emails else [contact.email, *emails]
 
 
 def _value(json_value: object) -> struct_pb2.Value:
@@ -79,6 +101,11 @@ def record_contact_updated(session: Session, change: Change[Contact]) -> str:
                 for c in change.changes
             ],
             updated_at=timestamp(contact.updated_at),
+            email=contact.email,
+            phone=contact.phone or "",
+            preferred_channel=contact.preferred_channel or "",
+            language=contact.language or "",
+            time_zone=contact.time_zone or "",
         ),
     )
 

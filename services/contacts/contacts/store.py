@@ -1,5 +1,12 @@
 """Contacts' database: the model, its mapping to the contract, and the queries. The only module that
-touches the database; the standard writes (etag, field mask, history) come from the chassis repository."""
+touches the database; the standard writes (etag, field mask, history) come from the chassis repository.
+
+The profile (contacts.people): single values are columns of `contacts` (the segmentation ones indexed
+for filters); the lists (emails, phones, addresses, social profiles, important dates, hobbies, interests,
+memberships, tags) are JSON columns holding each entry in its contract JSON form, so a contact is still
+one row to read and one compare-and-set to write. Every email of a contact is also a row of
+`contact_emails`, whose unique index over (uniqueness_book, email) makes each address unique within its
+book, whichever contact of the book has it and whether or not it is that contact's primary."""
 
 from __future__ import annotations
 
@@ -10,17 +17,19 @@ from typing import Any
 
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2
-from sqlalchemy import Index, Integer, Select, String, select
+from sqlalchemy import JSON, ForeignKey, Index, Integer, Select, String, Text, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from contacts.domain import NewContact, normalise_email
+from contacts.people.domain import Written
 from crm.contacts.v1 import contacts_pb2
+from crm_platform import protojson
 from crm_platform.access import CallerContext, Ownership, in_scope
 from crm_platform.db import UtcDateTime
 from crm_platform.errors import AlreadyExists
 from crm_platform.events import messaging_tables
-from crm_platform.listing import STRING, TIMESTAMP, Field, ListSpec
+from crm_platform.listing import ENUM, STRING, TIMESTAMP, Field, ListSpec
 from crm_platform.protobuf import timestamp
 from crm_platform.resources import Change, Repository, etag_of, resource_tables
 
@@ -31,6 +40,39 @@ class Base(DeclarativeBase):
 
 # The unique index that makes an email unique within its book (see Contact.uniqueness_book).
 EMAIL_IN_BOOK = "uq_contacts_book_email"
+# The same for every email of a contact, not only the primary one (see ContactEmailRow).
+ANY_EMAIL_IN_BOOK = "uq_contact_emails_book_email"
+
+# The profile's lists, each a JSON column of the same name: entries in their contract JSON form.
+LIST_FIELDS = (
+    "emails",
+    "phones",
+    "addresses",
+    "social_profiles",
+    "important_dates",
+    "hobbies",
+    "interests",
+    "memberships",
+    "tags",
+)
+# The profile's single values, each a column of the same name (NULL when empty).
+TEXT_FIELDS = (
+    "job_title",
+    "preferred_contact_time",
+    "language",
+    "time_zone",
+    "lead_source",
+    "industry",
+    "occupation",
+    "birth_date",
+    "region",
+    "country",
+    "city",
+    "notes",
+)
+CHANNELS = tuple(
+    name for name in protojson.enum_names(contacts_pb2.ContactChannel.DESCRIPTOR).values() if name is not None
+)
 
 
 messaging = messaging_tables(Base.metadata)
@@ -60,6 +102,31 @@ class Contact(Base):
     # company's own (""). Never NULL, because NULLs are distinct in a unique index (SQLite and
     # PostgreSQL alike). Derived from partner_account_id by the store on every insert and update.
     uniqueness_book: Mapped[str] = mapped_column(String(64))
+    # --- the profile (contacts.people); see the module docstring -----------------------------------------
+    job_title: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # The channel's JSON name ("in_person"), NULL when not given: filters compare the names clients send.
+    preferred_channel: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    preferred_contact_time: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    language: Mapped[str | None] = mapped_column(String(35), nullable=True)
+    time_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lead_source: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    industry: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    occupation: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # "YYYY-MM-DD": ISO dates order as text, so filters compare them as strings.
+    birth_date: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    region: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    city: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    emails: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    phones: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    addresses: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    social_profiles: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    important_dates: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    hobbies: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    interests: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    memberships: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    tags: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
 
     __table_args__ = (
         *(
@@ -72,7 +139,24 @@ class Contact(Base):
             for name in ("owner_id", "team_id", "partner_account_id")
         ),
         Index(EMAIL_IN_BOOK, "uniqueness_book", "email", unique=True),
+        # Segmentation filters (0009).
+        Index("ix_contacts_country_city", "country", "city"),
+        Index("ix_contacts_industry", "industry"),
+        Index("ix_contacts_lead_source", "lead_source"),
     )
+
+
+class ContactEmailRow(Base):
+    """One email address of a contact (its primary one included), in the contact's book: the unique
+    index makes every address unique within a book. Kept in step with Contact.emails by the store."""
+
+    __tablename__ = "contact_emails"
+
+    contact_id: Mapped[str] = mapped_column(String(36), ForeignKey("contacts.id"), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    uniqueness_book: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (Index(ANY_EMAIL_IN_BOOK, "uniqueness_book", "email", unique=True),)
 
 
 def book_of(partner_account_id: str | None) -> str:
@@ -94,9 +178,19 @@ def to_message(contact: Contact) -> contacts_pb2.Contact:
         owner_id=contact.owner_id or "",
         team_id=contact.team_id or "",
         partner_account_id=contact.partner_account_id or "",
+        preferred_channel=protojson.enum_numbers(contacts_pb2.ContactChannel.DESCRIPTOR).get(
+            contact.preferred_channel or "", 0
+        ),
     )
     if contact.archived_at is not None:
         message.archived_at.CopyFrom(timestamp(contact.archived_at))
+    for name in TEXT_FIELDS:
+        setattr(message, name, getattr(contact, name) or "")
+    lists = {name: value for name in LIST_FIELDS if (value := getattr(contact, name))}
+    if lists:
+        protojson.decode_into(lists, message)
+    if not message.emails and contact.email:  # a row written before the profile: its one email
+        message.emails.add(address=contact.email, primary=True)
     return message
 
 
@@ -111,6 +205,20 @@ def to_columns(message: contacts_pb2.Contact) -> dict[str, Any]:
         "team_id": message.team_id or None,
         "partner_account_id": message.partner_account_id or None,
         "uniqueness_book": book_of(message.partner_account_id),
+        **profile_columns(message),
+    }
+
+
+def profile_columns(message: Any) -> dict[str, Any]:
+    """The profile's column values of a Contact or a CreateContactRequest (cleaned by contacts.people)."""
+    everything = protojson.encode(message)
+    encoded = {name: everything[name] for name in LIST_FIELDS}
+    return {
+        **{name: (getattr(message, name) or None) for name in TEXT_FIELDS},
+        "preferred_channel": protojson.enum_names(contacts_pb2.ContactChannel.DESCRIPTOR).get(
+            message.preferred_channel
+        ),
+        **{name: (value or None) for name, value in encoded.items()},
     }
 
 
@@ -131,8 +239,21 @@ LIST_SPEC = ListSpec(
         "partner_account_id": Field(Contact.partner_account_id, STRING),
         "created_at": Field(Contact.created_at, TIMESTAMP),
         "updated_at": Field(Contact.updated_at, TIMESTAMP),
+        # Segmentation (the profile). Tags are left out: the filter language compares single values, and
+        # has no operator for "the list holds".
+        "country": Field(Contact.country, STRING),
+        "region": Field(Contact.region, STRING),
+        "city": Field(Contact.city, STRING),
+        "industry": Field(Contact.industry, STRING),
+        "occupation": Field(Contact.occupation, STRING),
+        "lead_source": Field(Contact.lead_source, STRING),
+        "language": Field(Contact.language, STRING),
+        "time_zone": Field(Contact.time_zone, STRING),
+        "job_title": Field(Contact.job_title, STRING),
+        "preferred_channel": Field(Contact.preferred_channel, ENUM, enum_values=CHANNELS),
+        "birth_date": Field(Contact.birth_date, STRING),
     },
-    orderable={"first_name", "last_name", "email", "company", "created_at", "updated_at"},
+    orderable={"first_name", "last_name", "email", "company", "country", "city", "created_at", "updated_at"},
     default_order="created_at",
     tie_breaker=Contact.id,
 )
@@ -160,28 +281,65 @@ class EmailTaken(AlreadyExists):
 
 
 def _ensure_email_free(
-    session: Session, email: str, book: str, caller: CallerContext | None, contact_id: str = ""
+    session: Session,
+    emails: str | Sequence[str],
+    book: str,
+    caller: CallerContext | None,
+    contact_id: str = "",
 ) -> None:
-    """EmailTaken when another contact of `book` has `email`. Checked first for a clear answer; the
-    unique index still settles a race between two writers (then nobody is named)."""
+    """EmailTaken when another contact of `book` has `emails` (one address or several), as its primary
+    email or another. Checked first for a clear answer; the unique indexes still settle a race between two
+    writers (then nobody is named)."""
+    wanted = [emails] if isinstance(emails, str) else list(emails)
+    if not wanted:
+        return
     taken = session.execute(
-        select(Contact.id, Contact.owner_id, Contact.team_id, Contact.partner_account_id).where(
-            Contact.uniqueness_book == book, Contact.email == email, Contact.id != contact_id
+        select(
+            Contact.id, Contact.owner_id, Contact.team_id, Contact.partner_account_id, ContactEmailRow.email
         )
+        .join(ContactEmailRow, ContactEmailRow.contact_id == Contact.id)
+        .where(
+            ContactEmailRow.uniqueness_book == book,
+            ContactEmailRow.email.in_(wanted),
+            ContactEmailRow.contact_id != contact_id,
+        )
+        .order_by(ContactEmailRow.email)
+        .limit(1)
     ).first()
     if taken is None:
         return
     # Uniqueness is enforced over records the caller may not see (a rep's colleague's contact in the
     # company's book): the conflict is told, but who holds the email only to those who may read it.
     readable = caller is None or in_scope(caller, contacts.resource_type, "read", taken)
-    raise EmailTaken(email, taken.id if readable else "")
+    raise EmailTaken(taken.email, taken.id if readable else "")
 
 
 def _is_email_conflict(error: IntegrityError) -> bool:
-    """The unique index of emails per book refused the write (and not some other constraint)."""
+    """A unique index of emails per book refused the write (and not some other constraint)."""
     text = str(error.orig)
     # PostgreSQL names the index; SQLite names its columns.
-    return EMAIL_IN_BOOK in text or "contacts.uniqueness_book, contacts.email" in text
+    return (
+        EMAIL_IN_BOOK in text
+        or ANY_EMAIL_IN_BOOK in text
+        or "contacts.uniqueness_book, contacts.email" in text
+        or "contact_emails.uniqueness_book, contact_emails.email" in text
+    )
+
+
+def email_addresses(message: Any) -> list[str]:
+    """Every email of a (cleaned) Contact or CreateContactRequest: the list's, and `email`."""
+    addresses = [entry.address for entry in message.emails]
+    return addresses if message.email in addresses else [message.email, *addresses]
+
+
+def _store_emails(session: Session, contact_id: str, book: str, emails: Sequence[str]) -> None:
+    """Make `contact_emails` hold exactly `emails` for the contact, in `book`."""
+    session.execute(delete(ContactEmailRow).where(ContactEmailRow.contact_id == contact_id))
+    rows = [
+        {"contact_id": contact_id, "email": email, "uniqueness_book": book} for email in dict.fromkeys(emails)
+    ]
+    if rows:
+        session.execute(insert(ContactEmailRow), rows)
 
 
 def add_contact(
@@ -190,11 +348,14 @@ def add_contact(
     actor_id: str,
     ownership: Ownership | None = None,
     caller: CallerContext | None = None,
+    profile: Any = None,
 ) -> Change[Contact]:
     """Insert a contact into the book of its partner account (`ownership`, already checked against the
-    caller's rights); EmailTaken when that book has the email."""
+    caller's rights); EmailTaken when that book has any of its emails. `profile`: the cleaned create
+    request (contacts.people), whose profile fields the contact takes."""
     book = book_of(ownership.partner_account_id if ownership is not None else None)
-    _ensure_email_free(session, new.email, book, caller)
+    emails = email_addresses(profile) if profile is not None else [new.email]
+    _ensure_email_free(session, emails, book, caller)
     contact = Contact(
         id=str(uuid.uuid4()),
         first_name=new.first_name,
@@ -203,13 +364,18 @@ def add_contact(
         phone=new.phone or None,
         company=new.company or None,
         uniqueness_book=book,
+        **(profile_columns(profile) if profile is not None else {}),
     )
+    if profile is not None:
+        contact.phone = profile.phone or None  # in E.164, the primary of the cleaned phones
     if ownership is not None:
         contact.owner_id = ownership.owner_id
         contact.team_id = ownership.team_id
         contact.partner_account_id = ownership.partner_account_id
     try:
-        return contacts.create(session, contact, actor_id)
+        change = contacts.create(session, contact, actor_id)
+        _store_emails(session, contact.id, book, emails)
+        return change
     except IntegrityError as error:
         if not _is_email_conflict(error):
             raise
@@ -224,28 +390,48 @@ def update_contact(
     *,
     etag: str,
     actor_id: str,
-    prepare: Callable[[contacts_pb2.Contact], None],
+    prepare: Callable[..., None],
     caller: CallerContext | None = None,
 ) -> Change[Contact]:
-    """The repository's update, plus: a contact whose email or book changes (a new email, or a move to
-    another partner account's book or the company's) must have an email free in its target book."""
+    """The repository's update, plus: a contact whose emails or book change (a new email, or a move to
+    another partner account's book or the company's) must have every email free in its target book.
+
+    `prepare(merged, written=, known_numbers=)` applies the domain's rules (contacts.api): `written` says
+    which of email/emails and phone/phones the caller changed (contacts.people.domain.Written), and
+    `known_numbers` are the phone numbers the contact already has."""
     target: list[str] = []
+    before: dict[str, Any] = {}
 
     def prepare_and_check(merged: contacts_pb2.Contact) -> None:
-        prepare(merged)  # the domain's rules, normalising the email
-        target[:] = [merged.email]
         # The repository has loaded (and locked) the row, in the caller's scope, before merging.
         row = session.get(Contact, contact_id)
+        known = (
+            frozenset(entry.get("number") for entry in (row.phones or [])) if row is not None else frozenset()
+        )
+        if row is not None and row.phone:
+            known |= {row.phone}
+        written = Written(
+            email=row is None or ("email" in paths and normalise_email(merged.email) != row.email),
+            emails="emails" in paths,
+            phone=row is None or ("phone" in paths and merged.phone.strip() != (row.phone or "")),
+            phones="phones" in paths,
+        )
+        prepare(merged, written=written, known_numbers=known)  # the domain's rules, normalising
+        target[:] = email_addresses(merged)
         book = book_of(merged.partner_account_id)
-        if row is None or (row.email, row.uniqueness_book) == (merged.email, book):
+        if row is None:
+            return
+        old = [row.email, *(entry.get("address") for entry in (row.emails or []))]
+        before.update(emails=sorted(set(old)), book=row.uniqueness_book)
+        if set(old) == set(target) and row.uniqueness_book == book:
             return
         # A move the caller may not make is refused before the target book is consulted, so the
         # answer never depends on what another book holds.
         contacts.check_ownership_change(caller, row, to_columns(merged))
-        _ensure_email_free(session, merged.email, book, caller, contact_id)
+        _ensure_email_free(session, target, book, caller, contact_id)
 
     try:
-        return contacts.update(
+        change = contacts.update(
             session,
             contact_id,
             partial,
@@ -255,6 +441,10 @@ def update_contact(
             prepare=prepare_and_check,
             caller=caller,
         )
+        book = change.row.uniqueness_book
+        if before and (before["emails"] != sorted(set(target)) or before["book"] != book):
+            _store_emails(session, contact_id, book, target)
+        return change
     except IntegrityError as error:
         if not _is_email_conflict(error):
             raise

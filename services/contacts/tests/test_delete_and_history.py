@@ -78,6 +78,7 @@ def test_history_lists_every_change_newest_first_with_its_actor_and_fields(clien
         ("email", None, "ada@example.com"),
         ("company", None, "Babbage & Co"),
         ("owner_id", None, "u1"),  # the creator owns what they create
+        ("emails", None, [{"address": "ada@example.com", "label": None, "primary": True}]),
     ]
     assert changes(updated) == [("first_name", "Ada", "Augusta"), ("company", "Babbage & Co", None)]
     archived_at = protojson.encode_any(client.get(created.id).archived_at)  # the platform's RFC 3339 form

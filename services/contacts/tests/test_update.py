@@ -47,10 +47,16 @@ def test_update_announces_what_changed_and_who_changed_it(client) -> None:
     )
     assert event_type == "contact_updated"
     assert (payload["contact_id"], payload["actor_id"], payload["version"]) == (created.id, "u9", 2)
-    assert payload["changed_fields"] == ["email", "company"]
+    # The primary email's entry in `emails` follows `email` (contacts.people).
+    assert payload["changed_fields"] == ["email", "company", "emails"]
     assert payload["changes"] == [
         {"field": "email", "old_value": "ada@example.com", "new_value": "ada@lovelace.org"},  # normalised
         {"field": "company", "old_value": None, "new_value": "Babbage & Co"},
+        {
+            "field": "emails",
+            "old_value": [{"address": "ada@example.com", "label": None, "primary": True}],
+            "new_value": [{"address": "ada@lovelace.org", "label": None, "primary": True}],
+        },
     ]
 
 

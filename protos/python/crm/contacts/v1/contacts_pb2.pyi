@@ -8,6 +8,7 @@ from google.protobuf import empty_pb2 as _empty_pb2
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
@@ -15,8 +16,70 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class ContactLabel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CONTACT_LABEL_UNSPECIFIED: _ClassVar[ContactLabel]
+    CONTACT_LABEL_WORK: _ClassVar[ContactLabel]
+    CONTACT_LABEL_HOME: _ClassVar[ContactLabel]
+    CONTACT_LABEL_MOBILE: _ClassVar[ContactLabel]
+    CONTACT_LABEL_OTHER: _ClassVar[ContactLabel]
+
+class ContactChannel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CONTACT_CHANNEL_UNSPECIFIED: _ClassVar[ContactChannel]
+    CONTACT_CHANNEL_EMAIL: _ClassVar[ContactChannel]
+    CONTACT_CHANNEL_PHONE: _ClassVar[ContactChannel]
+    CONTACT_CHANNEL_SMS: _ClassVar[ContactChannel]
+    CONTACT_CHANNEL_POST: _ClassVar[ContactChannel]
+    CONTACT_CHANNEL_IN_PERSON: _ClassVar[ContactChannel]
+    CONTACT_CHANNEL_VIDEO_CALL: _ClassVar[ContactChannel]
+    CONTACT_CHANNEL_MESSAGING: _ClassVar[ContactChannel]
+
+class ImportantDateKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    IMPORTANT_DATE_KIND_UNSPECIFIED: _ClassVar[ImportantDateKind]
+    IMPORTANT_DATE_KIND_BIRTHDAY: _ClassVar[ImportantDateKind]
+    IMPORTANT_DATE_KIND_ANNIVERSARY: _ClassVar[ImportantDateKind]
+    IMPORTANT_DATE_KIND_SPOUSE_BIRTHDAY: _ClassVar[ImportantDateKind]
+    IMPORTANT_DATE_KIND_CHILD_BIRTHDAY: _ClassVar[ImportantDateKind]
+    IMPORTANT_DATE_KIND_OTHER: _ClassVar[ImportantDateKind]
+
+class MembershipKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    MEMBERSHIP_KIND_UNSPECIFIED: _ClassVar[MembershipKind]
+    MEMBERSHIP_KIND_CLUB: _ClassVar[MembershipKind]
+    MEMBERSHIP_KIND_ASSOCIATION: _ClassVar[MembershipKind]
+    MEMBERSHIP_KIND_LOYALTY_PROGRAMME: _ClassVar[MembershipKind]
+    MEMBERSHIP_KIND_PROFESSIONAL_BODY: _ClassVar[MembershipKind]
+    MEMBERSHIP_KIND_OTHER: _ClassVar[MembershipKind]
+CONTACT_LABEL_UNSPECIFIED: ContactLabel
+CONTACT_LABEL_WORK: ContactLabel
+CONTACT_LABEL_HOME: ContactLabel
+CONTACT_LABEL_MOBILE: ContactLabel
+CONTACT_LABEL_OTHER: ContactLabel
+CONTACT_CHANNEL_UNSPECIFIED: ContactChannel
+CONTACT_CHANNEL_EMAIL: ContactChannel
+CONTACT_CHANNEL_PHONE: ContactChannel
+CONTACT_CHANNEL_SMS: ContactChannel
+CONTACT_CHANNEL_POST: ContactChannel
+CONTACT_CHANNEL_IN_PERSON: ContactChannel
+CONTACT_CHANNEL_VIDEO_CALL: ContactChannel
+CONTACT_CHANNEL_MESSAGING: ContactChannel
+IMPORTANT_DATE_KIND_UNSPECIFIED: ImportantDateKind
+IMPORTANT_DATE_KIND_BIRTHDAY: ImportantDateKind
+IMPORTANT_DATE_KIND_ANNIVERSARY: ImportantDateKind
+IMPORTANT_DATE_KIND_SPOUSE_BIRTHDAY: ImportantDateKind
+IMPORTANT_DATE_KIND_CHILD_BIRTHDAY: ImportantDateKind
+IMPORTANT_DATE_KIND_OTHER: ImportantDateKind
+MEMBERSHIP_KIND_UNSPECIFIED: MembershipKind
+MEMBERSHIP_KIND_CLUB: MembershipKind
+MEMBERSHIP_KIND_ASSOCIATION: MembershipKind
+MEMBERSHIP_KIND_LOYALTY_PROGRAMME: MembershipKind
+MEMBERSHIP_KIND_PROFESSIONAL_BODY: MembershipKind
+MEMBERSHIP_KIND_OTHER: MembershipKind
+
 class Contact(_message.Message):
-    __slots__ = ("id", "first_name", "last_name", "email", "phone", "company", "created_at", "updated_at", "etag", "archived_at", "owner_id", "team_id", "partner_account_id")
+    __slots__ = ("id", "first_name", "last_name", "email", "phone", "company", "created_at", "updated_at", "etag", "archived_at", "owner_id", "team_id", "partner_account_id", "emails", "phones", "addresses", "social_profiles", "job_title", "preferred_channel", "preferred_contact_time", "language", "time_zone", "lead_source", "industry", "occupation", "birth_date", "region", "country", "city", "important_dates", "hobbies", "interests", "memberships", "tags", "notes")
     ID_FIELD_NUMBER: _ClassVar[int]
     FIRST_NAME_FIELD_NUMBER: _ClassVar[int]
     LAST_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -30,6 +93,28 @@ class Contact(_message.Message):
     OWNER_ID_FIELD_NUMBER: _ClassVar[int]
     TEAM_ID_FIELD_NUMBER: _ClassVar[int]
     PARTNER_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    EMAILS_FIELD_NUMBER: _ClassVar[int]
+    PHONES_FIELD_NUMBER: _ClassVar[int]
+    ADDRESSES_FIELD_NUMBER: _ClassVar[int]
+    SOCIAL_PROFILES_FIELD_NUMBER: _ClassVar[int]
+    JOB_TITLE_FIELD_NUMBER: _ClassVar[int]
+    PREFERRED_CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    PREFERRED_CONTACT_TIME_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
+    LEAD_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    INDUSTRY_FIELD_NUMBER: _ClassVar[int]
+    OCCUPATION_FIELD_NUMBER: _ClassVar[int]
+    BIRTH_DATE_FIELD_NUMBER: _ClassVar[int]
+    REGION_FIELD_NUMBER: _ClassVar[int]
+    COUNTRY_FIELD_NUMBER: _ClassVar[int]
+    CITY_FIELD_NUMBER: _ClassVar[int]
+    IMPORTANT_DATES_FIELD_NUMBER: _ClassVar[int]
+    HOBBIES_FIELD_NUMBER: _ClassVar[int]
+    INTERESTS_FIELD_NUMBER: _ClassVar[int]
+    MEMBERSHIPS_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    NOTES_FIELD_NUMBER: _ClassVar[int]
     id: str
     first_name: str
     last_name: str
@@ -43,10 +128,104 @@ class Contact(_message.Message):
     owner_id: str
     team_id: str
     partner_account_id: str
-    def __init__(self, id: _Optional[str] = ..., first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., company: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., archived_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ...) -> None: ...
+    emails: _containers.RepeatedCompositeFieldContainer[ContactEmail]
+    phones: _containers.RepeatedCompositeFieldContainer[ContactPhone]
+    addresses: _containers.RepeatedCompositeFieldContainer[ContactAddress]
+    social_profiles: _containers.RepeatedCompositeFieldContainer[SocialProfile]
+    job_title: str
+    preferred_channel: ContactChannel
+    preferred_contact_time: str
+    language: str
+    time_zone: str
+    lead_source: str
+    industry: str
+    occupation: str
+    birth_date: str
+    region: str
+    country: str
+    city: str
+    important_dates: _containers.RepeatedCompositeFieldContainer[ImportantDate]
+    hobbies: _containers.RepeatedScalarFieldContainer[str]
+    interests: _containers.RepeatedScalarFieldContainer[str]
+    memberships: _containers.RepeatedCompositeFieldContainer[Membership]
+    tags: _containers.RepeatedScalarFieldContainer[str]
+    notes: str
+    def __init__(self, id: _Optional[str] = ..., first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., company: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., archived_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ..., emails: _Optional[_Iterable[_Union[ContactEmail, _Mapping]]] = ..., phones: _Optional[_Iterable[_Union[ContactPhone, _Mapping]]] = ..., addresses: _Optional[_Iterable[_Union[ContactAddress, _Mapping]]] = ..., social_profiles: _Optional[_Iterable[_Union[SocialProfile, _Mapping]]] = ..., job_title: _Optional[str] = ..., preferred_channel: _Optional[_Union[ContactChannel, str]] = ..., preferred_contact_time: _Optional[str] = ..., language: _Optional[str] = ..., time_zone: _Optional[str] = ..., lead_source: _Optional[str] = ..., industry: _Optional[str] = ..., occupation: _Optional[str] = ..., birth_date: _Optional[str] = ..., region: _Optional[str] = ..., country: _Optional[str] = ..., city: _Optional[str] = ..., important_dates: _Optional[_Iterable[_Union[ImportantDate, _Mapping]]] = ..., hobbies: _Optional[_Iterable[str]] = ..., interests: _Optional[_Iterable[str]] = ..., memberships: _Optional[_Iterable[_Union[Membership, _Mapping]]] = ..., tags: _Optional[_Iterable[str]] = ..., notes: _Optional[str] = ...) -> None: ...
+
+class ContactEmail(_message.Message):
+    __slots__ = ("address", "label", "primary")
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    PRIMARY_FIELD_NUMBER: _ClassVar[int]
+    address: str
+    label: ContactLabel
+    primary: bool
+    def __init__(self, address: _Optional[str] = ..., label: _Optional[_Union[ContactLabel, str]] = ..., primary: _Optional[bool] = ...) -> None: ...
+
+class ContactPhone(_message.Message):
+    __slots__ = ("number", "formatted", "label", "primary")
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    FORMATTED_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    PRIMARY_FIELD_NUMBER: _ClassVar[int]
+    number: str
+    formatted: str
+    label: ContactLabel
+    primary: bool
+    def __init__(self, number: _Optional[str] = ..., formatted: _Optional[str] = ..., label: _Optional[_Union[ContactLabel, str]] = ..., primary: _Optional[bool] = ...) -> None: ...
+
+class ContactAddress(_message.Message):
+    __slots__ = ("street", "city", "region", "postal_code", "country", "label", "primary")
+    STREET_FIELD_NUMBER: _ClassVar[int]
+    CITY_FIELD_NUMBER: _ClassVar[int]
+    REGION_FIELD_NUMBER: _ClassVar[int]
+    POSTAL_CODE_FIELD_NUMBER: _ClassVar[int]
+    COUNTRY_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    PRIMARY_FIELD_NUMBER: _ClassVar[int]
+    street: str
+    city: str
+    region: str
+    postal_code: str
+    country: str
+    label: ContactLabel
+    primary: bool
+    def __init__(self, street: _Optional[str] = ..., city: _Optional[str] = ..., region: _Optional[str] = ..., postal_code: _Optional[str] = ..., country: _Optional[str] = ..., label: _Optional[_Union[ContactLabel, str]] = ..., primary: _Optional[bool] = ...) -> None: ...
+
+class SocialProfile(_message.Message):
+    __slots__ = ("network", "handle", "url")
+    NETWORK_FIELD_NUMBER: _ClassVar[int]
+    HANDLE_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    network: str
+    handle: str
+    url: str
+    def __init__(self, network: _Optional[str] = ..., handle: _Optional[str] = ..., url: _Optional[str] = ...) -> None: ...
+
+class ImportantDate(_message.Message):
+    __slots__ = ("kind", "date", "label")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    kind: ImportantDateKind
+    date: str
+    label: str
+    def __init__(self, kind: _Optional[_Union[ImportantDateKind, str]] = ..., date: _Optional[str] = ..., label: _Optional[str] = ...) -> None: ...
+
+class Membership(_message.Message):
+    __slots__ = ("name", "kind", "member_number", "since")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    kind: MembershipKind
+    member_number: str
+    since: str
+    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[MembershipKind, str]] = ..., member_number: _Optional[str] = ..., since: _Optional[str] = ...) -> None: ...
 
 class CreateContactRequest(_message.Message):
-    __slots__ = ("first_name", "last_name", "email", "phone", "company", "owner_id", "team_id", "partner_account_id")
+    __slots__ = ("first_name", "last_name", "email", "phone", "company", "owner_id", "team_id", "partner_account_id", "emails", "phones", "addresses", "social_profiles", "job_title", "preferred_channel", "preferred_contact_time", "language", "time_zone", "lead_source", "industry", "occupation", "birth_date", "region", "country", "city", "important_dates", "hobbies", "interests", "memberships", "tags", "notes")
     FIRST_NAME_FIELD_NUMBER: _ClassVar[int]
     LAST_NAME_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
@@ -55,6 +234,28 @@ class CreateContactRequest(_message.Message):
     OWNER_ID_FIELD_NUMBER: _ClassVar[int]
     TEAM_ID_FIELD_NUMBER: _ClassVar[int]
     PARTNER_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    EMAILS_FIELD_NUMBER: _ClassVar[int]
+    PHONES_FIELD_NUMBER: _ClassVar[int]
+    ADDRESSES_FIELD_NUMBER: _ClassVar[int]
+    SOCIAL_PROFILES_FIELD_NUMBER: _ClassVar[int]
+    JOB_TITLE_FIELD_NUMBER: _ClassVar[int]
+    PREFERRED_CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    PREFERRED_CONTACT_TIME_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
+    LEAD_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    INDUSTRY_FIELD_NUMBER: _ClassVar[int]
+    OCCUPATION_FIELD_NUMBER: _ClassVar[int]
+    BIRTH_DATE_FIELD_NUMBER: _ClassVar[int]
+    REGION_FIELD_NUMBER: _ClassVar[int]
+    COUNTRY_FIELD_NUMBER: _ClassVar[int]
+    CITY_FIELD_NUMBER: _ClassVar[int]
+    IMPORTANT_DATES_FIELD_NUMBER: _ClassVar[int]
+    HOBBIES_FIELD_NUMBER: _ClassVar[int]
+    INTERESTS_FIELD_NUMBER: _ClassVar[int]
+    MEMBERSHIPS_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    NOTES_FIELD_NUMBER: _ClassVar[int]
     first_name: str
     last_name: str
     email: str
@@ -63,7 +264,29 @@ class CreateContactRequest(_message.Message):
     owner_id: str
     team_id: str
     partner_account_id: str
-    def __init__(self, first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., company: _Optional[str] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ...) -> None: ...
+    emails: _containers.RepeatedCompositeFieldContainer[ContactEmail]
+    phones: _containers.RepeatedCompositeFieldContainer[ContactPhone]
+    addresses: _containers.RepeatedCompositeFieldContainer[ContactAddress]
+    social_profiles: _containers.RepeatedCompositeFieldContainer[SocialProfile]
+    job_title: str
+    preferred_channel: ContactChannel
+    preferred_contact_time: str
+    language: str
+    time_zone: str
+    lead_source: str
+    industry: str
+    occupation: str
+    birth_date: str
+    region: str
+    country: str
+    city: str
+    important_dates: _containers.RepeatedCompositeFieldContainer[ImportantDate]
+    hobbies: _containers.RepeatedScalarFieldContainer[str]
+    interests: _containers.RepeatedScalarFieldContainer[str]
+    memberships: _containers.RepeatedCompositeFieldContainer[Membership]
+    tags: _containers.RepeatedScalarFieldContainer[str]
+    notes: str
+    def __init__(self, first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., company: _Optional[str] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ..., emails: _Optional[_Iterable[_Union[ContactEmail, _Mapping]]] = ..., phones: _Optional[_Iterable[_Union[ContactPhone, _Mapping]]] = ..., addresses: _Optional[_Iterable[_Union[ContactAddress, _Mapping]]] = ..., social_profiles: _Optional[_Iterable[_Union[SocialProfile, _Mapping]]] = ..., job_title: _Optional[str] = ..., preferred_channel: _Optional[_Union[ContactChannel, str]] = ..., preferred_contact_time: _Optional[str] = ..., language: _Optional[str] = ..., time_zone: _Optional[str] = ..., lead_source: _Optional[str] = ..., industry: _Optional[str] = ..., occupation: _Optional[str] = ..., birth_date: _Optional[str] = ..., region: _Optional[str] = ..., country: _Optional[str] = ..., city: _Optional[str] = ..., important_dates: _Optional[_Iterable[_Union[ImportantDate, _Mapping]]] = ..., hobbies: _Optional[_Iterable[str]] = ..., interests: _Optional[_Iterable[str]] = ..., memberships: _Optional[_Iterable[_Union[Membership, _Mapping]]] = ..., tags: _Optional[_Iterable[str]] = ..., notes: _Optional[str] = ...) -> None: ...
 
 class GetContactRequest(_message.Message):
     __slots__ = ("id",)

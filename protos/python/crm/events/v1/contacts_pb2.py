@@ -26,7 +26,7 @@ from crm.common.v1 import history_pb2 as crm_dot_common_dot_v1_dot_history__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63rm/events/v1/contacts.proto\x12\rcrm.events.v1\x1a\x1b\x63rm/common/v1/history.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8c\x02\n\x0e\x43ontactCreated\x12\x12\n\ncontact_id\x18\x01 \x01(\t\x12\x12\n\nfirst_name\x18\x02 \x01(\t\x12\x11\n\tlast_name\x18\x03 \x01(\t\x12\r\n\x05\x65mail\x18\x04 \x01(\t\x12\r\n\x05phone\x18\x05 \x01(\t\x12\x0f\n\x07\x63ompany\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x61\x63tor_id\x18\x08 \x01(\t\x12\x0f\n\x07version\x18\t \x01(\x03\x12\x10\n\x08owner_id\x18\n \x01(\t\x12\x0f\n\x07team_id\x18\x0b \x01(\t\x12\x1a\n\x12partner_account_id\x18\x0c \x01(\t\"\xbc\x01\n\x0e\x43ontactUpdated\x12\x12\n\ncontact_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x16\n\x0e\x63hanged_fields\x18\x04 \x03(\t\x12+\n\x07\x63hanges\x18\x05 \x03(\x0b\x32\x1a.crm.common.v1.FieldChange\x12.\n\nupdated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"y\n\x0f\x43ontactArchived\x12\x12\n\ncontact_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12/\n\x0b\x61rchived_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63rm/events/v1/contacts.proto\x12\rcrm.events.v1\x1a\x1b\x63rm/common/v1/history.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8b\x04\n\x0e\x43ontactCreated\x12\x12\n\ncontact_id\x18\x01 \x01(\t\x12\x12\n\nfirst_name\x18\x02 \x01(\t\x12\x11\n\tlast_name\x18\x03 \x01(\t\x12\r\n\x05\x65mail\x18\x04 \x01(\t\x12\r\n\x05phone\x18\x05 \x01(\t\x12\x0f\n\x07\x63ompany\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x61\x63tor_id\x18\x08 \x01(\t\x12\x0f\n\x07version\x18\t \x01(\x03\x12\x10\n\x08owner_id\x18\n \x01(\t\x12\x0f\n\x07team_id\x18\x0b \x01(\t\x12\x1a\n\x12partner_account_id\x18\x0c \x01(\t\x12\x0e\n\x06\x65mails\x18\r \x03(\t\x12\x0e\n\x06phones\x18\x0e \x03(\t\x12\x11\n\tjob_title\x18\x0f \x01(\t\x12\x19\n\x11preferred_channel\x18\x10 \x01(\t\x12\x10\n\x08language\x18\x11 \x01(\t\x12\x11\n\ttime_zone\x18\x12 \x01(\t\x12\x0f\n\x07\x63ountry\x18\x13 \x01(\t\x12\x0e\n\x06region\x18\x14 \x01(\t\x12\x0c\n\x04\x63ity\x18\x15 \x01(\t\x12\x13\n\x0blead_source\x18\x16 \x01(\t\x12\x10\n\x08industry\x18\x17 \x01(\t\x12\x12\n\noccupation\x18\x18 \x01(\t\x12\x0c\n\x04tags\x18\x19 \x03(\t\x12\x12\n\nbirth_date\x18\x1a \x01(\t\"\x9a\x02\n\x0e\x43ontactUpdated\x12\x12\n\ncontact_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x16\n\x0e\x63hanged_fields\x18\x04 \x03(\t\x12+\n\x07\x63hanges\x18\x05 \x03(\x0b\x32\x1a.crm.common.v1.FieldChange\x12.\n\nupdated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x65mail\x18\x07 \x01(\t\x12\r\n\x05phone\x18\x08 \x01(\t\x12\x19\n\x11preferred_channel\x18\t \x01(\t\x12\x10\n\x08language\x18\n \x01(\t\x12\x11\n\ttime_zone\x18\x0b \x01(\t\"y\n\x0f\x43ontactArchived\x12\x12\n\ncontact_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12/\n\x0b\x61rchived_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,9 +34,9 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'crm.events.v1.contacts_pb2'
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CONTACTCREATED']._serialized_start=110
-  _globals['_CONTACTCREATED']._serialized_end=378
-  _globals['_CONTACTUPDATED']._serialized_start=381
-  _globals['_CONTACTUPDATED']._serialized_end=569
-  _globals['_CONTACTARCHIVED']._serialized_start=571
-  _globals['_CONTACTARCHIVED']._serialized_end=692
+  _globals['_CONTACTCREATED']._serialized_end=633
+  _globals['_CONTACTUPDATED']._serialized_start=636
+  _globals['_CONTACTUPDATED']._serialized_end=918
+  _globals['_CONTACTARCHIVED']._serialized_start=920
+  _globals['_CONTACTARCHIVED']._serialized_end=1041
 # @@protoc_insertion_point(module_scope)
