@@ -186,12 +186,52 @@ def to_message(contact: Contact) -> contacts_pb2.Contact:
         message.archived_at.CopyFrom(timestamp(contact.archived_at))
     for name in TEXT_FIELDS:
         setattr(message, name, getattr(contact, name) or "")
-    lists = {name: value for name in LIST_FIELDS if (value := getattr(contact, name))}
-    if lists:
-        protojson.decode_into(lists, message)
+    for name in LIST_FIELDS:
+        entries = getattr(contact, name)
+        if entries:
+            _load_list(message, name, entries)
     if not message.emails and contact.email:  # a row written before the profile: its one email
         message.emails.add(address=contact.email, primary=True)
     return message
+
+
+def _list_loaders() -> dict[str, Callable[[Any], Any]]:
+    """Per list field, entry (its stored JSON form) -> what the repeated field takes: the entry itself for
+    strings, the sub-message's keyword arguments (enum names as numbers, nulls left out) for messages.
+    By hand rather than protojson.decode_into, which costs ~45 µs an entry on every read."""
+    loaders: dict[str, Callable[[Any], Any]] = {}
+    for name in LIST_FIELDS:
+        field = contacts_pb2.Contact.DESCRIPTOR.fields_by_name[name]
+        if field.message_type is None:
+            loaders[name] = str
+            continue
+        enums = {
+            sub.name: protojson.enum_numbers(sub.enum_type)
+            for sub in field.message_type.fields
+            if sub.enum_type is not None
+        }
+
+        def load(entry: dict[str, Any], enums: dict[str, dict[str, int]] = enums) -> dict[str, Any]:
+            return {
+                key: (enums[key].get(value, 0) if key in enums else value)
+                for key, value in entry.items()
+                if value is not None
+            }
+
+        loaders[name] = load
+    return loaders
+
+
+_LOADERS = _list_loaders()
+
+
+def _load_list(message: contacts_pb2.Contact, name: str, entries: list[Any]) -> None:
+    repeated, load = getattr(message, name), _LOADERS[name]
+    if load is str:
+        repeated.extend(entries)
+    else:
+        for entry in entries:
+            repeated.add(**load(entry))
 
 
 def to_columns(message: contacts_pb2.Contact) -> dict[str, Any]:
