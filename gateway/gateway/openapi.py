@@ -138,6 +138,22 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
+        "/api/v1/contacts/{contact_id}:exportData": {
+            "get": {
+                "operationId": "exportContactData",
+                "summary": "Everything every service holds about a person (data-subject access)",
+                "description": "Each service answers for its own records, asked in parallel; what you may "
+                "not read is left out (each service reads through your scope) or named in `forbidden`. A "
+                "service that cannot answer makes the whole export a 503: an export is never silently "
+                "partial. Every export is recorded in the audit log (`contact.exported`).",
+                "tags": ["customers"],
+                "parameters": [_ref("parameters", "ContactId")],
+                "responses": {
+                    "200": _json("PersonalDataExport", "The assembled document"),
+                    **_problems(*_AUTHENTICATED, "Forbidden", "NotFound", "BadRequest", "ServiceUnavailable"),
+                },
+            }
+        },
         "/api/v1/openapi.json": {
             "get": {
                 "operationId": "getOpenApiDocument",
@@ -224,6 +240,34 @@ def _parameters() -> dict[str, Any]:
             "24 hours.",
             "schema": {"type": "string", "minLength": 1, "maxLength": 255},
         },
+    }
+
+
+def _personal_data_export_schema() -> dict[str, Any]:
+    services = ["contacts", "notifications", "sales", "marketing", "support"]
+    section = {
+        "anyOf": [{"type": "object"}, {"type": "null"}],
+        "description": "the service's records about the person, as it describes them; null when forbidden",
+    }
+    return {
+        "type": "object",
+        "properties": {
+            "contact_id": {"type": "string"},
+            "exported_at": {"type": "string", "format": "date-time"},
+            "services": {
+                "type": "object",
+                "properties": dict.fromkeys(services, section),
+                "required": services,
+                "additionalProperties": False,
+            },
+            "forbidden": {
+                "type": "array",
+                "items": {"type": "string", "enum": services},
+                "description": "services that refused you their part (no read right on what they hold)",
+            },
+        },
+        "required": ["contact_id", "exported_at", "services", "forbidden"],
+        "additionalProperties": False,
     }
 
 
@@ -407,6 +451,7 @@ def document(routes: list[ServedRoute], contracts: Contracts) -> dict[str, Any]:
     builder = SchemaBuilder(contracts.comments)
     schemas = _schemas()
     schemas["Customer360"] = _customer_360_schema(builder)
+    schemas["PersonalDataExport"] = _personal_data_export_schema()
     paths = {**_paths(), **identity_openapi.paths(), **_rpc_paths(routes, builder, contracts.comments)}
     for path, item in imports_routes.openapi_paths(builder).items():  # beside transcoded methods of a path
         paths.setdefault(path, {}).update(item)
