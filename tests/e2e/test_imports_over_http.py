@@ -157,6 +157,18 @@ def test_a_dry_run_writes_nothing_and_bad_input_is_a_problem(cast: Cast) -> None
     )
     assert HTTP.post(f"{cast.url}/api/v1/imports", json={}, headers=_auth(cast.rep_a)).status_code == 415
     assert upload(cast, "nobody", content).status_code == 401
+    # A retried upload with one Idempotency-Key is one job.
+    key = {"Idempotency-Key": f"import-{cast.run}"}
+    first, again = (
+        HTTP.post(
+            f"{cast.url}/api/v1/imports",
+            files={"file": ("d.csv", content)},
+            data={"dry_run": "true"},
+            headers={**_auth(cast.rep_a), **key},
+        )
+        for _ in range(2)
+    )
+    assert _ok(first, 202)["id"] == _ok(again, 202)["id"]
 
 
 def _welcomes(cast: Cast, contact_id: str) -> list[Any]:

@@ -27,6 +27,8 @@ from flask import Blueprint, Response, request, stream_with_context
 from crm.contacts.v1 import contacts_pb2, imports_pb2
 from crm_platform import protojson
 from gateway.auth import current_caller, current_principal
+from gateway.idempotency import HEADER as IDEMPOTENCY_HEADER
+from gateway.idempotency import request_key
 from gateway.identity import audit
 from gateway.identity.routes.common import client_address
 from gateway.identity.runtime import identity
@@ -75,10 +77,12 @@ def _problem(error: grpc.RpcError) -> Problem:
     return problem_from_rpc_error(error, SERVICE)
 
 
-def _call(method: str, message: Any, response: type[Any], timeout: float) -> Any:
+def _call(
+    method: str, message: Any, response: type[Any], timeout: float, extra: tuple[tuple[str, str], ...] = ()
+) -> Any:
     call = state().clients.unary(SERVICE, method, response)
     try:
-        return call(message, timeout=timeout, metadata=current_caller().metadata())
+        return call(message, timeout=timeout, metadata=[*current_caller().metadata(), *extra])
     except grpc.RpcError as error:
         raise _problem(error) from None
 
@@ -134,7 +138,9 @@ def create_import() -> Response:
         dry_run=_flag("dry_run"),
         notify=_flag("notify"),
     )
-    job = _call(f"{IMPORTS}/CreateImport", message, imports_pb2.ImportJob, UPLOAD_DEADLINE_SECONDS)
+    # A retried upload with the same Idempotency-Key gets the first job (the service deduplicates it).
+    key = (("idempotency-key", request_key()),) if IDEMPOTENCY_HEADER in request.headers else ()
+    job = _call(f"{IMPORTS}/CreateImport", message, imports_pb2.ImportJob, UPLOAD_DEADLINE_SECONDS, key)
     answer = Response(orjson.dumps(protojson.encode(job)), status=202, mimetype="application/json")
     answer.headers["Location"] = f"/api/v1/imports/{job.id}"
     return answer
@@ -241,6 +247,7 @@ def openapi_paths(builder: SchemaBuilder) -> dict[str, Any]:
                 "within your book, as you: your rights, scope and defaults. `dry_run` validates and counts "
                 "without writing. Imported contacts get no welcome unless `notify` is true.",
                 "tags": ["contacts"],
+                "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
                 "requestBody": {
                     "required": True,
                     "content": {

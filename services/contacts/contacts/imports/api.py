@@ -18,6 +18,7 @@ from crm_platform.access.context import current_caller
 from crm_platform.db import reading, transaction
 from crm_platform.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from crm_platform.protobuf import timestamp
+from crm_platform.resources.idempotency import idempotent_write
 from crm_platform.service import Runtime
 
 STATES = {
@@ -96,7 +97,10 @@ class ImportsServicer(imports_pb2_grpc.ImportsServiceServicer):
             problems["mapping"] = f"no column is mapped to {KEY_FIELD}, which matches rows to contacts"
         if problems:
             raise InvalidArgument("the mapping does not fit the file", problems)
-        with transaction(self.sessions) as session:
+        with idempotent_write(self.sessions, context, request, imports_pb2.ImportJob) as write:
+            if write.replay is not None:
+                return write.replay
+            session = write.session
             row = store.add_job(
                 session,
                 resource=request.resource,
@@ -111,7 +115,7 @@ class ImportsServicer(imports_pb2_grpc.ImportsServiceServicer):
                 content=request.content,
                 rows_total=total,
             )
-            return to_message(store.job_of(session, row["id"], None))
+            return write.respond(to_message(store.job_of(session, row["id"], None)))
 
     def GetImport(
         self, request: imports_pb2.GetImportRequest, context: grpc.ServicerContext
