@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
+from buf.validate import validate_pb2
 from google.api import field_behavior_pb2
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
@@ -461,13 +462,56 @@ def sample_create_body(route: Route, serial: int) -> dict[str, Any]:
             else:
                 body[item.name] = f"Matrix{serial}"
         elif item.type == FieldDescriptor.TYPE_ENUM:
-            values = [v.name for v in item.enum_type.values if v.number != 0]
-            prefix = _snake(item.enum_type.name).upper() + "_"
-            body[item.name] = values[0].removeprefix(prefix).lower()
+            body[item.name] = _enum_sample(item)
         elif item.type == FieldDescriptor.TYPE_BOOL:
             body[item.name] = True
         else:
             body[item.name] = 1
+    return body
+
+
+def _refuses_zero(field_descriptor: FieldDescriptor) -> bool:
+    """A field its validation rules (buf.validate) refuse to leave at its zero value: required in all
+    but name (an enum that must be set, a string of at least one character)."""
+    rules = field_descriptor.GetOptions().Extensions[validate_pb2.field]
+    if rules.required:
+        return True
+    kind = rules.WhichOneof("type")
+    if kind == "enum":
+        allowed = list(getattr(rules.enum, "in"))
+        return 0 in rules.enum.not_in or (bool(allowed) and 0 not in allowed)
+    if kind == "string":
+        return rules.string.min_len > 0
+    return False
+
+
+def _enum_sample(field_descriptor: FieldDescriptor) -> str:
+    """The first value of an enum field its validation rules allow (the JSON short name: `granted`)."""
+    rules = field_descriptor.GetOptions().Extensions[validate_pb2.field].enum
+    allowed = set(getattr(rules, "in"))
+    values = [
+        v.name
+        for v in field_descriptor.enum_type.values
+        if v.number != 0 and v.number not in rules.not_in and (not allowed or v.number in allowed)
+    ]
+    prefix = _snake(field_descriptor.enum_type.name).upper() + "_"
+    return values[0].removeprefix(prefix).lower()
+
+
+def sample_write_body(route: Route, serial: int) -> dict[str, Any]:
+    """A valid body for a write below a record (recording a consent, linking a person): the REQUIRED
+    fields as for a create, and the fields its validation refuses to leave empty (set enums, non-empty
+    strings); not the path's variables, ownership or the records the write names (named_records)."""
+    body = sample_create_body(route, serial)
+    in_path = {variable.field_path[0] for variable in route.variables}
+    for item in route.request.fields:
+        skip = item.name in body or item.name in in_path or item.name in OWNERSHIP_FIELDS
+        if skip or referenced_type(item.name) is not None or not _refuses_zero(item):
+            continue
+        if item.type == FieldDescriptor.TYPE_ENUM:
+            body[item.name] = _enum_sample(item)
+        elif item.type == FieldDescriptor.TYPE_STRING:
+            body[item.name] = f"Matrix{serial}"
     return body
 
 
