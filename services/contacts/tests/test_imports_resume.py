@@ -38,7 +38,7 @@ def queue_import(runtime: Runtime, rows: int = ROWS) -> str:
     lines = ["email,first_name,last_name"] + [f"p{i}@example.com,F{i},L{i}" for i in range(rows)]
     request = imports_pb2.CreateImportRequest(resource="contacts", content=("\n".join(lines) + "\n").encode())
     with acting_as(caller("importer")):
-        return imports_api.ImportsServicer(runtime).CreateImport(request, None).id  # type: ignore[arg-type]
+        return imports_api.ImportsServicer(runtime).CreateImport(request, runner._Call()).id  # type: ignore[arg-type]
 
 
 def job(runtime: Runtime, job_id: str) -> Any:
@@ -125,3 +125,26 @@ def test_a_cancelled_import_stops_between_chunks(runtime: Runtime, monkeypatch: 
     cancelled = job(runtime, job_id)
     assert cancelled.state == imports_store.CANCELLED and cancelled.rows_done < ROWS
     assert applied(runtime) == (cancelled.rows_done,) * 4
+
+
+def test_a_job_that_breaks_the_worker_fails_instead_of_holding_the_queue(
+    runtime: Runtime, monkeypatch: Any
+) -> None:
+    broken = queue_import(runtime, 10)
+    fine = queue_import(runtime, 10)
+
+    def explode(*_args: Any, **_kwargs: Any) -> None:
+        monkeypatch.undo()  # only the first job meets the bug
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(runner, "run_job", explode)
+    stopping = threading.Event()
+    worker = threading.Thread(target=runner.run_imports, args=(runtime, stopping), daemon=True)
+    worker.start()
+    try:
+        wait_for(lambda: job(runtime, fine).state == imports_store.DONE)
+    finally:
+        stopping.set()
+        worker.join(10)
+    failed = job(runtime, broken)
+    assert failed.state == imports_store.FAILED and "RuntimeError" in failed.error

@@ -388,7 +388,18 @@ def run_imports(runtime: Runtime, stopping: threading.Event) -> None:
             if job is None:
                 stopping.wait(POLL_SECONDS)
                 continue
-            run_job(runtime, job, owner, lease, stopping, chunk_rows)
+            try:
+                run_job(runtime, job, owner, lease, stopping, chunk_rows)
+            except (OperationalError, InterfaceError):
+                raise  # the database is away: the job is taken up again once its lease runs out
+            except Exception as error:
+                # A bug, not an outage: running the job again would fail again (and hold the queue), so
+                # it fails, its committed chunks staying, with the reason for the operator.
+                log.exception("import %s failed", job.id, extra={"job_id": job.id})
+                with transaction(runtime.sessions) as session:
+                    store.fail(
+                        session, job.id, owner, f"internal error ({type(error).__name__}); see the log"
+                    )
         except Exception:
             log.exception("import worker: trying again shortly")
             stopping.wait(POLL_SECONDS * 4)
