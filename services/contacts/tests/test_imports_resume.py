@@ -20,6 +20,7 @@ from contacts.imports import store as imports_store
 from contacts.store import Contact, messaging
 from crm.contacts.v1 import imports_pb2
 from crm_platform.access.context import acting_as
+from crm_platform.db import reading
 from crm_platform.resources.schema import TABLES
 from crm_platform.service import Runtime
 from crm_platform.testing.callers import caller
@@ -42,7 +43,8 @@ def queue_import(runtime: Runtime, rows: int = ROWS) -> str:
 
 
 def job(runtime: Runtime, job_id: str) -> Any:
-    with runtime.sessions() as session:
+    # A read-only transaction: on SQLite a writing one would queue behind the worker's chunks.
+    with reading(runtime.sessions) as session:
         return imports_store.job_of(session, job_id, None)
 
 

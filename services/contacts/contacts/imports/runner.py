@@ -58,6 +58,7 @@ CHUNK_ROWS = config.Setting(
     "CRM_IMPORT_CHUNK_ROWS", config.positive_int, default="500", help="rows an import commits at a time"
 )
 POLL_SECONDS = 0.5
+PAUSE_BETWEEN_CHUNKS_SECONDS = 0.01
 KEY_FIELD = "email"  # upserts match an existing contact of the same book by email
 # Headers of the events an import records: subscribers (notifications' welcome) can tell them apart.
 ORIGIN_HEADER, NOTIFY_HEADER, JOB_HEADER = "ce-crmorigin", "ce-crmnotify", "ce-crmimportjob"
@@ -370,6 +371,9 @@ def run_job(
             return
         if stopping.is_set():
             return  # the lease runs out and a worker resumes after the last chunk
+        # A breath between chunks: on SQLite a writer waiting for the lock (an API call, a cancel) gets
+        # it here instead of queueing behind every chunk of the import.
+        stopping.wait(PAUSE_BETWEEN_CHUNKS_SECONDS)
 
 
 def worker_id() -> str:
