@@ -5,16 +5,15 @@ changes (old and new value of every changed field, lists whole) and how to reach
 
 from __future__ import annotations
 
-from google.protobuf import json_format, struct_pb2
 from google.protobuf.message import Message
 from sqlalchemy.orm import Session
 
 from contacts.store import Contact, messaging
-from crm.common.v1 import history_pb2
 from crm.events.v1 import contacts_pb2
 from crm_platform.events import record_event
 from crm_platform.protobuf import as_event_payload, timestamp
 from crm_platform.resources import Change
+from crm_platform.resources.history import field_changes
 
 SOURCE = "contacts"
 CONTACT_CREATED = "contact_created"
@@ -81,10 +80,6 @@ def _emails(contact: Contact) -> list[str]:
     return emails if contact.email in emails else [contact.email, *emails]
 
 
-def _value(json_value: object) -> struct_pb2.Value:
-    return json_format.ParseDict(json_value, struct_pb2.Value())
-
-
 def record_contact_updated(session: Session, change: Change[Contact]) -> str:
     contact = change.row
     return _record(
@@ -96,10 +91,7 @@ def record_contact_updated(session: Session, change: Change[Contact]) -> str:
             actor_id=change.actor_id,
             version=change.version,
             changed_fields=change.changed_fields,
-            changes=[
-                history_pb2.FieldChange(field=c.field, old_value=_value(c.old), new_value=_value(c.new))
-                for c in change.changes
-            ],
+            changes=field_changes(change.changes),
             updated_at=timestamp(contact.updated_at),
             email=contact.email,
             phone=contact.phone or "",

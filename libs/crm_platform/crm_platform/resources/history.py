@@ -107,6 +107,15 @@ def to_history_entry(row: Row[Any]) -> history_pb2.HistoryEntry:
     return entry
 
 
+def field_changes(changes: Sequence[FieldChange]) -> list[history_pb2.FieldChange]:
+    """A change's fields as the `changes` of an update event: the same shape as a history entry's, so a
+    consumer reads what changed from what to what exactly as the history route shows it."""
+    return [
+        history_pb2.FieldChange(field=c.field, old_value=_value(c.old), new_value=_value(c.new))
+        for c in changes
+    ]
+
+
 def _encode_cursor(entry_id: int) -> str:
     return base64.urlsafe_b64encode(json.dumps({"h": entry_id}).encode()).decode().rstrip("=")
 

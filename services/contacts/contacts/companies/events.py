@@ -4,18 +4,17 @@ transaction of the change it announces, with the actor and, for updates, the cha
 
 from __future__ import annotations
 
-from google.protobuf import json_format, struct_pb2
 from google.protobuf.message import Message
 from sqlalchemy.orm import Session
 
 from contacts.companies.store import Company
 from contacts.events import SOURCE
 from contacts.store import messaging
-from crm.common.v1 import history_pb2
 from crm.events.v1 import companies_pb2
 from crm_platform.events import record_event
 from crm_platform.protobuf import as_event_payload, timestamp
 from crm_platform.resources import Change
+from crm_platform.resources.history import field_changes
 
 COMPANY_CREATED = "company_created"
 COMPANY_UPDATED = "company_updated"
@@ -60,10 +59,6 @@ def record_company_created(session: Session, change: Change[Company]) -> str:
     )
 
 
-def _value(json_value: object) -> struct_pb2.Value:
-    return json_format.ParseDict(json_value, struct_pb2.Value())
-
-
 def record_company_updated(session: Session, change: Change[Company]) -> str:
     company = change.row
     return _record(
@@ -75,10 +70,7 @@ def record_company_updated(session: Session, change: Change[Company]) -> str:
             actor_id=change.actor_id,
             version=change.version,
             changed_fields=change.changed_fields,
-            changes=[
-                history_pb2.FieldChange(field=c.field, old_value=_value(c.old), new_value=_value(c.new))
-                for c in change.changes
-            ],
+            changes=field_changes(change.changes),
             updated_at=timestamp(company.updated_at),
         ),
     )
