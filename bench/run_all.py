@@ -54,6 +54,7 @@ STANDALONE = (
     ("Event relay: batched against per-message confirms, commit-to-consumed latency", "bench_relay.py"),
     ("Spreading calls over service replicas (round_robin)", "bench_spread.py"),
     ("Record-level scope: scoped against unscoped lists, caller-context verification", "bench_scope.py"),
+    ("Contacts import, end to end through the gateway and the worker", "bench_import.py"),
 )
 
 
