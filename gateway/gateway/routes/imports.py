@@ -281,6 +281,7 @@ def openapi_paths(builder: SchemaBuilder) -> dict[str, Any]:
                         "content": {"application/json": {"schema": job}},
                     },
                     **problems(
+                        "BadRequest",  # e.g. a malformed Idempotency-Key
                         "Unauthorized",
                         "Forbidden",
                         "PayloadTooLarge",

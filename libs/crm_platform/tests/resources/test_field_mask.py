@@ -36,7 +36,8 @@ def test_output_only_fields_come_from_the_contract_and_etag_is_never_data() -> N
         "etag",
         "archived_at",
     ]
-    assert writable_fields(Contact.DESCRIPTOR) == [
+    writable = writable_fields(Contact.DESCRIPTOR)
+    assert writable[:8] == [
         "first_name",
         "last_name",
         "email",
@@ -46,6 +47,9 @@ def test_output_only_fields_come_from_the_contract_and_etag_is_never_data() -> N
         "team_id",
         "partner_account_id",
     ]
+    # The profile's fields follow in contract order; every field is writable unless output-only.
+    assert writable == [name for name in fields if not is_output_only(fields[name])]
+    assert {"emails", "phones", "addresses", "tags", "birth_date"} <= set(writable)
 
 
 def test_only_masked_fields_change_and_the_changes_say_old_and_new() -> None:
