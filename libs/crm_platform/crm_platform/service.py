@@ -88,6 +88,25 @@ class ServiceDefinition:
     # its own with the runtime and the worker's stop event, and must return soon after the event is set.
     background: Sequence[Callable[[Runtime, threading.Event], None]] = field(default_factory=tuple)
 
+    def include(
+        self,
+        *registers: Callable[[grpc.Server, Runtime], Iterable[str]],
+        subscriptions: Sequence[Subscription] = (),
+        background: Sequence[Callable[[Runtime, threading.Event], None]] = (),
+    ) -> ServiceDefinition:
+        """How an aggregate or a feature joins its service (one line in main.py): its servicers are
+        registered after the ones before, its subscriptions consumed and its background jobs run by the
+        worker too. Returns the definition (changed in place)."""
+        before = self.register_grpc
+
+        def register_all(server: grpc.Server, runtime: Runtime) -> Iterable[str]:
+            return [*before(server, runtime), *(name for r in registers for name in r(server, runtime))]
+
+        self.register_grpc = register_all
+        self.subscriptions = (*self.subscriptions, *subscriptions)
+        self.background = (*self.background, *background)
+        return self
+
     @property
     def listen_setting(self) -> config.Setting[str]:
         return config.grpc_listen_setting(self.name)

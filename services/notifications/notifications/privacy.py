@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
 
 import grpc
 from google.protobuf import struct_pb2
@@ -109,12 +108,5 @@ def register(server: grpc.Server, runtime: Runtime) -> list[str]:
 
 
 def install(definition: ServiceDefinition) -> ServiceDefinition:
-    """`definition` serving PrivacyService and erasing on contact_erased (in place, and returned)."""
-    registered = definition.register_grpc
-
-    def register_all(server: grpc.Server, runtime: Runtime) -> Iterable[str]:
-        return [*registered(server, runtime), *register(server, runtime)]
-
-    definition.register_grpc = register_all
-    definition.subscriptions = (*definition.subscriptions, *SUBSCRIPTIONS)
-    return definition
+    """`definition` serving PrivacyService and erasing on contact_erased."""
+    return definition.include(register, subscriptions=SUBSCRIPTIONS)

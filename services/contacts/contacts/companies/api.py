@@ -8,7 +8,6 @@ people routes link contacts to companies: the caller must read both and update t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import grpc
@@ -193,12 +192,6 @@ def register(server: grpc.Server, runtime: Runtime) -> list[str]:
     return [companies_pb2.DESCRIPTOR.services_by_name["CompaniesService"].full_name]
 
 
-def install(definition: ServiceDefinition) -> None:
-    """Serve companies from `definition`'s process too: its gRPC registration then adds this servicer
-    after whatever it registered before (so several such lines compose, in order)."""
-    before = definition.register_grpc
-
-    def register_all(server: grpc.Server, runtime: Runtime) -> Iterable[str]:
-        return [*before(server, runtime), *register(server, runtime)]
-
-    definition.register_grpc = register_all
+def install(definition: ServiceDefinition) -> ServiceDefinition:
+    """Serve companies from `definition`'s process too."""
+    return definition.include(register)

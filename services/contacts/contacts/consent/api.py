@@ -3,8 +3,6 @@ to read the contact, recording needs to update it; a contact out of scope is NOT
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import grpc
 
 from contacts import store as contacts_store
@@ -89,11 +87,5 @@ def register(server: grpc.Server, runtime: Runtime) -> list[str]:
 
 
 def install(definition: ServiceDefinition) -> ServiceDefinition:
-    """`definition` serving ConsentService too (in place, and returned)."""
-    registered = definition.register_grpc
-
-    def register_all(server: grpc.Server, runtime: Runtime) -> Iterable[str]:
-        return [*registered(server, runtime), *register(server, runtime)]
-
-    definition.register_grpc = register_all
-    return definition
+    """`definition` serving ConsentService too."""
+    return definition.include(register)

@@ -11,24 +11,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-import grpc
-
 from contacts.imports import api, runner
-from crm_platform.service import Runtime, ServiceDefinition
+from crm_platform.service import ServiceDefinition
 
 
 def install(definition: ServiceDefinition) -> ServiceDefinition:
-    """`definition` serving ImportsService and running imports in its worker (in place, and returned)."""
-    registered = definition.register_grpc
-
-    def register(server: grpc.Server, runtime: Runtime) -> Iterable[str]:
-        return [*registered(server, runtime), *api.register(server, runtime)]
-
-    definition.register_grpc = register
-    definition.background = (*definition.background, runner.run_imports)
-    return definition
+    """`definition` serving ImportsService and running imports in its worker."""
+    return definition.include(api.register, background=(runner.run_imports,))
 
 
 __all__ = ["install"]

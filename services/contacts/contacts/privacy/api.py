@@ -9,8 +9,6 @@ answers the first erasure. The export needs to read the contact.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import grpc
 from google.protobuf import struct_pb2
 
@@ -81,12 +79,5 @@ def register(server: grpc.Server, runtime: Runtime) -> list[str]:
 
 
 def install(definition: ServiceDefinition) -> ServiceDefinition:
-    """`definition` serving PrivacyService and re-applying erasures in its worker (in place, returned)."""
-    registered = definition.register_grpc
-
-    def register_all(server: grpc.Server, runtime: Runtime) -> Iterable[str]:
-        return [*registered(server, runtime), *register(server, runtime)]
-
-    definition.register_grpc = register_all
-    definition.subscriptions = (*definition.subscriptions, *events.SUBSCRIPTIONS)
-    return definition
+    """`definition` serving PrivacyService and re-applying erasures in its worker."""
+    return definition.include(register, subscriptions=events.SUBSCRIPTIONS)

@@ -4,9 +4,6 @@ gRPC servicers beside the others, and the worker's subscriptions to the events t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-import grpc
 from sqlalchemy.orm import Session
 
 from contacts.interactions import api as interactions_api
@@ -14,7 +11,7 @@ from contacts.interactions import events as interactions_events
 from contacts.timeline import api as timeline_api
 from contacts.timeline import events as timeline_events
 from crm_platform.events.wire import Event
-from crm_platform.service import Runtime, ServiceDefinition, Subscription
+from crm_platform.service import ServiceDefinition, Subscription
 
 
 def _with_interactions(sub: Subscription) -> Subscription:
@@ -36,16 +33,5 @@ SUBSCRIPTIONS = tuple(_with_interactions(sub) for sub in timeline_events.SUBSCRI
 
 def extend(definition: ServiceDefinition) -> ServiceDefinition:
     """`definition` serving InteractionsService and TimelineService too, and consuming the timeline's
-    events (in place, and returned)."""
-    registered = definition.register_grpc
-
-    def register(server: grpc.Server, runtime: Runtime) -> Iterable[str]:
-        return [
-            *registered(server, runtime),
-            *interactions_api.register(server, runtime),
-            *timeline_api.register(server, runtime),
-        ]
-
-    definition.register_grpc = register
-    definition.subscriptions = (*definition.subscriptions, *SUBSCRIPTIONS)
-    return definition
+    events."""
+    return definition.include(interactions_api.register, timeline_api.register, subscriptions=SUBSCRIPTIONS)
