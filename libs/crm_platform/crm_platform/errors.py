@@ -77,8 +77,31 @@ class NotFound(DomainError):
 
 
 class AlreadyExists(DomainError):
+    """A value that must be unique is taken. `existing_id` names the record holding it (ResourceInfo), to
+    be given only when the caller may read that record: otherwise the conflict would reveal it."""
+
     code = grpc.StatusCode.ALREADY_EXISTS
     reason = "ALREADY_EXISTS"
+
+    def __init__(
+        self, message: str, *, resource_type: str = "", existing_id: str = "", description: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.resource_type = resource_type
+        self.existing_id = existing_id
+        self.description = description
+
+    def details(self) -> list[Message]:
+        details = super().details()
+        if self.existing_id:
+            details.append(
+                error_details_pb2.ResourceInfo(
+                    resource_type=self.resource_type,
+                    resource_name=self.existing_id,
+                    description=self.description,
+                )
+            )
+        return details
 
 
 class FailedPrecondition(DomainError):

@@ -15,8 +15,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from google.protobuf.message import Message
-from google.rpc import error_details_pb2
 from sqlalchemy import JSON, ForeignKey, Index, Integer, Select, String, Text, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -304,20 +302,12 @@ class EmailTaken(AlreadyExists):
     existing contact is named (ResourceInfo) only to a caller who may read it."""
 
     def __init__(self, email: str, existing_id: str = "") -> None:
-        super().__init__(f"a contact with email {email} already exists")
-        self.existing_id = existing_id
-
-    def details(self) -> list[Message]:
-        details = super().details()
-        if self.existing_id:
-            details.append(
-                error_details_pb2.ResourceInfo(
-                    resource_type=contacts.resource_type,
-                    resource_name=self.existing_id,
-                    description="the contact that already has this email",
-                )
-            )
-        return details
+        super().__init__(
+            f"a contact with email {email} already exists",
+            resource_type=contacts.resource_type,
+            existing_id=existing_id,
+            description="the contact that already has this email",
+        )
 
 
 def _ensure_email_free(

@@ -17,8 +17,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from google.protobuf.message import Message
-from google.rpc import error_details_pb2
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, Select, String, Text, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -225,20 +223,12 @@ class DomainTaken(AlreadyExists):
     existing company is named (ResourceInfo) only to a caller who may read it."""
 
     def __init__(self, domain: str, existing_id: str = "") -> None:
-        super().__init__(f"a company with domain {domain} already exists")
-        self.existing_id = existing_id
-
-    def details(self) -> list[Message]:
-        details = super().details()
-        if self.existing_id:
-            details.append(
-                error_details_pb2.ResourceInfo(
-                    resource_type=companies.resource_type,
-                    resource_name=self.existing_id,
-                    description="the company that already has this domain",
-                )
-            )
-        return details
+        super().__init__(
+            f"a company with domain {domain} already exists",
+            resource_type=companies.resource_type,
+            existing_id=existing_id,
+            description="the company that already has this domain",
+        )
 
 
 def _ensure_domain_free(
