@@ -225,7 +225,7 @@ class Membership(_message.Message):
     def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[MembershipKind, str]] = ..., member_number: _Optional[str] = ..., since: _Optional[str] = ...) -> None: ...
 
 class CreateContactRequest(_message.Message):
-    __slots__ = ("first_name", "last_name", "email", "phone", "company", "owner_id", "team_id", "partner_account_id", "emails", "phones", "addresses", "social_profiles", "job_title", "preferred_channel", "preferred_contact_time", "language", "time_zone", "lead_source", "industry", "occupation", "birth_date", "region", "country", "city", "important_dates", "hobbies", "interests", "memberships", "tags", "notes")
+    __slots__ = ("first_name", "last_name", "email", "phone", "company", "owner_id", "team_id", "partner_account_id", "emails", "phones", "addresses", "social_profiles", "job_title", "preferred_channel", "preferred_contact_time", "language", "time_zone", "lead_source", "industry", "occupation", "birth_date", "region", "country", "city", "important_dates", "hobbies", "interests", "memberships", "tags", "notes", "allow_duplicate")
     FIRST_NAME_FIELD_NUMBER: _ClassVar[int]
     LAST_NAME_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
@@ -256,6 +256,7 @@ class CreateContactRequest(_message.Message):
     MEMBERSHIPS_FIELD_NUMBER: _ClassVar[int]
     TAGS_FIELD_NUMBER: _ClassVar[int]
     NOTES_FIELD_NUMBER: _ClassVar[int]
+    ALLOW_DUPLICATE_FIELD_NUMBER: _ClassVar[int]
     first_name: str
     last_name: str
     email: str
@@ -286,7 +287,8 @@ class CreateContactRequest(_message.Message):
     memberships: _containers.RepeatedCompositeFieldContainer[Membership]
     tags: _containers.RepeatedScalarFieldContainer[str]
     notes: str
-    def __init__(self, first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., company: _Optional[str] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ..., emails: _Optional[_Iterable[_Union[ContactEmail, _Mapping]]] = ..., phones: _Optional[_Iterable[_Union[ContactPhone, _Mapping]]] = ..., addresses: _Optional[_Iterable[_Union[ContactAddress, _Mapping]]] = ..., social_profiles: _Optional[_Iterable[_Union[SocialProfile, _Mapping]]] = ..., job_title: _Optional[str] = ..., preferred_channel: _Optional[_Union[ContactChannel, str]] = ..., preferred_contact_time: _Optional[str] = ..., language: _Optional[str] = ..., time_zone: _Optional[str] = ..., lead_source: _Optional[str] = ..., industry: _Optional[str] = ..., occupation: _Optional[str] = ..., birth_date: _Optional[str] = ..., region: _Optional[str] = ..., country: _Optional[str] = ..., city: _Optional[str] = ..., important_dates: _Optional[_Iterable[_Union[ImportantDate, _Mapping]]] = ..., hobbies: _Optional[_Iterable[str]] = ..., interests: _Optional[_Iterable[str]] = ..., memberships: _Optional[_Iterable[_Union[Membership, _Mapping]]] = ..., tags: _Optional[_Iterable[str]] = ..., notes: _Optional[str] = ...) -> None: ...
+    allow_duplicate: bool
+    def __init__(self, first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., company: _Optional[str] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ..., emails: _Optional[_Iterable[_Union[ContactEmail, _Mapping]]] = ..., phones: _Optional[_Iterable[_Union[ContactPhone, _Mapping]]] = ..., addresses: _Optional[_Iterable[_Union[ContactAddress, _Mapping]]] = ..., social_profiles: _Optional[_Iterable[_Union[SocialProfile, _Mapping]]] = ..., job_title: _Optional[str] = ..., preferred_channel: _Optional[_Union[ContactChannel, str]] = ..., preferred_contact_time: _Optional[str] = ..., language: _Optional[str] = ..., time_zone: _Optional[str] = ..., lead_source: _Optional[str] = ..., industry: _Optional[str] = ..., occupation: _Optional[str] = ..., birth_date: _Optional[str] = ..., region: _Optional[str] = ..., country: _Optional[str] = ..., city: _Optional[str] = ..., important_dates: _Optional[_Iterable[_Union[ImportantDate, _Mapping]]] = ..., hobbies: _Optional[_Iterable[str]] = ..., interests: _Optional[_Iterable[str]] = ..., memberships: _Optional[_Iterable[_Union[Membership, _Mapping]]] = ..., tags: _Optional[_Iterable[str]] = ..., notes: _Optional[str] = ..., allow_duplicate: _Optional[bool] = ...) -> None: ...
 
 class GetContactRequest(_message.Message):
     __slots__ = ("id",)

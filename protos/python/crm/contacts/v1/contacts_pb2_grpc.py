@@ -74,15 +74,17 @@ class ContactsServiceServicer:
     """
 
     def CreateContact(self, request, context):
-        """Creates a contact. Fails with ALREADY_EXISTS when another contact has the same email
-        (case-insensitive).
+        """Creates a contact. Fails with ALREADY_EXISTS when another contact of its book has one of its emails
+        (case-insensitive) or, unless `allow_duplicate`, one of its phone numbers (in E.164).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetContact(self, request, context):
-        """Reads one contact; archived contacts are still readable.
+        """Reads one contact; archived contacts are still readable. A contact merged into another answers
+        NOT_FOUND with ErrorInfo reason MOVED and ResourceInfo naming the survivor (REST: 308 with its
+        `Location`).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

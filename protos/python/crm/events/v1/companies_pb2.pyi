@@ -65,3 +65,25 @@ class CompanyArchived(_message.Message):
     version: int
     archived_at: _timestamp_pb2.Timestamp
     def __init__(self, company_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., version: _Optional[int] = ..., archived_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CompanyMerged(_message.Message):
+    __slots__ = ("company_id", "survivor_id", "merged_ids", "actor_id", "version", "merged_at", "owner_id", "team_id", "partner_account_id")
+    COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
+    SURVIVOR_ID_FIELD_NUMBER: _ClassVar[int]
+    MERGED_IDS_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    MERGED_AT_FIELD_NUMBER: _ClassVar[int]
+    OWNER_ID_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    PARTNER_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    company_id: str
+    survivor_id: str
+    merged_ids: _containers.RepeatedScalarFieldContainer[str]
+    actor_id: str
+    version: int
+    merged_at: _timestamp_pb2.Timestamp
+    owner_id: str
+    team_id: str
+    partner_account_id: str
+    def __init__(self, company_id: _Optional[str] = ..., survivor_id: _Optional[str] = ..., merged_ids: _Optional[_Iterable[str]] = ..., actor_id: _Optional[str] = ..., version: _Optional[int] = ..., merged_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ...) -> None: ...
