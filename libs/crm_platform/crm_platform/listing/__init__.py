@@ -15,6 +15,8 @@
 
 - `filter`: AIP-160 (parser.py has the grammar, compiler.py the semantics, dialects.py the string
   rules that hold on SQLite and PostgreSQL alike), bounded in length, depth and number of comparisons.
+- Lists (`tags:"vip"`: the list holds "vip"), fields kept in another table (`Lookup`: custom fields)
+  and computed fields (`years_since`: an age compared as a birth-date range), all through fields.py.
 - `order_by`: AIP-132 (`"last_name desc, created_at"`), allow-listed, tie-breaker appended, NULL
   smallest (ordering.py).
 - `cursor`: keyset, HMAC-signed and bound to the query (cursor.py, keyset.py).
@@ -25,9 +27,11 @@ the character position where it went wrong.
 """
 
 from crm_platform.listing.compiler import compile_filter, compile_node
+from crm_platform.listing.computed import years_since
 from crm_platform.listing.cursor import CursorCodec, query_id
 from crm_platform.listing.fields import (
     BOOLEAN,
+    DATE,
     ENUM,
     INTEGER,
     NUMBER,
@@ -35,6 +39,7 @@ from crm_platform.listing.fields import (
     TIMESTAMP,
     Field,
     FieldType,
+    Lookup,
 )
 from crm_platform.listing.ordering import OrderKey, parse_order_by
 from crm_platform.listing.page import ListPlan, ListRequest, list_page, plan_listing
@@ -45,6 +50,7 @@ from crm_platform.pagination import Page
 
 __all__ = [
     "BOOLEAN",
+    "DATE",
     "ENUM",
     "INTEGER",
     "MAX_DEPTH",
@@ -59,6 +65,7 @@ __all__ = [
     "ListPlan",
     "ListRequest",
     "ListSpec",
+    "Lookup",
     "OrderKey",
     "Page",
     "compile_filter",
@@ -69,4 +76,5 @@ __all__ = [
     "plan_listing",
     "query_id",
     "to_text",
+    "years_since",
 ]

@@ -8,6 +8,11 @@ other comparison with a NULL column value is false except `!=`, which is true (N
 SQL's three-valued logic would make `NOT f = 5` drop the rows where f is NULL, which nobody means, so
 comparisons on nullable fields are guarded (`f IS NOT NULL AND ...`, `f IS NULL OR f != ...`) and
 NOT is then plain negation.
+
+Lists (`Field.repeated`) take `:` (has: `tags:"vip"`) and a comparison with null; fields kept in another
+table (`Field.lookup`) compile to `id IN (SELECT record id FROM that table WHERE value <op> literal)`,
+which the other table's value index serves, `!=` and `= null` being the negated membership; computed
+fields (`Field.predicate`, e.g. computed.years_since) are compiled by their own function.
 """
 
 from __future__ import annotations
@@ -18,12 +23,20 @@ from typing import Any
 from sqlalchemy import BigInteger, ColumnElement, and_, literal, not_, or_
 
 from crm_platform.listing import dialects
-from crm_platform.listing.fields import Field, FieldType
+from crm_platform.listing.fields import Field, FieldType, clause_of
 from crm_platform.listing.invalid import filter_error, quoted
 from crm_platform.listing.parser import parse_filter
 from crm_platform.listing.spec import ListSpec
 from crm_platform.listing.syntax import And, Comparison, Node, Not, Null, Number, Or, String, Value
-from crm_platform.listing.values import as_bool, as_enum, as_float, as_int, as_string, as_timestamp
+from crm_platform.listing.values import (
+    as_bool,
+    as_date,
+    as_enum,
+    as_float,
+    as_int,
+    as_string,
+    as_timestamp,
+)
 
 _ORDERED = ("=", "!=", "<", "<=", ">", ">=")
 _EQUALITY = ("=", "!=")
@@ -36,6 +49,7 @@ _OPERATORS: dict[FieldType, tuple[str, ...]] = {
     FieldType.TIMESTAMP: _ORDERED,
     FieldType.BOOLEAN: _EQUALITY,
     FieldType.ENUM: _EQUALITY,
+    FieldType.DATE: _ORDERED,
 }
 _COMPARE: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
     "=": lambda a, b: a == b,
@@ -87,6 +101,8 @@ def normalise(node: Node, spec: ListSpec) -> Node:
         value = Number(repr(as_float(node.value, node.field)))
     elif field.type is FieldType.TIMESTAMP:
         value = String((as_timestamp(node.value, node.field).isoformat(),))
+    elif field.type is FieldType.DATE:
+        value = String((as_date(node.value, node.field),))
     else:
         value = String((as_enum(node.value, field, node.field),))
     return Comparison(node.field, node.op, value)
@@ -94,22 +110,63 @@ def normalise(node: Node, spec: ListSpec) -> Node:
 
 def _comparison(node: Comparison, spec: ListSpec, dialect: str) -> ColumnElement[bool]:
     field = _filterable(node, spec)
+    _check_operator(node, field)
+    if field.predicate is not None:
+        value = None if isinstance(node.value, Null) else _python_value(node.value, field, node.field)
+        return field.predicate(node.op, value)
+    if field.lookup is not None:
+        return _looked_up(node, field, dialect)
+    clause = field.clause
+    if isinstance(node.value, Null):
+        return clause.is_(None) if node.op == "=" else clause.is_not(None)
+    if field.repeated:
+        return and_(
+            clause.is_not(None), dialects.list_holds(clause, as_string(node.value, node.field).text, dialect)
+        )
+    test = _test(node, field, dialect)
+    if not field.nullable:
+        return test
+    # Two-valued comparisons on a nullable column (see the module docstring).
+    return or_(clause.is_(None), test) if node.op == "!=" else and_(clause.is_not(None), test)
+
+
+def _check_operator(node: Comparison, field: Field) -> None:
+    if field.repeated:
+        if node.op == ":" and not isinstance(node.value, Null):
+            return
+        if node.op in _EQUALITY and isinstance(node.value, Null):
+            return
+        raise filter_error(
+            f'{node.field} is a list at position {node.position}: use {node.field}:"value" (the list '
+            f"holds it) or compare it with null (an empty list)"
+        )
     allowed = _OPERATORS[field.type]
     if node.op not in allowed:
         raise filter_error(
             f'"{node.op}" does not apply to {field.type.value} field {node.field} at position '
             f"{node.position}; use {', '.join(allowed)}"
         )
-    clause = field.clause
+    if isinstance(node.value, Null) and node.op not in _EQUALITY:
+        raise filter_error(f"null can only be compared with = or != at position {node.value.position}")
+
+
+def _looked_up(node: Comparison, field: Field, dialect: str) -> ColumnElement[bool]:
+    """A comparison on a field whose values are another table's rows (fields.Lookup), as a membership
+    test of the record's key in those rows, so the rows' index on the value serves it. A record without a
+    row has no value: only `= null` and `!=` hold for it, as for a NULL column."""
+    lookup = field.lookup
+    assert lookup is not None
+    key, rows = clause_of(lookup.key), lookup.rows
     if isinstance(node.value, Null):
-        if node.op not in _EQUALITY:
-            raise filter_error(f"null can only be compared with = or != at position {node.value.position}")
-        return clause.is_(None) if node.op == "=" else clause.is_not(None)
-    test = _test(node, field, dialect)
-    if not field.nullable:
-        return test
-    # Two-valued comparisons on a nullable column (see the module docstring).
-    return or_(clause.is_(None), test) if node.op == "!=" else and_(clause.is_not(None), test)
+        return key.in_(rows) if node.op == "!=" else not_(key.in_(rows))
+    value_field = Field(lookup.value, field.type, field.enum_values, nullable=False)
+    if field.repeated:
+        test = value_field.clause == as_string(node.value, node.field).text
+        return key.in_(rows.where(test))
+    if node.op == "!=":  # not equal: the record has no row equal to the literal (or no row at all)
+        equal = Comparison(node.field, "=", node.value, node.position)
+        return not_(key.in_(rows.where(_test(equal, value_field, dialect))))
+    return key.in_(rows.where(_test(node, value_field, dialect)))
 
 
 def _filterable(node: Comparison, spec: ListSpec) -> Field:
@@ -139,7 +196,18 @@ def _test(node: Comparison, field: Field, dialect: str) -> ColumnElement[bool]:
     return _COMPARE[op](clause, _literal(value, field, name))
 
 
+def _python_value(value: Value, field: Field, name: str) -> Any:
+    """The literal as a plain Python value of the field's type (what a predicate field gets)."""
+    if field.type is FieldType.INTEGER:
+        return as_int(value, name)
+    if field.type is FieldType.STRING:
+        return as_string(value, name).text
+    return _literal(value, field, name)
+
+
 def _literal(value: Value, field: Field, name: str) -> Any:
+    if field.type is FieldType.DATE:
+        return as_date(value, name)
     if field.type is FieldType.INTEGER:
         # Bound as BIGINT whatever the column's width: PostgreSQL casts a bind to the column's type, and
         # `score < 3000000000` on an INTEGER column must be true, not an "integer out of range" error.

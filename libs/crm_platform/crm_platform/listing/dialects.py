@@ -8,6 +8,9 @@ The rules every list endpoint promises, whatever the backend:
   Consequence: an index used for ordering a string column on PostgreSQL must be created `COLLATE "C"`.
 - `=` on strings is exact and case-sensitive, and so is a `*` wildcard match: SQLite's LIKE ignores ASCII
   case, so on SQLite wildcards are compiled to GLOB (case-sensitive) and on PostgreSQL to LIKE.
+- `:` (has) on a list field (a JSON array of strings) is exact membership: SQLite looks through
+  `json_each`, PostgreSQL tests `CAST(column AS JSONB) @> '["value"]'`, which a GIN index over
+  `(column::jsonb)` serves.
 - `:` (has) on strings is a substring test that ignores the case of ASCII letters only. That is what
   both can do without extensions: SQLite's lower() folds ASCII only, and PostgreSQL's lower() does the
   same under `COLLATE "C"`. Non-ASCII letters match only in the same case ("é" does not find "É").
@@ -21,7 +24,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, cast, exists, func, literal
+from sqlalchemy.dialects.postgresql import JSONB
 
 from crm_platform.listing.fields import FieldType
 
@@ -67,3 +71,11 @@ def matches_wildcards(clause: ColumnElement[Any], parts: Sequence[str], dialect:
     if dialect == SQLITE:
         return clause.op("GLOB", is_comparison=True)("*".join(glob_escape(p) for p in parts))
     return clause.like("%".join(like_escape(p) for p in parts), escape="\\")
+
+
+def list_holds(clause: ColumnElement[Any], item: str, dialect: str) -> ColumnElement[bool]:
+    """The JSON array in `clause` has an element equal to `item` (exactly; see the module docstring)."""
+    if dialect == POSTGRESQL:
+        return cast(clause, JSONB).contains(literal([item], JSONB))
+    elements = func.json_each(clause).table_valued("value")
+    return exists().select_from(elements).where(elements.c.value == item)

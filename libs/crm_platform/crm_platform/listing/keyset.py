@@ -72,6 +72,7 @@ _JSON_TYPES: dict[FieldType, tuple[type, ...]] = {
     FieldType.NUMBER: (int, float),
     FieldType.BOOLEAN: (bool,),
     FieldType.TIMESTAMP: (str,),
+    FieldType.DATE: (str,),
 }
 
 

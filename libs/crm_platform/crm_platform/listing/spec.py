@@ -55,6 +55,9 @@ class ListSpec:
         unknown = sorted(set(self.orderable) - set(fields))
         if unknown:
             raise ValueError(f"orderable names fields that are not in fields: {unknown}")
+        unorderable = sorted(n for n in self.orderable if fields[n].repeated or fields[n].predicate)
+        if unorderable:
+            raise ValueError(f"lists and computed fields have no order of their own: {unorderable}")
         filterable = tuple(sorted(name for name, spec in fields.items() if spec.filterable))
         object.__setattr__(self, "filterable_names", filterable)
         try:

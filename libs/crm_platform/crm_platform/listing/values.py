@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from crm_platform.errors import InvalidArgument
 from crm_platform.listing.fields import Field
@@ -17,6 +17,7 @@ from crm_platform.listing.invalid import filter_error, quoted
 from crm_platform.listing.syntax import Boolean, Number, String, Value
 
 _INT64 = 2**63
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:[Zz]|([+-])(\d{2}):(\d{2}))"
 )
@@ -75,6 +76,17 @@ def as_enum(value: Value, field: Field, name: str) -> str:
     if not isinstance(value, String) or value.has_wildcard or value.text.lower() not in field.enum_values:
         raise mismatch(value, "value", name, f"; allowed values: {allowed}")
     return value.text.lower()
+
+
+def as_date(value: Value, name: str) -> str:
+    """A calendar date written "YYYY-MM-DD", checked to exist, in that (ordering) spelling."""
+    hint = ' (a date written "YYYY-MM-DD")'
+    if not isinstance(value, String) or value.has_wildcard or not _DATE.fullmatch(value.text):
+        raise mismatch(value, "date", name, hint)
+    try:
+        return date.fromisoformat(value.text).isoformat()
+    except ValueError:
+        raise mismatch(value, "date", name, hint) from None
 
 
 def as_timestamp(value: Value, name: str) -> datetime:

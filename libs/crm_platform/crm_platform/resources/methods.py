@@ -90,13 +90,15 @@ class StandardMethods(Generic[Row, M]):
         repository: Repository[Row, M],
         message: type[M],
         *,
-        list_spec: ListSpec,
+        list_spec: ListSpec | Callable[[Session, ListRequest], ListSpec],
         listed: Callable[[], Select[Any]],
         events: ResourceEvents = ResourceEvents(),
     ) -> None:
         self.sessions = sessions
         self.repository = repository
         self.message = message
+        # A spec, or what makes one per request from the database (an allow-list that changes at run
+        # time, e.g. with custom fields), called inside the list's read transaction.
         self.list_spec = list_spec
         self.listed = listed  # the query lists start from (e.g. active rows only)
         self.events = events
@@ -119,9 +121,8 @@ class StandardMethods(Generic[Row, M]):
         # Shared by every replica through the service's database; cached per process after the first call.
         codec = CursorCodec(service_secret(self.sessions, "cursor"))
         with reading(self.sessions) as session:
-            page = self.repository.list_page(
-                session, self.listed(), self.list_spec, asked, codec, caller=caller
-            )
+            spec = self.list_spec if isinstance(self.list_spec, ListSpec) else self.list_spec(session, asked)
+            page = self.repository.list_page(session, self.listed(), spec, asked, codec, caller=caller)
             return {
                 "items": [self.repository.to_message(row) for row in page.items],
                 "next_cursor": page.next_cursor,
