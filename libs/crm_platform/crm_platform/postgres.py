@@ -103,6 +103,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         connect_args["prepare_threshold"] = None
     elif settings:
         connect_args["options"] = " ".join(f"-c {name}={value}" for name, value in settings.items())
+    if pgbouncer:
+        # The outbox relay cannot LISTEN through transaction pooling (events/doorbell.py).
+        kwargs["execution_options"] = {**kwargs.get("execution_options", {}), "crm_pgbouncer": True}
     engine = create_engine(
         url,
         pool_pre_ping=True,

@@ -35,6 +35,7 @@ from crm_platform.events import (
     MessagingTables,
     OutboxRelay,
     dlq_cli,
+    doorbell,
     install_wakeup,
     prune_inbox,
     prune_outbox,
@@ -133,7 +134,9 @@ class ServiceDefinition:
 def open_runtime(definition: ServiceDefinition, database_url: str | None = None) -> Runtime:
     engine = db.make_engine(database_url or db.database_url(definition.name))
     migrations.upgrade(engine, definition.migrations_dir)
-    return Runtime(definition.name, engine, db.make_session_factory(engine), definition.messaging)
+    sessions = db.make_session_factory(engine)
+    doorbell.install(sessions)  # commits that record events wake the relay, whichever process holds it
+    return Runtime(definition.name, engine, sessions, definition.messaging)
 
 
 def declare_topology(definition: ServiceDefinition) -> bool:

@@ -21,7 +21,7 @@ Operators: `crm-<service> dlq list|show|replay` (or `python -m crm_platform.even
 from crm_platform.events.consumer import GAP_TIMEOUT, RETRY_DELAYS, EventConsumer, Handler
 from crm_platform.events.failures import PoisonEvent
 from crm_platform.events.housekeeping import prune_inbox, prune_outbox
-from crm_platform.events.outbox import event_headers, install_wakeup, record_event
+from crm_platform.events.outbox import NewEvent, event_headers, install_wakeup, record_event, record_events
 from crm_platform.events.relay import OutboxBacklog, OutboxRelay, outbox_backlog
 from crm_platform.events.relay_store import RetryPolicy
 from crm_platform.events.schema import (
@@ -40,6 +40,7 @@ __all__ = [
     "Handler",
     "MalformedEvent",
     "MessagingTables",
+    "NewEvent",
     "OutboxBacklog",
     "OutboxRelay",
     "PoisonEvent",
@@ -54,4 +55,5 @@ __all__ = [
     "prune_inbox",
     "prune_outbox",
     "record_event",
+    "record_events",
 ]

@@ -57,6 +57,11 @@ class RelayLease:
         """Whether we hold it, by our own reckoning (no database round trip)."""
         return self._renewed_at is not None and time.monotonic() - self._renewed_at < self.ttl
 
+    def fresh(self) -> bool:
+        """Held with at least a third of the TTL left, by our own reckoning: the relay may send on it
+        without a database round trip while its keeper thread renews it (see `OutboxRelay`)."""
+        return self._renewed_at is not None and time.monotonic() - self._renewed_at < 2 * self.ttl / 3
+
     def hold(self) -> bool:
         """Take or renew the lease if due and say whether we hold it.
 

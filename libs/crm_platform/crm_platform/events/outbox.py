@@ -12,10 +12,11 @@ import contextvars
 import json
 import logging
 import uuid
-from collections.abc import Iterator, Mapping
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from opentelemetry import propagate
 from sqlalchemy import Table, insert
@@ -23,11 +24,20 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from crm_platform.events import wire
+from crm_platform.events import doorbell, wire
 from crm_platform.events.relay import OutboxRelay
 from crm_platform.events.schema import MessagingTables
 
-__all__ = ["OutboxRelay", "event_headers", "install_wakeup", "next_sequence", "record_event"]
+__all__ = [
+    "NewEvent",
+    "OutboxRelay",
+    "event_headers",
+    "install_wakeup",
+    "next_sequence",
+    "next_sequences",
+    "record_event",
+    "record_events",
+]
 
 log = logging.getLogger(__name__)
 
@@ -76,39 +86,86 @@ def record_event(
     A breaking v2 published beside v1 therefore needs its own type (`contact_created_v2`), or every v1
     subscriber would receive both.
     """
-    event_id = str(uuid.uuid4())
+    event = NewEvent(event_type, aggregate_type, aggregate_id, payload, version)
     body = wire.encode_payload(payload)
     sequence = next_sequence(session, tables.sequences, aggregate_type, aggregate_id)
     now = datetime.now(UTC)  # after the sequence lock, so created_at follows sequence order
+    trace: dict[str, str] = {}
+    propagate.inject(trace)
+    row = _outbox_row(source, event, body, sequence, now, {**(_extra_headers.get() or {}), **trace})
+    session.execute(insert(tables.outbox).values(**row))
+    session.info[_RECORDED] = True
+    doorbell.notify_in_transaction(session)
+    log.debug("event recorded", extra={"event_id": row["id"], "event_type": event_type})
+    return str(row["id"])
+
+
+class NewEvent(NamedTuple):
+    """One event of `record_events`: what `record_event` takes, but the source."""
+
+    event_type: str
+    aggregate_type: str
+    aggregate_id: str
+    payload: dict[str, Any]
+    version: int = 1
+
+
+def record_events(
+    session: Session, tables: MessagingTables, *, source: str, events: Sequence[NewEvent]
+) -> list[str]:
+    """`record_event` for many events in one go (a batch import): the aggregates' sequences allocated
+    by one statement and the outbox rows inserted by one batched insert, in `events`' order (so several
+    events of one aggregate get consecutive sequences in that order). Returns the event ids."""
+    if not events:
+        return []
+    bodies = [wire.encode_payload(event.payload) for event in events]
+    sequences = next_sequences(
+        session, tables.sequences, [(event.aggregate_type, event.aggregate_id) for event in events]
+    )
+    now = datetime.now(UTC)
+    trace: dict[str, str] = {}
+    propagate.inject(trace)  # one trace context for the batch: it is one transaction
+    extra = {**(_extra_headers.get() or {}), **trace}
+    rows = [
+        _outbox_row(source, event, body, sequence, now, extra)
+        for event, body, sequence in zip(events, bodies, sequences, strict=True)
+    ]
+    session.execute(insert(tables.outbox), rows)
+    session.info[_RECORDED] = True
+    doorbell.notify_in_transaction(session)
+    log.debug("events recorded", extra={"count": len(rows)})
+    return [str(row["id"]) for row in rows]
+
+
+def _outbox_row(
+    source: str, event: NewEvent, body: str, sequence: int, now: datetime, extra: Mapping[str, str]
+) -> dict[str, Any]:
+    """The outbox row of one event; `extra`: headers beyond the CloudEvents ones (event_headers, the
+    trace context)."""
+    event_id = str(uuid.uuid4())
     headers: dict[str, str] = wire.cloudevent_headers(
         event_id=event_id,
-        event_type=event_type,
+        event_type=event.event_type,
         service=source,
         time=now,
-        version=version,
-        aggregate_type=aggregate_type,
-        aggregate_id=aggregate_id,
+        version=event.version,
+        aggregate_type=event.aggregate_type,
+        aggregate_id=event.aggregate_id,
         sequence=sequence,
     )
-    headers.update(_extra_headers.get() or {})
-    propagate.inject(headers)
-    session.execute(
-        insert(tables.outbox).values(
-            id=event_id,
-            aggregate_type=aggregate_type,
-            aggregate_id=aggregate_id,
-            sequence=sequence,
-            exchange=wire.exchange_name(source),
-            routing_key=event_type,
-            payload=body,
-            headers=json.dumps(headers),
-            created_at=now,
-            attempts=0,
-        )
-    )
-    session.info[_RECORDED] = True
-    log.debug("event recorded", extra={"event_id": event_id, "event_type": event_type})
-    return event_id
+    headers.update(extra)
+    return {
+        "id": event_id,
+        "aggregate_type": event.aggregate_type,
+        "aggregate_id": event.aggregate_id,
+        "sequence": sequence,
+        "exchange": wire.exchange_name(source),
+        "routing_key": event.event_type,
+        "payload": body,
+        "headers": json.dumps(headers),
+        "created_at": now,
+        "attempts": 0,
+    }
 
 
 def next_sequence(session: Session, sequences: Table, aggregate_type: str, aggregate_id: str) -> int:
@@ -127,13 +184,39 @@ def next_sequence(session: Session, sequences: Table, aggregate_type: str, aggre
     return int(session.execute(statement).scalar_one())
 
 
+def next_sequences(session: Session, sequences: Table, aggregates: Sequence[tuple[str, str]]) -> list[int]:
+    """`next_sequence` for each (aggregate type, id) of `aggregates`, in one statement: an aggregate
+    named n times gets its next n numbers, in order. Rows are locked in key order, so two batches
+    touching the same aggregates cannot deadlock."""
+    wanted = Counter(aggregates)
+    keys = sorted(wanted)
+    dialect = session.get_bind().dialect.name
+    upsert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect](sequences)
+    statement = upsert.on_conflict_do_update(
+        index_elements=[sequences.c.aggregate_type, sequences.c.aggregate_id],
+        set_={"last_sequence": sequences.c.last_sequence + upsert.excluded.last_sequence},
+    ).returning(sequences.c.aggregate_type, sequences.c.aggregate_id, sequences.c.last_sequence)
+    found = session.execute(
+        statement,
+        [{"aggregate_type": t, "aggregate_id": i, "last_sequence": wanted[(t, i)]} for t, i in keys],
+    ).all()
+    # The first number each aggregate hands out in this batch, then counted up per occurrence.
+    following = {(row[0], row[1]): int(row[2]) - wanted[(row[0], row[1])] + 1 for row in found}
+    numbers = []
+    for key in aggregates:
+        numbers.append(following[key])
+        following[key] += 1
+    return numbers
+
+
 def install_wakeup(target: Any, relay: OutboxRelay) -> None:
     """Wake `relay` right after a commit of a session (from `target`, a sessionmaker or Session class)
     that recorded events, so they leave at once instead of at the relay's next poll.
 
     Only reaches a relay in this process, and helps only if that relay holds the lease; the holder in
-    another process finds the rows at its next poll (`CRM_RELAY_POLL_INTERVAL`, 10 ms).
+    another process hears the commit through the doorbell (`doorbell.py`, installed here too).
     """
+    doorbell.install(target)
 
     def after_commit(session: Session) -> None:
         if session.info.pop(_RECORDED, False):

@@ -4,16 +4,18 @@ Every process runs an `OutboxRelay` thread, but only the holder of the relay lea
 the others check the lease about every second and take over within TTL + ~1 s when the holder dies.
 
 The holder polls the outbox every `CRM_RELAY_POLL_INTERVAL` (10 ms; the query is an index range scan on the
-partial index of pending rows) while events flow, because the commit that recorded an event may have
-happened in another process, where `install_wakeup` cannot reach it. Once the outbox has had nothing new for
+partial index of pending rows) while events flow, and a commit that recorded events in any process wakes it
+at once through the doorbell (`doorbell.py`: NOTIFY on PostgreSQL, a datagram on SQLite); polling stays
+because a ring is only a hint (lost when it arrives while the doorbell changes hands, or absent behind
+PgBouncer without `CRM_RELAY_LISTEN_URL`). Once the outbox has had nothing new for
 a second, each empty poll doubles the wait, up to `CRM_RELAY_IDLE_POLL_INTERVAL` (250 ms); measured by time,
 not by empty polls, because a writer that stalls for a few tens of milliseconds (SQLite's lock, a
 checkpoint) under steady traffic would otherwise send the relay into a long wait just as events resume. The
 back-off exists because a poll costs a fraction of a millisecond of CPU, and five idle services polling 100
 times a second were measured to cost a 2-core machine a sixth of its customer-360 throughput. The first
 event after a quiet spell may therefore wait up to the idle interval when it was committed in another
-process; within the holder's process the wake-up hook cuts it short, and under load the relay never leaves
-the fast interval.
+process and the doorbell was not heard; otherwise the ring cuts it short, and under load the relay never
+leaves the fast interval.
 
 Each cycle it collects the confirms that arrived, takes the due rows (at most one per aggregate, see
 `relay_store`) that are not already on their way, and sends them with `mandatory` (`publisher.py`)
@@ -45,6 +47,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from crm_platform import config
 from crm_platform.events import amqp, wire
+from crm_platform.events.doorbell import DoorbellListener
 from crm_platform.events.lease import RelayLease
 from crm_platform.events.publisher import Message, Outcome, PublisherUnavailable, StreamingPublisher
 from crm_platform.events.relay_marker import PublishedMarker
@@ -149,9 +152,11 @@ class OutboxRelay:
         self._unsettled: set[str] = set()
         self._unsettled_lock = threading.Lock()
         self._marker = PublishedMarker(engine, outbox, self._marked)
+        self._doorbell = DoorbellListener(engine, self.wake)
         self._backoff = amqp.Backoff()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._keeper: threading.Thread | None = None
         self.last_cycle_at: float | None = None  # time.monotonic() of the last loop iteration
 
     @property
@@ -169,6 +174,8 @@ class OutboxRelay:
         self._marker.start()
         self._thread = threading.Thread(target=self._run, name="outbox-relay", daemon=True)
         self._thread.start()
+        self._keeper = threading.Thread(target=self._keep_lease, name="outbox-lease", daemon=True)
+        self._keeper.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Collect the confirms in flight, mark them, release the lease, close; wait up to `timeout`."""
@@ -212,17 +219,39 @@ class OutboxRelay:
                     self._pause(_DATABASE_RETRY_DELAY)
             self._finish_in_flight()
         finally:
+            if self._keeper is not None:
+                self._keeper.join()  # so that no renewal lands after the release below
+            self._doorbell.close(timeout=2.0)
             self._disconnect()
             try:
                 self._lease.release()
             except SQLAlchemyError as exc:
                 log.warning("outbox relay could not release its lease (it expires by itself): %s", exc)
 
+    def _keep_lease(self) -> None:
+        """Renew the lease from a thread of its own while we hold it.
+
+        A renewal is a write; on SQLite it queues for the write lock behind the request threads and its
+        busy handler sleeps in steps of up to 100 ms, which, done on the relay's thread every few seconds,
+        was measured to hold every event behind it for ~80 ms (bench/bench_relay.py, the latency tail).
+        """
+        while not self._stopping.wait(self._lease.ttl / 6):
+            if not self._lease.held:
+                continue  # taking the lease is the relay thread's business
+            try:
+                self._lease.hold()
+            except SQLAlchemyError as exc:
+                log.warning("outbox relay could not renew its lease (it retries): %s", exc)
+
     def _cycle(self) -> None:
-        if not self._lease.hold():  # the fence: checked before every send
+        # The fence, checked before every send: fresh by our reckoning (the keeper renews it), or taken
+        # or renewed now.
+        if not (self._lease.fresh() or self._lease.hold()):
             self._disconnect()  # a non-holder needs no broker connection
+            self._doorbell.close()  # nor the doorbell, which the holder binds (SQLite)
             self._pause(self._lease_check_interval)
             return
+        self._doorbell.open()
         if not self._publisher.is_open and not self._connect():
             return
         self._publisher.pump(0)

@@ -1,0 +1,65 @@
+"""The doorbell: a commit that recorded events, made through another engine (as another process would),
+wakes the relay holding the lease at once, although that relay would not poll again for half a minute."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from crm_platform.db import make_engine, make_session_factory, transaction
+from crm_platform.events import doorbell, record_event
+from crm_platform.events.doorbell import DoorbellListener
+
+AGG = {"aggregate_type": "contact", "aggregate_id": "c1"}
+
+
+def _record(sessions, db, *, fail: bool = False) -> None:
+    try:
+        with transaction(sessions) as session:
+            record_event(
+                session, db.tables, source="contacts", event_type="contact_created", **AGG, payload={}
+            )
+            if fail:
+                raise RuntimeError("the business rule refused the change")
+    except RuntimeError:
+        pass
+
+
+def test_a_commit_elsewhere_wakes_the_lease_holder(db, database_url, broker, start_relay, wait_for):
+    probe = broker.bind_probe("contacts", "contact_created")
+    relay = start_relay(broker.url, poll_interval=30)  # after its first, empty poll only a ring wakes it
+    wait_for(lambda: relay.is_holder and relay._doorbell.is_open, what="the holder listening")
+    time.sleep(0.5)  # its first poll found nothing; on PostgreSQL, LISTEN has taken effect
+    other = make_engine(database_url)  # another process's engine: the relay's wake-up hook is not on it
+    try:
+        sessions = make_session_factory(other)
+        doorbell.install(sessions)
+        started = time.monotonic()
+        _record(sessions, db)
+        wait_for(lambda: broker.count(probe) == 1, timeout=5, what="the rung relay to publish")
+        assert time.monotonic() - started < 1.5
+    finally:
+        other.dispose()
+
+
+def test_only_a_commit_that_recorded_events_rings(db, database_url):
+    rings = threading.Semaphore(0)
+    listener = DoorbellListener(db.engine, rings.release)
+    listener.open()
+    try:
+        if db.engine.dialect.name == "postgresql":
+            assert rings.acquire(timeout=5)  # the listener checks once after LISTEN takes effect
+        else:
+            time.sleep(0.3)  # bound
+        sessions = make_session_factory(db.engine)
+        doorbell.install(sessions)
+        doorbell.install(sessions)  # twice is harmless: still one ring per commit
+        _record(sessions, db, fail=True)
+        with transaction(sessions) as session:  # a transaction without events
+            session.execute(db.contacts.insert().values(id="x", name="no event"))
+        assert not rings.acquire(timeout=1.2)
+        _record(sessions, db)
+        assert rings.acquire(timeout=2)
+        assert not rings.acquire(timeout=0.3)
+    finally:
+        listener.close(timeout=3)
