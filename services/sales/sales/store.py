@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy.orm import DeclarativeBase
 
 from crm_platform.events import messaging_tables
+from crm_platform.resources import resource_tables
 
 
 class Base(DeclarativeBase):
@@ -17,3 +18,5 @@ class Base(DeclarativeBase):
 
 
 messaging = messaging_tables(Base.metadata)
+# History, idempotency keys and the service's secrets (cursor keys): shared by every aggregate (0003).
+resources = resource_tables(Base.metadata)
