@@ -38,6 +38,8 @@ TABLE: dict[tuple[grpc.StatusCode, str], Mapping] = {
     (grpc.StatusCode.FAILED_PRECONDITION, ""): Mapping(409, "conflict"),
     (grpc.StatusCode.FAILED_PRECONDITION, "ETAG"): Mapping(412, "precondition-failed"),
     (grpc.StatusCode.FAILED_PRECONDITION, "IDEMPOTENCY_KEY_REUSED"): Mapping(422, "idempotency-key-reused"),
+    # A business rule refused the request (crm_platform.errors.BusinessRuleRefused): 422 with its reason.
+    (grpc.StatusCode.FAILED_PRECONDITION, "BUSINESS_RULE"): Mapping(422, "business-rule"),
     (grpc.StatusCode.PERMISSION_DENIED, ""): Mapping(403, "forbidden"),
     (grpc.StatusCode.UNAUTHENTICATED, ""): Mapping(401, "unauthorized"),
     (grpc.StatusCode.RESOURCE_EXHAUSTED, ""): Mapping(429, "too-many-requests"),

@@ -126,6 +126,24 @@ class EtagMismatch(FailedPrecondition):
         return [*super().details(), error_details_pb2.PreconditionFailure(violations=[violation])]
 
 
+class BusinessRuleRefused(FailedPrecondition):
+    """A well-formed request a business rule refuses (a credit limit, a price missing from a list): what a
+    program branches on is `reason` (ErrorInfo, UPPER_SNAKE, e.g. CREDIT_LIMIT_EXCEEDED, with metadata);
+    the PreconditionFailure of type BUSINESS_RULE makes the gateway answer a 422 problem carrying it."""
+
+    precondition_type = "BUSINESS_RULE"
+
+    def __init__(self, message: str, *, reason: str, metadata: Mapping[str, str] | None = None) -> None:
+        super().__init__(message, metadata=metadata)
+        self.reason = reason
+
+    def details(self) -> list[Message]:
+        violation = error_details_pb2.PreconditionFailure.Violation(
+            type=self.precondition_type, subject=self.reason, description=self.message
+        )
+        return [*super().details(), error_details_pb2.PreconditionFailure(violations=[violation])]
+
+
 class IdempotencyKeyReused(FailedPrecondition):
     """The same idempotency key came with a different request."""
 

@@ -1,0 +1,207 @@
+"""OrdersService: placing an order (priced by the catalogue, checked against the credit limit), reading
+and listing orders in the caller's scope, and the status flow (custom methods, each with its history
+entry and `order_status_changed`).
+
+Ownership: the caller and their primary team unless the request names others (checked against the
+caller's `order` create level); a partner user's orders always belong to their own account.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, timedelta
+from typing import Any
+
+import grpc
+from sqlalchemy.orm import Session
+
+from crm.common.v1 import history_pb2
+from crm.sales.v1 import orders_pb2, orders_pb2_grpc
+from crm_platform.access import Ownership
+from crm_platform.access.context import current_caller_or_none
+from crm_platform.db import utcnow
+from crm_platform.errors import BusinessRuleRefused, FailedPrecondition, InvalidArgument, NotFound
+from crm_platform.protojson import encode
+from crm_platform.resources import (
+    Action,
+    Change,
+    FieldChange,
+    ResourceEvents,
+    StandardMethods,
+    actor_of,
+    check_etag,
+    compare_and_set,
+    idempotent_write,
+    record_change,
+)
+from crm_platform.service import Runtime, ServiceDefinition
+from sales.catalog.pricing import NO_PRICE_LIST, PriceResolver
+from sales.catalog.store import DEFAULT_PAYMENT_TERMS_DAYS
+from sales.orders import credit, domain, events, store
+from sales.orders.store import CANCELLED, Order, orders
+
+
+def _price_list_for(
+    session: Session, request: orders_pb2.CreateOrderRequest, partner: str | None
+) -> tuple[str, int, Any]:
+    """(price list, net days, the partner's locked terms) of a new order. A partner account's order is
+    priced from its terms' list, with its terms' days; the terms row stays locked for the credit check."""
+    if partner is None:
+        if not request.price_list_id:
+            raise InvalidArgument(
+                "invalid order", {"price_list_id": "is required for an order without a partner account"}
+            )
+        return request.price_list_id, request.payment_terms_days or DEFAULT_PAYMENT_TERMS_DAYS, None
+    terms = credit.lock_terms(session, partner)
+    listed = terms.price_list_id if terms is not None else None
+    if not listed:
+        raise BusinessRuleRefused(
+            f"partner account {partner} has no price list in its terms",
+            reason=NO_PRICE_LIST,
+            metadata={"partner_account_id": partner},
+        )
+    if request.price_list_id and request.price_list_id != listed:
+        caller = current_caller_or_none()
+        if caller is not None and caller.is_partner:  # another account's list: not theirs to know of
+            raise NotFound(
+                f"price list {request.price_list_id} not found",
+                resource_type="price_list",
+                resource_name=request.price_list_id,
+            )
+        raise InvalidArgument(
+            "invalid order", {"price_list_id": "a partner account's orders use the price list of its terms"}
+        )
+    return listed, credit.payment_terms_days(terms), terms
+
+
+class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
+    def __init__(self, runtime: Runtime) -> None:
+        self.sessions = runtime.sessions
+        self.methods = StandardMethods(
+            runtime.sessions,
+            orders,
+            orders_pb2.Order,
+            list_spec=store.LIST_SPEC,
+            listed=store.listed,
+            events=ResourceEvents(created=events.record_order_placed),
+        )
+
+    def CreateOrder(
+        self, request: orders_pb2.CreateOrderRequest, context: grpc.ServicerContext
+    ) -> orders_pb2.Order:
+        def add(session: Session, actor_id: str, ownership: Ownership | None) -> Change[Any]:
+            if ownership is None:  # trusted internal code: the request's ownership as given
+                ownership = Ownership(
+                    request.owner_id or None, request.team_id or None, request.partner_account_id or None
+                )
+            partner = ownership.partner_account_id
+            price_list_id, days, terms = _price_list_for(session, request, partner)
+            now = utcnow()
+            resolver = PriceResolver(session, price_list_id, now.astimezone(UTC).date())
+            priced = domain.price_order(request.lines, resolver.resolve)
+            if partner is not None:
+                credit.check_credit(session, terms, partner, priced.currency, priced.totals.grand_total)
+            order_id = str(uuid.uuid4())
+            row = Order(
+                id=order_id,
+                number="SO-" + order_id[:8].upper(),
+                contact_id=request.contact_id or None,
+                company_id=request.company_id or None,
+                status="submitted",
+                price_list_id=price_list_id,
+                currency=priced.currency,
+                lines=[encode(line) for line in priced.lines],
+                net_minor=priced.totals.net,
+                tax_minor=priced.totals.tax,
+                total_minor=priced.totals.grand_total,
+                paid_minor=0,
+                placed_at=now,
+                due_at=now + timedelta(days=days),
+                notes=request.notes or None,
+                actor_id=actor_id or None,
+                owner_id=ownership.owner_id,
+                team_id=ownership.team_id,
+                partner_account_id=partner,
+            )
+            return orders.create(session, row, actor_id)
+
+        return self.methods.create(context, request, add=add)
+
+    def GetOrder(
+        self, request: orders_pb2.GetOrderRequest, context: grpc.ServicerContext
+    ) -> orders_pb2.Order:
+        return self.methods.get(request.id)
+
+    def ListOrders(
+        self, request: orders_pb2.ListOrdersRequest, context: grpc.ServicerContext
+    ) -> orders_pb2.ListOrdersResponse:
+        return orders_pb2.ListOrdersResponse(**self.methods.list(request))
+
+    def ListOrderHistory(
+        self, request: orders_pb2.ListOrderHistoryRequest, context: grpc.ServicerContext
+    ) -> history_pb2.ListHistoryResponse:
+        return self.methods.history(
+            history_pb2.ListHistoryRequest(id=request.id, limit=request.limit, cursor=request.cursor)
+        )
+
+    def ConfirmOrder(
+        self, request: orders_pb2.ConfirmOrderRequest, context: grpc.ServicerContext
+    ) -> orders_pb2.Order:
+        return self._move(context, request, "confirmed")
+
+    def ShipOrder(
+        self, request: orders_pb2.ShipOrderRequest, context: grpc.ServicerContext
+    ) -> orders_pb2.Order:
+        return self._move(context, request, "shipped")
+
+    def DeliverOrder(
+        self, request: orders_pb2.DeliverOrderRequest, context: grpc.ServicerContext
+    ) -> orders_pb2.Order:
+        return self._move(context, request, "delivered")
+
+    def CancelOrder(
+        self, request: orders_pb2.CancelOrderRequest, context: grpc.ServicerContext
+    ) -> orders_pb2.Order:
+        return self._move(context, request, CANCELLED, reason=request.reason)
+
+    def _move(
+        self, context: grpc.ServicerContext, request: Any, target: str, *, reason: str = ""
+    ) -> orders_pb2.Order:
+        """One step of the status flow: needs update rights on the order (404 out of scope, 403 beyond
+        the caller's level); the same step asked again answers the order as it is."""
+        caller = current_caller_or_none()
+        with idempotent_write(self.sessions, context, request, orders_pb2.Order) as write:
+            if write.replay is not None:
+                return write.replay
+            session = write.session
+            row = orders.get(session, request.id, for_update=True, caller=caller, action="update")
+            before = row.status
+            if before == target:
+                return write.respond(orders.to_message(row))
+            domain.check_transition(row.id, before, target)
+            check_etag(row.id, row.version, request.etag)
+            if target == CANCELLED and row.paid_minor > 0:
+                raise FailedPrecondition(f"order {row.id} has payments applied: it cannot be cancelled")
+            now = utcnow()
+            values: dict[str, Any] = {"status": target, "updated_at": now}
+            changes = [FieldChange("status", before, target)]
+            if reason:
+                values["cancel_reason"] = reason
+                changes.append(FieldChange("cancel_reason", row.cancel_reason, reason))
+            actor = actor_of(context)
+            version = compare_and_set(session, Order, row.id, row.version, values)
+            record_change(
+                session, orders.resource_type, row.id, Action.UPDATED, actor, changes, occurred_at=now
+            )
+            session.refresh(row)
+            events.record_status_changed(session, row, before, Change(row, actor, version, changes))
+            return write.respond(orders.to_message(row))
+
+
+def register(server: grpc.Server, runtime: Runtime) -> list[str]:
+    orders_pb2_grpc.add_OrdersServiceServicer_to_server(OrdersServicer(runtime), server)
+    return [orders_pb2.DESCRIPTOR.services_by_name["OrdersService"].full_name]
+
+
+def install(definition: ServiceDefinition) -> ServiceDefinition:
+    return definition.include(register)
