@@ -11,10 +11,12 @@ from pathlib import Path
 
 import flask_swagger_ui
 import orjson
-from flask import Blueprint, Response, send_from_directory, url_for
+from flask import Blueprint, Response, current_app, send_from_directory, url_for
 
-from gateway import openapi
+from crm.contacts.v1 import custom_fields_pb2
+from gateway import custom_fields, openapi
 from gateway.auth import public
+from gateway.identity.caller_context import signed_gateway_context
 from gateway.state import state
 
 SWAGGER_UI_DIR = Path(flask_swagger_ui.__file__).resolve().parent / "dist"
@@ -45,9 +47,33 @@ _PAGE = """<!DOCTYPE html>
 @public
 def openapi_document() -> Response:
     gateway = state()
-    return Response(
-        orjson.dumps(openapi.document(gateway.routes, gateway.contracts)), mimetype="application/json"
-    )
+    document = _with_custom_fields().served(openapi.document(gateway.routes, gateway.contracts))
+    return Response(orjson.dumps(document), mimetype="application/json")
+
+
+def _with_custom_fields() -> custom_fields.DocumentWithDefinitions:
+    """This app's document filler (gateway/custom_fields.py), made on first use."""
+    found = current_app.extensions.get(_CUSTOM_FIELDS)
+    if found is None:
+        gateway = state()
+        upstream = custom_fields.upstream_of(gateway.routes)
+        cache = None
+        if upstream:
+            call = gateway.clients.unary(
+                upstream, custom_fields.LIST_METHOD, custom_fields_pb2.ListCustomFieldsResponse
+            )
+            cache = custom_fields.DefinitionsCache(
+                lambda: custom_fields.fetch_from(
+                    call, lambda: signed_gateway_context(custom_fields.READ_DEFINITIONS)
+                )
+            )
+        found = current_app.extensions[_CUSTOM_FIELDS] = custom_fields.DocumentWithDefinitions(
+            gateway.routes, cache
+        )
+    return found
+
+
+_CUSTOM_FIELDS = "crm_gateway_custom_fields"
 
 
 # Everything the page needs comes from the gateway itself; the policy makes that a guarantee.

@@ -3,11 +3,13 @@ profile round-trips through POST, GET, list and PATCH (a list replaced whole, `e
 lists kept in step), phones come back in E.164 beside their international format, each invalid value is
 a problem naming its field (422, the platform's status for field errors), a secondary email is taken
 within its book (409 naming the holder only to who may read it), history records the changes, lists
-filter and order by the segmentation fields, and the OpenAPI document describes the new fields."""
+filter and order by the segmentation fields, and the OpenAPI document describes the new fields; custom
+fields are defined, written, refused, filtered and documented the same way."""
 
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -272,3 +274,60 @@ def test_the_openapi_document_describes_the_profile(cast: Cast) -> None:
     assert create["schema"]["properties"]["tags"]["maxItems"] == 50  # the contract's rules, on input
     phone = schemas["contacts.v1.ContactPhone"]["properties"]
     assert phone["formatted"]["readOnly"] is True and "E.164" in phone["number"]["description"]
+
+
+def test_custom_fields_over_http_and_in_the_openapi_document(cast: Cast) -> None:
+    """Custom fields end to end: an admin defines one (a sales rep may not), a contact's value is a plain
+    JSON property of `custom_fields`, a wrong value is a 422 naming `custom_fields.<name>`, lists filter
+    and order by it, and the OpenAPI document lists it as a property of the `custom_fields` object."""
+    admin, rep, run = cast.admin, cast.rep_a, cast.run
+    name = f"tier_{run}"
+    definition = {
+        "resource": "contacts",
+        "name": name,
+        "label": "Tier",
+        "type": "single_choice",
+        "choices": ["gold", "silver"],
+    }
+    _problem(rep.request("POST", "/api/v1/custom-fields", definition), 403)
+    field = _ok(admin.request("POST", "/api/v1/custom-fields", definition), 201)
+    assert (field["resource"], field["type"], field["choices"]) == (
+        "contacts",
+        "single_choice",
+        ["gold", "silver"],
+    )
+    assert name in [f["name"] for f in _ok(rep.request("GET", "/api/v1/custom-fields"))["items"]]
+
+    body = {
+        "first_name": "C",
+        "last_name": "F",
+        "email": f"cf-{run}@example.com",
+        "custom_fields": {name: "gold"},
+    }
+    contact = _ok(rep.request("POST", "/api/v1/contacts", body), 201)
+    assert contact["custom_fields"] == {name: "gold"}
+    assert _ok(rep.request("GET", f"/api/v1/contacts/{contact['id']}"))["custom_fields"] == {name: "gold"}
+    problem = _problem(
+        rep.request("PATCH", f"/api/v1/contacts/{contact['id']}", {"custom_fields": {name: "bronze"}}), 422
+    )
+    assert f"custom_fields.{name}" in [e["field"] for e in problem["errors"]], problem
+    wanted = quote(f'custom_fields.{name} = "gold"')
+    listed = _ok(rep.request("GET", f"/api/v1/contacts?filter={wanted}"))
+    assert [item["id"] for item in listed["items"]] == [contact["id"]]
+    _ok(rep.request("GET", f"/api/v1/contacts?order_by=custom_fields.{name}%20desc&limit=1"))
+
+    # Each gateway worker asks for the definitions at most every few seconds.
+    deadline = time.monotonic() + 20
+    while True:
+        schemas = _ok(admin.request("GET", "/api/v1/openapi.json"))["components"]["schemas"]
+        properties = schemas["contacts.v1.Contact"]["properties"]["custom_fields"].get("properties", {})
+        if name in properties or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert properties[name]["enum"] == ["gold", "silver", None] and properties[name]["title"] == "Tier"
+
+    # A field still holding values is not deleted; cleared, it is.
+    _problem(admin.request("DELETE", f"/api/v1/custom-fields/{field['id']}"), 409)
+    cleared = _ok(rep.request("PATCH", f"/api/v1/contacts/{contact['id']}", {"custom_fields": {name: None}}))
+    assert cleared["custom_fields"] is None
+    assert admin.request("DELETE", f"/api/v1/custom-fields/{field['id']}").status == 204

@@ -1593,13 +1593,21 @@ def test_the_route_table_sees_every_standard_method_of_a_resource() -> None:
             resource.history,
         )
         assert all(methods), resource.collection
-    # Routes with no resource (no ownership) behind them: an import job's (the caller's own jobs; checked
-    # only as "not a server error", see check_other_routes).
+    # Routes with no resource (no ownership) behind them: an import job's (the caller's own jobs) and the
+    # custom field definitions (the CRM's schema: admin-written, read by everyone; their rights are
+    # tested in services/contacts/tests/test_custom_fields.py); checked here only as "not a server
+    # error", see check_other_routes.
     assert {(r.http_method, r.template) for r in leftovers} == {
         ("GET", "/api/v1/imports"),
         ("GET", "/api/v1/imports/{id}"),
         ("POST", "/api/v1/imports/{id}:cancel"),
         ("GET", "/api/v1/imports/{id}/errors"),
+        ("POST", "/api/v1/custom-fields"),
+        ("GET", "/api/v1/custom-fields"),
+        ("GET", "/api/v1/custom-fields/{id}"),
+        ("PATCH", "/api/v1/custom-fields/{custom_field.id}"),
+        ("DELETE", "/api/v1/custom-fields/{id}"),
+        ("GET", "/api/v1/custom-fields/{id}/history"),
     }
     assert interaction.parent is contact and contact.parent is None
     assert interaction.collection == "/api/v1/contacts/{contact_id}/interactions"

@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from flask import g
 
-from crm_platform.access import API_KEY, CallerContext, CallerContextSigner
+from crm_platform.access import API_KEY, CallerContext, CallerContextSigner, Rights, service_identity
 from crm_platform.access.keys import signing_key
 from gateway.identity.principal import Principal
 
@@ -63,6 +63,10 @@ class CallerContexts:
                 self._signer = self._make_signer()
             return self._signer
 
+    def sign_service(self, subject: str, rights: Rights) -> str:
+        """A context for the gateway's own calls (not cached: they are rare)."""
+        return self._get_signer().sign(service_identity(subject, rights))
+
     def signed(self, principal: Principal) -> str:
         # The rights object is part of the key: a custom role's matrix may change while the user's roles
         # do not. Rights are shared per role set (RoleCatalog) or scope set (rights_of_scopes) and replaced,
@@ -82,6 +86,14 @@ class CallerContexts:
             while len(self._cache) > MAX_CACHED:
                 self._cache.popitem(last=False)
         return token
+
+
+def signed_gateway_context(rights: Rights) -> str:
+    """A signed context for the gateway itself (kind `service`) with `rights`: for what the gateway
+    asks on its own behalf, such as the custom field definitions it documents (gateway/custom_fields)."""
+    from gateway.identity.runtime import identity
+
+    return identity().caller_contexts.sign_service("gateway", rights)
 
 
 def signed_caller_context() -> str:

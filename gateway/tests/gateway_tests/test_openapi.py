@@ -174,6 +174,7 @@ def test_the_create_body_carries_the_contracts_rules(document) -> None:
         "team_id",
         "partner_account_id",
         *PROFILE_FIELDS,
+        "custom_fields",
     }
     assert properties["first_name"] | {"type": "string"} == {
         "type": "string",
@@ -205,8 +206,13 @@ def test_the_contact_schema_has_every_field_and_marks_output_only_ones(document)
         "team_id",
         "partner_account_id",
         *PROFILE_FIELDS,
+        "custom_fields",
     ]
     assert list(contact["properties"]) == fields and contact["required"] == fields
+    # The defined custom fields are its properties (gateway/custom_fields.py); none are defined here.
+    custom = contact["properties"]["custom_fields"]
+    assert custom["properties"] == {} and custom["additionalProperties"] is False
+    assert "/api/v1/custom-fields" in custom["description"]
     assert contact["additionalProperties"] is False
     read_only = {name for name, p in contact["properties"].items() if p.get("readOnly")}
     assert read_only == {"id", "created_at", "updated_at", "archived_at"}

@@ -17,6 +17,8 @@ from google.protobuf import empty_pb2
 from sqlalchemy.orm import Session
 
 from contacts import domain, events, store
+from contacts.custom_fields.catalogue import Catalogue
+from contacts.custom_fields.records import RecordCustomFields, set_values
 from contacts.people import domain as people
 from crm.common.v1 import history_pb2
 from crm.contacts.v1 import contacts_pb2, contacts_pb2_grpc
@@ -84,11 +86,12 @@ def _clean(
 class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
     def __init__(self, runtime: Runtime) -> None:
         self.phone_region = DEFAULT_PHONE_REGION.get()
+        self.custom_fields = RecordCustomFields("contacts", store.Contact, store.LIST_SPEC, Catalogue())
         self.contacts = StandardMethods(
             runtime.sessions,
             store.contacts,
             contacts_pb2.Contact,
-            list_spec=store.LIST_SPEC,
+            list_spec=self.custom_fields.list_spec,
             listed=store.active_contacts,
             events=ResourceEvents(
                 created=events.record_contact_created,
@@ -111,7 +114,11 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
         new = _clean(profile, written, self.phone_region)
 
         def add(session: Session, actor_id: str, ownership: Ownership | None) -> Change[Any]:
-            return store.add_contact(session, new, actor_id, ownership, current_caller_or_none(), profile)
+            values = self.custom_fields.check_new(session, profile.custom_fields)
+            set_values(profile.custom_fields, values)  # the cleaned values are what the row keeps
+            change = store.add_contact(session, new, actor_id, ownership, current_caller_or_none(), profile)
+            self.custom_fields.save(session, change.row.id, values)
+            return change
 
         return self.contacts.create(context, request, add=add)
 
@@ -136,7 +143,11 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
             )
 
         return self.contacts.update(
-            context, request, request.contact, apply=store.update_contact, prepare=prepare
+            context,
+            request,
+            request.contact,
+            apply=self.custom_fields.updating(store.update_contact),
+            prepare=prepare,
         )
 
     def DeleteContact(

@@ -27,7 +27,7 @@ from crm_platform.access import CallerContext, Ownership, in_scope
 from crm_platform.db import UtcDateTime
 from crm_platform.errors import AlreadyExists
 from crm_platform.events import messaging_tables
-from crm_platform.listing import ENUM, STRING, TIMESTAMP, Field, ListSpec
+from crm_platform.listing import ENUM, STRING, TIMESTAMP, Field, ListSpec, years_since
 from crm_platform.protobuf import timestamp
 from crm_platform.resources import Change, Repository, etag_of, resource_tables
 
@@ -125,6 +125,9 @@ class Contact(Base):
     interests: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     memberships: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     tags: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    # Custom field values by name, as checked by contacts.custom_fields (which also keeps them as typed
+    # rows of custom_field_values for filters and orders), 0010.
+    custom_fields: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
 
     __table_args__ = (
         *(
@@ -141,6 +144,7 @@ class Contact(Base):
         Index("ix_contacts_country_city", "country", "city"),
         Index("ix_contacts_industry", "industry"),
         Index("ix_contacts_lead_source", "lead_source"),
+        Index("ix_contacts_birth_date", "birth_date"),  # the `age` filter (0010)
     )
 
 
@@ -188,6 +192,8 @@ def to_message(contact: Contact) -> contacts_pb2.Contact:
         entries = getattr(contact, name)
         if entries:
             _load_list(message, name, entries)
+    if contact.custom_fields:
+        message.custom_fields.update(contact.custom_fields)
     if not message.emails and contact.email:  # a row written before the profile: its one email
         message.emails.add(address=contact.email, primary=True)
     return message
@@ -257,6 +263,7 @@ def profile_columns(message: Any) -> dict[str, Any]:
             message.preferred_channel
         ),
         **{name: (value or None) for name, value in encoded.items()},
+        "custom_fields": everything["custom_fields"] or None,
     }
 
 
@@ -277,8 +284,10 @@ LIST_SPEC = ListSpec(
         "partner_account_id": Field(Contact.partner_account_id, STRING),
         "created_at": Field(Contact.created_at, TIMESTAMP),
         "updated_at": Field(Contact.updated_at, TIMESTAMP),
-        # Segmentation (the profile). Tags are left out: the filter language compares single values, and
-        # has no operator for "the list holds".
+        # Segmentation (the profile). `tags:"vip"`: the list holds "vip"; `age`: whole years since
+        # birth_date, compared as a birth_date range (its index, 0010).
+        "tags": Field(Contact.tags, STRING, repeated=True),
+        "age": years_since(Contact.birth_date),
         "country": Field(Contact.country, STRING),
         "region": Field(Contact.region, STRING),
         "city": Field(Contact.city, STRING),

@@ -90,6 +90,9 @@ for _name, _domain in (
     ("notification", "notifications"),
 ):
     register_resource_type(_name, domain=_domain)
+# The CRM's own schema (custom field definitions): one for everyone, so not partner-scoped. Every built-in
+# role reads it (to know the fields it fills in); only a level of `all` changes it (admins).
+register_resource_type("custom_field", domain="configuration", partner_scoped=False)
 
 
 def _cells(create: str, read: str, update: str, delete: str) -> dict[str, Level]:
@@ -121,7 +124,7 @@ BUILTIN_ROLES: dict[str, RoleTemplate] = {
     "admin": RoleTemplate(default=_ALL),
     "manager": RoleTemplate(
         default=_cells("team", "team", "team", "team"),
-        by_type={"product": _ALL, "price_list": _ALL, "article": _ALL},
+        by_type={"product": _ALL, "price_list": _ALL, "article": _ALL, "custom_field": _READ_ALL},
     ),
     "sales_rep": RoleTemplate(
         by_domain={
@@ -129,7 +132,12 @@ BUILTIN_ROLES: dict[str, RoleTemplate] = {
             "sales": _cells("all", "team", "own", "own"),
             "notifications": _READ_TEAM,
         },
-        by_type={"product": _READ_ALL, "price_list": _READ_ALL, "article": _READ_ALL},
+        by_type={
+            "product": _READ_ALL,
+            "price_list": _READ_ALL,
+            "article": _READ_ALL,
+            "custom_field": _READ_ALL,
+        },
     ),
     "marketer": RoleTemplate(
         by_domain={
@@ -137,7 +145,11 @@ BUILTIN_ROLES: dict[str, RoleTemplate] = {
             "crm": _cells("all", "all", "own", "none"),
             "notifications": _READ_TEAM,
         },
-        by_type={"lead": _cells("all", "team", "own", "none"), "product": _READ_ALL},
+        by_type={
+            "lead": _cells("all", "team", "own", "none"),
+            "product": _READ_ALL,
+            "custom_field": _READ_ALL,
+        },
     ),
     "support_agent": RoleTemplate(
         by_domain={
@@ -145,7 +157,11 @@ BUILTIN_ROLES: dict[str, RoleTemplate] = {
             "crm": _cells("all", "all", "own", "none"),
             "notifications": _READ_TEAM,
         },
-        by_type={"order": _cells("none", "all", "none", "none"), "product": _READ_ALL},
+        by_type={
+            "order": _cells("none", "all", "none", "none"),
+            "product": _READ_ALL,
+            "custom_field": _READ_ALL,
+        },
     ),
     "read_only": RoleTemplate(default=_READ_ALL),
     # Partner users: the partner boundary (their own account's records only) applies on top of this.
@@ -164,6 +180,7 @@ BUILTIN_ROLES: dict[str, RoleTemplate] = {
             "article": _READ_ALL,
             # Notifications about their own account's customers (the partner boundary narrows `all`).
             "notification": _READ_ALL,
+            "custom_field": _READ_ALL,
         }
     ),
 }

@@ -15,6 +15,8 @@ from google.protobuf import empty_pb2
 from sqlalchemy.orm import Session
 
 from contacts.companies import domain, events, store
+from contacts.custom_fields.catalogue import Catalogue
+from contacts.custom_fields.records import RecordCustomFields
 from crm.common.v1 import history_pb2
 from crm.contacts.v1 import companies_pb2, companies_pb2_grpc
 from crm_platform.access import CallerContext, Ownership
@@ -61,11 +63,12 @@ def apply_company_rules(company: companies_pb2.Company) -> None:
 class CompaniesServicer(companies_pb2_grpc.CompaniesServiceServicer):
     def __init__(self, runtime: Runtime) -> None:
         self.sessions = runtime.sessions
+        self.custom_fields = RecordCustomFields("companies", store.Company, store.LIST_SPEC, Catalogue())
         self.companies = StandardMethods(
             runtime.sessions,
             store.companies,
             companies_pb2.Company,
-            list_spec=store.LIST_SPEC,
+            list_spec=self.custom_fields.list_spec,
             listed=store.active_companies,
             events=ResourceEvents(
                 created=events.record_company_created,
@@ -82,7 +85,8 @@ class CompaniesServicer(companies_pb2_grpc.CompaniesServiceServicer):
         fields = _fields(request)
 
         def add(session: Session, actor_id: str, ownership: Ownership | None) -> Change[Any]:
-            return store.add_company(
+            values = self.custom_fields.check_new(session, request.custom_fields)
+            change = store.add_company(
                 session,
                 fields,
                 size=request.size,
@@ -90,7 +94,10 @@ class CompaniesServicer(companies_pb2_grpc.CompaniesServiceServicer):
                 actor_id=actor_id,
                 ownership=ownership,
                 caller=current_caller_or_none(),
+                custom_fields=values,
             )
+            self.custom_fields.save(session, change.row.id, values)
+            return change
 
         return self.companies.create(context, request, add=add)
 
@@ -108,7 +115,11 @@ class CompaniesServicer(companies_pb2_grpc.CompaniesServiceServicer):
         self, request: companies_pb2.UpdateCompanyRequest, context: grpc.ServicerContext
     ) -> companies_pb2.Company:
         return self.companies.update(
-            context, request, request.company, apply=store.update_company, prepare=apply_company_rules
+            context,
+            request,
+            request.company,
+            apply=self.custom_fields.updating(store.update_company),
+            prepare=apply_company_rules,
         )
 
     def DeleteCompany(

@@ -17,7 +17,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, Select, String, Text, select, update
+from google.protobuf import json_format
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, Select, String, Text, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -77,6 +78,8 @@ class Company(Base):
     # The book the company is in, within which domains are unique: its partner account's, or the
     # company's own (""). Derived from partner_account_id by the store on every insert and update.
     uniqueness_book: Mapped[str] = mapped_column(String(64))
+    # Custom field values by name (contacts.custom_fields), 0010.
+    custom_fields: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
 
     __table_args__ = (
         # With the list's default order behind each scope column: a scoped first page is an index range.
@@ -152,6 +155,8 @@ def to_message(company: Any) -> companies_pb2.Company:
     address = _address(company)
     if address is not None:
         message.address.CopyFrom(address)
+    if company.custom_fields:
+        message.custom_fields.update(company.custom_fields)
     if company.archived_at is not None:
         message.archived_at.CopyFrom(timestamp(company.archived_at))
     return message
@@ -181,6 +186,7 @@ def to_columns(message: companies_pb2.Company) -> dict[str, Any]:
         "team_id": message.team_id or None,
         "partner_account_id": message.partner_account_id or None,
         "uniqueness_book": book_of(message.partner_account_id),
+        "custom_fields": json_format.MessageToDict(message.custom_fields) or None,
     }
 
 
@@ -310,9 +316,10 @@ def add_company(
     actor_id: str,
     ownership: Ownership | None = None,
     caller: CallerContext | None = None,
+    custom_fields: dict[str, Any] | None = None,
 ) -> Change[Company]:
     """Insert a company into the book of its partner account (`ownership`, already checked against the
-    caller's rights); DomainTaken when that book has the domain."""
+    caller's rights); DomainTaken when that book has the domain. `custom_fields`: checked values."""
     _check_parent(session, "", parent_company_id, caller, "parent_company_id")
     book = book_of(ownership.partner_account_id if ownership is not None else None)
     _ensure_domain_free(session, fields.domain, book, caller)
@@ -321,6 +328,7 @@ def add_company(
         size=_size_name(size),
         parent_company_id=parent_company_id or None,
         uniqueness_book=book,
+        custom_fields=custom_fields or None,
     )
     _apply_fields(company, fields)
     if ownership is not None:

@@ -33,6 +33,7 @@ from typing import Any
 from sqlalchemy import Table, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from contacts.custom_fields import store as custom_fields_store
 from contacts.store import Base, Contact, messaging, resources
 from crm_platform.db import utcnow
 from crm_platform.resources import history as history_module
@@ -266,6 +267,9 @@ def erase_rows(session: Session, contact_id: str) -> Erased:
             erased.personal |= _strings(r[name] for name in changed)
             key = table.c.id == r["id"] if has_id else and_(*(c == r[c.name] for c in table.primary_key))
             session.execute(update(table).where(key).values(**changed))
+    # Custom field values are rows by record id (not contact_id), so not found above; the JSON column
+    # holding them was NULLed with the contact's other personal columns.
+    custom_fields_store.erase_values(session, "contacts", contact_id)
     erased.personal.discard(contact_id)
     _blank_history(session, erased)
     _scrub_outbox(session, erased)

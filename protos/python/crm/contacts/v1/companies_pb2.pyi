@@ -7,6 +7,7 @@ from google.api import annotations_pb2 as _annotations_pb2
 from google.api import field_behavior_pb2 as _field_behavior_pb2
 from google.protobuf import empty_pb2 as _empty_pb2
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
+from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -68,7 +69,7 @@ class Address(_message.Message):
     def __init__(self, street: _Optional[str] = ..., city: _Optional[str] = ..., region: _Optional[str] = ..., postal_code: _Optional[str] = ..., country: _Optional[str] = ...) -> None: ...
 
 class Company(_message.Message):
-    __slots__ = ("id", "name", "domain", "industry", "size", "address", "parent_company_id", "website", "phone", "description", "created_at", "updated_at", "etag", "archived_at", "owner_id", "team_id", "partner_account_id")
+    __slots__ = ("id", "name", "domain", "industry", "size", "address", "parent_company_id", "website", "phone", "description", "created_at", "updated_at", "etag", "archived_at", "owner_id", "team_id", "partner_account_id", "custom_fields")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     DOMAIN_FIELD_NUMBER: _ClassVar[int]
@@ -86,6 +87,7 @@ class Company(_message.Message):
     OWNER_ID_FIELD_NUMBER: _ClassVar[int]
     TEAM_ID_FIELD_NUMBER: _ClassVar[int]
     PARTNER_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_FIELDS_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     domain: str
@@ -103,10 +105,11 @@ class Company(_message.Message):
     owner_id: str
     team_id: str
     partner_account_id: str
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., domain: _Optional[str] = ..., industry: _Optional[str] = ..., size: _Optional[_Union[CompanySize, str]] = ..., address: _Optional[_Union[Address, _Mapping]] = ..., parent_company_id: _Optional[str] = ..., website: _Optional[str] = ..., phone: _Optional[str] = ..., description: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., archived_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ...) -> None: ...
+    custom_fields: _struct_pb2.Struct
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., domain: _Optional[str] = ..., industry: _Optional[str] = ..., size: _Optional[_Union[CompanySize, str]] = ..., address: _Optional[_Union[Address, _Mapping]] = ..., parent_company_id: _Optional[str] = ..., website: _Optional[str] = ..., phone: _Optional[str] = ..., description: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., archived_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ..., custom_fields: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class CreateCompanyRequest(_message.Message):
-    __slots__ = ("name", "domain", "industry", "size", "address", "parent_company_id", "website", "phone", "description", "owner_id", "team_id", "partner_account_id")
+    __slots__ = ("name", "domain", "industry", "size", "address", "parent_company_id", "website", "phone", "description", "owner_id", "team_id", "partner_account_id", "custom_fields")
     NAME_FIELD_NUMBER: _ClassVar[int]
     DOMAIN_FIELD_NUMBER: _ClassVar[int]
     INDUSTRY_FIELD_NUMBER: _ClassVar[int]
@@ -119,6 +122,7 @@ class CreateCompanyRequest(_message.Message):
     OWNER_ID_FIELD_NUMBER: _ClassVar[int]
     TEAM_ID_FIELD_NUMBER: _ClassVar[int]
     PARTNER_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_FIELDS_FIELD_NUMBER: _ClassVar[int]
     name: str
     domain: str
     industry: str
@@ -131,7 +135,8 @@ class CreateCompanyRequest(_message.Message):
     owner_id: str
     team_id: str
     partner_account_id: str
-    def __init__(self, name: _Optional[str] = ..., domain: _Optional[str] = ..., industry: _Optional[str] = ..., size: _Optional[_Union[CompanySize, str]] = ..., address: _Optional[_Union[Address, _Mapping]] = ..., parent_company_id: _Optional[str] = ..., website: _Optional[str] = ..., phone: _Optional[str] = ..., description: _Optional[str] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ...) -> None: ...
+    custom_fields: _struct_pb2.Struct
+    def __init__(self, name: _Optional[str] = ..., domain: _Optional[str] = ..., industry: _Optional[str] = ..., size: _Optional[_Union[CompanySize, str]] = ..., address: _Optional[_Union[Address, _Mapping]] = ..., parent_company_id: _Optional[str] = ..., website: _Optional[str] = ..., phone: _Optional[str] = ..., description: _Optional[str] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ..., custom_fields: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class GetCompanyRequest(_message.Message):
     __slots__ = ("id",)

@@ -6,6 +6,7 @@ from google.api import annotations_pb2 as _annotations_pb2
 from google.api import field_behavior_pb2 as _field_behavior_pb2
 from google.protobuf import empty_pb2 as _empty_pb2
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
+from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -79,7 +80,7 @@ MEMBERSHIP_KIND_PROFESSIONAL_BODY: MembershipKind
 MEMBERSHIP_KIND_OTHER: MembershipKind
 
 class Contact(_message.Message):
-    __slots__ = ("id", "first_name", "last_name", "email", "phone", "company", "created_at", "updated_at", "etag", "archived_at", "owner_id", "team_id", "partner_account_id", "emails", "phones", "addresses", "social_profiles", "job_title", "preferred_channel", "preferred_contact_time", "language", "time_zone", "lead_source", "industry", "occupation", "birth_date", "region", "country", "city", "important_dates", "hobbies", "interests", "memberships", "tags", "notes")
+    __slots__ = ("id", "first_name", "last_name", "email", "phone", "company", "created_at", "updated_at", "etag", "archived_at", "owner_id", "team_id", "partner_account_id", "emails", "phones", "addresses", "social_profiles", "job_title", "preferred_channel", "preferred_contact_time", "language", "time_zone", "lead_source", "industry", "occupation", "birth_date", "region", "country", "city", "important_dates", "hobbies", "interests", "memberships", "tags", "notes", "custom_fields")
     ID_FIELD_NUMBER: _ClassVar[int]
     FIRST_NAME_FIELD_NUMBER: _ClassVar[int]
     LAST_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -115,6 +116,7 @@ class Contact(_message.Message):
     MEMBERSHIPS_FIELD_NUMBER: _ClassVar[int]
     TAGS_FIELD_NUMBER: _ClassVar[int]
     NOTES_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_FIELDS_FIELD_NUMBER: _ClassVar[int]
     id: str
     first_name: str
     last_name: str
@@ -150,7 +152,8 @@ class Contact(_message.Message):
     memberships: _containers.RepeatedCompositeFieldContainer[Membership]
     tags: _containers.RepeatedScalarFieldContainer[str]
     notes: str
-    def __init__(self, id: _Optional[str] = ..., first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., company: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., archived_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ..., emails: _Optional[_Iterable[_Union[ContactEmail, _Mapping]]] = ..., phones: _Optional[_Iterable[_Union[ContactPhone, _Mapping]]] = ..., addresses: _Optional[_Iterable[_Union[ContactAddress, _Mapping]]] = ..., social_profiles: _Optional[_Iterable[_Union[SocialProfile, _Mapping]]] = ..., job_title: _Optional[str] = ..., preferred_channel: _Optional[_Union[ContactChannel, str]] = ..., preferred_contact_time: _Optional[str] = ..., language: _Optional[str] = ..., time_zone: _Optional[str] = ..., lead_source: _Optional[str] = ..., industry: _Optional[str] = ..., occupation: _Optional[str] = ..., birth_date: _Optional[str] = ..., region: _Optional[str] = ..., country: _Optional[str] = ..., city: _Optional[str] = ..., important_dates: _Optional[_Iterable[_Union[ImportantDate, _Mapping]]] = ..., hobbies: _Optional[_Iterable[str]] = ..., interests: _Optional[_Iterable[str]] = ..., memberships: _Optional[_Iterable[_Union[Membership, _Mapping]]] = ..., tags: _Optional[_Iterable[str]] = ..., notes: _Optional[str] = ...) -> None: ...
+    custom_fields: _struct_pb2.Struct
+    def __init__(self, id: _Optional[str] = ..., first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., company: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., archived_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ..., emails: _Optional[_Iterable[_Union[ContactEmail, _Mapping]]] = ..., phones: _Optional[_Iterable[_Union[ContactPhone, _Mapping]]] = ..., addresses: _Optional[_Iterable[_Union[ContactAddress, _Mapping]]] = ..., social_profiles: _Optional[_Iterable[_Union[SocialProfile, _Mapping]]] = ..., job_title: _Optional[str] = ..., preferred_channel: _Optional[_Union[ContactChannel, str]] = ..., preferred_contact_time: _Optional[str] = ..., language: _Optional[str] = ..., time_zone: _Optional[str] = ..., lead_source: _Optional[str] = ..., industry: _Optional[str] = ..., occupation: _Optional[str] = ..., birth_date: _Optional[str] = ..., region: _Optional[str] = ..., country: _Optional[str] = ..., city: _Optional[str] = ..., important_dates: _Optional[_Iterable[_Union[ImportantDate, _Mapping]]] = ..., hobbies: _Optional[_Iterable[str]] = ..., interests: _Optional[_Iterable[str]] = ..., memberships: _Optional[_Iterable[_Union[Membership, _Mapping]]] = ..., tags: _Optional[_Iterable[str]] = ..., notes: _Optional[str] = ..., custom_fields: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class ContactEmail(_message.Message):
     __slots__ = ("address", "label", "primary")
@@ -225,7 +228,7 @@ class Membership(_message.Message):
     def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[MembershipKind, str]] = ..., member_number: _Optional[str] = ..., since: _Optional[str] = ...) -> None: ...
 
 class CreateContactRequest(_message.Message):
-    __slots__ = ("first_name", "last_name", "email", "phone", "company", "owner_id", "team_id", "partner_account_id", "emails", "phones", "addresses", "social_profiles", "job_title", "preferred_channel", "preferred_contact_time", "language", "time_zone", "lead_source", "industry", "occupation", "birth_date", "region", "country", "city", "important_dates", "hobbies", "interests", "memberships", "tags", "notes", "allow_duplicate")
+    __slots__ = ("first_name", "last_name", "email", "phone", "company", "owner_id", "team_id", "partner_account_id", "emails", "phones", "addresses", "social_profiles", "job_title", "preferred_channel", "preferred_contact_time", "language", "time_zone", "lead_source", "industry", "occupation", "birth_date", "region", "country", "city", "important_dates", "hobbies", "interests", "memberships", "tags", "notes", "allow_duplicate", "custom_fields")
     FIRST_NAME_FIELD_NUMBER: _ClassVar[int]
     LAST_NAME_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
@@ -257,6 +260,7 @@ class CreateContactRequest(_message.Message):
     TAGS_FIELD_NUMBER: _ClassVar[int]
     NOTES_FIELD_NUMBER: _ClassVar[int]
     ALLOW_DUPLICATE_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_FIELDS_FIELD_NUMBER: _ClassVar[int]
     first_name: str
     last_name: str
     email: str
@@ -288,7 +292,8 @@ class CreateContactRequest(_message.Message):
     tags: _containers.RepeatedScalarFieldContainer[str]
     notes: str
     allow_duplicate: bool
-    def __init__(self, first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., company: _Optional[str] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ..., emails: _Optional[_Iterable[_Union[ContactEmail, _Mapping]]] = ..., phones: _Optional[_Iterable[_Union[ContactPhone, _Mapping]]] = ..., addresses: _Optional[_Iterable[_Union[ContactAddress, _Mapping]]] = ..., social_profiles: _Optional[_Iterable[_Union[SocialProfile, _Mapping]]] = ..., job_title: _Optional[str] = ..., preferred_channel: _Optional[_Union[ContactChannel, str]] = ..., preferred_contact_time: _Optional[str] = ..., language: _Optional[str] = ..., time_zone: _Optional[str] = ..., lead_source: _Optional[str] = ..., industry: _Optional[str] = ..., occupation: _Optional[str] = ..., birth_date: _Optional[str] = ..., region: _Optional[str] = ..., country: _Optional[str] = ..., city: _Optional[str] = ..., important_dates: _Optional[_Iterable[_Union[ImportantDate, _Mapping]]] = ..., hobbies: _Optional[_Iterable[str]] = ..., interests: _Optional[_Iterable[str]] = ..., memberships: _Optional[_Iterable[_Union[Membership, _Mapping]]] = ..., tags: _Optional[_Iterable[str]] = ..., notes: _Optional[str] = ..., allow_duplicate: _Optional[bool] = ...) -> None: ...
+    custom_fields: _struct_pb2.Struct
+    def __init__(self, first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., company: _Optional[str] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ..., emails: _Optional[_Iterable[_Union[ContactEmail, _Mapping]]] = ..., phones: _Optional[_Iterable[_Union[ContactPhone, _Mapping]]] = ..., addresses: _Optional[_Iterable[_Union[ContactAddress, _Mapping]]] = ..., social_profiles: _Optional[_Iterable[_Union[SocialProfile, _Mapping]]] = ..., job_title: _Optional[str] = ..., preferred_channel: _Optional[_Union[ContactChannel, str]] = ..., preferred_contact_time: _Optional[str] = ..., language: _Optional[str] = ..., time_zone: _Optional[str] = ..., lead_source: _Optional[str] = ..., industry: _Optional[str] = ..., occupation: _Optional[str] = ..., birth_date: _Optional[str] = ..., region: _Optional[str] = ..., country: _Optional[str] = ..., city: _Optional[str] = ..., important_dates: _Optional[_Iterable[_Union[ImportantDate, _Mapping]]] = ..., hobbies: _Optional[_Iterable[str]] = ..., interests: _Optional[_Iterable[str]] = ..., memberships: _Optional[_Iterable[_Union[Membership, _Mapping]]] = ..., tags: _Optional[_Iterable[str]] = ..., notes: _Optional[str] = ..., allow_duplicate: _Optional[bool] = ..., custom_fields: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class GetContactRequest(_message.Message):
     __slots__ = ("id",)
