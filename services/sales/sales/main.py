@@ -8,6 +8,9 @@ from pathlib import Path
 from crm_platform.service import ServiceDefinition
 from crm_platform.service import main as service_main
 from sales import api, events, privacy
+from sales.deals import install as install_deals
+from sales.leads import install as install_leads
+from sales.people_references import hold_personal_data
 from sales.store import Base, messaging
 
 DEFINITION = ServiceDefinition(
@@ -18,7 +21,10 @@ DEFINITION = ServiceDefinition(
     register_grpc=api.register,
     subscriptions=events.SUBSCRIPTIONS,
 )
+hold_personal_data(privacy.PERSONAL_DATA)  # deals and converted leads: exported, leads erased
 privacy.install(DEFINITION)  # PrivacyService (export) and erasure on contact_erased
+install_deals(DEFINITION)  # crm.sales.v1.PipelinesService, DealsService
+install_leads(DEFINITION)  # crm.sales.v1.LeadsService and its rules and forms; behaviour scoring
 
 
 def main() -> int:

@@ -93,6 +93,10 @@ for _name, _domain in (
 # The CRM's own schema (custom field definitions): one for everyone, so not partner-scoped. Every built-in
 # role reads it (to know the fields it fills in); only a level of `all` changes it (admins).
 register_resource_type("custom_field", domain="configuration", partner_scoped=False)
+# Sales configuration (pipelines and their stages, lead scoring and assignment rules): one for everyone,
+# not partner-scoped; staff of the sales domain read them, a level of `all` changes them.
+for _name in ("pipeline", "lead_scoring_rule", "lead_assignment_rule"):
+    register_resource_type(_name, domain="sales_configuration", partner_scoped=False)
 
 
 def _cells(create: str, read: str, update: str, delete: str) -> dict[str, Level]:
@@ -125,11 +129,13 @@ BUILTIN_ROLES: dict[str, RoleTemplate] = {
     "manager": RoleTemplate(
         default=_cells("team", "team", "team", "team"),
         by_type={"product": _ALL, "price_list": _ALL, "article": _ALL, "custom_field": _READ_ALL},
+        by_domain={"sales_configuration": _ALL},
     ),
     "sales_rep": RoleTemplate(
         by_domain={
             "crm": _cells("all", "team", "own", "own"),
             "sales": _cells("all", "team", "own", "own"),
+            "sales_configuration": _READ_ALL,
             "notifications": _READ_TEAM,
         },
         by_type={
@@ -147,6 +153,7 @@ BUILTIN_ROLES: dict[str, RoleTemplate] = {
         },
         by_type={
             "lead": _cells("all", "team", "own", "none"),
+            "lead_scoring_rule": _READ_ALL,
             "product": _READ_ALL,
             "custom_field": _READ_ALL,
         },
@@ -170,6 +177,7 @@ BUILTIN_ROLES: dict[str, RoleTemplate] = {
             "contact": _cells("all", "all", "all", "none"),
             "interaction": _cells("all", "all", "own", "own"),  # logged on their own account's contacts
             "company": _cells("all", "all", "all", "none"),
+            "lead": _cells("all", "all", "own", "none"),  # captured for their own account
             "deal": _cells("all", "all", "own", "none"),
             "order": _cells("all", "all", "own", "none"),
             "quote": _cells("none", "all", "none", "none"),
