@@ -9,7 +9,8 @@ within its book (store). Errors are domain errors, which the chassis turns into 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import grpc
 import phonenumbers
@@ -18,15 +19,17 @@ from sqlalchemy.orm import Session
 
 from contacts import domain, events, store
 from contacts.custom_fields.catalogue import Catalogue
-from contacts.custom_fields.records import RecordCustomFields, set_values
+from contacts.custom_fields.domain import clean_values
+from contacts.custom_fields.records import RecordCustomFields, set_values, values_of
 from contacts.people import domain as people
 from crm.common.v1 import history_pb2
 from crm.contacts.v1 import contacts_pb2, contacts_pb2_grpc
 from crm_platform import config
 from crm_platform.access import Ownership
 from crm_platform.access.context import current_caller_or_none
-from crm_platform.errors import InvalidArgument
+from crm_platform.errors import DomainError, InvalidArgument
 from crm_platform.resources import Change, ResourceEvents, StandardMethods
+from crm_platform.resources.methods import ownership_for_create
 from crm_platform.service import Runtime
 
 
@@ -83,6 +86,30 @@ def _clean(
     return domain.NewContact(target.first_name, target.last_name, target.email, target.phone, target.company)
 
 
+def clean_create_request(
+    request: contacts_pb2.CreateContactRequest, region: str
+) -> tuple[domain.NewContact, contacts_pb2.CreateContactRequest]:
+    """The domain's rules on a create request: the cleaned contact and a normalised copy of the request
+    (the profile the store writes); InvalidArgument naming every bad field. CreateContact and the batch
+    create of imports both start here."""
+    profile = contacts_pb2.CreateContactRequest()
+    profile.CopyFrom(request)
+    written = people.Written(
+        email=True,
+        emails=bool(profile.emails),
+        phone=bool(profile.phone.strip()),
+        phones=bool(profile.phones),
+    )
+    return _clean(profile, written, region), profile
+
+
+class CheckedCreate(NamedTuple):
+    """A create request CreateContact's rules accepted: the contact for the store, its custom fields."""
+
+    entry: store.NewContactEntry
+    custom_values: dict[str, Any]
+
+
 class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
     def __init__(self, runtime: Runtime) -> None:
         self.phone_region = DEFAULT_PHONE_REGION.get()
@@ -103,15 +130,7 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
     def CreateContact(
         self, request: contacts_pb2.CreateContactRequest, context: grpc.ServicerContext
     ) -> contacts_pb2.Contact:
-        profile = contacts_pb2.CreateContactRequest()
-        profile.CopyFrom(request)
-        written = people.Written(
-            email=True,
-            emails=bool(profile.emails),
-            phone=bool(profile.phone.strip()),
-            phones=bool(profile.phones),
-        )
-        new = _clean(profile, written, self.phone_region)
+        new, profile = clean_create_request(request, self.phone_region)
 
         def add(session: Session, actor_id: str, ownership: Ownership | None) -> Change[Any]:
             values = self.custom_fields.check_new(session, profile.custom_fields)
@@ -121,6 +140,39 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
             return change
 
         return self.contacts.create(context, request, add=add)
+
+    # --- many creates at once: imports (contacts.imports.batch). Keep in step with CreateContact. ------
+
+    def check_create(
+        self, session: Session, request: contacts_pb2.CreateContactRequest, definitions: Any
+    ) -> CheckedCreate:
+        """What CreateContact checks before it writes, in its order: the domain's rules, the caller's
+        right to the ownership asked for, the custom fields against `definitions` (the catalogue's, read
+        once per batch: `self.custom_fields.definitions(session)`). The DomainError CreateContact would
+        answer, or what `add_checked` writes."""
+        new, profile = clean_create_request(request, self.phone_region)
+        ownership = ownership_for_create(store.contacts, request)
+        values = clean_values(values_of(profile.custom_fields), definitions, self.custom_fields.resource)
+        set_values(profile.custom_fields, values)  # the cleaned values are what the row keeps
+        return CheckedCreate(store.NewContactEntry(new, ownership, profile), values)
+
+    def add_checked(
+        self, session: Session, checked: Sequence[CheckedCreate], actor_id: str
+    ) -> list[Change[Any] | DomainError]:
+        """CreateContact's writes for many checked contacts in `session`'s transaction
+        (store.add_contacts, their custom field values, their events together): per contact its Change
+        or its refusal (a taken email or phone), as if created one after the other."""
+        outcomes = store.add_contacts(
+            session, [create.entry for create in checked], actor_id, current_caller_or_none()
+        )
+        created = []
+        for outcome, create in zip(outcomes, checked, strict=True):
+            if isinstance(outcome, Change):
+                if create.custom_values:
+                    self.custom_fields.save(session, outcome.row.id, create.custom_values)
+                created.append(outcome)
+        events.record_contacts_created(session, created)
+        return list(outcomes)
 
     def GetContact(
         self, request: contacts_pb2.GetContactRequest, context: grpc.ServicerContext

@@ -5,12 +5,15 @@ changes (old and new value of every changed field, lists whole) and how to reach
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from google.protobuf.message import Message
 from sqlalchemy.orm import Session
 
 from contacts.store import Contact, messaging
 from crm.events.v1 import contacts_pb2
-from crm_platform.events import record_event
+from crm_platform.events import NewEvent, record_event, record_events
 from crm_platform.protobuf import as_event_payload, timestamp
 from crm_platform.resources import Change
 from crm_platform.resources.history import field_changes
@@ -38,39 +41,51 @@ def _record(session: Session, event_type: str, contact: Contact, payload: Messag
 
 def record_contact_created(session: Session, change: Change[Contact]) -> str:
     """Writes `contact_created` to the outbox in the caller's transaction; returns the event id."""
-    contact = change.row
-    return _record(
+    return _record(session, CONTACT_CREATED, change.row, _created(change))
+
+
+def record_contacts_created(session: Session, changes: Sequence[Change[Any]]) -> list[str]:
+    """`record_contact_created` for a batch of new contacts (contacts.store.add_contacts), in one go."""
+    return record_events(
         session,
-        CONTACT_CREATED,
-        contact,
-        contacts_pb2.ContactCreated(
-            contact_id=contact.id,
-            first_name=contact.first_name,
-            last_name=contact.last_name,
-            email=contact.email,
-            phone=contact.phone or "",
-            company=contact.company or "",
-            created_at=timestamp(contact.created_at),
-            actor_id=change.actor_id,
-            version=change.version,
-            owner_id=contact.owner_id or "",
-            team_id=contact.team_id or "",
-            partner_account_id=contact.partner_account_id or "",
-            emails=_emails(contact),
-            phones=[entry["number"] for entry in contact.phones or []],
-            job_title=contact.job_title or "",
-            preferred_channel=contact.preferred_channel or "",
-            language=contact.language or "",
-            time_zone=contact.time_zone or "",
-            country=contact.country or "",
-            region=contact.region or "",
-            city=contact.city or "",
-            lead_source=contact.lead_source or "",
-            industry=contact.industry or "",
-            occupation=contact.occupation or "",
-            tags=list(contact.tags or []),
-            birth_date=contact.birth_date or "",
-        ),
+        messaging,
+        source=SOURCE,
+        events=[
+            NewEvent(CONTACT_CREATED, AGGREGATE, change.row.id, as_event_payload(_created(change)))
+            for change in changes
+        ],
+    )
+
+
+def _created(change: Change[Any]) -> contacts_pb2.ContactCreated:
+    contact = change.row
+    return contacts_pb2.ContactCreated(
+        contact_id=contact.id,
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        email=contact.email,
+        phone=contact.phone or "",
+        company=contact.company or "",
+        created_at=timestamp(contact.created_at),
+        actor_id=change.actor_id,
+        version=change.version,
+        owner_id=contact.owner_id or "",
+        team_id=contact.team_id or "",
+        partner_account_id=contact.partner_account_id or "",
+        emails=_emails(contact),
+        phones=[entry["number"] for entry in contact.phones or []],
+        job_title=contact.job_title or "",
+        preferred_channel=contact.preferred_channel or "",
+        language=contact.language or "",
+        time_zone=contact.time_zone or "",
+        country=contact.country or "",
+        region=contact.region or "",
+        city=contact.city or "",
+        lead_source=contact.lead_source or "",
+        industry=contact.industry or "",
+        occupation=contact.occupation or "",
+        tags=list(contact.tags or []),
+        birth_date=contact.birth_date or "",
     )
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, NamedTuple
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, Select, String, Text, delete, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -395,22 +396,7 @@ def add_contact(
     book = book_of(ownership.partner_account_id if ownership is not None else None)
     emails = email_addresses(profile) if profile is not None else [new.email]
     _ensure_email_free(session, emails, book, caller)
-    contact = Contact(
-        id=str(uuid.uuid4()),
-        first_name=new.first_name,
-        last_name=new.last_name,
-        email=new.email,
-        phone=new.phone or None,
-        company=new.company or None,
-        uniqueness_book=book,
-        **(profile_columns(profile) if profile is not None else {}),
-    )
-    if profile is not None:
-        contact.phone = profile.phone or None  # in E.164, the primary of the cleaned phones
-    if ownership is not None:
-        contact.owner_id = ownership.owner_id
-        contact.team_id = ownership.team_id
-        contact.partner_account_id = ownership.partner_account_id
+    contact = Contact(**_new_contact_columns(new, ownership, profile, book))
     try:
         change = contacts.create(session, contact, actor_id)
         _store_emails(session, contact.id, book, emails)
@@ -419,6 +405,108 @@ def add_contact(
         if not _is_email_conflict(error):
             raise
         raise EmailTaken(new.email) from None
+
+
+def _new_contact_columns(
+    new: NewContact, ownership: Ownership | None, profile: Any, book: str
+) -> dict[str, Any]:
+    """The column values of a new contact (a fresh id): `new`'s, the cleaned profile's, its ownership."""
+    columns: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "first_name": new.first_name,
+        "last_name": new.last_name,
+        "email": new.email,
+        "phone": new.phone or None,
+        "company": new.company or None,
+        "uniqueness_book": book,
+        **(profile_columns(profile) if profile is not None else {}),
+    }
+    if profile is not None:
+        columns["phone"] = profile.phone or None  # in E.164, the primary of the cleaned phones
+    if ownership is not None:
+        columns.update(
+            owner_id=ownership.owner_id,
+            team_id=ownership.team_id,
+            partner_account_id=ownership.partner_account_id,
+        )
+    return columns
+
+
+class NewContactEntry(NamedTuple):
+    """One contact of `add_contacts`: what `add_contact` takes."""
+
+    new: NewContact
+    ownership: Ownership | None
+    profile: Any  # the cleaned CreateContactRequest (contacts.api.clean_create_request)
+
+
+def add_contacts(
+    session: Session, entries: Sequence[NewContactEntry], actor_id: str, caller: CallerContext | None
+) -> list[Change[Any] | AlreadyExists]:
+    """`add_contact` for many contacts at once (imports): per entry, in order, its Change or the refusal
+    that adding them one after the other would have given (EmailTaken: held in its book before, or by an
+    earlier entry). One query finds who holds the emails; contacts, their emails and history are each
+    written by one batched insert. A writer that took an email since makes the batch fail on the unique
+    index (IntegrityError, the whole batch): the caller then adds the entries one by one."""
+    planned = [
+        (book_of(e.ownership.partner_account_id if e.ownership is not None else None), e) for e in entries
+    ]
+    books = {book for book, _e in planned}
+    addresses = [email_addresses(e.profile) for _book, e in planned]
+    emails_held = _email_holders(session, books, {a for found in addresses for a in found})
+    outcomes: list[int | AlreadyExists] = []
+    accepted: list[dict[str, Any]] = []
+    email_rows: list[dict[str, str]] = []
+    for (book, entry), emails in zip(planned, addresses, strict=True):
+        refusal = _taken(emails_held, book, emails, caller)
+        if refusal is not None:
+            outcomes.append(refusal)
+            continue
+        columns = _new_contact_columns(entry.new, entry.ownership, entry.profile, book)
+        holder = SimpleNamespace(**{name: columns.get(name) for name in _HOLDER_COLUMNS})
+        for address in dict.fromkeys(emails):
+            emails_held[(book, address)] = holder
+            email_rows.append({"contact_id": columns["id"], "email": address, "uniqueness_book": book})
+        outcomes.append(len(accepted))
+        accepted.append(columns)
+    changes = contacts.create_many(session, accepted, actor_id)
+    if email_rows:
+        session.execute(insert(ContactEmailRow), email_rows)
+    return [changes[outcome] if isinstance(outcome, int) else outcome for outcome in outcomes]
+
+
+# What the answer to a taken email needs of its holder: its id and whether the caller may read it.
+_HOLDER_COLUMNS = ("id", "owner_id", "team_id", "partner_account_id")
+
+
+def _taken(
+    emails_held: dict[tuple[str, str], Any], book: str, emails: Sequence[str], caller: CallerContext | None
+) -> AlreadyExists | None:
+    """What `_ensure_email_free` would answer: the first taken email in sort order, its holder named
+    only to a caller who may read it."""
+    taken = [address for address in sorted(set(emails)) if (book, address) in emails_held]
+    if not taken:
+        return None
+    holder = emails_held[(book, taken[0])]
+    readable = caller is None or in_scope(caller, contacts.resource_type, "read", holder)
+    return EmailTaken(taken[0], holder.id if readable else "")
+
+
+def _email_holders(session: Session, books: set[str], emails: set[str]) -> dict[tuple[str, str], Any]:
+    """(book, email) -> the contact holding that email in that book (id and ownership), for every pair
+    of `books` x `emails` that is taken."""
+    if not emails:
+        return {}
+    found = session.execute(
+        select(
+            *(getattr(Contact, name) for name in _HOLDER_COLUMNS),
+            ContactEmailRow.uniqueness_book,
+            ContactEmailRow.email,
+        )
+        .join(ContactEmailRow, ContactEmailRow.contact_id == Contact.id)
+        .where(ContactEmailRow.uniqueness_book.in_(books), ContactEmailRow.email.in_(emails))
+    ).all()
+    return {(row.uniqueness_book, row.email): row for row in found}
 
 
 def update_contact(

@@ -298,14 +298,20 @@ def test_a_row_refused_after_writing_leaves_nothing_behind(imports, worker, runt
     from contacts import events
     from crm_platform.errors import FailedPrecondition
 
-    recorded = events.record_contact_created
+    recorded, recorded_together = events.record_contact_created, events.record_contacts_created
 
     def refuse_b(session: Any, change: Any) -> str:
         if change.row.email == "b@example.com":
             raise FailedPrecondition("b is refused after its row was written")
         return recorded(session, change)
 
+    def refuse_batch_with_b(session: Any, changes: Any) -> list[str]:
+        if any(change.row.email == "b@example.com" for change in changes):
+            raise FailedPrecondition("b is refused after its row was written")
+        return recorded_together(session, changes)
+
     monkeypatch.setattr(events, "record_contact_created", refuse_b)
+    monkeypatch.setattr(events, "record_contacts_created", refuse_batch_with_b)
     content = csv_of([["email", "first_name", "last_name"], *([f"{n}@example.com", n, n] for n in "abc")])
     job = wait(imports, start(imports, content).id)
     assert (job.created, job.failed) == (2, 1)
@@ -313,3 +319,45 @@ def test_a_row_refused_after_writing_leaves_nothing_behind(imports, worker, runt
     with runtime.engine.connect() as conn:
         assert sorted(conn.execute(select(Contact.email)).scalars()) == ["a@example.com", "c@example.com"]
     assert counts(runtime) == (2, 2, 2)
+
+
+def test_a_chunk_the_database_refuses_is_applied_row_by_row_with_exact_errors(
+    imports, worker, client, runtime, monkeypatch
+) -> None:
+    """Another writer takes an email between the batch's look-up and its insert (here: the look-up is
+    made blind to it): the unique index refuses the batch, the chunk is applied again one row at a
+    time, and the row that collides gets the same error a create would have got; the others are in,
+    once each, with their history and events."""
+    from contacts import store
+
+    work = contacts_pb2.ContactEmail(address="ada.work@example.com")
+    client.stub.CreateContact(
+        contacts_pb2.CreateContactRequest(
+            first_name="Ada", last_name="Lovelace", email="ada@example.com", emails=[work]
+        ),
+        metadata=client.metadata(),
+        timeout=10,
+    )
+    seen = store._email_holders
+
+    def before_the_other_writer(session: Any, books: Any, emails: Any) -> Any:
+        return {key: row for key, row in seen(session, books, emails).items() if key[1] != work.address}
+
+    monkeypatch.setattr(store, "_email_holders", before_the_other_writer)
+    content = csv_of(
+        [
+            ["email", "first_name", "last_name"],
+            ["one@example.com", "One", "A"],
+            [work.address, "Work", "B"],  # not Ada's primary email, so a create: it collides
+            ["two@example.com", "Two", "C"],
+        ]
+    )
+    job = wait(imports, start(imports, content).id)
+    assert (job.created, job.updated, job.failed) == (2, 0, 1)
+    assert errors_of(imports, job.id) == [
+        (3, "email", "a contact with email ada.work@example.com already exists")
+    ]
+    with runtime.engine.connect() as conn:
+        emails = sorted(conn.execute(select(Contact.email)).scalars())
+    assert emails == ["ada@example.com", "one@example.com", "two@example.com"]
+    assert counts(runtime) == (3, 3, 3)  # contacts, 'created' history entries, contact_created events

@@ -74,17 +74,50 @@ def record_change(
     occurred_at: datetime | None = None,
 ) -> None:
     """Add a history entry in `session`'s transaction. `changes` are (field, old, new) triples."""
-    rows = [{"field": f, "old": jsonable(old), "new": jsonable(new)} for f, old, new in changes]
     session.execute(
         insert(_history).values(
-            resource_type=resource_type,
-            resource_id=resource_id,
-            action=Action(action).value,
-            actor_id=actor_id,
-            occurred_at=occurred_at or utcnow(),
-            changes=json.dumps(rows, separators=(",", ":")),
+            **_entry(resource_type, resource_id, action, actor_id, changes, occurred_at or utcnow())
         )
     )
+
+
+def record_changes(
+    session: Session,
+    resource_type: str,
+    action: Action | str,
+    actor_id: str,
+    changes_by_resource: Iterable[tuple[str, Iterable[tuple[str, Any, Any]]]],
+    *,
+    occurred_at: datetime | None = None,
+) -> None:
+    """`record_change` for many resources at once (one batched insert): (resource id, changes) pairs,
+    entries in that order, all with the same action, actor and time (a batch create)."""
+    at = occurred_at or utcnow()
+    rows = [
+        _entry(resource_type, resource_id, action, actor_id, changes, at)
+        for resource_id, changes in changes_by_resource
+    ]
+    if rows:
+        session.execute(insert(_history), rows)
+
+
+def _entry(
+    resource_type: str,
+    resource_id: str,
+    action: Action | str,
+    actor_id: str,
+    changes: Iterable[tuple[str, Any, Any]],
+    occurred_at: datetime,
+) -> dict[str, Any]:
+    rows = [{"field": f, "old": jsonable(old), "new": jsonable(new)} for f, old, new in changes]
+    return {
+        "resource_type": resource_type,
+        "resource_id": resource_id,
+        "action": Action(action).value,
+        "actor_id": actor_id,
+        "occurred_at": occurred_at,
+        "changes": json.dumps(rows, separators=(",", ":")),
+    }
 
 
 def _value(json_value: Any) -> struct_pb2.Value:

@@ -166,3 +166,31 @@ def test_row_is_marked_only_when_the_broker_confirms(db, broker, start_relay, wa
     broker.channel.queue_delete("full")
     wait_for(lambda: db.unpublished() == 0, what="publish once the broker accepts it")
     assert event_id in {props.message_id for props, _ in broker.take_all("probe.contacts.contact_created")}
+
+
+def test_a_batch_of_events_numbers_each_aggregate_on_from_its_last_sequence(db):
+    """record_events: one statement allocates every aggregate's next numbers, in the batch's order,
+    continuing what record_event handed out before; headers and rows are those record_event writes."""
+    from crm_platform.events import NewEvent, event_headers, record_events
+
+    _create_contact(db, aggregate_id="a")  # a's sequence 1
+    batch = [
+        NewEvent("contact_updated", "contact", "a", {"n": 1}),
+        NewEvent("contact_created", "contact", "b", {"n": 2}),
+        NewEvent("contact_updated", "contact", "a", {"n": 3}),
+    ]
+    with event_headers({"ce-crmorigin": "import"}), transaction(db.factory) as session:
+        ids = record_events(session, db.tables, source="contacts", events=batch)
+    rows = {row.id: row for row in db.outbox_rows()}
+    assert [(rows[i].aggregate_id, rows[i].sequence, json.loads(rows[i].payload)["n"]) for i in ids] == [
+        ("a", 2, 1),
+        ("b", 1, 2),
+        ("a", 3, 3),
+    ]
+    headers = json.loads(rows[ids[2]].headers)
+    assert (headers["ce-sequence"], headers["ce-aggregateid"], headers["ce-crmorigin"]) == (
+        "3",
+        "a",
+        "import",
+    )
+    assert _create_contact(db, aggregate_id="a") and max(r.sequence for r in db.outbox_rows()) == 4

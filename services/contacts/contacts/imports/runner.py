@@ -25,7 +25,7 @@ from typing import Any
 
 from google.protobuf import field_mask_pb2
 from sqlalchemy import Connection, event, select
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from contacts import api as contacts_api
@@ -33,10 +33,11 @@ from contacts import store as contacts_store
 from contacts.domain import normalise_email
 from contacts.imports import fields as fieldmap
 from contacts.imports import store
+from contacts.imports.batch import CreateBatch, Key, PendingCreate, checked_create
 from contacts.imports.files import UnreadableFile, read_rows
 from crm.contacts.v1 import contacts_pb2
 from crm_platform import config
-from crm_platform.access import CallerContext
+from crm_platform.access import CallerContext, Ownership
 from crm_platform.access.context import acting_as
 from crm_platform.db import transaction
 from crm_platform.errors import AlreadyExists, DomainError, InvalidArgument, NotFound
@@ -182,7 +183,9 @@ class ContactRows:
         self.column_of = {f: c for c, f in mapping.items()}
         self.contact_fields = set(contacts_pb2.Contact.DESCRIPTOR.fields_by_name)
         # (book, email) of contacts a dry run "created" in an earlier chunk (rolled back since).
-        self.dry_created: set[tuple[str, str]] = set()
+        self.dry_created: set[Key] = set()
+        self._ownerships: dict[tuple[str, str, str], Ownership | None] = {}
+        self._definitions: Any = None  # the custom fields' definitions, read by each chunk's first create
 
     def values(self, cells: list[str]) -> dict[str, str]:
         """Field -> the row's cell, stripped; an empty cell is no value (an update leaves the field)."""
@@ -216,19 +219,24 @@ class ContactRows:
         )
         parsed = [(number, self.values(cells)) for number, cells in rows]
         known = self._existing(session, {normalise_email(v.get(KEY_FIELD, "")) for _n, v in parsed} - {""})
+        # The fast attempt writes the chunk's new contacts together (batch.py); the redo one by one.
+        creates = CreateBatch() if fast else None
+        self._definitions = None
         writes = _WriteCounter(session.connection())
         try:
             for number, values in parsed:
+                if creates is not None and self._queue_create(
+                    servicer, session, creates, known, number, values, dry_run, chunk
+                ):
+                    continue
                 written = writes.count
                 try:
                     outcome = self._row(session, servicer, known, values, dry_run)
                 except DomainError as error:
                     if fast and (writes.count != written or session.new or session.dirty or session.deleted):
                         raise _Redo(f"row {number} was refused after writing") from None
-                    chunk.errors.extend(
-                        (number, column, text) for column, text in self._explain(error, values)
-                    )
-                    outcome = "failed"
+                    self._refuse(chunk, number, values, error)
+                    continue
                 except (OperationalError, InterfaceError):
                     raise  # the database is away: the chunk is retried, not its rows blamed
                 except Exception as error:
@@ -238,9 +246,78 @@ class ContactRows:
                     chunk.errors.append((number, "", "could not be applied (internal error; it was logged)"))
                     outcome = "failed"
                 chunk.counts[outcome] += 1
+            if creates is not None:
+                self._write_creates(servicer, session, creates, known, dry_run, chunk)
         finally:
             writes.close()
         return chunk
+
+    def _queue_create(
+        self,
+        servicer: contacts_api.ContactsServicer,
+        session: Session,
+        creates: CreateBatch,
+        known: dict[Key, tuple[str, str]],
+        number: int,
+        values: dict[str, str],
+        dry_run: bool,
+        chunk: Chunk,
+    ) -> bool:
+        """A row that creates a contact joins the chunk's batch, once the service's rules accept it
+        (refused: its errors are recorded). False for a row to apply on its own (an update)."""
+        try:
+            request, key = self._request(values)
+            if key in creates:  # a later row of a contact the batch creates: it updates it once written
+                self._write_creates(servicer, session, creates, known, dry_run, chunk)
+            if key in known or key in self.dry_created:
+                # Every earlier row is written before an update, so its email check sees them, as when
+                # rows are applied one by one.
+                self._write_creates(servicer, session, creates, known, dry_run, chunk)
+                return False
+            if self._definitions is None:  # the custom fields' catalogue, read once per chunk
+                self._definitions = servicer.custom_fields.definitions(session)
+            checked = checked_create(servicer, session, request, self._definitions)
+        except DomainError as error:
+            self._refuse(chunk, number, values, error)
+            return True
+        except (OperationalError, InterfaceError, _Redo):
+            raise
+        except Exception as error:
+            raise _Redo(f"row {number}: {type(error).__name__}") from None
+        creates.add(PendingCreate(number, values, key, checked))
+        return True
+
+    def _write_creates(
+        self,
+        servicer: contacts_api.ContactsServicer,
+        session: Session,
+        creates: CreateBatch,
+        known: dict[Key, tuple[str, str]],
+        dry_run: bool,
+        chunk: Chunk,
+    ) -> None:
+        if not len(creates):
+            return
+        try:
+            written = creates.flush(servicer, session, self.caller.subject)
+        except IntegrityError as error:
+            # Another writer took an email since the batch looked (or a constraint the rules do not
+            # know): one by one, each row gets its own answer.
+            raise _Redo(f"a batch of creates was refused by the database: {error.orig}") from None
+        except DomainError as error:  # a rule that refuses after writing: which row is for the redo to tell
+            raise _Redo(f"a batch of creates was refused after writing: {error.message}") from None
+        for create, outcome in written:
+            if isinstance(outcome, DomainError):
+                self._refuse(chunk, create.number, create.values, outcome)
+                continue
+            known[create.key] = (outcome.row.id, etag_of(outcome.row.id, outcome.version))
+            if dry_run:
+                self.dry_created.add(create.key)
+            chunk.counts["created"] += 1
+
+    def _refuse(self, chunk: Chunk, number: int, values: dict[str, str], error: DomainError) -> None:
+        chunk.errors.extend((number, column, text) for column, text in self._explain(error, values))
+        chunk.counts["failed"] += 1
 
     def _existing(self, session: Session, emails: set[str]) -> dict[tuple[str, str], tuple[str, str]]:
         """(book, email) -> (id, etag) of the contacts these rows may match, fetched once per chunk."""
@@ -252,12 +329,31 @@ class ContactRows:
         ).all()
         return {(row.uniqueness_book, row.email): (row.id, etag_of(row.id, row.version)) for row in found}
 
+    def _ownership(self, request: contacts_pb2.CreateContactRequest) -> Ownership | None:
+        """What a contact created from this row would own (the caller's rights checked; DomainError
+        when they may not), remembered per asked owner, team and partner account."""
+        asked = (request.owner_id, request.team_id, request.partner_account_id)
+        if asked not in self._ownerships:
+            self._ownerships[asked] = ownership_for_create(contacts_store.contacts, request)
+        return self._ownerships[asked]
+
     def _book(self, request: contacts_pb2.CreateContactRequest) -> str:
         try:
-            ownership = ownership_for_create(contacts_store.contacts, request)
+            ownership = self._ownership(request)
         except DomainError:  # may not create: still may update a contact of their own book
             return contacts_store.book_of(self.caller.partner_account_id)
         return contacts_store.book_of(ownership.partner_account_id if ownership is not None else None)
+
+    def _request(self, values: dict[str, str]) -> tuple[contacts_pb2.CreateContactRequest, Key]:
+        """The row as a create request, and the (book, email) it matches a contact by."""
+        request = contacts_pb2.CreateContactRequest()
+        problems = fieldmap.fill(request, values)
+        if problems:
+            raise InvalidArgument("cells do not fit their fields", problems)
+        email = normalise_email(values.get(KEY_FIELD, ""))
+        if not email:
+            raise InvalidArgument("no email", {KEY_FIELD: "is required (it matches the row to a contact)"})
+        return request, (self._book(request), email)
 
     def _row(
         self,
@@ -267,14 +363,7 @@ class ContactRows:
         values: dict[str, str],
         dry_run: bool,
     ) -> str:
-        request = contacts_pb2.CreateContactRequest()
-        problems = fieldmap.fill(request, values)
-        if problems:
-            raise InvalidArgument("cells do not fit their fields", problems)
-        email = normalise_email(values.get(KEY_FIELD, ""))
-        if not email:
-            raise InvalidArgument("no email", {KEY_FIELD: "is required (it matches the row to a contact)"})
-        book = self._book(request)
+        request, (book, email) = self._request(values)
         held = known.get((book, email))
         if held is None and (book, email) in self.dry_created:
             return "updated"  # created by an earlier chunk of this dry run

@@ -301,8 +301,10 @@ def _phones(
                 del entries[primary]
                 primary = 0 if len(entries) else -1
         else:
-            formatted = formatted_phone(phone)
-            if phone not in known:
+            # A number read once: parsing is most of what cleaning a new contact costs.
+            if phone in known:
+                formatted = formatted_phone(phone)
+            else:
                 normal = phone_in_e164(phone, region)
                 if normal is None:
                     errors["phone"] = "is not a valid phone number"

@@ -1,0 +1,78 @@
+"""The rows of an import chunk that create contacts, written together.
+
+Each row is checked as it comes, by CreateContact's own checks (the contract's field rules, then
+ContactsServicer.check_create: the domain's rules, the caller's right to the ownership asked for, the
+custom fields). The rows that pass wait here; a flush writes them all through
+ContactsServicer.add_checked (contacts.store.add_contacts: one query each for the emails and phones
+their books already hold, then one batched insert each for the contacts, their emails, history and
+search terms; their custom field values; their `contact_created` events as one batched outbox insert),
+in the chunk's transaction. A row whose email or phone is taken is refused at the flush with the
+answer CreateContact would have given, as if the rows had been created one after the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from contacts import api as contacts_api
+from crm.contacts.v1 import contacts_pb2
+from crm_platform.errors import DomainError, InvalidArgument
+from crm_platform.resources import Change
+from crm_platform.validation import contract_violations
+
+Key = tuple[str, str]  # (book, email): what an import matches an existing contact by
+
+
+def checked_create(
+    servicer: contacts_api.ContactsServicer,
+    session: Session,
+    request: contacts_pb2.CreateContactRequest,
+    definitions: Any,
+) -> contacts_api.CheckedCreate:
+    """The row's contact as `add_checked` takes it, or the DomainError CreateContact would answer (the
+    server checks the contract's field rules before CreateContact runs, so they come first here)."""
+    violations = contract_violations(request)
+    if violations:
+        raise InvalidArgument("the row breaks the contract's field rules", violations)
+    return servicer.check_create(session, request, definitions)
+
+
+@dataclass
+class PendingCreate:
+    number: int  # the row's number in the file
+    values: dict[str, str]  # field -> cell, for explaining a refusal
+    key: Key
+    checked: contacts_api.CheckedCreate
+
+
+@dataclass
+class CreateBatch:
+    """The chunk's creates not written yet, in row order."""
+
+    pending: list[PendingCreate] = field(default_factory=list)
+    keys: set[Key] = field(default_factory=set)
+
+    def __contains__(self, key: Key) -> bool:
+        return key in self.keys
+
+    def __len__(self) -> int:
+        return len(self.pending)
+
+    def add(self, create: PendingCreate) -> None:
+        self.pending.append(create)
+        self.keys.add(create.key)
+
+    def flush(
+        self, servicer: contacts_api.ContactsServicer, session: Session, actor_id: str
+    ) -> list[tuple[PendingCreate, Change[Any] | DomainError]]:
+        """Write the pending rows; each row with its Change or its refusal. IntegrityError when another
+        writer took one of the emails since they were looked up (nothing of the batch is then usable:
+        the caller rolls back and applies the rows one by one)."""
+        if not self.pending:
+            return []
+        pending, self.pending, self.keys = self.pending, [], set()
+        outcomes = servicer.add_checked(session, [p.checked for p in pending], actor_id)
+        return list(zip(pending, outcomes, strict=True))
