@@ -63,3 +63,22 @@ def test_only_a_commit_that_recorded_events_rings(db, database_url):
         assert not rings.acquire(timeout=0.3)
     finally:
         listener.close(timeout=3)
+
+
+def test_behind_pgbouncer_the_relay_listens_only_on_a_direct_url(monkeypatch):
+    """Transaction pooling cannot LISTEN: without CRM_RELAY_LISTEN_URL the holder only polls."""
+    from crm_platform import postgres
+
+    monkeypatch.delenv("CRM_RELAY_LISTEN_URL", raising=False)
+    pooled = postgres.make_engine("postgresql+psycopg://crm@127.0.0.1:6432/contacts?pgbouncer=true")
+    direct = postgres.make_engine("postgresql+psycopg://crm@127.0.0.1:5432/contacts")
+    try:
+        assert DoorbellListener(pooled, lambda: None)._listen_url() is None
+        assert (
+            DoorbellListener(direct, lambda: None)._listen_url() == "postgresql://crm@127.0.0.1:5432/contacts"
+        )
+        monkeypatch.setenv("CRM_RELAY_LISTEN_URL", "postgresql://crm@db:5432/contacts")
+        assert DoorbellListener(pooled, lambda: None)._listen_url() == "postgresql://crm@db:5432/contacts"
+    finally:
+        pooled.dispose()
+        direct.dispose()
