@@ -8,8 +8,12 @@ from pathlib import Path
 from crm_platform.service import ServiceDefinition
 from crm_platform.service import main as service_main
 from sales import api, events, privacy
+from sales.catalog.api import install as install_catalog
 from sales.deals import install as install_deals
 from sales.leads import install as install_leads
+from sales.orders import references as order_references
+from sales.orders.api import install as install_orders
+from sales.payments.api import install as install_payments
 from sales.people_references import hold_personal_data
 from sales.store import Base, messaging
 
@@ -22,9 +26,13 @@ DEFINITION = ServiceDefinition(
     subscriptions=events.SUBSCRIPTIONS,
 )
 hold_personal_data(privacy.PERSONAL_DATA)  # deals and converted leads: exported, leads erased
+order_references.hold_personal_data(privacy.PERSONAL_DATA)  # orders and payments: exported
 privacy.install(DEFINITION)  # PrivacyService (export) and erasure on contact_erased
 install_deals(DEFINITION)  # crm.sales.v1.PipelinesService, DealsService
 install_leads(DEFINITION)  # crm.sales.v1.LeadsService and its rules and forms; behaviour scoring
+install_catalog(DEFINITION)  # crm.sales.v1.CatalogService, PriceListsService, PartnerTermsService
+install_orders(DEFINITION)  # crm.sales.v1.OrdersService
+install_payments(DEFINITION)  # crm.sales.v1.PaymentsService; the worker's overdue sweep
 
 
 def main() -> int:

@@ -151,6 +151,7 @@ MAPPING: dict[tuple[str, str], Rule] = {
     ("sales", "deal_won"): Rule("deal", "Deal won: {name}", "", ("deal", "deal_id"), "won_at", details=("amount",)),  # noqa: E501
     ("sales", "order_placed"): Rule("order", "Order placed: {number}", "", ("order", "order_id"), "placed_at", details=("total",)),  # noqa: E501
     ("sales", "payment_received"): Rule("payment", "Payment received", "", ("payment", "payment_id"), "received_at", details=("amount", "order_id")),  # noqa: E501
+    ("sales", "order_status_changed"): Rule("order", "Order {number} {to_status}", "", ("order", "order_id"), "changed_at", details=("from_status", "to_status")),  # noqa: E501
     # support (inert until support publishes them)
     ("support", "ticket_opened"): Rule("ticket", "Ticket opened: {subject}", "", ("ticket", "ticket_id"), "opened_at", details=("priority",)),  # noqa: E501
     ("support", "ticket_closed"): Rule("ticket", "Ticket closed: {subject}", "{resolution}", ("ticket", "ticket_id"), "closed_at"),  # noqa: E501
