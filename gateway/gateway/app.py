@@ -23,6 +23,7 @@ from gateway.routes import auth as auth_routes
 from gateway.routes import customers as customer_routes
 from gateway.routes import imports as imports_routes
 from gateway.routes import privacy as privacy_routes
+from gateway.routes import web_forms as web_form_routes
 from gateway.settings import GatewaySettings
 from gateway.state import GatewayState
 from gateway.transcoding import views as transcoded
@@ -40,6 +41,7 @@ def _api_blueprint() -> Blueprint:
         customer_routes.bp,
         imports_routes.bp,
         privacy_routes.bp,
+        web_form_routes.bp,
         docs.spec_bp,
         *identity_routes.blueprints(),
     ):

@@ -33,6 +33,8 @@ class Mapping:
 TABLE: dict[tuple[grpc.StatusCode, str], Mapping] = {
     (grpc.StatusCode.INVALID_ARGUMENT, ""): Mapping(422, "validation-error", "Request validation failed"),
     (grpc.StatusCode.NOT_FOUND, ""): Mapping(404, "not-found"),
+    # The record was merged into another (ErrorInfo MOVED, ResourceInfo naming it): 308 to that one.
+    (grpc.StatusCode.NOT_FOUND, "MOVED"): Mapping(308, "moved"),
     (grpc.StatusCode.ALREADY_EXISTS, ""): Mapping(409, "conflict"),
     (grpc.StatusCode.ABORTED, ""): Mapping(409, "conflict"),
     (grpc.StatusCode.FAILED_PRECONDITION, ""): Mapping(409, "conflict"),
@@ -68,6 +70,22 @@ def _mapping(code: grpc.StatusCode, details: ErrorDetails) -> Mapping:
     return TABLE.get((code, ""), UPSTREAM_ERROR)
 
 
+def moved_location(path: str, details: ErrorDetails) -> str | None:
+    """Where a MOVED record is now: the request's path with the segment naming the record asked for
+    (ErrorInfo metadata `moved_from`) naming the record it went into (ResourceInfo), custom verb kept;
+    None when the path does not name it."""
+    old, new = (details.metadata or {}).get("moved_from", ""), details.resource_name
+    if not old or not new:
+        return None
+    segments = path.split("/")
+    for index, segment in enumerate(segments):
+        name, colon, verb = segment.partition(":")
+        if name == old:
+            segments[index] = new + colon + verb
+            return "/".join(segments)
+    return None
+
+
 def _relative(field: str, body_field: str) -> str:
     prefix = f"{body_field}."
     return field[len(prefix) :] if body_field and field.startswith(prefix) else field
@@ -79,7 +97,9 @@ def problem_from_rpc_error(
     *,
     body_field: str = "",
     addressing_fields: frozenset[str] = frozenset(),
+    path: str = "",
 ) -> Problem:
+    """The problem answering a failed call; `path` is the request's (a 308 points into it)."""
     code = error.code() if hasattr(error, "code") else grpc.StatusCode.UNKNOWN
     message = (error.details() if hasattr(error, "details") else "") or ""
     details = details_from(error)
@@ -105,6 +125,12 @@ def problem_from_rpc_error(
         message if mapping.passes_message and message else _GENERIC.get(status, "").format(service=service)
     )
     headers = {"Retry-After": "1"} if status in (429, 503) else {}
+    if status == 308:
+        location = moved_location(path, details)
+        if location is None:  # nowhere to send the client: the record is simply not here
+            status, slug = 404, "not-found"
+        else:
+            headers["Location"] = location
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="crm-gateway"'
 
@@ -112,6 +138,8 @@ def problem_from_rpc_error(
     if code == grpc.StatusCode.ALREADY_EXISTS and details.resource_name:
         # The service attaches the holder only for a caller who may read it (never across scopes).
         extra["existing"] = {"type": details.resource_type, "id": details.resource_name}
+    if status == 308:
+        extra["moved_to"] = {"type": details.resource_type, "id": details.resource_name}
     return Problem(
         status,
         detail or "The request could not be completed.",

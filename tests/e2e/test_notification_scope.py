@@ -208,3 +208,43 @@ def test_a_partners_new_contact_is_welcomed_visibly_to_that_partner(api: Gateway
     )
     wait_until(lambda: _welcomes(api, contact["id"]), timeout=15, what="the welcome notification")
     assert _welcomes(p1.http, contact["id"]), "P1 does not see the welcome of its own new customer"
+
+
+def test_a_merged_contacts_welcome_follows_the_survivor_and_its_id_redirects(
+    api: GatewayClient, cast: Cast, notifications_as
+) -> None:
+    """POST :merge over HTTP (a dry run first), then GET on the merged id is a 308 to the survivor, and
+    the merged contact's welcome is the survivor's, scoped like it (contact_merged over RabbitMQ)."""
+    rep_a = cast.people["rep_a"]
+    company = f"Analytical Engines {secrets.token_hex(3)}"  # same name, same company: a candidate
+    survivor = _new_contact(api, company=company)
+    merged = _new_contact(api, company=company, owner_id=rep_a.user_id, team_id=cast.teams["A"])
+    [welcome] = _welcomes(api, merged["id"]) or []
+    found = api.request("GET", f"/api/v1/contacts/{survivor['id']}/duplicates")
+    assert found.status == 200 and merged["id"] in {d["contact"]["id"] for d in found.json()["items"]}
+    merge = f"/api/v1/contacts/{survivor['id']}:merge"
+    preview = api.request("POST", merge, {"source_ids": [merged["id"]], "dry_run": True})
+    assert preview.status == 200 and preview.json()["dry_run"] is True, preview.body[:300]
+    assert api.request("GET", f"/api/v1/contacts/{merged['id']}").status == 200  # nothing changed
+    reply = api.request(
+        "POST", merge, {"source_ids": [merged["id"]], "field_choices": {"email": merged["id"]}}
+    )
+    assert reply.status == 200, reply.body[:300]
+    assert reply.json()["contact"]["email"] == merged["email"]
+
+    moved = api.request("GET", f"/api/v1/contacts/{merged['id']}")
+    assert moved.status == 308, moved.body[:300]
+    assert moved.headers["location"] == f"/api/v1/contacts/{survivor['id']}"
+    assert moved.json()["moved_to"] == {"type": "contact", "id": survivor["id"]}
+    assert api.request("GET", moved.headers["location"]).json()["email"] == merged["email"]
+
+    admin = notifications_as(Person("admin", "admin", (), None, api))
+    wait_until(
+        lambda: admin.get(welcome["id"]).contact_id == survivor["id"],
+        timeout=15,
+        what="the merged contact's welcome re-pointed to the survivor",
+    )
+    got = admin.get(welcome["id"])
+    assert (got.owner_id, got.team_id or None) == (survivor["owner_id"], survivor["team_id"])
+    assert welcome["id"] not in {n.id for n in notifications_as(rep_a).list()}
+    assert welcome["id"] in {n["id"] for n in _welcomes(api, survivor["id"]) or []}

@@ -1608,6 +1608,24 @@ def test_the_route_table_sees_every_standard_method_of_a_resource() -> None:
         ("PATCH", "/api/v1/custom-fields/{custom_field.id}"),
         ("DELETE", "/api/v1/custom-fields/{id}"),
         ("GET", "/api/v1/custom-fields/{id}/history"),
+        # Sales configuration (pipelines, lead scoring and assignment rules, lead forms): no owner; read by
+        # sales staff, written at level `all` (services/sales/tests).
+        ("POST", "/api/v1/pipelines"),
+        ("GET", "/api/v1/pipelines"),
+        ("GET", "/api/v1/pipelines/{id}"),
+        ("PATCH", "/api/v1/pipelines/{pipeline.id}"),
+        ("POST", "/api/v1/lead-scoring-rules"),
+        ("GET", "/api/v1/lead-scoring-rules"),
+        ("GET", "/api/v1/lead-scoring-rules/{id}"),
+        ("PATCH", "/api/v1/lead-scoring-rules/{rule.id}"),
+        ("DELETE", "/api/v1/lead-scoring-rules/{id}"),
+        ("POST", "/api/v1/lead-assignment-rules"),
+        ("GET", "/api/v1/lead-assignment-rules"),
+        ("GET", "/api/v1/lead-assignment-rules/{id}"),
+        ("DELETE", "/api/v1/lead-assignment-rules/{id}"),
+        ("POST", "/api/v1/lead-forms"),
+        ("GET", "/api/v1/lead-forms"),
+        ("GET", "/api/v1/lead-forms/{id}"),
     }
     assert interaction.parent is contact and contact.parent is None
     assert interaction.collection == "/api/v1/contacts/{contact_id}/interactions"

@@ -75,6 +75,7 @@ def _view(served: ServedRoute) -> Callable[..., Response]:
                 route.service,
                 body_field=route.body if route.body != "*" else "",
                 addressing_fields=served.addressing_fields,
+                path=request.path,
             ) from None
         replayed = any(
             key == REPLAYED_METADATA and value == "true" for key, value in outcome.initial_metadata() or ()

@@ -109,8 +109,8 @@ def test_summaries_and_descriptions_come_from_the_proto_comments(gateway, docume
     create = document["paths"][CONTACTS]["post"]
     assert create["summary"] == "Creates a contact"
     assert create["description"] == (
-        "Creates a contact. Fails with ALREADY_EXISTS when another contact has the same email "
-        "(case-insensitive)."
+        "Creates a contact. Fails with ALREADY_EXISTS when another contact of its book has one of its "
+        "emails (case-insensitive) or, unless `allow_duplicate`, one of its phone numbers (in E.164)."
     )
     assert "If-Match" in document["paths"][CONTACT]["patch"]["description"]
     assert (
@@ -174,6 +174,7 @@ def test_the_create_body_carries_the_contracts_rules(document) -> None:
         "team_id",
         "partner_account_id",
         *PROFILE_FIELDS,
+        "allow_duplicate",
         "custom_fields",
     }
     assert properties["first_name"] | {"type": "string"} == {

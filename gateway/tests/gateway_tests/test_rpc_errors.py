@@ -19,12 +19,14 @@ from grpc_status import rpc_status
 import crm_platform.errors as domain_errors
 from crm.contacts.v1 import contacts_pb2, contacts_pb2_grpc
 from crm_platform.errors import (
+    Aborted,
     AlreadyExists,
     DomainError,
     EtagMismatch,
     FailedPrecondition,
     IdempotencyKeyReused,
     InvalidArgument,
+    Moved,
     NotFound,
     PermissionDenied,
     Unauthenticated,
@@ -71,8 +73,11 @@ DOMAIN_ERRORS: dict[type[DomainError], tuple[DomainError, int, str]] = {
         404,
         "not-found",
     ),
+    # Without a request path naming the record it is plainly not found (the 308 is tested below).
+    Moved: (Moved("contact", "c1", "c2"), 404, "not-found"),
     AlreadyExists: (AlreadyExists("a contact with this email exists"), 409, "conflict"),
     FailedPrecondition: (FailedPrecondition("the contact is archived"), 409, "conflict"),
+    Aborted: (Aborted("another change got in the way; try again"), 409, "conflict"),
     EtagMismatch: (EtagMismatch("the contact changed", subject="contacts/c1"), 412, "precondition-failed"),
     IdempotencyKeyReused: (
         IdempotencyKeyReused("the Idempotency-Key was used for another request"),
@@ -101,6 +106,26 @@ def test_domain_errors_map_to_their_status_with_the_services_message(kind: type[
     assert problem.detail == error.message  # written by the service for callers
     assert problem.extra == {"reason": error.reason}
     assert "Retry-After" not in problem.headers
+
+
+@pytest.mark.parametrize(
+    ("path", "location"),
+    [
+        ("/api/v1/contacts/c1", "/api/v1/contacts/c2"),
+        ("/api/v1/contacts/c1/history", "/api/v1/contacts/c2/history"),
+        ("/api/v1/companies/c1:merge", "/api/v1/companies/c2:merge"),
+    ],
+)
+def test_a_moved_record_is_a_308_to_the_record_it_went_into(path: str, location: str) -> None:
+    problem = problem_from_rpc_error(rich(Moved("contact", "c1", "c2")), "contacts", path=path)
+    assert (problem.status, problem.type) == (308, problem_type("moved"))
+    assert problem.headers["Location"] == location
+    assert problem.extra == {"reason": "MOVED", "moved_to": {"type": "contact", "id": "c2"}}
+
+
+def test_a_moved_record_the_path_does_not_name_is_not_found() -> None:
+    problem = problem_from_rpc_error(rich(Moved("contact", "c1", "c2")), "contacts", path="/api/v1/x/c9")
+    assert problem.status == 404 and "Location" not in problem.headers
 
 
 def test_an_etag_precondition_is_412_even_without_error_info() -> None:

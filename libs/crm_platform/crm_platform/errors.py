@@ -76,6 +76,23 @@ class NotFound(DomainError):
         return details
 
 
+class Moved(NotFound):
+    """The record asked for is gone into another one (merged into a survivor): NOT_FOUND, with ErrorInfo
+    reason MOVED (metadata `moved_from`: the id asked for) and ResourceInfo naming the record to ask for
+    instead. The gateway answers it with 308 and the survivor's Location (gateway/gateway/rpc_errors.py).
+    Raise it only when the caller may read the survivor; otherwise the record is plainly not found."""
+
+    reason = "MOVED"
+
+    def __init__(self, resource_type: str, moved_from: str, moved_to: str) -> None:
+        super().__init__(
+            f"{resource_type} {moved_from} was merged into {moved_to}",
+            resource_type=resource_type,
+            resource_name=moved_to,
+        )
+        self.metadata = {"moved_from": moved_from}
+
+
 class AlreadyExists(DomainError):
     """A value that must be unique is taken. `existing_id` names the record holding it (ResourceInfo), to
     be given only when the caller may read that record: otherwise the conflict would reveal it."""
@@ -148,6 +165,14 @@ class IdempotencyKeyReused(FailedPrecondition):
     """The same idempotency key came with a different request."""
 
     reason = "IDEMPOTENCY_KEY_REUSED"
+
+
+class Aborted(DomainError):
+    """A concurrent change got in the way (a lock not granted in time, a deadlock broken by the
+    database): nothing was changed, and trying again may succeed."""
+
+    code = grpc.StatusCode.ABORTED
+    reason = "ABORTED"
 
 
 class PermissionDenied(DomainError):

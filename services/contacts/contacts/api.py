@@ -21,6 +21,7 @@ from contacts import domain, events, store
 from contacts.custom_fields.catalogue import Catalogue
 from contacts.custom_fields.domain import clean_values
 from contacts.custom_fields.records import RecordCustomFields, set_values, values_of
+from contacts.merge.tombstones import read_live
 from contacts.people import domain as people
 from crm.common.v1 import history_pb2
 from crm.contacts.v1 import contacts_pb2, contacts_pb2_grpc
@@ -28,6 +29,7 @@ from crm_platform import config
 from crm_platform.access import Ownership
 from crm_platform.access.context import current_caller_or_none
 from crm_platform.errors import DomainError, InvalidArgument
+from crm_platform.db import reading_connection
 from crm_platform.resources import Change, ResourceEvents, StandardMethods
 from crm_platform.resources.methods import ownership_for_create
 from crm_platform.service import Runtime
@@ -113,6 +115,7 @@ class CheckedCreate(NamedTuple):
 class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
     def __init__(self, runtime: Runtime) -> None:
         self.phone_region = DEFAULT_PHONE_REGION.get()
+        self.sessions = runtime.sessions
         self.custom_fields = RecordCustomFields("contacts", store.Contact, store.LIST_SPEC, Catalogue())
         self.contacts = StandardMethods(
             runtime.sessions,
@@ -177,7 +180,10 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
     def GetContact(
         self, request: contacts_pb2.GetContactRequest, context: grpc.ServicerContext
     ) -> contacts_pb2.Contact:
-        return self.contacts.get(request.id)
+        # A merged contact answers MOVED to its survivor (contacts.merge.tombstones).
+        with reading_connection(self.sessions) as connection:
+            row = read_live(connection, store.contacts, request.id, current_caller_or_none())
+            return store.to_message(row)
 
     def ListContacts(
         self, request: contacts_pb2.ListContactsRequest, context: grpc.ServicerContext

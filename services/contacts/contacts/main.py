@@ -10,6 +10,8 @@ from contacts.companies import install as install_companies
 from contacts.consent import install as install_consent
 from contacts.custom_fields import install as install_custom_fields
 from contacts.imports import install as install_imports
+from contacts.merge import install as install_merge
+from contacts.overview import install as install_overview
 from contacts.privacy import install as install_privacy
 from contacts.store import Base, messaging
 from contacts.timeline import wiring as timeline_wiring
@@ -28,6 +30,7 @@ install_companies(DEFINITION)  # crm.contacts.v1.CompaniesService
 install_consent(DEFINITION)  # crm.contacts.v1.ConsentService
 install_privacy(DEFINITION)  # crm.contacts.v1.PrivacyService; the worker re-applies contact_erased
 install_imports(DEFINITION)  # crm.contacts.v1.ImportsService and the worker's import jobs
+install_merge(DEFINITION)  # crm.contacts.v1.MergeService: duplicates, merges of contacts and companies
 install_custom_fields(DEFINITION)  # crm.contacts.v1.CustomFieldsService
 
 

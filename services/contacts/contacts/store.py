@@ -26,7 +26,7 @@ from crm.contacts.v1 import contacts_pb2
 from crm_platform import protojson
 from crm_platform.access import CallerContext, Ownership, in_scope
 from crm_platform.db import UtcDateTime
-from crm_platform.errors import AlreadyExists
+from crm_platform.errors import AlreadyExists, FailedPrecondition
 from crm_platform.events import messaging_tables
 from crm_platform.listing import ENUM, STRING, TIMESTAMP, Field, ListSpec, years_since
 from crm_platform.protobuf import timestamp
@@ -42,6 +42,8 @@ EMAIL_IN_BOOK = "uq_contacts_book_email"
 # The same for every email of a contact, not only the primary one (see ContactEmailRow).
 ANY_EMAIL_IN_BOOK = "uq_contact_emails_book_email"
 
+# Not unique (a duplicate phone may be allowed), but how a create finds a contact with its number.
+PHONE_IN_BOOK = "ix_contacts_book_phone"
 # The profile's lists, each a JSON column of the same name: entries in their contract JSON form.
 LIST_FIELDS = (
     "emails",
@@ -132,6 +134,9 @@ class Contact(Base):
 
     __table_args__ = (
         *(
+    # Set on a contact merged into another (contacts.merge): the survivor, never itself merged. Such a
+    # contact is an archived tombstone; reading it answers MOVED (contacts.merge.tombstones).
+    merged_into: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
             Index(f"ix_contacts_{name}_created_at", name, "created_at", "id")
             for name in ("owner_id", "team_id", "partner_account_id")
         ),
@@ -151,6 +156,8 @@ class Contact(Base):
 
 class ContactEmailRow(Base):
     """One email address of a contact (its primary one included), in the contact's book: the unique
+        # Who has this primary phone in the book: the duplicate check on create (PhoneTaken), 0010.
+        Index(PHONE_IN_BOOK, "uniqueness_book", "phone"),
     index makes every address unique within a book. Kept in step with Contact.emails by the store."""
 
     __tablename__ = "contact_emails"
@@ -359,6 +366,40 @@ def _is_email_conflict(error: IntegrityError) -> bool:
     text = str(error.orig)
     # PostgreSQL names the index; SQLite names its columns.
     return (
+class PhoneTaken(AlreadyExists):
+    """Another contact of the same book has this phone number as its primary (E.164), and the create
+    did not say `allow_duplicate`. Named like EmailTaken: only to a caller who may read the holder."""
+
+    def __init__(self, number: str, existing_id: str = "") -> None:
+        super().__init__(
+            f"a contact with phone {number} already exists",
+            resource_type=contacts.resource_type,
+            existing_id=existing_id,
+            description="the contact that already has this phone number",
+        )
+
+
+def _ensure_phone_free(
+    session: Session, numbers: Sequence[str], book: str, caller: CallerContext | None
+) -> None:
+    """PhoneTaken when a live contact of `book` has one of `numbers` (E.164) as its primary phone. Only
+    primary numbers are indexed (PHONE_IN_BOOK), so a number another contact holds only as a secondary
+    one is not found here (contacts.merge.duplicates compares every number of the candidates it finds)."""
+    wanted = sorted({number for number in numbers if number})
+    if not wanted:
+        return
+    taken = session.execute(
+        select(Contact.id, Contact.owner_id, Contact.team_id, Contact.partner_account_id, Contact.phone)
+        .where(Contact.uniqueness_book == book, Contact.phone.in_(wanted), Contact.merged_into.is_(None))
+        .order_by(Contact.phone, Contact.id)
+        .limit(1)
+    ).first()
+    if taken is None:
+        return
+    readable = caller is None or in_scope(caller, contacts.resource_type, "read", taken)
+    raise PhoneTaken(taken.phone, taken.id if readable else "")
+
+
         EMAIL_IN_BOOK in text
         or ANY_EMAIL_IN_BOOK in text
         or "contacts.uniqueness_book, contacts.email" in text
@@ -401,6 +442,10 @@ def add_contact(
         change = contacts.create(session, contact, actor_id)
         _store_emails(session, contact.id, book, emails)
         return change
+    if profile is not None and not getattr(profile, "allow_duplicate", False):
+        _ensure_phone_free(
+            session, [entry.number for entry in profile.phones] or [profile.phone], book, caller
+        )
     except IntegrityError as error:
         if not _is_email_conflict(error):
             raise
@@ -482,14 +527,18 @@ _HOLDER_COLUMNS = ("id", "owner_id", "team_id", "partner_account_id")
 def _taken(
     emails_held: dict[tuple[str, str], Any], book: str, emails: Sequence[str], caller: CallerContext | None
 ) -> AlreadyExists | None:
-    """What `_ensure_email_free` would answer: the first taken email in sort order, its holder named
-    only to a caller who may read it."""
-    taken = [address for address in sorted(set(emails)) if (book, address) in emails_held]
-    if not taken:
-        return None
-    holder = emails_held[(book, taken[0])]
-    readable = caller is None or in_scope(caller, contacts.resource_type, "read", holder)
-    return EmailTaken(taken[0], holder.id if readable else "")
+    """What `_ensure_email_free`, then `_ensure_phone_free`, would answer: the first taken value in
+    sort order, its holder named only to a caller who may read it."""
+    for held, values, refusal in (
+        (emails_held, sorted(set(emails)), EmailTaken),
+        (phones_held, phones, PhoneTaken),
+    ):
+        taken = [value for value in values if (book, value) in held]
+        if taken:
+            holder = held[(book, taken[0])]
+            readable = caller is None or in_scope(caller, contacts.resource_type, "read", holder)
+            return refusal(taken[0], holder.id if readable else "")
+    return None
 
 
 def _email_holders(session: Session, books: set[str], emails: set[str]) -> dict[tuple[str, str], Any]:
@@ -581,3 +630,5 @@ def update_contact(
 def active_contacts() -> Select[tuple[Contact]]:
     """Where lists start: archived contacts have left them (they stay readable by id)."""
     return select(Contact).where(Contact.archived_at.is_(None))
+        if row is not None and row.merged_into is not None:
+            raise FailedPrecondition(f"contact {contact_id} was merged into another contact")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from crm_platform.merges import MergeFollowers
 from crm_platform.service import ServiceDefinition
 from crm_platform.service import main as service_main
 from marketing import api, events, privacy
@@ -19,6 +20,9 @@ DEFINITION = ServiceDefinition(
     subscriptions=events.SUBSCRIPTIONS,
 )
 privacy.install(DEFINITION)  # PrivacyService (export) and erasure on contact_erased
+# contact_merged and company_merged: nothing of marketing's refers to contacts or companies yet; its first
+# table that does adds its re-pointer here (crm_platform.merges).
+DEFINITION.include(subscriptions=MergeFollowers("marketing").subscriptions)
 
 
 def main() -> int:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from crm_platform.events import PoisonEvent
 from crm_platform.events.wire import Event, header_text
+from crm_platform.merges import MergeFollowers
 from crm_platform.service import Subscription
 from notifications import domain, store
 from notifications.published_events import record_notification_sent
@@ -92,7 +93,12 @@ def on_contact_updated(session: Session, event: Event) -> None:
     )
 
 
+# Merged contacts' notifications are the survivor's (crm_platform.merges: the rule, its order and
+# idempotence).
+MERGES = MergeFollowers("notifications", contacts=[store.repoint_merged_contacts])
+
 SUBSCRIPTIONS = (
     Subscription("contacts", "contact_created", on_contact_created),
     Subscription("contacts", "contact_updated", on_contact_updated),
+    *MERGES.subscriptions,
 )

@@ -31,6 +31,7 @@ from crm_platform.access import CallerContext, Ownership, OwnershipColumns, Scop
 from crm_platform.db import UtcDateTime, utcnow
 from crm_platform.errors import NotFound
 from crm_platform.events import messaging_tables
+from crm_platform.merges import Merged
 from crm_platform.pagination import Page, before_cursor, decode_cursor, page_of
 from notifications.domain import OWNERSHIP_FIELDS, RESOURCE_TYPE, Message
 
@@ -107,6 +108,23 @@ def reassign_contact(session: Session, contact_id: str, values: Mapping[str, str
     if not changed:
         return 0
     result = session.execute(update(_table).where(_table.c.contact_id == contact_id).values(**changed))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def repoint_merged_contacts(session: Session, merged: Merged) -> int:
+    """Notifications addressed to merged contacts are the survivor's now, scoped like it (the event
+    carries its ownership); returns how many were re-pointed. Applying it again changes nothing."""
+    owner = merged.ownership
+    result = session.execute(
+        update(_table)
+        .where(_table.c.contact_id.in_(merged.merged_ids))
+        .values(
+            contact_id=merged.survivor_id,
+            owner_id=owner.owner_id,
+            team_id=owner.team_id,
+            partner_account_id=owner.partner_account_id,
+        )
+    )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

@@ -5,86 +5,18 @@ chassis applies one contact's events in sequence)."""
 
 from __future__ import annotations
 
-import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Callable
 
-import pika
-import pytest
+from crm_platform.events import EventConsumer
 
-from crm_platform.events import EventConsumer, wire
-from notifications.main import DEFINITION
-
-from .conftest import Service, caller, contact_created, contact_updated
+from .conftest import Service, caller, contact_created, contact_updated, wait_for
 
 ADMIN = caller("admin", "admin")
 REP_A = caller("rep-a", "sales_rep", ("team-a",))
 REP_B = caller("rep-b", "sales_rep", ("team-b",))
 PARTNER_1 = caller("partner-1-user", "partner", (), "p1")
 PARTNER_2 = caller("partner-2-user", "partner", (), "p2")
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
-
-
-@pytest.fixture
-def consumer(service: Service, amqp_url: str) -> Iterator[EventConsumer]:
-    """The worker's consumer with the service's own subscriptions, running until the test ends."""
-    consumer = EventConsumer(
-        amqp_url,
-        service.runtime.sessions,
-        service.runtime.messaging,
-        service="notifications",
-        retry_delays=[0.1, 0.2],
-        gap_timeout=10,
-        gap_recheck_delay=0.1,
-    )
-    for sub in DEFINITION.subscriptions:
-        consumer.subscribe(sub.source_service, sub.event_type, sub.handler, versions=sub.versions)
-    thread = threading.Thread(target=consumer.run, name="notifications-consumer", daemon=True)
-    thread.start()
-    assert consumer.wait_until_ready(15), "consumer did not get ready"
-    yield consumer
-    consumer.stop()
-    thread.join(15)
-
-
-@pytest.fixture
-def publish(amqp_url: str) -> Iterator[Callable[[str, dict[str, Any], int], None]]:
-    """Publish a contacts event as the contacts relay does (wire format, aggregate and sequence)."""
-    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
-    channel = connection.channel()
-    channel.confirm_delivery()
-    exchange = wire.exchange_name("contacts")
-    wire.declare_exchange(channel, exchange)
-
-    def send(event_type: str, payload: dict[str, Any], sequence: int) -> None:
-        event_id = str(uuid.uuid4())
-        headers = wire.cloudevent_headers(
-            event_id=event_id,
-            event_type=event_type,
-            service="contacts",
-            time=datetime.now(UTC),
-            version=1,
-            aggregate_type="contact",
-            aggregate_id=payload["contact_id"],
-            sequence=sequence,
-        )
-        body = wire.encode_payload(payload).encode()
-        channel.basic_publish(
-            exchange, event_type, body, wire.message_properties(event_id, headers), mandatory=True
-        )
-
-    yield send
-    connection.close()
 
 
 def test_published_events_give_scoped_notifications_that_follow_a_reassignment(

@@ -158,7 +158,10 @@ def test_status_moves_need_a_reason_to_disqualify_and_converted_only_comes_from_
     )
 
 
-def test_a_web_form_captures_leads_with_its_source_and_campaign(sales: Any) -> None:
+def test_a_web_form_captures_leads_with_its_source_and_campaign_within_its_rate(
+    sales: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SALES_WEB_FORM_RATE", "2/60")
     form = sales.forms.CreateLeadForm(
         leads_pb2.CreateLeadFormRequest(name="Contact us", campaign_id="spring"), metadata=ADMIN
     )
@@ -179,3 +182,24 @@ def test_a_web_form_captures_leads_with_its_source_and_campaign(sales: Any) -> N
             metadata=service,
         )
     assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
+
+    def submit(address: str) -> Any:
+        request = leads_pb2.SubmitWebFormRequest(
+            form_key=form.key, lead=leads_pb2.CreateLeadRequest(last_name="Bot"), client_address=address
+        )
+        return sales.leads.SubmitWebForm(request, metadata=service)
+
+    submit("203.0.113.7")
+    submit("203.0.113.7")
+    with pytest.raises(grpc.RpcError) as limited:
+        submit("203.0.113.7")
+    assert limited.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert submit("198.51.100.1").lead_id  # another address has its own count
+    with pytest.raises(grpc.RpcError) as anonymous:  # a caller without the right to create leads
+        sales.leads.SubmitWebForm(
+            leads_pb2.SubmitWebFormRequest(
+                form_key=form.key, lead=leads_pb2.CreateLeadRequest(last_name="X")
+            ),
+            metadata=caller_metadata("svc", "read_only"),
+        )
+    assert anonymous.value.code() == grpc.StatusCode.PERMISSION_DENIED

@@ -1,5 +1,5 @@
-"""Migrations: the sales schema matches the models at every head, and 0004_leads_deals goes down and
-up again, leaving the default pipeline in place."""
+"""Migrations: the sales schema matches the models at every head, and 0004_leads_deals (with
+0005_lead_form_hits above it) goes down and up again, leaving the default pipeline in place."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ MINE = {
     "pipeline_stages",
     "deals",
     "deal_stage_changes",
+    "lead_form_hits",
 }
 
 

@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session
 from contacts.companies import domain, events, store
 from contacts.custom_fields.catalogue import Catalogue
 from contacts.custom_fields.records import RecordCustomFields
+from contacts.merge.tombstones import read_live
 from crm.common.v1 import history_pb2
 from crm.contacts.v1 import companies_pb2, companies_pb2_grpc
 from crm_platform.access import CallerContext, Ownership
 from crm_platform.access.context import current_caller_or_none
-from crm_platform.db import reading
+from crm_platform.db import reading, reading_connection
 from crm_platform.listing import CursorCodec, ListRequest
 from crm_platform.resources import Change, ResourceEvents, StandardMethods, idempotent_write, service_secret
 from crm_platform.service import Runtime, ServiceDefinition
@@ -104,7 +105,11 @@ class CompaniesServicer(companies_pb2_grpc.CompaniesServiceServicer):
     def GetCompany(
         self, request: companies_pb2.GetCompanyRequest, context: grpc.ServicerContext
     ) -> companies_pb2.Company:
-        return self.companies.get(request.id)
+        # A merged company answers MOVED to its survivor (contacts.merge.tombstones).
+        with reading_connection(self.sessions) as connection:
+            return store.to_message(
+                read_live(connection, store.companies, request.id, current_caller_or_none())
+            )
 
     def ListCompanies(
         self, request: companies_pb2.ListCompaniesRequest, context: grpc.ServicerContext

@@ -80,6 +80,9 @@ class Company(Base):
     uniqueness_book: Mapped[str] = mapped_column(String(64))
     # Custom field values by name (contacts.custom_fields), 0010.
     custom_fields: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    # Set on a company merged into another (contacts.merge): the survivor, never itself merged. Such a
+    # company is an archived tombstone without a domain; reading it answers MOVED.
+    merged_into: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
 
     __table_args__ = (
         # With the list's default order behind each scope column: a scoped first page is an index range.
@@ -365,6 +368,8 @@ def update_company(
         row = session.get(Company, company_id)
         if row is None:
             return
+        if row.merged_into is not None:
+            raise FailedPrecondition(f"company {company_id} was merged into another company")
         if (row.parent_company_id or "") != merged.parent_company_id:
             _check_parent(session, company_id, merged.parent_company_id, caller, "parent_company_id")
         book = book_of(merged.partner_account_id)

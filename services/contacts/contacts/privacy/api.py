@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import grpc
 from google.protobuf import struct_pb2
+from sqlalchemy import select
 
 from contacts import store as contacts_store
 from contacts.privacy import erasure, events, export
@@ -53,6 +54,12 @@ class PrivacyServicer(privacy_pb2_grpc.PrivacyServiceServicer):
                 return write.respond(_answer(done))
             when = utcnow()
             erasure.erase_rows(session, request.id)
+            # Contacts merged into this one are the same person: their history and events go too.
+            merged = session.scalars(
+                select(contacts_store.Contact.id).where(contacts_store.Contact.merged_into == request.id)
+            )
+            for tombstone in sorted(merged):
+                erasure.erase_rows(session, tombstone)
             erasure.record_erasure_history(session, request.id, actor, when)
             record = ErasedContact(contact_id=request.id, erased_at=when, erased_by=actor)
             session.add(record)

@@ -58,6 +58,7 @@ CONTACT_KEPT = frozenset(
         "team_id",
         "partner_account_id",
         "uniqueness_book",
+        "merged_into",  # an id: where a merged contact went stays known
     }
 )
 # Personal columns of `contacts` that cannot be NULL, and what they become.
@@ -188,7 +189,7 @@ def child_tables(metadata: Any = Base.metadata) -> list[Table]:
     return found
 
 
-def _contact_column(table: Table) -> Any:
+def contact_column(table: Table) -> Any:
     if "contact_id" in table.c:
         return table.c.contact_id
     return next(fk.parent for fk in table.foreign_keys if fk.column.table.name == "contacts")
@@ -248,7 +249,7 @@ def erase_rows(session: Session, contact_id: str) -> Erased:
         rule = CHILD_TABLES.get(table.name)
         if isinstance(rule, Keep):
             continue
-        where = _contact_column(table) == contact_id
+        where = contact_column(table) == contact_id
         rows = session.execute(select(table).where(where)).mappings().all()
         if not rows:
             continue

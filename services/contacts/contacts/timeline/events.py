@@ -26,6 +26,8 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from contacts.merge.tombstones import final_id
+from contacts.store import Contact
 from contacts.timeline.mapping import MAPPING, OWNERSHIP_PATHS, Action, Rule, lookup, render
 from contacts.timeline.store import TimelineEntry
 from crm_platform import protojson
@@ -76,6 +78,8 @@ def apply(
     if contact_id is None:
         log.info("event names no contact; not on any timeline", extra={"event_type": event_type})
         return None
+    # An event about a contact merged since (a notification sent before the merge) joins the survivor's.
+    contact_id = final_id(session, Contact, contact_id)
     ref_type, ref_id = (rule.ref[0], _text(lookup(data, rule.ref[1]))) if rule.ref else (None, None)
     existing = None
     if rule.action is not Action.ADD and ref_id is not None:

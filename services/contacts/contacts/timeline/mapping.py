@@ -147,8 +147,14 @@ MAPPING: dict[tuple[str, str], Rule] = {
     ("contacts", "interaction_archived"): Rule(**{**_INTERACTION, "action": Action.REMOVE}),
     # notifications (payload: notification_id, contact_id, kind, channel, title, body, sent_at)
     ("notifications", "notification_sent"): Rule("notification", "Notification: {title}", "{body}", ("notification", "notification_id"), "sent_at", details=("kind", "channel")),  # noqa: E501
-    # sales (inert until sales publishes them)
-    ("sales", "deal_won"): Rule("deal", "Deal won: {name}", "", ("deal", "deal_id"), "won_at", details=("amount",)),  # noqa: E501
+    # sales: leads and deals (crm/events/v1/leads.proto, deals.proto; lead_created and lead_status_changed
+    # name no contact, so they are on no timeline)
+    ("sales", "lead_converted"): Rule("lead", "Converted from lead: {company}", "", ("lead", "lead_id"), "converted_at", details=("deal_id", "company_id")),  # noqa: E501
+    ("sales", "deal_created"): Rule("deal", "Deal created: {title}", "", ("deal", "deal_id"), "created_at", details=("amount", "stage_id", "pipeline_id")),  # noqa: E501
+    ("sales", "deal_stage_changed"): Rule("deal", "Deal {title} moved to {to_stage_name}", "", ("deal", "deal_id"), "changed_at", details=("from_stage_id", "to_stage_id", "probability")),  # noqa: E501
+    ("sales", "deal_won"): Rule("deal", "Deal won: {title}", "{reason}", ("deal", "deal_id"), "closed_at", details=("amount",)),  # noqa: E501
+    ("sales", "deal_lost"): Rule("deal", "Deal lost: {title}", "{reason}", ("deal", "deal_id"), "closed_at", details=("amount", "competitor")),  # noqa: E501
+    # sales: commerce (inert until sales publishes them)
     ("sales", "order_placed"): Rule("order", "Order placed: {number}", "", ("order", "order_id"), "placed_at", details=("total",)),  # noqa: E501
     ("sales", "payment_received"): Rule("payment", "Payment received", "", ("payment", "payment_id"), "received_at", details=("amount", "order_id")),  # noqa: E501
     ("sales", "order_status_changed"): Rule("order", "Order {number} {to_status}", "", ("order", "order_id"), "changed_at", details=("from_status", "to_status")),  # noqa: E501

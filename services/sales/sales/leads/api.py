@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from crm.common.v1 import history_pb2
 from crm.sales.v1 import leads_pb2, leads_pb2_grpc
-from crm_platform.access import Ownership
+from crm_platform.access import Ownership, require
 from crm_platform.access.context import current_caller_or_none
 from crm_platform.db import reading, utcnow
 from crm_platform.errors import FailedPrecondition, InvalidArgument, NotFound
@@ -40,7 +40,7 @@ from crm_platform.service import Runtime, ServiceDefinition
 from sales.deals import writes as deal_writes
 from sales.deals.api import amount_of
 from sales.deals.store import check_configuration_right
-from sales.leads import domain, events, store
+from sales.leads import domain, events, store, web_forms
 from sales.leads.contacts_link import ContactsLink, LeadPerson, forwarded_caller
 
 DEFAULT_SOURCE = "api"
@@ -209,10 +209,14 @@ class LeadsServicer(leads_pb2_grpc.LeadsServiceServicer):
     def SubmitWebForm(
         self, request: leads_pb2.SubmitWebFormRequest, context: grpc.ServicerContext
     ) -> leads_pb2.SubmitWebFormResponse:
+        caller = current_caller_or_none()
+        if caller is not None:  # the gateway's service caller, with the right to create leads
+            require(caller, store.leads.resource_type, "create")
         with idempotent_write(self.sessions, context, request, leads_pb2.SubmitWebFormResponse) as write:
             if write.replay is not None:
                 return write.replay
             form = store.form_by_key(write.session, request.form_key)
+            web_forms.admit(write.session, form.id, request.client_address)
             lead = _new_lead(request.lead, source=form.source, campaign_id=form.campaign_id or "")
             ownership = Ownership(None, None, form.partner_account_id)
             change = capture(write.session, lead, actor_of(context), ownership, assign=True)
@@ -287,6 +291,13 @@ class LeadScoringRulesServicer(leads_pb2_grpc.LeadScoringRulesServiceServicer):
             store.rescore_open_leads(write.session)
             return write.respond(store.scoring_rule_message(rule))
 
+    def GetLeadScoringRule(
+        self, request: leads_pb2.GetLeadScoringRuleRequest, context: grpc.ServicerContext
+    ) -> leads_pb2.LeadScoringRule:
+        check_configuration_right(current_caller_or_none(), store.SCORING_RULE, "read")
+        with reading(self.sessions) as session:
+            return store.scoring_rule_message(store.get_scoring_rule(session, request.id, for_update=False))
+
     def ListLeadScoringRules(
         self, request: leads_pb2.ListLeadScoringRulesRequest, context: grpc.ServicerContext
     ) -> leads_pb2.ListLeadScoringRulesResponse:
@@ -359,6 +370,13 @@ class LeadAssignmentRulesServicer(leads_pb2_grpc.LeadAssignmentRulesServiceServi
                 store.assignment_rule_message(store.add_assignment_rule(write.session, request))
             )
 
+    def GetLeadAssignmentRule(
+        self, request: leads_pb2.GetLeadAssignmentRuleRequest, context: grpc.ServicerContext
+    ) -> leads_pb2.LeadAssignmentRule:
+        check_configuration_right(current_caller_or_none(), store.ASSIGNMENT_RULE, "read")
+        with reading(self.sessions) as session:
+            return store.assignment_rule_message(store.get_assignment_rule(session, request.id))
+
     def ListLeadAssignmentRules(
         self, request: leads_pb2.ListLeadAssignmentRulesRequest, context: grpc.ServicerContext
     ) -> leads_pb2.ListLeadAssignmentRulesResponse:
@@ -394,6 +412,13 @@ class LeadFormsServicer(leads_pb2_grpc.LeadFormsServiceServicer):
             if write.replay is not None:
                 return write.replay
             return write.respond(store.form_message(store.add_form(write.session, request)))
+
+    def GetLeadForm(
+        self, request: leads_pb2.GetLeadFormRequest, context: grpc.ServicerContext
+    ) -> leads_pb2.LeadForm:
+        check_configuration_right(current_caller_or_none(), store.ASSIGNMENT_RULE, "read")
+        with reading(self.sessions) as session:
+            return store.form_message(store.get_form(session, request.id))
 
     def ListLeadForms(
         self, request: leads_pb2.ListLeadFormsRequest, context: grpc.ServicerContext

@@ -264,8 +264,8 @@ def scoring_rule_message(rule: LeadScoringRule) -> leads_pb2.LeadScoringRule:
     )
 
 
-def get_scoring_rule(session: Session, rule_id: str) -> LeadScoringRule:
-    rule = session.get(LeadScoringRule, rule_id, with_for_update=True)
+def get_scoring_rule(session: Session, rule_id: str, *, for_update: bool = True) -> LeadScoringRule:
+    rule = session.get(LeadScoringRule, rule_id, with_for_update=for_update)
     if rule is None:
         raise NotFound(
             f"lead scoring rule {rule_id} not found", resource_type=SCORING_RULE, resource_name=rule_id
@@ -383,6 +383,15 @@ def assign(session: Session, country: str, region: str) -> tuple[str, str | None
     return owner, row.team_id
 
 
+def get_assignment_rule(session: Session, rule_id: str) -> LeadAssignmentRule:
+    rule = session.get(LeadAssignmentRule, rule_id)
+    if rule is None:
+        raise NotFound(
+            f"lead assignment rule {rule_id} not found", resource_type=ASSIGNMENT_RULE, resource_name=rule_id
+        )
+    return rule
+
+
 def add_assignment_rule(
     session: Session, request: leads_pb2.CreateLeadAssignmentRuleRequest
 ) -> LeadAssignmentRule:
@@ -429,6 +438,13 @@ def add_form(session: Session, request: leads_pb2.CreateLeadFormRequest) -> Lead
     )
     session.add(form)
     session.flush()
+    return form
+
+
+def get_form(session: Session, form_id: str) -> LeadForm:
+    form = session.get(LeadForm, form_id)
+    if form is None:
+        raise NotFound(f"lead form {form_id} not found", resource_type="lead_form", resource_name=form_id)
     return form
 
 

@@ -221,12 +221,14 @@ class ConvertLeadResponse(_message.Message):
     def __init__(self, lead_id: _Optional[str] = ..., contact_id: _Optional[str] = ..., company_id: _Optional[str] = ..., deal_id: _Optional[str] = ...) -> None: ...
 
 class SubmitWebFormRequest(_message.Message):
-    __slots__ = ("form_key", "lead")
+    __slots__ = ("form_key", "lead", "client_address")
     FORM_KEY_FIELD_NUMBER: _ClassVar[int]
     LEAD_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     form_key: str
     lead: CreateLeadRequest
-    def __init__(self, form_key: _Optional[str] = ..., lead: _Optional[_Union[CreateLeadRequest, _Mapping]] = ...) -> None: ...
+    client_address: str
+    def __init__(self, form_key: _Optional[str] = ..., lead: _Optional[_Union[CreateLeadRequest, _Mapping]] = ..., client_address: _Optional[str] = ...) -> None: ...
 
 class SubmitWebFormResponse(_message.Message):
     __slots__ = ("lead_id",)
@@ -269,6 +271,12 @@ class CreateLeadScoringRuleRequest(_message.Message):
     event_type: str
     points: int
     def __init__(self, name: _Optional[str] = ..., field: _Optional[str] = ..., values: _Optional[_Iterable[str]] = ..., event_type: _Optional[str] = ..., points: _Optional[int] = ...) -> None: ...
+
+class GetLeadScoringRuleRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
 
 class ListLeadScoringRulesRequest(_message.Message):
     __slots__ = ()
@@ -330,6 +338,12 @@ class CreateLeadAssignmentRuleRequest(_message.Message):
     user_ids: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, name: _Optional[str] = ..., priority: _Optional[int] = ..., countries: _Optional[_Iterable[str]] = ..., regions: _Optional[_Iterable[str]] = ..., team_id: _Optional[str] = ..., user_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
+class GetLeadAssignmentRuleRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
 class ListLeadAssignmentRulesRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
@@ -375,6 +389,12 @@ class CreateLeadFormRequest(_message.Message):
     campaign_id: str
     partner_account_id: str
     def __init__(self, name: _Optional[str] = ..., source: _Optional[str] = ..., campaign_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ...) -> None: ...
+
+class GetLeadFormRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
 
 class ListLeadFormsRequest(_message.Message):
     __slots__ = ()

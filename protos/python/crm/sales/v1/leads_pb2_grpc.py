@@ -440,6 +440,11 @@ class LeadScoringRulesServiceStub:
                 request_serializer=crm_dot_sales_dot_v1_dot_leads__pb2.CreateLeadScoringRuleRequest.SerializeToString,
                 response_deserializer=crm_dot_sales_dot_v1_dot_leads__pb2.LeadScoringRule.FromString,
                 _registered_method=True)
+        self.GetLeadScoringRule = channel.unary_unary(
+                '/crm.sales.v1.LeadScoringRulesService/GetLeadScoringRule',
+                request_serializer=crm_dot_sales_dot_v1_dot_leads__pb2.GetLeadScoringRuleRequest.SerializeToString,
+                response_deserializer=crm_dot_sales_dot_v1_dot_leads__pb2.LeadScoringRule.FromString,
+                _registered_method=True)
         self.ListLeadScoringRules = channel.unary_unary(
                 '/crm.sales.v1.LeadScoringRulesService/ListLeadScoringRules',
                 request_serializer=crm_dot_sales_dot_v1_dot_leads__pb2.ListLeadScoringRulesRequest.SerializeToString,
@@ -465,6 +470,12 @@ class LeadScoringRulesServiceServicer:
     """
 
     def CreateLeadScoringRule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetLeadScoringRule(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -497,6 +508,11 @@ def add_LeadScoringRulesServiceServicer_to_server(servicer, server):
             'CreateLeadScoringRule': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateLeadScoringRule,
                     request_deserializer=crm_dot_sales_dot_v1_dot_leads__pb2.CreateLeadScoringRuleRequest.FromString,
+                    response_serializer=crm_dot_sales_dot_v1_dot_leads__pb2.LeadScoringRule.SerializeToString,
+            ),
+            'GetLeadScoringRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLeadScoringRule,
+                    request_deserializer=crm_dot_sales_dot_v1_dot_leads__pb2.GetLeadScoringRuleRequest.FromString,
                     response_serializer=crm_dot_sales_dot_v1_dot_leads__pb2.LeadScoringRule.SerializeToString,
             ),
             'ListLeadScoringRules': grpc.unary_unary_rpc_method_handler(
@@ -545,6 +561,33 @@ class LeadScoringRulesService:
             target,
             '/crm.sales.v1.LeadScoringRulesService/CreateLeadScoringRule',
             crm_dot_sales_dot_v1_dot_leads__pb2.CreateLeadScoringRuleRequest.SerializeToString,
+            crm_dot_sales_dot_v1_dot_leads__pb2.LeadScoringRule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLeadScoringRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.sales.v1.LeadScoringRulesService/GetLeadScoringRule',
+            crm_dot_sales_dot_v1_dot_leads__pb2.GetLeadScoringRuleRequest.SerializeToString,
             crm_dot_sales_dot_v1_dot_leads__pb2.LeadScoringRule.FromString,
             options,
             channel_credentials,
@@ -656,6 +699,11 @@ class LeadAssignmentRulesServiceStub:
                 request_serializer=crm_dot_sales_dot_v1_dot_leads__pb2.CreateLeadAssignmentRuleRequest.SerializeToString,
                 response_deserializer=crm_dot_sales_dot_v1_dot_leads__pb2.LeadAssignmentRule.FromString,
                 _registered_method=True)
+        self.GetLeadAssignmentRule = channel.unary_unary(
+                '/crm.sales.v1.LeadAssignmentRulesService/GetLeadAssignmentRule',
+                request_serializer=crm_dot_sales_dot_v1_dot_leads__pb2.GetLeadAssignmentRuleRequest.SerializeToString,
+                response_deserializer=crm_dot_sales_dot_v1_dot_leads__pb2.LeadAssignmentRule.FromString,
+                _registered_method=True)
         self.ListLeadAssignmentRules = channel.unary_unary(
                 '/crm.sales.v1.LeadAssignmentRulesService/ListLeadAssignmentRules',
                 request_serializer=crm_dot_sales_dot_v1_dot_leads__pb2.ListLeadAssignmentRulesRequest.SerializeToString,
@@ -681,6 +729,12 @@ class LeadAssignmentRulesServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetLeadAssignmentRule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListLeadAssignmentRules(self, request, context):
         """Every rule in the order they are tried.
         """
@@ -700,6 +754,11 @@ def add_LeadAssignmentRulesServiceServicer_to_server(servicer, server):
             'CreateLeadAssignmentRule': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateLeadAssignmentRule,
                     request_deserializer=crm_dot_sales_dot_v1_dot_leads__pb2.CreateLeadAssignmentRuleRequest.FromString,
+                    response_serializer=crm_dot_sales_dot_v1_dot_leads__pb2.LeadAssignmentRule.SerializeToString,
+            ),
+            'GetLeadAssignmentRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLeadAssignmentRule,
+                    request_deserializer=crm_dot_sales_dot_v1_dot_leads__pb2.GetLeadAssignmentRuleRequest.FromString,
                     response_serializer=crm_dot_sales_dot_v1_dot_leads__pb2.LeadAssignmentRule.SerializeToString,
             ),
             'ListLeadAssignmentRules': grpc.unary_unary_rpc_method_handler(
@@ -743,6 +802,33 @@ class LeadAssignmentRulesService:
             target,
             '/crm.sales.v1.LeadAssignmentRulesService/CreateLeadAssignmentRule',
             crm_dot_sales_dot_v1_dot_leads__pb2.CreateLeadAssignmentRuleRequest.SerializeToString,
+            crm_dot_sales_dot_v1_dot_leads__pb2.LeadAssignmentRule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLeadAssignmentRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.sales.v1.LeadAssignmentRulesService/GetLeadAssignmentRule',
+            crm_dot_sales_dot_v1_dot_leads__pb2.GetLeadAssignmentRuleRequest.SerializeToString,
             crm_dot_sales_dot_v1_dot_leads__pb2.LeadAssignmentRule.FromString,
             options,
             channel_credentials,
@@ -826,6 +912,11 @@ class LeadFormsServiceStub:
                 request_serializer=crm_dot_sales_dot_v1_dot_leads__pb2.CreateLeadFormRequest.SerializeToString,
                 response_deserializer=crm_dot_sales_dot_v1_dot_leads__pb2.LeadForm.FromString,
                 _registered_method=True)
+        self.GetLeadForm = channel.unary_unary(
+                '/crm.sales.v1.LeadFormsService/GetLeadForm',
+                request_serializer=crm_dot_sales_dot_v1_dot_leads__pb2.GetLeadFormRequest.SerializeToString,
+                response_deserializer=crm_dot_sales_dot_v1_dot_leads__pb2.LeadForm.FromString,
+                _registered_method=True)
         self.ListLeadForms = channel.unary_unary(
                 '/crm.sales.v1.LeadFormsService/ListLeadForms',
                 request_serializer=crm_dot_sales_dot_v1_dot_leads__pb2.ListLeadFormsRequest.SerializeToString,
@@ -845,6 +936,12 @@ class LeadFormsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetLeadForm(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListLeadForms(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -857,6 +954,11 @@ def add_LeadFormsServiceServicer_to_server(servicer, server):
             'CreateLeadForm': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateLeadForm,
                     request_deserializer=crm_dot_sales_dot_v1_dot_leads__pb2.CreateLeadFormRequest.FromString,
+                    response_serializer=crm_dot_sales_dot_v1_dot_leads__pb2.LeadForm.SerializeToString,
+            ),
+            'GetLeadForm': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLeadForm,
+                    request_deserializer=crm_dot_sales_dot_v1_dot_leads__pb2.GetLeadFormRequest.FromString,
                     response_serializer=crm_dot_sales_dot_v1_dot_leads__pb2.LeadForm.SerializeToString,
             ),
             'ListLeadForms': grpc.unary_unary_rpc_method_handler(
@@ -894,6 +996,33 @@ class LeadFormsService:
             target,
             '/crm.sales.v1.LeadFormsService/CreateLeadForm',
             crm_dot_sales_dot_v1_dot_leads__pb2.CreateLeadFormRequest.SerializeToString,
+            crm_dot_sales_dot_v1_dot_leads__pb2.LeadForm.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLeadForm(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.sales.v1.LeadFormsService/GetLeadForm',
+            crm_dot_sales_dot_v1_dot_leads__pb2.GetLeadFormRequest.SerializeToString,
             crm_dot_sales_dot_v1_dot_leads__pb2.LeadForm.FromString,
             options,
             channel_credentials,

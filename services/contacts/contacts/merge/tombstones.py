@@ -1,0 +1,60 @@
+"""Reading a merged record: where it went.
+
+A tombstone's `merged_into` names a live record (a later merge re-points older tombstones), but a reader
+follows the chain anyway, a few steps at most, so that an interrupted writer could never send anyone in
+circles. A caller who may read the tombstone and its survivor is told where it went (MOVED: REST 308 to the
+survivor); a caller who may not read the survivor is told the record is not found, as if it had never
+existed for them, so a merge reveals nothing across scopes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
+
+from crm_platform.access import CallerContext
+from crm_platform.errors import Moved, NotFound
+from crm_platform.resources import Repository
+
+MAX_CHAIN = 10
+
+
+def final_id(session: Session | Connection, model: Any, record_id: str) -> str:
+    """The record `record_id` was (finally) merged into; itself when it was not merged or does not
+    exist here."""
+    current = record_id
+    for _ in range(MAX_CHAIN):
+        into = session.execute(select(model.merged_into).where(model.id == current)).scalar()
+        if into is None:
+            return current
+        current = into
+    return current
+
+
+def moved(
+    connection: Connection, repository: Repository[Any, Any], row: Any, caller: CallerContext | None
+) -> NotFound:
+    """The error reading the tombstone `row` answers: MOVED to its survivor when the caller may read
+    that, plain NOT_FOUND otherwise."""
+    survivor_id = final_id(connection, repository.model, row.merged_into)
+    try:
+        repository.read(connection, survivor_id, caller=caller)
+    except NotFound:
+        return NotFound(
+            f"{repository.resource_type} {row.id} not found",
+            resource_type=repository.resource_type,
+            resource_name=row.id,
+        )
+    return Moved(repository.resource_type, row.id, survivor_id)
+
+
+def read_live(
+    connection: Connection, repository: Repository[Any, Any], record_id: str, caller: CallerContext | None
+) -> Any:
+    """The record's row as `repository.read` gives it, or the error its tombstone answers."""
+    row = repository.read(connection, record_id, caller=caller)
+    if row.merged_into is not None:
+        raise moved(connection, repository, row, caller)
+    return row
