@@ -33,6 +33,42 @@ def welcome_message(first_name: str, company: str) -> Message:
     return Message(kind=WELCOME, channel=IN_APP, title=f"Welcome, {name}!", body=body)
 
 
+BIG_DEAL = "big_deal"
+# ISO 4217 currencies whose minor unit is not a hundredth (the others: two decimals).
+MINOR_DIGITS = {
+    "JPY": 0,
+    "KRW": 0,
+    "ISK": 0,
+    "CLP": 0,
+    "VND": 0,
+    "BHD": 3,
+    "KWD": 3,
+    "OMR": 3,
+    "JOD": 3,
+    "TND": 3,
+}
+
+
+def money_text(amount_minor: int, currency: str) -> str:
+    """`1250000, "EUR"` -> "12,500.00 EUR" (integer arithmetic: no float ever carries money)."""
+    digits = MINOR_DIGITS.get(currency, 2)
+    whole, fraction = divmod(abs(amount_minor), 10**digits)
+    sign = "-" if amount_minor < 0 else ""
+    text = f"{sign}{whole:,}" + (f".{fraction:0{digits}d}" if digits else "")
+    return f"{text} {currency}".strip()
+
+
+def big_deal_message(title: str, amount_minor: int, currency: str) -> Message:
+    """What a big deal's owner and their managers are told (sales' `big_deal_detected`)."""
+    worth = money_text(amount_minor, currency)
+    return Message(
+        kind=BIG_DEAL,
+        channel=IN_APP,
+        title=f"Big deal: {title.strip() or 'untitled'}",
+        body=f"{title.strip() or 'A deal'} is worth {worth}.",
+    )
+
+
 def ownership_value(value: Any, name: str) -> str | None:
     """One ownership field as an event carries it: a string, with "" and null meaning none. Raises
     ValueError for anything else."""

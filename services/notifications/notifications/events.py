@@ -93,6 +93,27 @@ def on_contact_updated(session: Session, event: Event) -> None:
     )
 
 
+def on_big_deal_detected(session: Session, event: Event) -> None:
+    """A big deal (sales' `big_deal_detected`) is told to its owner's managers. Notifications have no
+    addressee of their own: visibility is their scope, so the notification is owned like the deal (owner,
+    team, partner account, as the event states them), which the deal's owner reads and so does every
+    manager of its team (built-in `manager`: notifications of their teams). It is about the deal's
+    contact, if it has one (on their timeline through `notification_sent`)."""
+    data = event.data
+    amount = data.get("amount") or {}
+    if not isinstance(data.get("deal_id"), str) or not data["deal_id"] or not isinstance(amount, dict):
+        raise InvalidPayload("big_deal_detected without deal_id or amount")
+    try:
+        ownership = domain.contact_ownership(data)
+        minor = int(amount.get("amount_minor") or 0)
+    except (ValueError, TypeError) as exc:
+        raise InvalidPayload(f"big_deal_detected: {exc}") from None
+    message = domain.big_deal_message(str(data.get("title") or ""), minor, str(amount.get("currency") or ""))
+    contact_id = data.get("contact_id") if isinstance(data.get("contact_id"), str) else ""
+    notification = store.add_notification(session, contact_id or "", message, event.id, ownership)
+    record_notification_sent(session, notification)
+
+
 # Merged contacts' notifications are the survivor's (crm_platform.merges: the rule, its order and
 # idempotence).
 MERGES = MergeFollowers("notifications", contacts=[store.repoint_merged_contacts])
@@ -100,5 +121,6 @@ MERGES = MergeFollowers("notifications", contacts=[store.repoint_merged_contacts
 SUBSCRIPTIONS = (
     Subscription("contacts", "contact_created", on_contact_created),
     Subscription("contacts", "contact_updated", on_contact_updated),
+    Subscription("sales", "big_deal_detected", on_big_deal_detected),
     *MERGES.subscriptions,
 )

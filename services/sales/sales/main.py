@@ -5,12 +5,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from crm_platform.merges import MergeFollowers
 from crm_platform.service import ServiceDefinition
 from crm_platform.service import main as service_main
 from sales import api, events, privacy
 from sales.catalog.api import install as install_catalog
 from sales.deals import install as install_deals
 from sales.leads import install as install_leads
+from sales.merge_references import follow_merges
 from sales.orders import references as order_references
 from sales.orders.api import install as install_orders
 from sales.payments.api import install as install_payments
@@ -28,6 +30,9 @@ DEFINITION = ServiceDefinition(
 hold_personal_data(privacy.PERSONAL_DATA)  # deals and converted leads: exported, leads erased
 order_references.hold_personal_data(privacy.PERSONAL_DATA)  # orders and payments: exported
 privacy.install(DEFINITION)  # PrivacyService (export) and erasure on contact_erased
+# contact_merged and company_merged: deals' and converted leads' references move to the survivor
+# (sales.merge_references).
+DEFINITION.include(subscriptions=follow_merges(MergeFollowers("sales")).subscriptions)
 install_deals(DEFINITION)  # crm.sales.v1.PipelinesService, DealsService
 install_leads(DEFINITION)  # crm.sales.v1.LeadsService and its rules and forms; behaviour scoring
 install_catalog(DEFINITION)  # crm.sales.v1.CatalogService, PriceListsService, PartnerTermsService
