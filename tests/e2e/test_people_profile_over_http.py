@@ -331,3 +331,23 @@ def test_custom_fields_over_http_and_in_the_openapi_document(cast: Cast) -> None
     cleared = _ok(rep.request("PATCH", f"/api/v1/contacts/{contact['id']}", {"custom_fields": {name: None}}))
     assert cleared["custom_fields"] is None
     assert admin.request("DELETE", f"/api/v1/custom-fields/{field['id']}").status == 204
+
+
+def test_search_over_http(cast: Cast) -> None:
+    """`GET /api/v1/contacts?q=`: a one-letter typo of a surname and the phone in national form find the
+    rep's contact, another team's rep finds nothing, q with order_by is a 400 problem naming order_by,
+    and the OpenAPI document describes the parameter."""
+    surname = f"Searchable{cast.run}"
+    body = {"first_name": "Ida", "last_name": surname, "email": f"ida-{cast.run}@example.com"}
+    created = _ok(cast.rep_a.request("POST", "/api/v1/contacts", {**body, "phone": "+44 20 7946 1234"}), 201)
+    typo = surname[:3] + surname[4] + surname[3] + surname[5:]  # two letters swapped
+    for q in (typo, "020 7946 1234", f"ida {surname[:6]}"):
+        found = _ok(cast.rep_a.request("GET", f"/api/v1/contacts?q={quote(q)}"))
+        assert [c["id"] for c in found["items"]] == [created["id"]], q
+    assert _ok(cast.rep_b.request("GET", f"/api/v1/contacts?q={quote(surname)}"))["items"] == []
+    problem = _problem(cast.rep_a.request("GET", f"/api/v1/contacts?q={surname}&order_by=last_name"), 400)
+    assert [e["field"] for e in problem["errors"]] == ["order_by"]
+    document = _ok(cast.admin.request("GET", "/api/v1/openapi.json"))
+    parameters = document["paths"]["/api/v1/contacts"]["get"]["parameters"]
+    q = next(p for p in parameters if p["name"] == "q")
+    assert "one letter away" in q["description"] and q["schema"]["maxLength"] == 200

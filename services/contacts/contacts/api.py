@@ -23,6 +23,7 @@ from contacts.custom_fields.domain import clean_values
 from contacts.custom_fields.records import RecordCustomFields, set_values, values_of
 from contacts.merge.tombstones import read_live
 from contacts.people import domain as people
+from contacts.search.listing import ContactSearch
 from crm.common.v1 import history_pb2
 from crm.contacts.v1 import contacts_pb2, contacts_pb2_grpc
 from crm_platform import config
@@ -129,6 +130,7 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
                 archived=events.record_contact_archived,
             ),
         )
+        self.search = ContactSearch(self.contacts, store.search_index, self.phone_region)
 
     def CreateContact(
         self, request: contacts_pb2.CreateContactRequest, context: grpc.ServicerContext
@@ -188,7 +190,8 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
     def ListContacts(
         self, request: contacts_pb2.ListContactsRequest, context: grpc.ServicerContext
     ) -> contacts_pb2.ListContactsResponse:
-        return contacts_pb2.ListContactsResponse(**self.contacts.list(request))
+        listing = self.search if request.q else self.contacts
+        return contacts_pb2.ListContactsResponse(**listing.list(request))
 
     def UpdateContact(
         self, request: contacts_pb2.UpdateContactRequest, context: grpc.ServicerContext

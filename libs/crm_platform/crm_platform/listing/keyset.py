@@ -36,7 +36,18 @@ def after_key(keys: Sequence[OrderKey], values: Sequence[Any], dialect: str) -> 
         bound = None if value is None else literal(value, clause.type)
         alternatives.append(and_(*equal_so_far, _beyond(key, bound, dialect)))
         equal_so_far.append(clause.is_(None) if bound is None else clause == bound)
-    return or_(*alternatives)
+    return and_(*_start(keys[0], values[0], dialect), or_(*alternatives))
+
+
+def _start(key: OrderKey, value: Any, dialect: str) -> list[ColumnElement[bool]]:
+    """What the OR above implies of the first key, as a range an index can start from (`k1 >= v1`):
+    neither planner derives it from the OR, so without it a deep page read the index from its start
+    (PostgreSQL) and cost the depth of the page. None where NULLs come after the value."""
+    if value is None or (key.descending and key.field.nullable):
+        return []
+    sortable = dialects.sort_key(key.field.clause, key.field.type, dialect)
+    bound = literal(value, key.field.clause.type)
+    return [sortable <= bound if key.descending else sortable >= bound]
 
 
 def _beyond(key: OrderKey, bound: ColumnElement[Any] | None, dialect: str) -> ColumnElement[bool]:

@@ -111,22 +111,33 @@ class StandardMethods(Generic[Row, M]):
     def list(self, request: ListRequestMessage) -> dict[str, Any]:
         """`items` and `next_cursor`, ready for the List response message."""
         caller = current_caller_or_none()
-        asked = ListRequest(
-            filter=request.filter,
-            order_by=request.order_by,
-            cursor=request.cursor,
-            limit=request.limit,
-            caller=_cursor_owner(caller),
-        )
-        # Shared by every replica through the service's database; cached per process after the first call.
-        codec = CursorCodec(service_secret(self.sessions, "cursor"))
+        asked = self.list_request(request)
+        codec = self.cursor_codec()
         with reading(self.sessions) as session:
-            spec = self.list_spec if isinstance(self.list_spec, ListSpec) else self.list_spec(session, asked)
+            spec = self.spec_for(session, asked)
             page = self.repository.list_page(session, self.listed(), spec, asked, codec, caller=caller)
             return {
                 "items": [self.repository.to_message(row) for row in page.items],
                 "next_cursor": page.next_cursor,
             }
+
+    def list_request(self, request: ListRequestMessage) -> ListRequest:
+        """The list parameters of `request`, bound to the current caller's view."""
+        return ListRequest(
+            filter=request.filter,
+            order_by=request.order_by,
+            cursor=request.cursor,
+            limit=request.limit,
+            caller=cursor_owner(current_caller_or_none()),
+        )
+
+    def cursor_codec(self) -> CursorCodec:
+        # Shared by every replica through the service's database; cached per process after the first call.
+        return CursorCodec(service_secret(self.sessions, "cursor"))
+
+    def spec_for(self, session: Session, asked: ListRequest) -> ListSpec:
+        """The list spec of this request (in its read transaction, for a spec made per request)."""
+        return self.list_spec if isinstance(self.list_spec, ListSpec) else self.list_spec(session, asked)
 
     def create(
         self,
@@ -206,7 +217,7 @@ class StandardMethods(Generic[Row, M]):
             recorder(session, change)
 
 
-def _cursor_owner(caller: CallerContext | None) -> str:
+def cursor_owner(caller: CallerContext | None) -> str:
     # Everything that changes what a caller sees: a cursor is only good for the same view.
     if caller is None:
         return ""

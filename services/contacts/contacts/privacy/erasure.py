@@ -34,7 +34,7 @@ from sqlalchemy import Table, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from contacts.custom_fields import store as custom_fields_store
-from contacts.store import Base, Contact, messaging, resources
+from contacts.store import Base, Contact, messaging, resources, search_index
 from crm_platform.db import utcnow
 from crm_platform.resources import history as history_module
 
@@ -235,6 +235,9 @@ def erase_rows(session: Session, contact_id: str) -> Erased:
     """Anonymise the contact's row and the records under it, in `session`'s transaction (the contact
     must exist; the caller has checked the right to erase it). Returns what was erased."""
     erased = Erased(contact_id, {contact_id})
+    # The search terms go first, with the typo keys of words no other contact has (the generic delete
+    # below would leave those).
+    search_index.forget(session, contact_id)
     contacts = Contact.__table__
     row = session.execute(select(contacts).where(contacts.c.id == contact_id)).mappings().one()
     values = _anonymised_values(contacts, row, CONTACT_KEPT, CONTACT_REPLACEMENTS)

@@ -302,16 +302,18 @@ class GetContactRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ...) -> None: ...
 
 class ListContactsRequest(_message.Message):
-    __slots__ = ("limit", "cursor", "filter", "order_by")
+    __slots__ = ("limit", "cursor", "filter", "order_by", "q")
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     CURSOR_FIELD_NUMBER: _ClassVar[int]
     FILTER_FIELD_NUMBER: _ClassVar[int]
     ORDER_BY_FIELD_NUMBER: _ClassVar[int]
+    Q_FIELD_NUMBER: _ClassVar[int]
     limit: int
     cursor: str
     filter: str
     order_by: str
-    def __init__(self, limit: _Optional[int] = ..., cursor: _Optional[str] = ..., filter: _Optional[str] = ..., order_by: _Optional[str] = ...) -> None: ...
+    q: str
+    def __init__(self, limit: _Optional[int] = ..., cursor: _Optional[str] = ..., filter: _Optional[str] = ..., order_by: _Optional[str] = ..., q: _Optional[str] = ...) -> None: ...
 
 class ListContactsResponse(_message.Message):
     __slots__ = ("items", "next_cursor")
