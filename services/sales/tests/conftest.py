@@ -16,6 +16,7 @@ from sqlalchemy import select
 from crm.sales.v1 import deals_pb2_grpc, leads_pb2_grpc
 from crm_platform.grpc_server import GrpcServer
 from crm_platform.service import Runtime
+from crm_platform.testing import create_database, drop_database, postgres_reachable
 from crm_platform.testing.service_server import serve_in_process
 from sales.store import messaging
 
@@ -91,4 +92,28 @@ def contacts_channel(contacts_url: str, monkeypatch: pytest.MonkeyPatch) -> Iter
 @pytest.fixture
 def sales(database_url: str) -> Iterator[Sales]:
     for server, runtime, channel in _serve("sales", database_url):
+        yield Sales(runtime, channel, server)
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def module_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A fresh database of each kind shared by one module's tests (those that make their own records and
+    look only at them), so a module pays for one server and one migration per kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('sales') / 'shared.db'}"
+        return
+    if not postgres_reachable():
+        pytest.skip("PostgreSQL is not reachable at CRM_TEST_POSTGRES_URL")
+    url = create_database("sales_shared")
+    try:
+        yield url
+    finally:
+        drop_database(url)
+
+
+@pytest.fixture(scope="module")
+def shared_sales(module_database_url: str) -> Iterator[Sales]:
+    for server, runtime, channel in _serve("sales", module_database_url):
         yield Sales(runtime, channel, server)

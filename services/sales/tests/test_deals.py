@@ -16,6 +16,18 @@ from crm_platform.errors import field_errors_from
 from crm_platform.testing.callers import caller_metadata
 
 ADMIN = caller_metadata("admin-1", "admin")
+
+
+@pytest.fixture
+def sales(shared_sales: Any) -> Any:
+    """One server per database kind for the module: each test makes its own records and reads only them."""
+    return shared_sales
+
+
+def _of(events: list[dict[str, Any]], *deal_ids: str) -> list[dict[str, Any]]:
+    return [e for e in events if e["deal_id"] in deal_ids]
+
+
 REP = caller_metadata("rep-1", "sales_rep", team_ids=("team-a",))
 
 
@@ -56,7 +68,7 @@ def test_a_deal_moves_through_stages_and_each_change_is_recorded_with_time_and_a
     ]
     times = [c.changed_at.ToDatetime() for c in history]
     assert times == sorted(times)
-    changed = sales.outbox("deal_stage_changed")
+    changed = _of(sales.outbox("deal_stage_changed"), deal.id)
     assert [(e["from_stage_id"], e["to_stage_id"], e["actor_id"]) for e in changed] == [
         (first, proposal, "rep-1"),
         (proposal, contract, "rep-1"),
@@ -64,7 +76,7 @@ def test_a_deal_moves_through_stages_and_each_change_is_recorded_with_time_and_a
     assert changed[0]["to_stage_name"] == "Proposal" and changed[0]["owner_id"] == "rep-1"
     # A move within the same stage is no stage change.
     _move(sales, deal.id, contract, 0)
-    assert len(sales.outbox("deal_stage_changed")) == 2
+    assert len(_of(sales.outbox("deal_stage_changed"), deal.id)) == 2
 
 
 def test_a_deal_without_a_pipeline_starts_in_the_default_ones_first_stage(sales: Any) -> None:
@@ -110,10 +122,12 @@ def test_won_and_lost_close_a_deal_with_reason_and_competitor(sales: Any) -> Non
         with pytest.raises(grpc.RpcError) as closed_already:
             call()
         assert closed_already.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert [(e["deal_id"], e["status"], e["amount"]) for e in sales.outbox("deal_won")] == [
-        (won.id, "won", {"amount_minor": 129900, "currency": "EUR"})
+    assert [
+        (e["deal_id"], e["status"], e["amount"]) for e in _of(sales.outbox("deal_won"), won.id, lost.id)
+    ] == [(won.id, "won", {"amount_minor": 129900, "currency": "EUR"})]
+    assert [(e["reason"], e["competitor"]) for e in _of(sales.outbox("deal_lost"), won.id, lost.id)] == [
+        ("price", "Globex")
     ]
-    assert [(e["reason"], e["competitor"]) for e in sales.outbox("deal_lost")] == [("price", "Globex")]
     history = sales.deals.ListDealHistory(deals_pb2.ListDealHistoryRequest(id=lost.id), metadata=REP).items
     assert {c.field for c in history[0].changes} >= {"status", "close_reason", "competitor"}
 
@@ -184,10 +198,10 @@ def test_a_deal_reaching_the_big_deal_threshold_is_announced_once(
 
     big = _deal(sales, "Big from the start", REP, amount=eur(5_000_000))
     small = _deal(sales, "Small", REP, amount=eur(4_999_999))
-    _deal(
-        sales, "Dollars", REP, amount=money_pb2.Money(amount_minor=9_000_000, currency="USD")
-    )  # no threshold
-    assert [e["deal_id"] for e in sales.outbox("big_deal_detected")] == [big.id]
+    usd = money_pb2.Money(amount_minor=9_000_000, currency="USD")
+    dollars = _deal(sales, "Dollars", REP, amount=usd)  # a currency without a threshold
+    mine = (big.id, small.id, dollars.id)
+    assert [e["deal_id"] for e in _of(sales.outbox("big_deal_detected"), *mine)] == [big.id]
 
     def set_amount(deal_id: str, minor: int) -> None:
         request = deals_pb2.UpdateDealRequest(deal=deals_pb2.Deal(id=deal_id, amount=eur(minor)))
@@ -197,7 +211,7 @@ def test_a_deal_reaching_the_big_deal_threshold_is_announced_once(
     set_amount(small.id, 4_000_000)  # still small
     set_amount(small.id, 7_500_000)  # crosses: announced
     set_amount(small.id, 8_000_000)  # stays big: no news
-    detected = sales.outbox("big_deal_detected")
+    detected = _of(sales.outbox("big_deal_detected"), *mine)
     assert [e["deal_id"] for e in detected] == [big.id, small.id]
     assert detected[1]["amount"] == {"amount_minor": 7_500_000, "currency": "EUR"}
     assert detected[1]["threshold"] == {"amount_minor": 5_000_000, "currency": "EUR"}
