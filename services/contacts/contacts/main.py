@@ -32,6 +32,7 @@ install_privacy(DEFINITION)  # crm.contacts.v1.PrivacyService; the worker re-app
 install_imports(DEFINITION)  # crm.contacts.v1.ImportsService and the worker's import jobs
 install_merge(DEFINITION)  # crm.contacts.v1.MergeService: duplicates, merges of contacts and companies
 install_custom_fields(DEFINITION)  # crm.contacts.v1.CustomFieldsService
+install_overview(DEFINITION)  # crm.contacts.v1.ContactOverviewService: the 360's contacts section
 
 
 def main() -> int:

@@ -185,6 +185,52 @@ class ScopedStatements(Generic[_S]):
         )
 
 
+class MultiScopedStatements(Generic[_S]):
+    """`ScopedStatements` for one statement that scopes several resource types at once (a contact's
+    overview counting its interactions and its companies in one SELECT): built once per combination of
+    their shapes. `scopes` names each scope: label -> (resource type, action, ownership columns); `build`
+    gets label -> clause. The scopes share their parameters (`scope_partner`, `scope_owner`,
+    `scope_team_<n>`): each is the caller's own, whatever the type, and a type only decides which of
+    them its clause uses."""
+
+    def __init__(
+        self,
+        build: Callable[[dict[str, ColumnElement[bool]]], _S],
+        scopes: dict[str, tuple[str, str, OwnershipColumns]],
+    ) -> None:
+        self._build = build
+        self._scopes = {
+            label: ScopedStatements(_unbuilt, type_name, action, columns)
+            for label, (type_name, action, columns) in scopes.items()
+        }
+        self._built: dict[tuple[_Shape, ...], _S] = {}
+        self._lock = Lock()
+
+    def statement(self, caller: CallerContext | None) -> tuple[_S, dict[str, Any]]:
+        """The statement for `caller` and the parameters of its scopes."""
+        shapes, values = [], {}
+        for scoped in self._scopes.values():
+            shape, scope_values = scoped._shape(caller)
+            shapes.append(shape)
+            values.update(scope_values)
+        key = tuple(shapes)
+        built = self._built.get(key)
+        if built is None:
+            with self._lock:
+                built = self._built.get(key)
+                if built is None:
+                    clauses = {
+                        label: scoped._clause(shape)
+                        for (label, scoped), shape in zip(self._scopes.items(), shapes, strict=True)
+                    }
+                    built = self._built[key] = self._build(clauses)
+        return built, values
+
+
+def _unbuilt(_scope: ColumnElement[bool], _variant: Hashable) -> Any:
+    raise AssertionError("a MultiScopedStatements part only decides shapes")
+
+
 # Past this many teams, the teams share one `team_id IN (...)` branch (still exact; SQLite allows 500
 # UNION members, and that many sorted subqueries would cost more than one unordered range).
 MAX_TEAM_BRANCHES = 32

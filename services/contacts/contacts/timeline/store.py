@@ -16,6 +16,7 @@ an interaction's entry is found by its ref (ix_timeline_entries_ref).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Index, String, Text, and_, or_, true
@@ -74,14 +75,24 @@ def visible(caller: CallerContext | None) -> ColumnElement[bool]:
     is seen by nobody. No caller (trusted internal code): every entry."""
     if caller is None:
         return true()
+    return visible_by(lambda name: scope_clause(caller, name, "read", OWNERSHIP))
+
+
+def visible_by(read_scope: Callable[[str], ColumnElement[bool]]) -> ColumnElement[bool]:
+    """`visible` with each resource type's read scope over OWNERSHIP given by `read_scope(type)`, e.g.
+    with bound parameters (crm_platform.access.scope.MultiScopedStatements, TIMELINE_SCOPES)."""
     return or_(
         *(
             TimelineEntry.resource_type == name
             if name == CONTACT
-            else and_(TimelineEntry.resource_type == name, scope_clause(caller, name, "read", OWNERSHIP))
+            else and_(TimelineEntry.resource_type == name, read_scope(name))
             for name in RESOURCE_TYPES
         )
     )
+
+
+# The read scopes `visible_by` asks for, by resource type, as MultiScopedStatements takes them.
+TIMELINE_SCOPES = {name: (name, "read", OWNERSHIP) for name in RESOURCE_TYPES if name != CONTACT}
 
 
 LIST_SPEC = ListSpec(
