@@ -5,6 +5,8 @@ as long as the slowest service *within the deadline*, not the sum. A service tha
 or a section that cannot be rendered, only costs its own section (null, named in `unavailable`, with
 why in `unavailable_reasons`); only "no such contact" fails the page. A per-service circuit breaker
 (gateway.circuit_breaker) skips a service known to be down, so it stops costing each view its deadline.
+The contacts section is the contact's overview (profile, companies, consents, the latest timeline
+entries, counts), asked in one call.
 
 This is the gateway's hottest path, so the five calls go over plain channels (ServiceClients.plain_unary,
 with `open_channel`'s options) instead of the generic interceptor stack:
@@ -25,7 +27,7 @@ from typing import Any
 import grpc
 from google.protobuf.message import Message
 
-from crm.contacts.v1 import contacts_pb2
+from crm.contacts.v1 import overview_pb2
 from crm.marketing.v1 import marketing_pb2
 from crm.notifications.v1 import notifications_pb2
 from crm.sales.v1 import sales_pb2
@@ -37,7 +39,8 @@ from gateway.clients import ServiceClients
 log = logging.getLogger(__name__)
 
 NOTIFICATIONS_SHOWN = 20
-# Response key of each service's section.
+TIMELINE_SHOWN = 5
+# Response key of each service's section (its first key, for a section of several).
 SECTIONS = {
     "contacts": "contact",
     "sales": "sales",
@@ -45,6 +48,13 @@ SECTIONS = {
     "support": "support",
     "notifications": "notifications",
 }
+
+# The contacts section is one answer (ContactOverviewService.GetContactOverview: one call, where a call
+# per part would multiply the fan-out of the gateway's hottest path) shown as these keys: `contact` is
+# the Contact as GetContact answers it, as before; the others are null together with it.
+CONTACT_PARTS = ("contact", "companies", "consents", "timeline", "counts")
+# service -> every response key of its section
+SECTION_KEYS = {service: (key,) for service, key in SECTIONS.items()} | {"contacts": CONTACT_PARTS}
 
 
 # The resource type whose read right a section needs (crm_platform.access); the contact itself is
@@ -67,7 +77,7 @@ def _method(module: Any, service: str, method: str) -> tuple[str, type[Message]]
 
 # service -> (call path, response class) of the method asked for its section
 METHODS = {
-    "contacts": _method(contacts_pb2, "ContactsService", "GetContact"),
+    "contacts": _method(overview_pb2, "ContactOverviewService", "GetContactOverview"),
     "sales": _method(sales_pb2, "SalesService", "GetSalesSummary"),
     "marketing": _method(marketing_pb2, "MarketingService", "GetMarketingSummary"),
     "support": _method(support_pb2, "SupportService", "GetSupportSummary"),
@@ -82,7 +92,7 @@ class ContactNotFound(Exception):
 def _requests(contact_id: str) -> dict[str, Message]:
     """service -> the request of its section's method (METHODS)."""
     return {
-        "contacts": contacts_pb2.GetContactRequest(id=contact_id),
+        "contacts": overview_pb2.GetContactOverviewRequest(id=contact_id, timeline_limit=TIMELINE_SHOWN),
         "sales": sales_pb2.GetSalesSummaryRequest(contact_id=contact_id),
         "marketing": marketing_pb2.GetMarketingSummaryRequest(contact_id=contact_id),
         "support": support_pb2.GetSupportSummaryRequest(contact_id=contact_id),
@@ -92,17 +102,32 @@ def _requests(contact_id: str) -> dict[str, Message]:
     }
 
 
-def _notifications_section(message: Any) -> dict[str, Any]:
+def _contacts_section(overview: Any) -> dict[str, Any]:
+    return {
+        "contact": protojson.encode(overview.contact),
+        "companies": [protojson.encode(link) for link in overview.companies],
+        "consents": [protojson.encode(state) for state in overview.consents],
+        "timeline": [protojson.encode(entry) for entry in overview.timeline],
+        "counts": protojson.encode(overview.counts),
+    }
+
+
+def _section(key: str, render: Callable[[Any], Any]) -> Callable[[Any], dict[str, Any]]:
+    return lambda message: {key: render(message)}
+
+
+def _notifications(message: Any) -> dict[str, Any]:
     return {"items": [protojson.encode(n) for n in message.items]}
 
 
-# service -> how its answer becomes its section; a renderer that raises costs only its section.
-RENDERERS: dict[str, Callable[[Any], Any]] = {
-    "contacts": protojson.encode,
-    "sales": protojson.encode,
-    "marketing": protojson.encode,
-    "support": protojson.encode,
-    "notifications": _notifications_section,
+# service -> how its answer becomes its section's keys (SECTION_KEYS); a renderer that raises costs only
+# its section, all of its keys.
+RENDERERS: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "contacts": _contacts_section,
+    "sales": _section("sales", protojson.encode),
+    "marketing": _section("marketing", protojson.encode),
+    "support": _section("support", protojson.encode),
+    "notifications": _section("notifications", _notifications),
 }
 
 CIRCUIT_OPEN = "service unavailable (circuit open)"
@@ -193,7 +218,7 @@ def compose(
             log.exception("could not call the %s service", service)
             reasons[service] = NOT_CALLED
 
-    view: dict[str, Any] = dict.fromkeys(SECTIONS.values())
+    view: dict[str, Any] = dict.fromkeys(key for keys in SECTION_KEYS.values() for key in keys)
     try:
         for service, future in pending.items():
             try:
@@ -212,7 +237,7 @@ def compose(
                 reasons[service] = _reason(code, deadline_seconds)
                 continue
             try:
-                view[SECTIONS[service]] = RENDERERS[service](answer)
+                view.update(RENDERERS[service](answer))  # only once every key rendered
             except Exception:  # a bug in one section's rendering must not cost the others
                 log.exception("could not render the %s section of customer-360", service)
                 reasons[service] = NOT_RENDERED

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from crm.contacts.v1 import contacts_pb2
+from crm.contacts.v1 import consent_pb2, contacts_pb2, overview_pb2, timeline_pb2
 from crm.marketing.v1 import marketing_pb2
 from crm.notifications.v1 import notifications_pb2
 from crm.sales.v1 import sales_pb2
@@ -287,10 +287,31 @@ def _customer_360_schema(builder: SchemaBuilder) -> dict[str, Any]:
         "required": ["items"],
         "additionalProperties": False,
     }
+
+    def contact_part(descriptor: Any, description: str, *, many: bool = True) -> dict[str, Any]:
+        schema = builder.ref(descriptor, output=True)
+        part = section({"type": "array", "items": schema} if many else schema)
+        return {**part, "description": f"{description}; null with `contact`"}
+
     return {
         "type": "object",
         "properties": {
             "contact": section(builder.ref(contacts_pb2.Contact.DESCRIPTOR, output=True)),
+            "companies": contact_part(
+                overview_pb2.ContactCompanyLink.DESCRIPTOR,
+                "the companies the person is linked to that you may read",
+            ),
+            "consents": contact_part(
+                consent_pb2.ConsentState.DESCRIPTOR, "the current consent of each channel and purpose"
+            ),
+            "timeline": contact_part(
+                timeline_pb2.TimelineEntry.DESCRIPTOR, "the latest timeline entries you may see, newest first"
+            ),
+            "counts": contact_part(
+                overview_pb2.ContactOverviewCounts.DESCRIPTOR,
+                "how many interactions, timeline entries and linked companies you may see",
+                many=False,
+            ),
             "sales": section(builder.ref(sales_pb2.SalesSummary.DESCRIPTOR, output=True)),
             "marketing": section(builder.ref(marketing_pb2.MarketingSummary.DESCRIPTOR, output=True)),
             "support": section(builder.ref(support_pb2.SupportSummary.DESCRIPTOR, output=True)),
@@ -323,6 +344,10 @@ def _customer_360_schema(builder: SchemaBuilder) -> dict[str, Any]:
         },
         "required": [
             "contact",
+            "companies",
+            "consents",
+            "timeline",
+            "counts",
             "sales",
             "marketing",
             "support",

@@ -6,6 +6,7 @@ import os
 import secrets
 import signal
 import time
+from typing import Any
 
 from crm_devrun.client import GatewayClient
 from crm_devrun.probes import wait_until
@@ -33,6 +34,68 @@ def test_created_contact_appears_in_360_with_its_welcome_notification(api: Gatew
     [welcome] = view["notifications"]["items"]
     assert welcome["kind"] == "welcome"
     assert "Ada" in welcome["title"]
+
+
+def _created(reply: Any) -> dict[str, Any]:
+    assert reply.status == 201, (reply.status, reply.body[:300])
+    return reply.json()
+
+
+def test_360_shows_companies_consents_timeline_and_counts_as_the_caller_may_see_them(platform, api) -> None:
+    """A sales rep's contact linked to a company of the rep's team and to one of another team, with a
+    consent and an interaction: the rep's 360 shows their company, the consent and the interaction (on
+    the timeline and in the counts), and nothing of the other team's company; the admin's shows both."""
+    run = secrets.token_hex(4)
+    team_a, team_b = (
+        _created(api.request("POST", "/api/v1/teams", {"name": f"360-{t}-{run}"}))["id"] for t in "AB"
+    )
+    email, password = f"rep-360-{run}@example.com", "customer-360-password-1"
+    body = {"email": email, "name": "rep", "password": password, "roles": ["sales_rep"], "team_ids": [team_a]}
+    _created(api.request("POST", "/api/v1/users", body))
+    rep = platform.client(login=False)
+    rep.login(email, password)
+    try:
+        contact = rep.create_contact(first_name="Ada", last_name=f"L{run}", email=new_email())
+        companies = {
+            name: _created(
+                api.request("POST", "/api/v1/companies", {"name": f"{name} {run}", "team_id": team})
+            )
+            for name, team in (("Ours", team_a), ("Theirs", team_b))
+        }
+        for company in companies.values():
+            link = {"contact_id": contact["id"], "role": "decision_maker", "title": "Buyer"}
+            assert api.request("POST", f"/api/v1/companies/{company['id']}/people", link).status == 200
+        consent = {"channel": "email", "purpose": "marketing", "status": "granted", "source": "web_form"}
+        assert rep.request("POST", f"/api/v1/contacts/{contact['id']}/consents", consent).status == 200
+        subject = f"Renewal {run}"
+        call = {"kind": "call", "direction": "outbound", "subject": subject}
+        interaction = _created(rep.request("POST", f"/api/v1/contacts/{contact['id']}/interactions", call))
+
+        reply = rep.customer_360(contact["id"])
+        assert reply.status == 200, reply.body
+        view = reply.json()
+        assert view["contact"] == rep.request("GET", f"/api/v1/contacts/{contact['id']}").json()
+        assert [(c["company_id"], c["company_name"], c["role"], c["title"]) for c in view["companies"]] == [
+            (companies["Ours"]["id"], f"Ours {run}", "decision_maker", "Buyer")
+        ]
+        assert (
+            companies["Theirs"]["id"] not in reply.body.decode()
+            and f"Theirs {run}" not in reply.body.decode()
+        )
+        granted = [c for c in view["consents"] if c["status"] == "granted"]
+        assert [(c["channel"], c["purpose"], c["source"]) for c in granted] == [
+            ("email", "marketing", "web_form")
+        ]
+        assert interaction["id"] in {e["ref_id"] for e in view["timeline"]}
+        counts = view["counts"]
+        assert (counts["interactions"], counts["companies"]) == (1, 1)
+        assert counts["timeline_entries"] >= 1 and counts["last_interaction_at"] == interaction["occurred_at"]
+
+        as_admin = api.customer_360(contact["id"]).json()
+        assert {c["company_id"] for c in as_admin["companies"]} == {c["id"] for c in companies.values()}
+        assert as_admin["counts"]["companies"] == 2
+    finally:
+        rep.close()
 
 
 def test_unknown_customer_is_404_problem(api: GatewayClient) -> None:

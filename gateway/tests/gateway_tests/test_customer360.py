@@ -32,6 +32,18 @@ def test_all_services_up_gives_every_section(services, api) -> None:
     api.assert_documented(view, "Customer360")
     assert view["unavailable"] == [] and view["unavailable_reasons"] == {}
     assert view["contact"] == contact
+    # A new contact: no companies, consents unknown, its timeline empty until the worker adds to it.
+    assert view["companies"] == [] and view["timeline"] == []
+    assert {(c["channel"], c["status"]) for c in view["consents"]} >= {
+        ("email", "unknown"),
+        ("post", "unknown"),
+    }
+    assert view["counts"] == {
+        "interactions": 0,
+        "timeline_entries": 0,
+        "companies": 0,
+        "last_interaction_at": None,
+    }
     for section in ("sales", "marketing", "support"):
         assert view[section]["contact_id"] == contact["id"]
     assert view["sales"]["open_pipeline_value"] == []
@@ -73,6 +85,7 @@ def test_contacts_down_still_answers_with_the_other_sections(service_factory, ow
     view = running.client().get(f"/api/v1/customers/{contact['id']}/360").json()
     assert view["unavailable"] == ["contacts"]
     assert view["contact"] is None and view["sales"]["contact_id"] == contact["id"]
+    assert [view[key] for key in customer360.CONTACT_PARTS] == [None] * 5
 
 
 class _Release:
@@ -150,6 +163,21 @@ def test_a_section_whose_renderer_raises_is_unavailable(api, monkeypatch) -> Non
     assert view["unavailable"] == ["sales"] and view["sales"] is None
     assert view["unavailable_reasons"] == {"sales": "section could not be rendered"}
     assert view["contact"]["id"] == contact["id"] and view["support"]["contact_id"] == contact["id"]
+    api.assert_documented(view, "Customer360")
+
+
+def test_a_contacts_section_that_cannot_render_leaves_every_part_null(api, monkeypatch) -> None:
+    contact = api.create_contact()
+
+    def broken_after_the_contact(overview: Any) -> Any:
+        customer360.protojson.encode(overview.contact)
+        raise RuntimeError("a bug in the counts")
+
+    monkeypatch.setitem(customer360.RENDERERS, "contacts", broken_after_the_contact)
+    view = api.get(f"/api/v1/customers/{contact['id']}/360").json()
+    assert view["unavailable_reasons"] == {"contacts": "section could not be rendered"}
+    assert [view[key] for key in customer360.CONTACT_PARTS] == [None] * 5
+    assert view["support"]["contact_id"] == contact["id"]
     api.assert_documented(view, "Customer360")
 
 
