@@ -29,8 +29,8 @@ from crm.contacts.v1 import contacts_pb2, contacts_pb2_grpc
 from crm_platform import config
 from crm_platform.access import Ownership
 from crm_platform.access.context import current_caller_or_none
-from crm_platform.errors import DomainError, InvalidArgument
 from crm_platform.db import reading_connection
+from crm_platform.errors import DomainError, InvalidArgument
 from crm_platform.resources import Change, ResourceEvents, StandardMethods
 from crm_platform.resources.methods import ownership_for_create
 from crm_platform.service import Runtime
@@ -115,8 +115,8 @@ class CheckedCreate(NamedTuple):
 
 class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
     def __init__(self, runtime: Runtime) -> None:
-        self.phone_region = DEFAULT_PHONE_REGION.get()
         self.sessions = runtime.sessions
+        self.phone_region = DEFAULT_PHONE_REGION.get()
         self.custom_fields = RecordCustomFields("contacts", store.Contact, store.LIST_SPEC, Catalogue())
         self.contacts = StandardMethods(
             runtime.sessions,

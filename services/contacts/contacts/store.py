@@ -42,9 +42,9 @@ class Base(DeclarativeBase):
 EMAIL_IN_BOOK = "uq_contacts_book_email"
 # The same for every email of a contact, not only the primary one (see ContactEmailRow).
 ANY_EMAIL_IN_BOOK = "uq_contact_emails_book_email"
-
 # Not unique (a duplicate phone may be allowed), but how a create finds a contact with its number.
 PHONE_IN_BOOK = "ix_contacts_book_phone"
+
 # The profile's lists, each a JSON column of the same name: entries in their contract JSON form.
 LIST_FIELDS = (
     "emails",
@@ -134,12 +134,12 @@ class Contact(Base):
     # Custom field values by name, as checked by contacts.custom_fields (which also keeps them as typed
     # rows of custom_field_values for filters and orders), 0010.
     custom_fields: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
-
-    __table_args__ = (
-        *(
     # Set on a contact merged into another (contacts.merge): the survivor, never itself merged. Such a
     # contact is an archived tombstone; reading it answers MOVED (contacts.merge.tombstones).
     merged_into: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+
+    __table_args__ = (
+        *(
             Index(f"ix_contacts_{name}_created_at", name, "created_at", "id")
             for name in ("owner_id", "team_id", "partner_account_id")
         ),
@@ -156,13 +156,13 @@ class Contact(Base):
         Index("ix_contacts_industry", "industry", "created_at", "id"),
         Index("ix_contacts_lead_source", "lead_source", "created_at", "id"),
         Index("ix_contacts_birth_date", "birth_date"),  # the `age` filter (0010)
+        # Who has this primary phone in the book: the duplicate check on create (PhoneTaken), 0010.
+        Index(PHONE_IN_BOOK, "uniqueness_book", "phone"),
     )
 
 
 class ContactEmailRow(Base):
     """One email address of a contact (its primary one included), in the contact's book: the unique
-        # Who has this primary phone in the book: the duplicate check on create (PhoneTaken), 0010.
-        Index(PHONE_IN_BOOK, "uniqueness_book", "phone"),
     index makes every address unique within a book. Kept in step with Contact.emails by the store."""
 
     __tablename__ = "contact_emails"
@@ -366,11 +366,6 @@ def _ensure_email_free(
     raise EmailTaken(taken.email, taken.id if readable else "")
 
 
-def _is_email_conflict(error: IntegrityError) -> bool:
-    """A unique index of emails per book refused the write (and not some other constraint)."""
-    text = str(error.orig)
-    # PostgreSQL names the index; SQLite names its columns.
-    return (
 class PhoneTaken(AlreadyExists):
     """Another contact of the same book has this phone number as its primary (E.164), and the create
     did not say `allow_duplicate`. Named like EmailTaken: only to a caller who may read the holder."""
@@ -405,6 +400,11 @@ def _ensure_phone_free(
     raise PhoneTaken(taken.phone, taken.id if readable else "")
 
 
+def _is_email_conflict(error: IntegrityError) -> bool:
+    """A unique index of emails per book refused the write (and not some other constraint)."""
+    text = str(error.orig)
+    # PostgreSQL names the index; SQLite names its columns.
+    return (
         EMAIL_IN_BOOK in text
         or ANY_EMAIL_IN_BOOK in text
         or "contacts.uniqueness_book, contacts.email" in text
@@ -442,16 +442,16 @@ def add_contact(
     book = book_of(ownership.partner_account_id if ownership is not None else None)
     emails = email_addresses(profile) if profile is not None else [new.email]
     _ensure_email_free(session, emails, book, caller)
+    if profile is not None and not getattr(profile, "allow_duplicate", False):
+        _ensure_phone_free(
+            session, [entry.number for entry in profile.phones] or [profile.phone], book, caller
+        )
     contact = Contact(**_new_contact_columns(new, ownership, profile, book))
     try:
         change = contacts.create(session, contact, actor_id)
         _store_emails(session, contact.id, book, emails)
         search_index.index_contacts(session, [contact], new=True)
         return change
-    if profile is not None and not getattr(profile, "allow_duplicate", False):
-        _ensure_phone_free(
-            session, [entry.number for entry in profile.phones] or [profile.phone], book, caller
-        )
     except IntegrityError as error:
         if not _is_email_conflict(error):
             raise
@@ -534,18 +534,14 @@ _HOLDER_COLUMNS = ("id", "owner_id", "team_id", "partner_account_id")
 def _taken(
     emails_held: dict[tuple[str, str], Any], book: str, emails: Sequence[str], caller: CallerContext | None
 ) -> AlreadyExists | None:
-    """What `_ensure_email_free`, then `_ensure_phone_free`, would answer: the first taken value in
-    sort order, its holder named only to a caller who may read it."""
-    for held, values, refusal in (
-        (emails_held, sorted(set(emails)), EmailTaken),
-        (phones_held, phones, PhoneTaken),
-    ):
-        taken = [value for value in values if (book, value) in held]
-        if taken:
-            holder = held[(book, taken[0])]
-            readable = caller is None or in_scope(caller, contacts.resource_type, "read", holder)
-            return refusal(taken[0], holder.id if readable else "")
-    return None
+    """What `_ensure_email_free` would answer: the first taken email in sort order, its holder named
+    only to a caller who may read it."""
+    taken = [address for address in sorted(set(emails)) if (book, address) in emails_held]
+    if not taken:
+        return None
+    holder = emails_held[(book, taken[0])]
+    readable = caller is None or in_scope(caller, contacts.resource_type, "read", holder)
+    return EmailTaken(taken[0], holder.id if readable else "")
 
 
 def _email_holders(session: Session, books: set[str], emails: set[str]) -> dict[tuple[str, str], Any]:
@@ -599,6 +595,8 @@ def update_contact(
             phone=row is None or ("phone" in paths and merged.phone.strip() != (row.phone or "")),
             phones="phones" in paths,
         )
+        if row is not None and row.merged_into is not None:
+            raise FailedPrecondition(f"contact {contact_id} was merged into another contact")
         prepare(merged, written=written, known_numbers=known)  # the domain's rules, normalising
         target[:] = email_addresses(merged)
         book = book_of(merged.partner_account_id)
@@ -639,5 +637,3 @@ def update_contact(
 def active_contacts() -> Select[tuple[Contact]]:
     """Where lists start: archived contacts have left them (they stay readable by id)."""
     return select(Contact).where(Contact.archived_at.is_(None))
-        if row is not None and row.merged_into is not None:
-            raise FailedPrecondition(f"contact {contact_id} was merged into another contact")
