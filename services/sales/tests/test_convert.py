@@ -112,3 +112,23 @@ def test_a_lead_that_cannot_become_a_contact_is_refused_before_anything_is_creat
     with pytest.raises(grpc.RpcError) as out_of_scope:
         sales.leads.ConvertLead(leads_pb2.ConvertLeadRequest(id=lead.id), metadata=other)
     assert out_of_scope.value.code() == grpc.StatusCode.NOT_FOUND
+
+    # A marketer may convert their lead into a contact but has no right to create deals: asking for one
+    # is refused before contacts is called.
+    marketer = caller_metadata("mkt-1", "marketer", team_ids=("team-m",))
+    theirs = sales.leads.CreateLead(
+        leads_pb2.CreateLeadRequest(first_name="Grace", last_name="Hopper", email="grace@example.com"),
+        metadata=marketer,
+    )
+    with pytest.raises(grpc.RpcError) as no_deals:
+        sales.leads.ConvertLead(
+            leads_pb2.ConvertLeadRequest(id=theirs.id, create_deal=True), metadata=marketer
+        )
+    assert no_deals.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    contacts = contacts_pb2_grpc.ContactsServiceStub(contacts_channel)
+    by_email = contacts_pb2.ListContactsRequest(filter='email = "grace@example.com"')
+    admin = caller_metadata("admin-1", "admin")
+    assert contacts.ListContacts(by_email, metadata=admin).items == []
+    converted = sales.leads.ConvertLead(leads_pb2.ConvertLeadRequest(id=theirs.id), metadata=marketer)
+    assert converted.contact_id and converted.deal_id == ""
+    assert [c.id for c in contacts.ListContacts(by_email, metadata=admin).items] == [converted.contact_id]

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from crm.common.v1 import history_pb2
 from crm.sales.v1 import leads_pb2, leads_pb2_grpc
-from crm_platform.access import Ownership, require
+from crm_platform.access import Ownership, assign_ownership, require
 from crm_platform.access.context import current_caller_or_none
 from crm_platform.db import reading, utcnow
 from crm_platform.errors import FailedPrecondition, InvalidArgument, NotFound
@@ -166,6 +166,17 @@ class LeadsServicer(leads_pb2_grpc.LeadsServiceServicer):
             if lead.archived_at is not None:
                 raise FailedPrecondition(f"lead {lead.id} is archived; restore it before converting")
             domain.check_convertible(lead.first_name or "", lead.last_name, lead.email or "")
+            # The deal is the caller's to create, owned like the lead (refused before anything is made).
+            deal_owner = Ownership(lead.owner_id, lead.team_id, lead.partner_account_id)
+            if request.create_deal and caller is not None:
+                deal_owner = assign_ownership(
+                    caller,
+                    "deal",
+                    "create",
+                    owner_id=lead.owner_id,
+                    team_id=lead.team_id,
+                    partner_account_id=lead.partner_account_id,
+                )
             person = LeadPerson(
                 **{name: getattr(lead, name) or "" for name in LeadPerson.__dataclass_fields__}
             )
@@ -199,7 +210,7 @@ class LeadsServicer(leads_pb2_grpc.LeadsServiceServicer):
                         lead_id=lead.id,
                     ),
                     actor,
-                    Ownership(lead.owner_id, lead.team_id, lead.partner_account_id),
+                    deal_owner,
                 )
                 deal_writes.announce_created(write.session, deal)
                 deal_id = deal.row.id
