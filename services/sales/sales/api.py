@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import grpc
 
+from crm.common.v1 import money_pb2
 from crm.sales.v1 import sales_pb2, sales_pb2_grpc
+from crm_platform.access.context import current_caller_or_none
+from crm_platform.db import reading
 from crm_platform.service import Runtime
 from crm_platform.validation import required
+from sales.deals import store as deal_store
 
 
 class SalesServicer(sales_pb2_grpc.SalesServiceServicer):
@@ -16,8 +20,20 @@ class SalesServicer(sales_pb2_grpc.SalesServiceServicer):
     def GetSalesSummary(
         self, request: sales_pb2.GetSalesSummaryRequest, context: grpc.ServicerContext
     ) -> sales_pb2.SalesSummary:
-        # Sales records no deals, orders or tasks yet, so every count is honestly zero.
-        return sales_pb2.SalesSummary(contact_id=required(request.contact_id, "contact_id"))
+        contact_id = required(request.contact_id, "contact_id")
+        # Deals as the caller may read them (orders and tasks are counted by their own aggregates).
+        with reading(self.sessions) as session:
+            open_deals, won_deals, values = deal_store.contact_summary(
+                session, contact_id, current_caller_or_none()
+            )
+        return sales_pb2.SalesSummary(
+            contact_id=contact_id,
+            open_deals=open_deals,
+            won_deals=won_deals,
+            open_pipeline_value=[
+                money_pb2.Money(amount_minor=v.amount_minor, currency=v.currency) for v in values
+            ],
+        )
 
 
 def register(server: grpc.Server, runtime: Runtime) -> list[str]:

@@ -5,13 +5,14 @@ announced once."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import grpc
 import pytest
 
 from crm.common.v1 import money_pb2
-from crm.sales.v1 import deals_pb2
+from crm.sales.v1 import deals_pb2, sales_pb2, sales_pb2_grpc
 from crm_platform.errors import field_errors_from
 from crm_platform.testing.callers import caller_metadata
 
@@ -228,3 +229,27 @@ def test_bad_money_and_dates_are_refused_naming_the_field(sales: Any) -> None:
             _deal(sales, "Bad", REP, **fields)
         assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert named in field_errors_from(bad.value)
+
+
+def test_the_sales_summary_counts_the_contacts_deals_the_caller_may_read(sales: Any) -> None:
+    contact = f"c-{uuid.uuid4()}"
+
+    def eur(minor: int, currency: str = "EUR") -> money_pb2.Money:
+        return money_pb2.Money(amount_minor=minor, currency=currency)
+
+    _deal(sales, "One", REP, contact_id=contact, amount=eur(1000))
+    _deal(sales, "Two", REP, contact_id=contact, amount=eur(2500))
+    _deal(sales, "Dollars", REP, contact_id=contact, amount=eur(700, "USD"))
+    won = _deal(sales, "Won", REP, contact_id=contact, amount=eur(9999))
+    sales.deals.WinDeal(deals_pb2.WinDealRequest(id=won.id), metadata=REP)
+    other_team = caller_metadata("rep-9", "sales_rep", team_ids=("team-z",))
+    _deal(sales, "Not yours", other_team, contact_id=contact, amount=eur(50_000))
+
+    summary = sales_pb2_grpc.SalesServiceStub(sales.channel).GetSalesSummary(
+        sales_pb2.GetSalesSummaryRequest(contact_id=contact), metadata=REP
+    )
+    assert (summary.open_deals, summary.won_deals) == (3, 1)
+    assert [(m.currency, m.amount_minor) for m in summary.open_pipeline_value] == [
+        ("EUR", 3500),
+        ("USD", 700),
+    ]
