@@ -9,6 +9,7 @@ minutes; the options are bench_360's and apply to both load benchmarks (`--help`
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -58,6 +59,16 @@ STANDALONE = (
 )
 
 
+# Sections of RESULTS.md that a benchmark too long for `make bench` (bench_contacts_scale.py) keeps by
+# hand: their heading ends with this mark, and they are carried over when the file is regenerated.
+KEPT_BY_HAND = "(kept by hand)"
+
+
+def kept_sections(previous: str) -> str:
+    sections = re.split(r"(?m)^(?=## )", previous)
+    return "".join(s for s in sections if s.startswith("## ") and s.splitlines()[0].endswith(KEPT_BY_HAND))
+
+
 def standalone_sections() -> str:
     sections = []
     for title, script in STANDALONE:
@@ -96,7 +107,8 @@ def main() -> None:
     filters = filter_figures()
     text = render(results, transcoding, validation, filters)
     text = text.rstrip("\n") + "\n\n" + standalone_sections()
-    RESULTS.write_text(text)
+    kept = kept_sections(RESULTS.read_text()) if RESULTS.exists() else ""
+    RESULTS.write_text(text.rstrip("\n") + "\n\n" + kept if kept else text)
     cpu = text[text.index("## Where the CPU goes") : text.index("## `contact_created`")]
     print(f"\n{cpu.strip()}\n\nwritten to {RESULTS}")
 
