@@ -13,6 +13,7 @@ from sales.catalog.api import install as install_catalog
 from sales.deals import install as install_deals
 from sales.leads import install as install_leads
 from sales.merge_references import follow_merges
+from sales.orders import merges as order_merges
 from sales.orders import references as order_references
 from sales.orders.api import install as install_orders
 from sales.payments.api import install as install_payments
@@ -32,7 +33,9 @@ order_references.hold_personal_data(privacy.PERSONAL_DATA)  # orders and payment
 privacy.install(DEFINITION)  # PrivacyService (export) and erasure on contact_erased
 # contact_merged and company_merged: deals' and converted leads' references move to the survivor
 # (sales.merge_references).
-DEFINITION.include(subscriptions=follow_merges(MergeFollowers("sales")).subscriptions)
+DEFINITION.include(
+    subscriptions=order_merges.follow_merges(follow_merges(MergeFollowers("sales"))).subscriptions
+)  # and orders' and payments' references (sales.orders.merges)
 install_deals(DEFINITION)  # crm.sales.v1.PipelinesService, DealsService
 install_leads(DEFINITION)  # crm.sales.v1.LeadsService and its rules and forms; behaviour scoring
 install_catalog(DEFINITION)  # crm.sales.v1.CatalogService, PriceListsService, PartnerTermsService

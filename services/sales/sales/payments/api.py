@@ -131,6 +131,7 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
                 method=store.METHODS.get(request.method) or "other",
                 received_on=parse_day(request.received_on) or datetime.now(UTC).date(),
                 reference=request.reference or None,
+                notes=request.notes or None,
                 contact_id=request.contact_id or None,
                 allocations=applied,
                 unallocated_minor=request.amount.amount_minor - sum(a["amount_minor"] for a in applied),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, Select, String, select
+from sqlalchemy import JSON, BigInteger, Index, Integer, Select, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.sales.v1 import payments_pb2
@@ -35,6 +35,7 @@ class Payment(Base):
     # [{"order_id", "amount_minor"}]
     allocations: Mapped[list[Any]] = mapped_column(JSON)
     unallocated_minor: Mapped[int] = mapped_column(BigInteger)
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True)
     actor_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -65,6 +66,7 @@ def to_message(row: Any) -> payments_pb2.Payment:
             for a in row.allocations or []
         ],
         unallocated=money(row.unallocated_minor, currency),
+        notes=row.notes or "",
         owner_id=row.owner_id or "",
         team_id=row.team_id or "",
         partner_account_id=row.partner_account_id or "",

@@ -39,7 +39,7 @@ class Allocation(_message.Message):
     def __init__(self, order_id: _Optional[str] = ..., amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class Payment(_message.Message):
-    __slots__ = ("id", "amount", "method", "received_on", "reference", "contact_id", "allocations", "unallocated", "owner_id", "team_id", "partner_account_id", "actor_id", "created_at", "updated_at", "archived_at", "etag")
+    __slots__ = ("id", "amount", "method", "received_on", "reference", "contact_id", "allocations", "unallocated", "owner_id", "team_id", "partner_account_id", "actor_id", "created_at", "updated_at", "archived_at", "etag", "notes")
     ID_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
@@ -56,6 +56,7 @@ class Payment(_message.Message):
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     ARCHIVED_AT_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
+    NOTES_FIELD_NUMBER: _ClassVar[int]
     id: str
     amount: _money_pb2.Money
     method: PaymentMethod
@@ -72,10 +73,11 @@ class Payment(_message.Message):
     updated_at: _timestamp_pb2.Timestamp
     archived_at: _timestamp_pb2.Timestamp
     etag: str
-    def __init__(self, id: _Optional[str] = ..., amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., method: _Optional[_Union[PaymentMethod, str]] = ..., received_on: _Optional[str] = ..., reference: _Optional[str] = ..., contact_id: _Optional[str] = ..., allocations: _Optional[_Iterable[_Union[Allocation, _Mapping]]] = ..., unallocated: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., archived_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ...) -> None: ...
+    notes: str
+    def __init__(self, id: _Optional[str] = ..., amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., method: _Optional[_Union[PaymentMethod, str]] = ..., received_on: _Optional[str] = ..., reference: _Optional[str] = ..., contact_id: _Optional[str] = ..., allocations: _Optional[_Iterable[_Union[Allocation, _Mapping]]] = ..., unallocated: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., archived_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., notes: _Optional[str] = ...) -> None: ...
 
 class CreatePaymentRequest(_message.Message):
-    __slots__ = ("amount", "method", "received_on", "reference", "contact_id", "allocations", "owner_id", "team_id", "partner_account_id")
+    __slots__ = ("amount", "method", "received_on", "reference", "contact_id", "allocations", "owner_id", "team_id", "partner_account_id", "notes")
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
     RECEIVED_ON_FIELD_NUMBER: _ClassVar[int]
@@ -85,6 +87,7 @@ class CreatePaymentRequest(_message.Message):
     OWNER_ID_FIELD_NUMBER: _ClassVar[int]
     TEAM_ID_FIELD_NUMBER: _ClassVar[int]
     PARTNER_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    NOTES_FIELD_NUMBER: _ClassVar[int]
     amount: _money_pb2.Money
     method: PaymentMethod
     received_on: str
@@ -94,7 +97,8 @@ class CreatePaymentRequest(_message.Message):
     owner_id: str
     team_id: str
     partner_account_id: str
-    def __init__(self, amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., method: _Optional[_Union[PaymentMethod, str]] = ..., received_on: _Optional[str] = ..., reference: _Optional[str] = ..., contact_id: _Optional[str] = ..., allocations: _Optional[_Iterable[_Union[Allocation, _Mapping]]] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ...) -> None: ...
+    notes: str
+    def __init__(self, amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., method: _Optional[_Union[PaymentMethod, str]] = ..., received_on: _Optional[str] = ..., reference: _Optional[str] = ..., contact_id: _Optional[str] = ..., allocations: _Optional[_Iterable[_Union[Allocation, _Mapping]]] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ..., notes: _Optional[str] = ...) -> None: ...
 
 class GetPaymentRequest(_message.Message):
     __slots__ = ("id",)
