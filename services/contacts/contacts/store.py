@@ -16,7 +16,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, Select, String, Text, delete, insert, select
+from sqlalchemy import JSON, ForeignKey, Index, Integer, Select, String, Text, delete, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -156,6 +156,8 @@ class Contact(Base):
         Index("ix_contacts_industry", "industry", "created_at", "id"),
         Index("ix_contacts_lead_source", "lead_source", "created_at", "id"),
         Index("ix_contacts_birth_date", "birth_date"),  # the `age` filter (0010)
+        # The `tags:"x"` filter on PostgreSQL (jsonb containment, 0010); SQLite reads tags with json_each.
+        Index("ix_contacts_tags", text("(tags::jsonb)"), postgresql_using="gin").ddl_if(dialect="postgresql"),
         # Who has this primary phone in the book: the duplicate check on create (PhoneTaken), 0010.
         Index(PHONE_IN_BOOK, "uniqueness_book", "phone"),
     )
