@@ -470,13 +470,15 @@ class LeadScoringRulesServiceServicer:
     """
 
     def CreateLeadScoringRule(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Creates a scoring rule (an attribute or a behaviour rule) and re-scores the open leads.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetLeadScoringRule(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Reads one scoring rule.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -724,13 +726,15 @@ class LeadAssignmentRulesServiceServicer:
     """
 
     def CreateLeadAssignmentRule(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Creates an assignment rule; it is tried in the order of its priority.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetLeadAssignmentRule(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Reads one assignment rule.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -743,7 +747,8 @@ class LeadAssignmentRulesServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DeleteLeadAssignmentRule(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Removes an assignment rule; leads it assigned keep their owner.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -931,19 +936,22 @@ class LeadFormsServiceServicer:
     """
 
     def CreateLeadForm(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Creates a lead form with a new random key.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetLeadForm(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Reads one lead form.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListLeadForms(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Every lead form, oldest first.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
