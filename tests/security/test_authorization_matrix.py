@@ -1648,8 +1648,16 @@ def test_the_route_table_sees_every_standard_method_of_a_resource() -> None:
         ("POST", "/api/v1/contacts/{contact_id}/consents"),
         ("GET", "/api/v1/contacts/{contact_id}/consents/history"),
         ("POST", "/api/v1/contacts/{id}:erase"),
+        ("GET", "/api/v1/contacts/{id}/duplicates"),
+        ("POST", "/api/v1/contacts/{id}:merge"),
     }
-    assert {r.verb: DESTRUCTIVE.get(r.verb) for r in contact.others if r.verb} == {"erase": "delete"}
+    # :merge is checked generically: the matrix sends no source_ids, so every caller is refused the
+    # same way (422) and no record is merged; its rights and scope are tested in
+    # services/contacts/tests/test_merge.py.
+    assert {r.verb: DESTRUCTIVE.get(r.verb) for r in contact.others if r.verb} == {
+        "erase": "delete",
+        "merge": None,
+    }
     below = {r.template: r for r in contact.others if _below_record(contact, r)}
     assert not _paged(below["/api/v1/contacts/{contact_id}/consents"])  # no limit: asked without one
     assert _paged(below["/api/v1/contacts/{contact_id}/consents/history"])
@@ -1657,6 +1665,7 @@ def test_the_route_table_sees_every_standard_method_of_a_resource() -> None:
         ("POST", "/api/v1/companies/{company_id}/people"),
         ("GET", "/api/v1/companies/{company_id}/people"),
         ("DELETE", "/api/v1/companies/{company_id}/people/{contact_id}"),
+        ("POST", "/api/v1/companies/{id}:merge"),
     }
     assert {"owner_id", "team_id", "partner_account_id", "email"} <= set(contact.filter_fields)
     assert {"last_name", "created_at"} <= set(contact.order_fields)
