@@ -26,7 +26,7 @@ from gateway.app import create_app
 from gateway.main import prepare
 from gateway.settings import SERVICES, GatewaySettings
 
-from .matrix import Caller
+from .matrix import PREPARED_FIELDS, Caller
 
 ADMIN_EMAIL = "matrix-admin@example.com"
 # A throwaway password of a throwaway test database.
@@ -177,4 +177,37 @@ def world(platform_url: tuple[str, Any]) -> World:
         "key_id": victim_key["id"],
         "account_id": partners["P1"],
     }
-    return World(url, app, admin, callers, teams, partners, victims)
+    world = World(url, app, admin, callers, teams, partners, victims)
+    _prepare_ordering(world, http)
+    return world
+
+
+def _prepare_ordering(world: World, http: requests.Session) -> None:
+    """What an order needs before anyone can place one: a product on a price list assigned to both
+    partner accounts, and terms for each naming that list with room for every order the matrix places.
+    Staff orders name the list; a partner's must name its terms' one, which is the same list."""
+    api = f"{world.url}/api/v1"
+    product = _ok(http.post(f"{api}/products", json={"sku": "MATRIX-1", "name": "Matrix widget"}, timeout=10))
+    price_list = _ok(
+        http.post(
+            f"{api}/price-lists",
+            json={
+                "name": "Matrix list",
+                "currency": "EUR",
+                "prices": [{"product_id": product["id"], "unit_amount_minor": 1000}],
+                "partner_account_ids": list(world.partners.values()),
+            },
+            timeout=10,
+        )
+    )
+    for partner in world.partners.values():
+        terms = {
+            "price_list_id": price_list["id"],
+            "credit_limit": {"amount_minor": 10**12, "currency": "EUR"},
+            "payment_terms_days": 30,
+        }
+        _ok(http.patch(f"{api}/partner-accounts/{partner}/terms", json=terms, timeout=10), 200)
+    PREPARED_FIELDS["crm.sales.v1.CreateOrderRequest"] = {
+        "lines": [{"product_id": product["id"], "quantity": 1}],
+        "price_list_id": price_list["id"],
+    }

@@ -319,7 +319,9 @@ def listed_fields(comment: str) -> tuple[str, ...]:
     match = re.search(r"Fields:\s*([a-z0-9_,\s]+)", comment)
     if not match:
         return ()
-    return tuple(name.strip() for name in match.group(1).split(",") if name.strip())
+    # "a, b, and `custom_fields.<name>` ...": the prose ends the list ("and", or the backticked rest).
+    names = (name.strip().removeprefix("and ").strip() for name in match.group(1).split(","))
+    return tuple(name for name in names if name and name != "and" and " " not in name)
 
 
 def _items_type(message: Descriptor) -> Descriptor | None:
@@ -443,14 +445,20 @@ def named_records(route: Route) -> list[tuple[str, str]]:
     return named
 
 
+# Request message -> fields a create of it needs that no descriptor can invent (an order's lines name
+# products of a price list the ordering partner's terms name); filled in by the world's preparation.
+PREPARED_FIELDS: dict[str, dict[str, Any]] = {}
+
+
 def sample_create_body(route: Route, serial: int) -> dict[str, Any]:
     """A valid Create body from the request's descriptor: its REQUIRED fields filled with plausible
-    values (unique where a field is likely to be unique). Good for simple resources; a resource whose
-    create needs a reference to another record gets a clear failure naming it."""
-    body: dict[str, Any] = {}
+    values (unique where a field is likely to be unique), and what PREPARED_FIELDS holds for it. Good
+    for simple resources; a resource whose create needs a reference to another record gets a clear
+    failure naming it."""
+    body: dict[str, Any] = dict(PREPARED_FIELDS.get(route.request.full_name, {}))
     in_path = {variable.field_path[0] for variable in route.variables}
     for item in route.request.fields:
-        if not _required(item) or item.name in OWNERSHIP_FIELDS or item.name in in_path:
+        if not _required(item) or item.name in OWNERSHIP_FIELDS or item.name in in_path or item.name in body:
             continue
         if item.message_type is not None:
             if item.message_type.full_name == "crm.common.v1.Money":

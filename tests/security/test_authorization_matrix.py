@@ -1627,6 +1627,24 @@ def test_the_route_table_sees_every_standard_method_of_a_resource() -> None:
         ("POST", "/api/v1/lead-forms"),
         ("GET", "/api/v1/lead-forms"),
         ("GET", "/api/v1/lead-forms/{id}"),
+        # The catalogue and partner terms: no owner; the product and price_list rights, a partner user
+        # reading only the lists assigned to its account and its own terms, and the caller's own balance
+        # (services/sales/tests/test_catalog.py, test_orders.py, test_payments.py).
+        ("POST", "/api/v1/products"),
+        ("GET", "/api/v1/products"),
+        ("GET", "/api/v1/products/{id}"),
+        ("PATCH", "/api/v1/products/{product.id}"),
+        ("DELETE", "/api/v1/products/{id}"),
+        ("GET", "/api/v1/products/{id}/history"),
+        ("POST", "/api/v1/price-lists"),
+        ("GET", "/api/v1/price-lists"),
+        ("GET", "/api/v1/price-lists/{id}"),
+        ("PATCH", "/api/v1/price-lists/{price_list.id}"),
+        ("DELETE", "/api/v1/price-lists/{id}"),
+        ("GET", "/api/v1/price-lists/{price_list_id}/prices/{product_id}"),
+        ("GET", "/api/v1/partner-accounts/{partner_account_id}/terms"),
+        ("PATCH", "/api/v1/partner-accounts/{terms.partner_account_id}/terms"),
+        ("GET", "/api/v1/sales/balance"),
     }
     assert interaction.parent is contact and contact.parent is None
     assert interaction.collection == "/api/v1/contacts/{contact_id}/interactions"
