@@ -82,7 +82,8 @@ class PaymentsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetPayment(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Reads one payment with the orders it is applied to.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
