@@ -21,6 +21,7 @@ from crm.contacts.v1 import contacts_pb2, contacts_pb2_grpc
 from crm_platform.errors import (
     Aborted,
     AlreadyExists,
+    BusinessRuleRefused,
     DomainError,
     EtagMismatch,
     FailedPrecondition,
@@ -77,6 +78,11 @@ DOMAIN_ERRORS: dict[type[DomainError], tuple[DomainError, int, str]] = {
     Moved: (Moved("contact", "c1", "c2"), 404, "not-found"),
     AlreadyExists: (AlreadyExists("a contact with this email exists"), 409, "conflict"),
     FailedPrecondition: (FailedPrecondition("the contact is archived"), 409, "conflict"),
+    BusinessRuleRefused: (
+        BusinessRuleRefused("the order exceeds the credit limit", reason="CREDIT_LIMIT_EXCEEDED"),
+        422,
+        "business-rule",
+    ),
     Aborted: (Aborted("another change got in the way; try again"), 409, "conflict"),
     EtagMismatch: (EtagMismatch("the contact changed", subject="contacts/c1"), 412, "precondition-failed"),
     IdempotencyKeyReused: (

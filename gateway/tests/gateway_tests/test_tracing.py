@@ -27,7 +27,7 @@ def test_request_span_parents_the_grpc_client_spans(api, spans) -> None:
     [server] = [s for s in in_trace if s.kind == SpanKind.SERVER and s.name.startswith("GET")]
     clients = [s for s in in_trace if s.kind == SpanKind.CLIENT]
     assert {s.name for s in clients} >= {
-        "/crm.contacts.v1.ContactsService/GetContact",
+        "/crm.contacts.v1.ContactOverviewService/GetContactOverview",
         "/crm.sales.v1.SalesService/GetSalesSummary",
         "/crm.marketing.v1.MarketingService/GetMarketingSummary",
         "/crm.support.v1.SupportService/GetSupportSummary",
@@ -54,7 +54,7 @@ def test_each_service_continues_the_trace_in_a_server_span_with_its_status(api, 
     clients = {s.context.span_id: s for s in in_trace if s.kind == SpanKind.CLIENT}
     servers = [s for s in in_trace if s.kind == SpanKind.SERVER and s.name.startswith("crm.")]
     assert {s.name for s in servers} >= {
-        "crm.contacts.v1.ContactsService/GetContact",
+        "crm.contacts.v1.ContactOverviewService/GetContactOverview",
         "crm.sales.v1.SalesService/GetSalesSummary",
         "crm.notifications.v1.NotificationsService/ListNotifications",
     }
