@@ -87,7 +87,8 @@ def run_backend(backend: str, rows: int, run: str) -> list[str]:
     databases: dict[str, str] = {}
     if backend == "postgresql":
         if not postgres_reachable():
-            return ["PostgreSQL: skipped (no PostgreSQL answers)"]
+            print("PostgreSQL: skipped (no PostgreSQL answers)", flush=True)
+            return []
         databases = {s: create_database(f"bench_import_{s}_{run}") for s in (*SERVICES, "gateway")}
     vhost = f"crm-bench-import-{backend}-{run}"
     rabbit.create_vhost(vhost)
@@ -149,9 +150,7 @@ def main() -> int:
     args = parser.parse_args()
     run = secrets.token_hex(4)
     for backend in args.backends.split(","):
-        lines = run_backend(backend.strip(), args.rows, run)
-        if lines and "skipped" in lines[0]:
-            print(lines[0], flush=True)
+        run_backend(backend.strip(), args.rows, run)
     print("target: >= 5,000 rows/s end to end (upload to the last event confirmed by RabbitMQ)")
     return 0
 

@@ -56,6 +56,7 @@ STANDALONE = (
     ("Spreading calls over service replicas (round_robin)", "bench_spread.py"),
     ("Record-level scope: scoped against unscoped lists, caller-context verification", "bench_scope.py"),
     ("Contacts import, end to end through the gateway and the worker", "bench_import.py"),
+    ("Contacts export of a million rows: memory of the gateway and the contacts service", "bench_export.py"),
 )
 
 

@@ -18,6 +18,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import grpc
@@ -30,6 +31,7 @@ from gateway.auth import current_caller, current_principal
 from gateway.idempotency import HEADER as IDEMPOTENCY_HEADER
 from gateway.idempotency import request_key
 from gateway.identity import audit
+from gateway.identity.caller_context import signed_caller_context
 from gateway.identity.routes.common import client_address
 from gateway.identity.runtime import identity
 from gateway.openapi_schemas import SchemaBuilder
@@ -81,8 +83,12 @@ def _call(
     method: str, message: Any, response: type[Any], timeout: float, extra: tuple[tuple[str, str], ...] = ()
 ) -> Any:
     call = state().clients.unary(SERVICE, method, response)
+    # Signed afresh for each call (cached per caller, renewed before it runs out): an export or an
+    # errors.csv streams pages for longer than one signed context lives (CONTEXT_TTL_SECONDS), and a
+    # page asked with an expired one would end the file half-way.
+    caller = replace(current_caller(), context=signed_caller_context())
     try:
-        return call(message, timeout=timeout, metadata=[*current_caller().metadata(), *extra])
+        return call(message, timeout=timeout, metadata=[*caller.metadata(), *extra])
     except grpc.RpcError as error:
         raise _problem(error) from None
 
