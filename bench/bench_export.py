@@ -21,7 +21,6 @@ import secrets
 import shutil
 import sqlite3
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -29,15 +28,13 @@ from pathlib import Path
 
 import requests
 import seed_contacts  # bench/seed_contacts.py: realistic contacts, bulk-written
-from crm_devrun.platform import SERVICES, PlatformConfig, start_platform
+from bench_platform import throwaway_backend
 
 from contacts import store
 from contacts.main import DEFINITION
 from crm_platform.db import transaction
 from crm_platform.postgres import lift_timeouts
 from crm_platform.service import open_runtime
-from crm_platform.testing import rabbit
-from crm_platform.testing.postgres import create_database, drop_database, postgres_reachable
 
 SEED_BATCH = 10_000
 TARGET_MB = 200.0
@@ -125,98 +122,69 @@ def copy_seeded(path: Path, data_dir: Path) -> int:
         return int(connection.execute("SELECT count(*) FROM contacts").fetchone()[0])
 
 
-def run_backend(backend: str, rows: int, file_format: str, run: str, seeded: Path | None = None) -> list[str]:
-    databases: dict[str, str] = {}
-    if backend == "postgresql":
-        if not postgres_reachable():
-            print("PostgreSQL: skipped (no PostgreSQL answers)", flush=True)
-            return []
-        databases = {s: create_database(f"bench_export_{s}_{run}") for s in (*SERVICES, "gateway")}
-    name = "PostgreSQL" if backend == "postgresql" else "SQLite"
-    vhost = f"crm-bench-export-{backend}-{run}"
-    rabbit.create_vhost(vhost)
-    lines = []
-    try:
-        with tempfile.TemporaryDirectory(prefix="bench-export-") as data_dir:
-            contacts_url = databases.get("contacts") or f"sqlite:///{Path(data_dir) / 'contacts.db'}"
-            if seeded is not None and backend == "sqlite":
-                started = time.perf_counter()
-                present = copy_seeded(seeded, Path(data_dir))
-                if present < rows:  # topped up with the same generator, after the rows it has
-                    seed(contacts_url, rows, start=present)
-                rows = max(rows, present)
-                seconds_to_seed = time.perf_counter() - started
-                how = f"from {seeded} ({present:,}) and seeded"
-            else:
-                seconds_to_seed, how = seed(contacts_url, rows), "seeded"
-            password = secrets.token_urlsafe(24)
-            config = PlatformConfig.with_free_ports(
-                data_dir=Path(data_dir),
-                amqp_url=rabbit.amqp_url_for_vhost(vhost),
-                jwt_secret=secrets.token_urlsafe(48),
-                admin_email="bench-admin@example.com",
-                admin_password=password,
-                database_urls=databases,
+def run_backend(kind: str, rows: int, file_format: str, run: str, seeded: Path | None = None) -> list[str]:
+    lines: list[str] = []
+    with throwaway_backend(kind, "export", run) as backend:
+        if backend is None:
+            return lines
+        name = backend.name
+        if seeded is not None and kind == "sqlite":
+            started = time.perf_counter()
+            present = copy_seeded(seeded, backend.data_dir)
+            if present < rows:  # topped up with the same generator, after the rows it has
+                seed(backend.contacts_url, rows, start=present)
+            rows = max(rows, present)
+            seconds_to_seed = time.perf_counter() - started
+            how = f"from {seeded} ({present:,}) and seeded"
+        else:
+            seconds_to_seed, how = seed(backend.contacts_url, rows), "seeded"
+        with backend.platform() as running:
+            contacts_pid = running.supervisor["contacts"].process.pid
+            gateway_pid = running.supervisor["gateway"].process.pid
+
+            def watched() -> dict[str, int]:
+                found = {"contacts serve": contacts_pid, "gateway master": gateway_pid}
+                for n, pid in enumerate(children(gateway_pid)):
+                    found[f"gateway worker {n + 1}"] = pid
+                return found
+
+            before = {label: status_mb(pid, "VmRSS") for label, pid in watched().items()}
+            sampler = RssSampler(watched)
+            sampler.start()
+            started = time.perf_counter()
+            exported, size = 0, 0
+            with requests.get(
+                f"{running.config.gateway_url}/api/v1/contacts:export",
+                params={"format": file_format},
+                headers={"Authorization": f"Bearer {running.token}"},
+                stream=True,
+                timeout=600,
+            ) as reply:
+                reply.raise_for_status()
+                for chunk in reply.iter_content(chunk_size=1 << 16):
+                    exported += chunk.count(b"\n")
+                    size += len(chunk)
+            seconds = time.perf_counter() - started
+            peaks = sampler.stop()
+            hwm = {label: status_mb(pid, "VmHWM") for label, pid in watched().items()}
+            data_rows = exported - (1 if file_format == "csv" else 0)
+            lines.append(
+                f"{name}, {rows:,} contacts {how} in {seconds_to_seed:.0f} s; export ({file_format}) "
+                f"{data_rows:,} rows, {size / 1e6:,.0f} MB in {seconds:.0f} s "
+                f"({data_rows / seconds:,.0f} rows/s; load average {os.getloadavg()[0]:.1f} on "
+                f"{os.cpu_count()} CPUs)"
             )
-            supervisor = start_platform(config, ready_timeout=300)
-            try:
-                contacts_pid = supervisor["contacts"].process.pid  # type: ignore[union-attr]
-                gateway_pid = supervisor["gateway"].process.pid  # type: ignore[union-attr]
-
-                def watched() -> dict[str, int]:
-                    found = {"contacts serve": contacts_pid, "gateway master": gateway_pid}
-                    for n, pid in enumerate(children(gateway_pid)):
-                        found[f"gateway worker {n + 1}"] = pid
-                    return found
-
-                before = {label: status_mb(pid, "VmRSS") for label, pid in watched().items()}
-                token = requests.post(
-                    f"{config.gateway_url}/api/v1/auth/token",
-                    json={"email": config.admin_email, "password": password},
-                    timeout=30,
-                ).json()["access_token"]
-                sampler = RssSampler(watched)
-                sampler.start()
-                started = time.perf_counter()
-                exported, size = 0, 0
-                with requests.get(
-                    f"{config.gateway_url}/api/v1/contacts:export",
-                    params={"format": file_format},
-                    headers={"Authorization": f"Bearer {token}"},
-                    stream=True,
-                    timeout=600,
-                ) as reply:
-                    reply.raise_for_status()
-                    for chunk in reply.iter_content(chunk_size=1 << 16):
-                        exported += chunk.count(b"\n")
-                        size += len(chunk)
-                seconds = time.perf_counter() - started
-                peaks = sampler.stop()
-                hwm = {label: status_mb(pid, "VmHWM") for label, pid in watched().items()}
-                data_rows = exported - (1 if file_format == "csv" else 0)
+            worst = 0.0
+            for label in sorted(peaks):
+                worst = max(worst, peaks[label])
                 lines.append(
-                    f"{name}, {rows:,} contacts {how} in {seconds_to_seed:.0f} s; export ({file_format}) "
-                    f"{data_rows:,} rows, {size / 1e6:,.0f} MB in {seconds:.0f} s "
-                    f"({data_rows / seconds:,.0f} rows/s; load average {os.getloadavg()[0]:.1f} on "
-                    f"{os.cpu_count()} CPUs)"
+                    f"  {label:<18} RSS before {before.get(label, 0):6.1f} MB, peak during the export "
+                    f"{peaks[label]:6.1f} MB (VmHWM {hwm.get(label, 0):6.1f} MB)"
                 )
-                worst = 0.0
-                for label in sorted(peaks):
-                    worst = max(worst, peaks[label])
-                    lines.append(
-                        f"  {label:<18} RSS before {before.get(label, 0):6.1f} MB, peak during the export "
-                        f"{peaks[label]:6.1f} MB (VmHWM {hwm.get(label, 0):6.1f} MB)"
-                    )
-                verdict = "met" if worst < TARGET_MB and data_rows == rows else "NOT met"
-                lines.append(f"  worst peak {worst:.1f} MB: target < {TARGET_MB:.0f} MB {verdict}")
-                for line in lines:
-                    print(line, flush=True)
-            finally:
-                supervisor.stop()
-    finally:
-        rabbit.delete_vhost(vhost)
-        for database in databases.values():
-            drop_database(database)
+            verdict = "met" if worst < TARGET_MB and data_rows == rows else "NOT met"
+            lines.append(f"  worst peak {worst:.1f} MB: target < {TARGET_MB:.0f} MB {verdict}")
+            for line in lines:
+                print(line, flush=True)
     return lines
 
 

@@ -22,18 +22,15 @@ import argparse
 import os
 import secrets
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import requests
-from crm_devrun.platform import SERVICES, PlatformConfig, start_platform
+from bench_platform import throwaway_backend
 from sqlalchemy import Engine, MetaData, func, select
 
 from crm_platform.db import make_engine
 from crm_platform.events import messaging_tables
-from crm_platform.testing import rabbit
-from crm_platform.testing.postgres import create_database, drop_database, postgres_reachable
 
 
 def csv_file(rows: int, run: str) -> bytes:
@@ -82,49 +79,26 @@ def timed_import(url: str, token: str, content: bytes, contacts_db: Engine) -> t
     return committed, time.perf_counter() - started, job
 
 
-def run_backend(backend: str, rows: int, run: str) -> list[str]:
-    """Start the platform on `backend`, import the file twice, stop it; the figures' lines."""
-    databases: dict[str, str] = {}
-    if backend == "postgresql":
-        if not postgres_reachable():
-            print("PostgreSQL: skipped (no PostgreSQL answers)", flush=True)
-            return []
-        databases = {s: create_database(f"bench_import_{s}_{run}") for s in (*SERVICES, "gateway")}
-    vhost = f"crm-bench-import-{backend}-{run}"
-    rabbit.create_vhost(vhost)
-    lines = []
-    try:
-        with tempfile.TemporaryDirectory(prefix="bench-import-") as data_dir:
-            password = secrets.token_urlsafe(24)
-            config = PlatformConfig.with_free_ports(
-                data_dir=Path(data_dir),
-                amqp_url=rabbit.amqp_url_for_vhost(vhost),
-                jwt_secret=secrets.token_urlsafe(48),
-                admin_email="bench-admin@example.com",
-                admin_password=password,
-                database_urls=databases,
-            )
-            supervisor = start_platform(config, ready_timeout=180)
-            contacts_db = make_engine(
-                databases.get("contacts") or f"sqlite:///{Path(data_dir) / 'contacts.db'}"
-            )
+def run_backend(kind: str, rows: int, run: str) -> list[str]:
+    """Start the platform on `kind`, import the file twice, stop it; the figures' lines."""
+    lines: list[str] = []
+    with throwaway_backend(kind, "import", run) as backend:
+        if backend is None:
+            return lines
+        with backend.platform() as running:
+            contacts_db = make_engine(backend.contacts_url)
             try:
-                url = config.gateway_url
-                token = requests.post(
-                    f"{url}/api/v1/auth/token",
-                    json={"email": config.admin_email, "password": password},
-                    timeout=30,
-                ).json()["access_token"]
                 content = csv_file(rows, run)
-                name = "PostgreSQL" if backend == "postgresql" else "SQLite"
-                worker = supervisor["contacts-worker"].process
+                worker = running.supervisor["contacts-worker"].process
                 assert worker is not None
                 for label in ("new contacts", "same file again (unchanged updates)"):
                     cpu_before = cpu_seconds(worker.pid)
-                    committed, seconds, job = timed_import(url, token, content, contacts_db)
+                    committed, seconds, job = timed_import(
+                        running.config.gateway_url, running.token, content, contacts_db
+                    )
                     cpu = cpu_seconds(worker.pid) - cpu_before
                     line = (
-                        f"{name}, {rows} rows, {label}: end to end {seconds:.2f} s, "
+                        f"{backend.name}, {rows} rows, {label}: end to end {seconds:.2f} s, "
                         f"**{rows / seconds:,.0f} rows/s** (rows committed after {committed:.2f} s, "
                         f"{rows / committed:,.0f} rows/s); contacts worker CPU {cpu:.1f} s "
                         f"({rows / cpu:,.0f} rows per CPU-second; load average {os.getloadavg()[0]:.1f} on "
@@ -135,11 +109,6 @@ def run_backend(backend: str, rows: int, run: str) -> list[str]:
                     lines.append(line)
             finally:
                 contacts_db.dispose()
-                supervisor.stop()
-    finally:
-        rabbit.delete_vhost(vhost)
-        for database in databases.values():
-            drop_database(database)
     return lines
 
 
