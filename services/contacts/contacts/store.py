@@ -497,21 +497,24 @@ def add_contacts(
     session: Session, entries: Sequence[NewContactEntry], actor_id: str, caller: CallerContext | None
 ) -> list[Change[Any] | AlreadyExists]:
     """`add_contact` for many contacts at once (imports): per entry, in order, its Change or the refusal
-    that adding them one after the other would have given (EmailTaken: held in its book before, or by an
-    earlier entry). One query finds who holds the emails; contacts, their emails and history are each
-    written by one batched insert. A writer that took an email since makes the batch fail on the unique
-    index (IntegrityError, the whole batch): the caller then adds the entries one by one."""
+    that adding them one after the other would have given (EmailTaken, PhoneTaken: held in its book
+    before, or by an earlier entry). One query each finds who holds the emails and the phones; contacts,
+    their emails, history and search terms are each written by one batched insert. A writer that took
+    an email since makes the batch fail on the unique index (IntegrityError, the whole batch): the
+    caller then adds the entries one by one."""
     planned = [
         (book_of(e.ownership.partner_account_id if e.ownership is not None else None), e) for e in entries
     ]
     books = {book for book, _e in planned}
     addresses = [email_addresses(e.profile) for _book, e in planned]
+    numbers = [_numbers_checked(e.profile) for _book, e in planned]
     emails_held = _email_holders(session, books, {a for found in addresses for a in found})
+    phones_held = _phone_holders(session, books, {n for found in numbers for n in found})
     outcomes: list[int | AlreadyExists] = []
     accepted: list[dict[str, Any]] = []
     email_rows: list[dict[str, str]] = []
-    for (book, entry), emails in zip(planned, addresses, strict=True):
-        refusal = _taken(emails_held, book, emails, caller)
+    for (book, entry), emails, phones in zip(planned, addresses, numbers, strict=True):
+        refusal = _taken(emails_held, phones_held, book, emails, phones, caller)
         if refusal is not None:
             outcomes.append(refusal)
             continue
@@ -520,6 +523,10 @@ def add_contacts(
         for address in dict.fromkeys(emails):
             emails_held[(book, address)] = holder
             email_rows.append({"contact_id": columns["id"], "email": address, "uniqueness_book": book})
+        if columns["phone"]:
+            other = phones_held.get((book, columns["phone"]))
+            if other is None or holder.id < other.id:  # the check names the smallest id (see below)
+                phones_held[(book, columns["phone"])] = holder
         outcomes.append(len(accepted))
         accepted.append(columns)
     changes = contacts.create_many(session, accepted, actor_id)
@@ -529,21 +536,37 @@ def add_contacts(
     return [changes[outcome] if isinstance(outcome, int) else outcome for outcome in outcomes]
 
 
-# What the answer to a taken email needs of its holder: its id and whether the caller may read it.
+# What the answer to a taken email or phone needs of its holder: its id and whether the caller may read it.
 _HOLDER_COLUMNS = ("id", "owner_id", "team_id", "partner_account_id")
 
 
+def _numbers_checked(profile: Any) -> list[str]:
+    """The phone numbers add_contact makes sure no other contact of the book has as its primary."""
+    if getattr(profile, "allow_duplicate", False):
+        return []
+    return sorted({n for n in ([entry.number for entry in profile.phones] or [profile.phone]) if n})
+
+
 def _taken(
-    emails_held: dict[tuple[str, str], Any], book: str, emails: Sequence[str], caller: CallerContext | None
+    emails_held: dict[tuple[str, str], Any],
+    phones_held: dict[tuple[str, str], Any],
+    book: str,
+    emails: Sequence[str],
+    phones: Sequence[str],
+    caller: CallerContext | None,
 ) -> AlreadyExists | None:
-    """What `_ensure_email_free` would answer: the first taken email in sort order, its holder named
-    only to a caller who may read it."""
-    taken = [address for address in sorted(set(emails)) if (book, address) in emails_held]
-    if not taken:
-        return None
-    holder = emails_held[(book, taken[0])]
-    readable = caller is None or in_scope(caller, contacts.resource_type, "read", holder)
-    return EmailTaken(taken[0], holder.id if readable else "")
+    """What `_ensure_email_free`, then `_ensure_phone_free`, would answer: the first taken value in
+    sort order, its holder named only to a caller who may read it."""
+    for held, values, refusal in (
+        (emails_held, sorted(set(emails)), EmailTaken),
+        (phones_held, phones, PhoneTaken),
+    ):
+        taken = [value for value in values if (book, value) in held]
+        if taken:
+            holder = held[(book, taken[0])]
+            readable = caller is None or in_scope(caller, contacts.resource_type, "read", holder)
+            return refusal(taken[0], holder.id if readable else "")
+    return None
 
 
 def _email_holders(session: Session, books: set[str], emails: set[str]) -> dict[tuple[str, str], Any]:
@@ -561,6 +584,19 @@ def _email_holders(session: Session, books: set[str], emails: set[str]) -> dict[
         .where(ContactEmailRow.uniqueness_book.in_(books), ContactEmailRow.email.in_(emails))
     ).all()
     return {(row.uniqueness_book, row.email): row for row in found}
+
+
+def _phone_holders(session: Session, books: set[str], numbers: set[str]) -> dict[tuple[str, str], Any]:
+    """(book, number) -> the live contact of that book with that primary phone (the smallest id, as
+    `_ensure_phone_free` orders them), for every pair of `books` x `numbers` that is taken."""
+    if not numbers:
+        return {}
+    found = session.execute(
+        select(*(getattr(Contact, name) for name in _HOLDER_COLUMNS), Contact.uniqueness_book, Contact.phone)
+        .where(Contact.uniqueness_book.in_(books), Contact.phone.in_(numbers), Contact.merged_into.is_(None))
+        .order_by(Contact.id.desc())  # the smallest id last, so it stays in the dict
+    ).all()
+    return {(row.uniqueness_book, row.phone): row for row in found}
 
 
 def update_contact(

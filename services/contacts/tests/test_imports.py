@@ -361,3 +361,24 @@ def test_a_chunk_the_database_refuses_is_applied_row_by_row_with_exact_errors(
         emails = sorted(conn.execute(select(Contact.email)).scalars())
     assert emails == ["ada@example.com", "one@example.com", "two@example.com"]
     assert counts(runtime) == (3, 3, 3)  # contacts, 'created' history entries, contact_created events
+
+
+def test_a_phone_taken_in_the_book_refuses_the_row_as_a_create_would(imports, worker, client) -> None:
+    """The batch keeps CreateContact's duplicate-phone rule: a primary phone held in the book before,
+    or by an earlier row of the file, refuses the row (in E.164, however it was written)."""
+    client.create("ada@example.com", phone="+44 20 7946 0001")
+    content = csv_of(
+        [
+            ["email", "first_name", "last_name", "phone"],
+            ["a@example.com", "A", "A", "+44 (20) 7946-0001"],  # Ada's number, written another way
+            ["b@example.com", "B", "B", "+44 20 7946 0002"],
+            ["c@example.com", "C", "C", "+442079460002"],  # b's, one row earlier
+        ]
+    )
+    job = wait(imports, start(imports, content).id)
+    assert (job.created, job.failed) == (1, 2)
+    # Told on the email column, as any taken-in-the-book answer of a create is.
+    assert errors_of(imports, job.id) == [
+        (2, "email", "a contact with phone +442079460001 already exists"),
+        (4, "email", "a contact with phone +442079460002 already exists"),
+    ]
