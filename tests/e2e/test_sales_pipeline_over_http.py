@@ -98,6 +98,10 @@ def test_web_form_lead_to_won_deal_with_every_step_on_the_contacts_timeline(cast
     assert _ok(cast.anonymous.request("POST", submissions, trap), 202) == {"status": "received"}
     unknown = cast.anonymous.request("POST", submissions, {"last_name": "X", "owner_id": "me"})
     assert unknown.status == 400 and unknown.headers["content-type"].startswith(PROBLEM)
+    # Form fields are text, the honeypot too (a number there is a client error, not a silent 202).
+    for typed in ({**lead_fields, "hp_website": 7}, {**lead_fields, "last_name": 7}):
+        wrong = cast.anonymous.request("POST", submissions, typed)
+        assert wrong.status == 422 and wrong.headers["content-type"].startswith(PROBLEM)
     assert (
         cast.anonymous.request("POST", "/api/v1/web-forms/no-such-form/submissions", lead_fields).status
         == 404

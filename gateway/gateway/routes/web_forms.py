@@ -80,9 +80,8 @@ def submit(form_key: str) -> Response:
             type=problem_type("bad-request"),
             errors=[{"field": name, "message": "is not a field of this form"} for name in unknown],
         )
-    if str(fields.get(HONEYPOT) or "").strip():
-        return _received()
-    wrong = [name for name in FIELDS if name in fields and not isinstance(fields[name], str | None)]
+    given = [name for name in (*FIELDS, HONEYPOT) if name in fields]
+    wrong = [name for name in given if not isinstance(fields[name], str | None)]
     if wrong:
         raise Problem(
             422,
@@ -90,6 +89,8 @@ def submit(form_key: str) -> Response:
             type=problem_type("validation-error"),
             errors=[{"field": name, "message": "must be a string"} for name in wrong],
         )
+    if (fields.get(HONEYPOT) or "").strip():
+        return _received()
     lead = leads_pb2.CreateLeadRequest(**{name: fields[name] or "" for name in FIELDS if name in fields})
     message = leads_pb2.SubmitWebFormRequest(
         form_key=form_key, lead=lead, client_address=(client_address() or "")[:64]

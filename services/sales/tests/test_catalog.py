@@ -62,6 +62,14 @@ def test_price_resolution_takes_the_largest_quantity_break_and_honours_validity(
     with pytest.raises(grpc.RpcError) as unknown:
         shop.price_list([("no-such-product", 1, 1)])
     assert unknown.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    # The contract's pattern checks the shape of a day only: one that does not exist is refused, not a crash.
+    for impossible in (
+        lambda: price(1, on="2026-13-45"),
+        lambda: shop.price_list(prices, valid_from="0260-47-24"),
+    ):
+        with pytest.raises(grpc.RpcError) as not_a_day:
+            impossible()
+        assert not_a_day.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
 def test_a_partner_sees_only_the_price_lists_and_terms_of_their_own_account(shop: Commerce) -> None:

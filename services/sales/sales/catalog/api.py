@@ -237,7 +237,7 @@ class PriceListsServicer(catalog_pb2_grpc.PriceListsServiceServicer):
     ) -> catalog_pb2.ResolvedPrice:
         caller = current_caller_or_none()
         domain.require_read(caller, "price_list")
-        on = store.parse_day(request.on) or datetime.now(UTC).date()
+        on = store.parse_day(request.on, "on") or datetime.now(UTC).date()
         with reading(self.sessions) as session:
             price_list_id = request.price_list_id
             if price_list_id == "-":

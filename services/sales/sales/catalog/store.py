@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from crm.sales.v1 import catalog_pb2
 from crm_platform import protojson
 from crm_platform.db import UtcDateTime
+from crm_platform.errors import InvalidArgument
 from crm_platform.listing import ENUM, STRING, TIMESTAMP, Field, ListSpec
 from crm_platform.protobuf import timestamp
 from crm_platform.resources import Repository, etag_of
@@ -127,9 +128,15 @@ def _day(value: date | None) -> str:
     return value.isoformat() if value is not None else ""
 
 
-def parse_day(text: str) -> date | None:
-    """A contract's YYYY-MM-DD (its pattern already checked) as a date; None for ""."""
-    return date.fromisoformat(text) if text else None
+def parse_day(text: str, field: str = "date") -> date | None:
+    """A contract's YYYY-MM-DD as a date; None for "". The contract's pattern checks the shape only
+    ("2026-13-45" passes it): a day that does not exist is an INVALID_ARGUMENT naming `field`."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidArgument("invalid date", {field: "is not a calendar date (YYYY-MM-DD)"}) from None
 
 
 def price_list_message(row: Any) -> catalog_pb2.PriceList:
@@ -162,8 +169,8 @@ def price_list_columns(message: catalog_pb2.PriceList) -> dict[str, Any]:
     return {
         "name": message.name,
         "currency": message.currency,
-        "valid_from": parse_day(message.valid_from),
-        "valid_until": parse_day(message.valid_until),
+        "valid_from": parse_day(message.valid_from, "valid_from"),
+        "valid_until": parse_day(message.valid_until, "valid_until"),
         "prices": [price_json(price) for price in message.prices],
         "partner_account_ids": sorted(set(message.partner_account_ids)),
     }

@@ -129,7 +129,7 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
                 amount_minor=request.amount.amount_minor,
                 currency=request.amount.currency,
                 method=store.METHODS.get(request.method) or "other",
-                received_on=parse_day(request.received_on) or datetime.now(UTC).date(),
+                received_on=parse_day(request.received_on, "received_on") or datetime.now(UTC).date(),
                 reference=request.reference or None,
                 notes=request.notes or None,
                 contact_id=request.contact_id or None,
