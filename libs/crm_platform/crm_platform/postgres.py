@@ -73,6 +73,9 @@ PGBOUNCER = config.Setting(
 )
 
 PGBOUNCER_URL_PARAM = "pgbouncer"
+# Execution option marking an engine that goes through PgBouncer's transaction mode: the outbox relay
+# cannot LISTEN through it (events/doorbell.py).
+PGBOUNCER_OPTION = "crm_pgbouncer"
 
 
 def timeouts() -> dict[str, int]:
@@ -104,8 +107,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     elif settings:
         connect_args["options"] = " ".join(f"-c {name}={value}" for name, value in settings.items())
     if pgbouncer:
-        # The outbox relay cannot LISTEN through transaction pooling (events/doorbell.py).
-        kwargs["execution_options"] = {**kwargs.get("execution_options", {}), "crm_pgbouncer": True}
+        kwargs["execution_options"] = {**kwargs.get("execution_options", {}), PGBOUNCER_OPTION: True}
     engine = create_engine(
         url,
         pool_pre_ping=True,

@@ -34,12 +34,11 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from crm_platform import config
+from crm_platform.postgres import PGBOUNCER_OPTION
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "crm_outbox"
-# Execution option `postgres.make_engine` sets on an engine that goes through PgBouncer's transaction mode.
-PGBOUNCER_OPTION = "crm_pgbouncer"
 
 RELAY_LISTEN_URL = config.Setting(
     "CRM_RELAY_LISTEN_URL",
@@ -57,12 +56,16 @@ _NOTIFY = text(f"NOTIFY {CHANNEL}")
 
 
 def notify_in_transaction(session: Session) -> None:
-    """On PostgreSQL, make `session`'s transaction ring the doorbell when (and only if) it commits."""
-    if session.info.get(_NOTIFIED):
+    """On PostgreSQL, make `session`'s transaction ring the doorbell when (and only if) it commits.
+
+    The mark names the transaction, not just the session: a session reused for a later transaction
+    without `install`'s hooks (which clear it) still notifies in that one."""
+    transaction = session.get_transaction()
+    if transaction is not None and session.info.get(_NOTIFIED) is transaction:
         return
     if session.get_bind().dialect.name == "postgresql":
         session.execute(_NOTIFY)
-    session.info[_NOTIFIED] = True
+    session.info[_NOTIFIED] = session.get_transaction()
 
 
 def ring_after_commit(session: Session) -> None:
