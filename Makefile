@@ -15,7 +15,7 @@ test: setup rabbitmq
 	$(PY) scripts/check_contracts.py
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
-	.venv/bin/pytest
+	.venv/bin/pytest -n 2 --dist loadfile
 
 setup:
 	@scripts/bootstrap.sh

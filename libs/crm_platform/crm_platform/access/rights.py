@@ -82,6 +82,8 @@ for _name, _domain in (
     ("order", "sales"),
     ("payment", "sales"),
     ("task", "sales"),
+    ("appointment", "sales"),
+    ("deal_registration", "sales"),
     ("campaign", "marketing"),
     ("segment", "marketing"),
     ("ticket", "support"),
@@ -182,6 +184,11 @@ BUILTIN_ROLES: dict[str, RoleTemplate] = {
             "order": _cells("all", "all", "own", "none"),
             "quote": _cells("none", "all", "none", "none"),
             "payment": _cells("none", "all", "none", "none"),
+            # Registered with staff for their own account; staff approve or reject (update) them.
+            "deal_registration": _cells("all", "all", "none", "none"),
+            # Follow-ups on their own account's deals and customers, worked together with staff.
+            "task": _cells("all", "all", "own", "own"),
+            "appointment": _cells("all", "all", "own", "own"),
             "ticket": _cells("all", "all", "own", "none"),
             "product": _READ_ALL,
             "price_list": _READ_ALL,
