@@ -25,6 +25,7 @@ from gateway.routes import imports as imports_routes
 from gateway.routes import web_forms as web_form_routes
 from gateway.transcoding.contracts import Contracts
 from gateway.transcoding.requests import MAX_ETAG_LENGTH, query_fields
+from gateway.transcoding.responses import HTTP_BODY
 from gateway.transcoding.rules import Route
 from gateway.transcoding.views import ServedRoute
 
@@ -367,6 +368,12 @@ def _has_etag(route: Route) -> bool:
     return body is not None and "etag" in body.message_type.fields_by_name
 
 
+def _response_content(route: Route, builder: SchemaBuilder) -> dict[str, Any]:
+    if route.response.full_name == HTTP_BODY:  # served raw (transcoding/responses.py)
+        return {route.media_type: {"schema": {"type": "string", "format": "binary"}}}
+    return {"application/json": {"schema": builder.ref(route.response, output=True)}}
+
+
 def _rpc_operation(served: ServedRoute, builder: SchemaBuilder, comments: dict[str, str]) -> dict[str, Any]:
     route = served.route
     method = route.method
@@ -437,7 +444,7 @@ def _rpc_operation(served: ServedRoute, builder: SchemaBuilder, comments: dict[s
         code = "201" if served.location is not None else "200"
         answer: dict[str, Any] = {
             "description": "Created" if code == "201" else "OK",
-            "content": {"application/json": {"schema": builder.ref(route.response, output=True)}},
+            "content": _response_content(route, builder),
         }
         if code == "201":
             headers["Location"] = {"description": "URL of the new resource", "schema": {"type": "string"}}

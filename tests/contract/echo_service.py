@@ -14,6 +14,7 @@ from types import ModuleType
 from typing import Any
 
 import grpc
+from google.api import httpbody_pb2
 from grpc_tools import protoc
 
 from crm_platform.errors import NotFound
@@ -102,6 +103,11 @@ def start_echo(messages: ModuleType, services: ModuleType) -> GrpcServer:
             note = self.GetNote(request, context)
             note.pinned = True
             return note
+
+        def PrintNote(self, request: Any, context: grpc.ServicerContext) -> Any:
+            note = self.GetNote(request, context)
+            card = f"{note.text:^{request.width or 20}}\n#{' #'.join(note.tags)}\n"
+            return httpbody_pb2.HttpBody(content_type="text/plain; charset=utf-8", data=card.encode())
 
         def SearchNotes(self, request: Any, context: grpc.ServicerContext) -> Any:
             with lock:

@@ -127,3 +127,30 @@ def test_the_new_endpoints_are_documented_from_the_contract(echo_gateway) -> Non
     note = document["components"]["schemas"]["echo.v1.Note"]
     assert note["properties"]["weight_micrograms"]["type"] == "integer"
     assert note["description"] == "A note on a board."
+
+
+def test_a_raw_body_rpc_is_served_as_it_is_at_a_path_with_an_extension(echo_gateway) -> None:
+    """An RPC answering google.api.HttpBody is served raw with its content type, at `{id}.txt` beside
+    `{id}`, and documented with the media type its extension names."""
+    http = echo_gateway.session()
+    note = http.post(f"{echo_gateway.url}/api/v1/notes", json={"text": "card", "tags": ["a", "b"]}, timeout=5)
+    note_id = note.json()["id"]
+    printed = http.get(f"{echo_gateway.url}/api/v1/notes/{note_id}.txt", params={"width": 8}, timeout=5)
+    assert printed.status_code == 200, printed.text
+    assert printed.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert printed.content == b"  card  \n#a #b\n"
+    assert "ETag" not in printed.headers
+    # The record itself is still at {id}: the extension routes to the rendering, not into the id.
+    assert http.get(f"{echo_gateway.url}/api/v1/notes/{note_id}", timeout=5).json()["id"] == note_id
+    _problem(http.get(f"{echo_gateway.url}/api/v1/notes/nope.txt", timeout=5), 404)
+    _problem(http.get(f"{echo_gateway.url}/api/v1/notes/{note_id}.txt?width=81", timeout=5), 400)
+
+    document = (
+        echo_gateway.session(token=None).get(f"{echo_gateway.url}/api/v1/openapi.json", timeout=5).json()
+    )
+    validate(document)
+    operation = document["paths"]["/api/v1/notes/{id}.txt"]["get"]
+    assert operation["responses"]["200"]["content"] == {
+        "text/plain": {"schema": {"type": "string", "format": "binary"}}
+    }
+    assert [p["name"] for p in operation["parameters"] if "name" in p] == ["id", "width"]

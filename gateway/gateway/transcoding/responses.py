@@ -1,6 +1,8 @@
 """The RPC's response message as the HTTP response: status, JSON body and headers.
 
 - an RPC that returns google.protobuf.Empty answers 204 with no body;
+- an RPC that returns google.api.HttpBody answers its `data` as the body, raw, with its `content_type`
+  (a rendered document: a PDF, a calendar feed), as Envoy's transcoder and grpc-gateway do;
 - a standard Create (POST, method named Create*) answers 201 with `Location`, the URL of the Get route
   for the same collection filled from the new resource's id;
 - a resource with an `etag` gets an `ETag` header (quoted, RFC 9110), which `If-Match` sends back;
@@ -20,6 +22,8 @@ from crm_platform import protojson
 from gateway.transcoding.rules import Route
 
 JSON = "application/json"
+HTTP_BODY = "google.api.HttpBody"
+OCTET_STREAM = "application/octet-stream"
 
 
 def location_route(create: Route, routes: Sequence[Route]) -> Route | None:
@@ -33,6 +37,7 @@ def location_route(create: Route, routes: Sequence[Route]) -> Route | None:
             and route.segments[-1] == ""
             and len(route.variables) == len(create.variables) + 1
             and not route.verb
+            and not route.addresses_a_document  # /things/{id}.pdf renders a thing, it is not one
             and route.variables[-1].field_path[-1] in route.response.fields_by_name
         ):
             return route
@@ -43,6 +48,9 @@ def render(route: Route, message: Message, *, location: Route | None, replayed: 
     if message.DESCRIPTOR.full_name == protojson.EMPTY:
         response = Response(status=204)
         del response.headers["Content-Type"]  # no content, so no type (Flask would say text/html)
+    elif message.DESCRIPTOR.full_name == HTTP_BODY:
+        body = message.data  # type: ignore[attr-defined]
+        response = Response(body, status=200, content_type=message.content_type or OCTET_STREAM)  # type: ignore[attr-defined]
     else:
         response = Response(orjson.dumps(protojson.encode(message)), status=200, mimetype=JSON)
     if location is not None:

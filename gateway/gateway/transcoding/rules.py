@@ -3,19 +3,23 @@
 Supported, as in Google's HttpRule: `get|put|post|delete|patch` with a path template whose variables are
 `{field}` or `{field.sub}` (one path segment each, optionally spelled `{field=*}`), a custom verb suffix
 (`/api/v1/leads/{id}:convert`), `body: "*"` or `body: "<field>"` (the rest of the request comes from
-the query string), and `additional_bindings`. Anything else (multi-segment `**` variables, `custom`
-methods, `response_body`) is refused at start with the RPC named, so a contract never half-works.
+the query string), and `additional_bindings`. Beyond HttpRule's grammar, a variable may end its segment
+with a literal file extension (`/api/v1/quotes/{id}.pdf`): a document rendered from a resource is
+addressed the way people expect, and its extension names the media type in the OpenAPI document (see
+`media_type`). Anything else (multi-segment `**` variables, `custom` methods, `response_body`) is
+refused at start with the RPC named, so a contract never half-works.
 """
 
 from __future__ import annotations
 
+import mimetypes
 import re
 from dataclasses import dataclass
 
 from google.api import annotations_pb2, http_pb2
 from google.protobuf.descriptor import Descriptor, FieldDescriptor, MethodDescriptor
 
-_VARIABLE = re.compile(r"^\{([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)(?:=\*)?\}$")
+_VARIABLE = re.compile(r"^\{([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)(?:=\*)?\}(\.[A-Za-z0-9]+)?$")
 _LITERAL = re.compile(r"^[A-Za-z0-9_.~-]+$")
 _VERB = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
@@ -28,6 +32,7 @@ class ContractError(ValueError):
 class PathVariable:
     field_path: tuple[str, ...]  # e.g. ("contact", "id")
     segment: int  # index of the path segment it fills
+    suffix: str = ""  # a literal extension after it in the same segment: ".pdf" in {id}.pdf
 
     @property
     def name(self) -> str:
@@ -66,7 +71,7 @@ class Route:
 
     @property
     def flask_rule(self) -> str:
-        names = {v.segment: f"<v{i}>" for i, v in enumerate(self.variables)}
+        names = {v.segment: f"<v{i}>{v.suffix}" for i, v in enumerate(self.variables)}
         path = "/" + "/".join(names.get(i, segment) for i, segment in enumerate(self.segments))
         return f"{path}:{self.verb}" if self.verb else path
 
@@ -79,9 +84,21 @@ class Route:
 
     @property
     def openapi_path(self) -> str:
-        names = {v.segment: "{" + self.parameter_name(v) + "}" for v in self.variables}
+        names = {v.segment: "{" + self.parameter_name(v) + "}" + v.suffix for v in self.variables}
         path = "/" + "/".join(names.get(i, segment) for i, segment in enumerate(self.segments))
         return f"{path}:{self.verb}" if self.verb else path
+
+    @property
+    def media_type(self) -> str:
+        """What a raw (google.api.HttpBody) answer is documented as: the type the path's extension names
+        (`{id}.pdf`, `calendar.ics`), else any bytes. The answer itself carries its own content type."""
+        guessed, _ = mimetypes.guess_type(self.openapi_path.rsplit("/", 1)[-1], strict=False)
+        return guessed or "application/octet-stream"
+
+    @property
+    def addresses_a_document(self) -> bool:
+        """Whether the path ends in a variable with an extension: a rendering of a record, not the record."""
+        return bool(self.variables) and bool(self.variables[-1].suffix)
 
     @property
     def operation_id(self) -> str:
@@ -130,7 +147,7 @@ def _parse_template(
         if match:
             field_path = tuple(match.group(1).split("."))
             _field_at(method.input_type, field_path, method)
-            variables.append(PathVariable(field_path, index))
+            variables.append(PathVariable(field_path, index, match.group(2) or ""))
             segments.append("")
         elif _LITERAL.match(segment):
             segments.append(segment)
