@@ -99,6 +99,9 @@ register_resource_type("custom_field", domain="configuration", partner_scoped=Fa
 # not partner-scoped; staff of the sales domain read them, a level of `all` changes them.
 for _name in ("pipeline", "lead_scoring_rule", "lead_assignment_rule"):
     register_resource_type(_name, domain="sales_configuration", partner_scoped=False)
+# A rep's revenue target for a period: staff's own business (never a partner's), owned by the rep and
+# their team, so a manager sets their teams' quotas and a rep reads their teams' (sales_rep below).
+register_resource_type("quota", domain="sales", partner_scoped=False)
 
 
 def _cells(create: str, read: str, update: str, delete: str) -> dict[str, Level]:
@@ -145,6 +148,7 @@ BUILTIN_ROLES: dict[str, RoleTemplate] = {
             "price_list": _READ_ALL,
             "article": _READ_ALL,
             "custom_field": _READ_ALL,
+            "quota": _READ_TEAM,
         },
     ),
     "marketer": RoleTemplate(
