@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from crm_platform.merges import Merged, MergeFollowers
 from sales.deals.store import Deal
 from sales.leads.store import Lead
+from sales.registrations.store import DealRegistration
 
 
 def _repointer(column: Any) -> Any:
@@ -30,4 +31,7 @@ def _repointer(column: Any) -> Any:
 def follow_merges(followers: MergeFollowers) -> MergeFollowers:
     followers.contacts += [_repointer(Deal.contact_id), _repointer(Lead.converted_contact_id)]
     followers.companies += [_repointer(Deal.company_id), _repointer(Lead.converted_company_id)]
+    # Deal registrations: their company and person (the protection stays keyed by the domain).
+    followers.contacts += [_repointer(DealRegistration.contact_id)]
+    followers.companies += [_repointer(DealRegistration.company_id)]
     return followers

@@ -116,6 +116,22 @@ class ContactsLink:
         except grpc.RpcError as error:
             return _existing(error, "company")
 
+    def get_company(self, company_id: str, metadata: Sequence[tuple[str, str]]) -> companies_pb2.Company:
+        """The company as the caller may read it (a company they may not read is as missing)."""
+        _, companies = self._stubs()
+        try:
+            return companies.GetCompany(companies_pb2.GetCompanyRequest(id=company_id), metadata=metadata)
+        except grpc.RpcError as error:
+            raise translated(error) from None
+
+    def get_contact(self, contact_id: str, metadata: Sequence[tuple[str, str]]) -> contacts_pb2.Contact:
+        """The contact as the caller may read it (a contact they may not read is as missing)."""
+        contacts, _ = self._stubs()
+        try:
+            return contacts.GetContact(contacts_pb2.GetContactRequest(id=contact_id), metadata=metadata)
+        except grpc.RpcError as error:
+            raise translated(error) from None
+
     def link(self, company_id: str, contact_id: str, title: str, metadata: Sequence[tuple[str, str]]) -> None:
         _, companies = self._stubs()
         try:
