@@ -9,6 +9,7 @@ from crm_platform.merges import MergeFollowers
 from crm_platform.service import ServiceDefinition
 from crm_platform.service import main as service_main
 from sales import api, events, privacy
+from sales.activities import install as install_activities
 from sales.catalog.api import install as install_catalog
 from sales.deals import install as install_deals
 from sales.leads import install as install_leads
@@ -43,6 +44,7 @@ install_leads(DEFINITION)  # crm.sales.v1.LeadsService and its rules and forms; 
 install_catalog(DEFINITION)  # crm.sales.v1.CatalogService, PriceListsService, PartnerTermsService
 install_orders(DEFINITION)  # crm.sales.v1.OrdersService
 install_payments(DEFINITION)  # crm.sales.v1.PaymentsService; the worker's overdue sweep
+install_activities(DEFINITION)  # Tasks-, Appointments-, CalendarFeedsService; the worker's reminders
 install_registrations(DEFINITION)  # crm.sales.v1.DealRegistrationsService
 install_reports(DEFINITION)  # crm.sales.v1.SalesReportsService, QuotasService
 
