@@ -10,19 +10,15 @@ they met); on SQLite writers take turns (BEGIN IMMEDIATE) and the second finds t
 
 from __future__ import annotations
 
-import logging
-import threading
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_platform.db import transaction, utcnow
-from crm_platform.service import Runtime
+from crm_platform.periodic import periodic
 from sales.orders.store import CANCELLED, Order
 from sales.payments.events import record_payment_overdue
-
-log = logging.getLogger(__name__)
 
 SWEEP_INTERVAL_SECONDS = 30.0
 BATCH = 200
@@ -61,12 +57,5 @@ def sweep(sessions: sessionmaker[Session], now: datetime | None = None, batch: i
     return marked
 
 
-def run_sweeps(runtime: Runtime, stopping: threading.Event) -> None:
-    """The worker's overdue loop: a sweep now and then (a full batch: again at once), until stopping."""
-    while not stopping.is_set():
-        try:
-            if sweep(runtime.sessions) == BATCH:
-                continue
-        except Exception:
-            log.exception("overdue sweep failed; trying again shortly")
-        stopping.wait(SWEEP_INTERVAL_SECONDS)
+# The worker's overdue loop: a sweep every SWEEP_INTERVAL_SECONDS (a full batch: again at once).
+run_sweeps = periodic(sweep, every=SWEEP_INTERVAL_SECONDS, batch=BATCH)
