@@ -10,10 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint, Flask
-from opentelemetry.instrumentation.flask import FlaskInstrumentor
 
 from crm_platform import telemetry
-from gateway import docs, health, metrics, problems
+from gateway import docs, health, metrics, problems, request_spans
 from gateway.auth import require_token
 from gateway.clients import ServiceClients
 from gateway.database import open_database
@@ -79,7 +78,7 @@ def create_app(settings: GatewaySettings, *, metrics_token: str | None = None) -
     app.register_blueprint(rpc_routes)
     app.register_blueprint(health.bp)
     app.register_blueprint(docs.docs_bp)
-    # The request span becomes the parent of the gRPC client spans the views start. Probes and scrapes are
-    # not traced: they arrive every few seconds and would drown the traces worth reading.
-    FlaskInstrumentor().instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    # The request span becomes the parent of the gRPC client spans the views start (probes and scrapes
+    # are not traced).
+    request_spans.install(app)
     return app
