@@ -10,6 +10,7 @@ from crm_platform.access.context import current_caller_or_none
 from crm_platform.db import reading
 from crm_platform.service import Runtime
 from crm_platform.validation import required
+from sales import summary as sales_summary
 from sales.deals import store as deal_store
 
 
@@ -21,19 +22,20 @@ class SalesServicer(sales_pb2_grpc.SalesServiceServicer):
         self, request: sales_pb2.GetSalesSummaryRequest, context: grpc.ServicerContext
     ) -> sales_pb2.SalesSummary:
         contact_id = required(request.contact_id, "contact_id")
-        # Deals as the caller may read them (orders and tasks are counted by their own aggregates).
+        caller = current_caller_or_none()
+        # Deals and orders, each as the caller may read them (sales.summary), in one read transaction.
         with reading(self.sessions) as session:
-            open_deals, won_deals, values = deal_store.contact_summary(
-                session, contact_id, current_caller_or_none()
+            open_deals, won_deals, values = deal_store.contact_summary(session, contact_id, caller)
+            summary = sales_pb2.SalesSummary(
+                contact_id=contact_id,
+                open_deals=open_deals,
+                won_deals=won_deals,
+                open_pipeline_value=[
+                    money_pb2.Money(amount_minor=v.amount_minor, currency=v.currency) for v in values
+                ],
             )
-        return sales_pb2.SalesSummary(
-            contact_id=contact_id,
-            open_deals=open_deals,
-            won_deals=won_deals,
-            open_pipeline_value=[
-                money_pb2.Money(amount_minor=v.amount_minor, currency=v.currency) for v in values
-            ],
-        )
+            sales_summary.fill(summary, session, caller)
+        return summary
 
 
 def register(server: grpc.Server, runtime: Runtime) -> list[str]:
