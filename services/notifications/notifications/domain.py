@@ -69,6 +69,20 @@ def big_deal_message(title: str, amount_minor: int, currency: str) -> Message:
     )
 
 
+REMINDER = "reminder"
+
+
+def reminder_message(activity_type: str, title: str, at: str) -> Message:
+    """What the owner of a task or an appointment is told when one of its reminders is due (sales'
+    `reminder_due`); `at` is the task's due time or the appointment's start, as RFC 3339 text."""
+    what = title.strip() or "untitled"
+    if activity_type == "appointment":
+        return Message(
+            kind=REMINDER, channel=IN_APP, title=f"Appointment: {what}", body=f"{what} starts at {at}."
+        )
+    return Message(kind=REMINDER, channel=IN_APP, title=f"Task: {what}", body=f"{what} is due at {at}.")
+
+
 def ownership_value(value: Any, name: str) -> str | None:
     """One ownership field as an event carries it: a string, with "" and null meaning none. Raises
     ValueError for anything else."""

@@ -114,6 +114,26 @@ def on_big_deal_detected(session: Session, event: Event) -> None:
     record_notification_sent(session, notification)
 
 
+def on_reminder_due(session: Session, event: Event) -> None:
+    """A reminder of a task or an appointment (sales' `reminder_due`, once per reminder) is told to its
+    owner: a notification owned like the record (owner, team, partner account, as the event states them),
+    which is how its owner reads it (with whoever may read the record's notifications: the managers of
+    its team). About the record's contact, if it has one."""
+    data = event.data
+    if not isinstance(data.get("activity_id"), str) or not data["activity_id"]:
+        raise InvalidPayload("reminder_due without activity_id")
+    try:
+        ownership = domain.contact_ownership(data)
+    except ValueError as exc:
+        raise InvalidPayload(f"reminder_due: {exc}") from None
+    message = domain.reminder_message(
+        str(data.get("activity_type") or ""), str(data.get("title") or ""), str(data.get("at") or "")
+    )
+    contact_id = data.get("contact_id") if isinstance(data.get("contact_id"), str) else ""
+    notification = store.add_notification(session, contact_id or "", message, event.id, ownership)
+    record_notification_sent(session, notification)
+
+
 # Merged contacts' notifications are the survivor's (crm_platform.merges: the rule, its order and
 # idempotence).
 MERGES = MergeFollowers("notifications", contacts=[store.repoint_merged_contacts])
@@ -122,5 +142,6 @@ SUBSCRIPTIONS = (
     Subscription("contacts", "contact_created", on_contact_created),
     Subscription("contacts", "contact_updated", on_contact_updated),
     Subscription("sales", "big_deal_detected", on_big_deal_detected),
+    Subscription("sales", "reminder_due", on_reminder_due),
     *MERGES.subscriptions,
 )

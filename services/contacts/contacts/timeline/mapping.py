@@ -158,10 +158,21 @@ MAPPING: dict[tuple[str, str], Rule] = {
     ("sales", "order_placed"): Rule("order", "Order placed: {number}", "", ("order", "order_id"), "placed_at", details=("total",)),  # noqa: E501
     ("sales", "payment_received"): Rule("payment", "Payment received", "", ("payment", "payment_id"), "received_at", details=("amount", "order_id")),  # noqa: E501
     ("sales", "order_status_changed"): Rule("order", "Order {number} {to_status}", "", ("order", "order_id"), "changed_at", details=("from_status", "to_status")),  # noqa: E501
+    # sales: quotes (crm/sales/v1/quotes.proto, QuoteEvent; drafts, edits and approvals are internal)
+    ("sales", "quote_sent"): Rule("quote", "Quote {number} sent", "", ("quote", "quote_id"), "occurred_at", details=("total",)),  # noqa: E501
+    ("sales", "quote_accepted"): Rule("quote", "Quote {number} accepted", "", ("quote", "quote_id"), "occurred_at", details=("total", "order_id")),  # noqa: E501
+    ("sales", "quote_rejected"): Rule("quote", "Quote {number} rejected", "{reason}", ("quote", "quote_id"), "occurred_at", details=("total",)),  # noqa: E501
+    ("sales", "quote_expired"): Rule("quote", "Quote {number} expired", "", ("quote", "quote_id"), "occurred_at", details=("total",)),  # noqa: E501
     # sales: partner deal registrations (crm/sales/v1/registrations.proto), on their contact's timeline
     ("sales", "deal_registration_submitted"): Rule("deal_registration", "Deal registered by a partner: {title}", "{company_name}", ("deal_registration", "registration_id"), "submitted_at", details=("company_domain",)),  # noqa: E501
     ("sales", "deal_registration_approved"): Rule("deal_registration", "Deal registration approved: {title}", "{reason}", ("deal_registration", "registration_id"), "reviewed_at", details=("protected_until", "deal_id")),  # noqa: E501
     ("sales", "deal_registration_rejected"): Rule("deal_registration", "Deal registration rejected: {title}", "{reason}", ("deal_registration", "registration_id"), "reviewed_at"),  # noqa: E501
+    # sales: tasks and appointments (crm/sales/v1/activities.proto; an update or a reminder is no news here)
+    ("sales", "task_created"): Rule("task", "Task: {title}", "{task.notes}", ("task", "task_id"), "changed_at", details=("task.due_at", "task.priority")),  # noqa: E501
+    ("sales", "task_completed"): Rule("task", "Task done: {title}", "", ("task", "task_id"), "changed_at"),
+    ("sales", "appointment_scheduled"): Rule("appointment", "Appointment: {title}", "{appointment.location}", ("appointment", "appointment_id"), "changed_at", details=("appointment.start_at", "appointment.end_at")),  # noqa: E501
+    ("sales", "appointment_rescheduled"): Rule("appointment", "Appointment: {title}", "{appointment.location}", ("appointment", "appointment_id"), "changed_at", details=("appointment.start_at", "appointment.end_at"), action=Action.REPLACE),  # noqa: E501
+    ("sales", "appointment_cancelled"): Rule("appointment", "Appointment cancelled: {title}", "", ("appointment", "appointment_id"), "changed_at"),  # noqa: E501
     # support (inert until support publishes them)
     ("support", "ticket_opened"): Rule("ticket", "Ticket opened: {subject}", "", ("ticket", "ticket_id"), "opened_at", details=("priority",)),  # noqa: E501
     ("support", "ticket_closed"): Rule("ticket", "Ticket closed: {subject}", "{resolution}", ("ticket", "ticket_id"), "closed_at"),  # noqa: E501
