@@ -1,11 +1,12 @@
 """The baseline's HTTP side: a bare Flask app making the gateway's five customer-360 gRPC calls.
 
 It does what `gateway/gateway/customer360.py` does on the wire (the same five requests, issued together
-with `.future()`, each with its own deadline, then JSON) and nothing else: no token check, no tracing
-(no interceptors, no Flask instrumentation), no id validation, no error mapping, and a hand-written JSON
-shape instead of the gateway's reflective renderer. It is served by gunicorn with the gateway's own
-settings (gthread workers x threads, no preload, channels opened after fork), so what separates the two
-figures is the platform's own code, not the server or the transport.
+with `.future()`, each with its own deadline) and renders the same JSON with the gateway's own section
+renderers (`customer360.RENDERERS`: the platform's protobuf-JSON mapping) and orjson, and nothing else: no
+token check, no caller context, no tracing (no interceptors, no request span), no id validation, no
+circuit breakers, no error mapping. It is served by gunicorn with the gateway's own settings (gthread
+workers x threads, no preload, channels opened after fork), so what separates the two figures is the
+platform's own code, not the server, the transport or the size of the answer.
 
 Run as `python bench/bare_app.py --port P --workers W --threads T SERVICE=HOST:PORT ...`.
 """
@@ -19,17 +20,19 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import grpc
+import orjson
 from flask import Flask, Response, jsonify
 from gunicorn.app.base import BaseApplication
 
-from crm.contacts.v1 import contacts_pb2, contacts_pb2_grpc
-from crm.marketing.v1 import marketing_pb2, marketing_pb2_grpc
-from crm.notifications.v1 import notifications_pb2, notifications_pb2_grpc
-from crm.sales.v1 import sales_pb2, sales_pb2_grpc
-from crm.support.v1 import support_pb2, support_pb2_grpc
+from crm.contacts.v1 import overview_pb2_grpc
+from crm.marketing.v1 import marketing_pb2_grpc
+from crm.notifications.v1 import notifications_pb2_grpc
+from crm.sales.v1 import sales_pb2_grpc
+from crm.support.v1 import support_pb2_grpc
+from gateway.customer360 import METHODS, RENDERERS
+from gateway.customer360 import _requests as section_requests
 
 DEADLINE_SECONDS = 1.0  # the gateway's default GATEWAY_SERVICE_DEADLINE_SECONDS
-NOTIFICATIONS_SHOWN = 20  # as the gateway asks
 
 
 class Stubs:
@@ -47,17 +50,13 @@ class Stubs:
                 options = [("grpc.keepalive_time_ms", 30_000), ("grpc.enable_retries", 1)]
                 chan = {s: grpc.insecure_channel(a, options=options) for s, a in self._addresses.items()}
                 self._stubs = {
-                    "contacts": contacts_pb2_grpc.ContactsServiceStub(chan["contacts"]),
+                    "contacts": overview_pb2_grpc.ContactOverviewServiceStub(chan["contacts"]),
                     "sales": sales_pb2_grpc.SalesServiceStub(chan["sales"]),
                     "marketing": marketing_pb2_grpc.MarketingServiceStub(chan["marketing"]),
                     "support": support_pb2_grpc.SupportServiceStub(chan["support"]),
                     "notifications": notifications_pb2_grpc.NotificationsServiceStub(chan["notifications"]),
                 }
             return self._stubs
-
-
-def _stamp(ts: Any) -> str:
-    return ts.ToDatetime().isoformat() + "Z"
 
 
 def create_app(addresses: Mapping[str, str]) -> Flask:
@@ -67,74 +66,18 @@ def create_app(addresses: Mapping[str, str]) -> Flask:
     @app.get("/api/v1/customers/<contact_id>/360")
     def customer_360(contact_id: str) -> Response:
         s = stubs.get()
-        t = DEADLINE_SECONDS
         # All five in flight at once, as the gateway does; the page waits for the slowest.
-        contact_f = s["contacts"].GetContact.future(contacts_pb2.GetContactRequest(id=contact_id), timeout=t)
-        sales_f = s["sales"].GetSalesSummary.future(
-            sales_pb2.GetSalesSummaryRequest(contact_id=contact_id), timeout=t
-        )
-        marketing_f = s["marketing"].GetMarketingSummary.future(
-            marketing_pb2.GetMarketingSummaryRequest(contact_id=contact_id), timeout=t
-        )
-        support_f = s["support"].GetSupportSummary.future(
-            support_pb2.GetSupportSummaryRequest(contact_id=contact_id), timeout=t
-        )
-        notifications_f = s["notifications"].ListNotifications.future(
-            notifications_pb2.ListNotificationsRequest(contact_id=contact_id, limit=NOTIFICATIONS_SHOWN),
-            timeout=t,
-        )
-        c, sa, m, su, n = (f.result() for f in (contact_f, sales_f, marketing_f, support_f, notifications_f))
-        return jsonify(
-            contact={
-                "id": c.id,
-                "first_name": c.first_name,
-                "last_name": c.last_name,
-                "email": c.email,
-                "phone": c.phone or None,
-                "company": c.company or None,
-                "created_at": _stamp(c.created_at),
-                "updated_at": _stamp(c.updated_at),
-            },
-            sales={
-                "contact_id": sa.contact_id,
-                "open_deals": sa.open_deals,
-                "won_deals": sa.won_deals,
-                "open_orders": sa.open_orders,
-                "open_tasks": sa.open_tasks,
-                "open_pipeline_value": [
-                    {"amount_minor": v.amount_minor, "currency": v.currency} for v in sa.open_pipeline_value
-                ],
-            },
-            marketing={
-                "contact_id": m.contact_id,
-                "segments": list(m.segments),
-                "campaigns_targeted": m.campaigns_targeted,
-                "responses": m.responses,
-            },
-            support={
-                "contact_id": su.contact_id,
-                "open_tickets": su.open_tickets,
-                "escalated_tickets": su.escalated_tickets,
-                "sla_breaches": su.sla_breaches,
-                "surveys_answered": su.surveys_answered,
-            },
-            notifications={
-                "items": [
-                    {
-                        "id": x.id,
-                        "contact_id": x.contact_id,
-                        "kind": x.kind,
-                        "channel": x.channel,
-                        "title": x.title,
-                        "body": x.body,
-                        "created_at": _stamp(x.created_at),
-                        "source_event_id": x.source_event_id,
-                    }
-                    for x in n.items
-                ]
-            },
-            unavailable=[],
-        )
+        futures = {
+            service: getattr(s[service], METHODS[service][0].rsplit("/", 1)[1]).future(
+                request, timeout=DEADLINE_SECONDS
+            )
+            for service, request in section_requests(contact_id).items()
+        }
+        view: dict[str, Any] = {}
+        for service, future in futures.items():
+            view.update(RENDERERS[service](future.result()))
+        view.update(unavailable=[], unavailable_reasons={}, forbidden=[])
+        return Response(orjson.dumps(view), mimetype="application/json")
 
     @app.get("/healthz")
     def healthz() -> Response:

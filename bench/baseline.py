@@ -31,12 +31,15 @@ class Baseline:
     supervisor: Supervisor
 
 
-def baseline_specs(http_port: int, workers: int, threads: int) -> list[ProcessSpec]:
+def baseline_specs(
+    http_port: int, workers: int, threads: int, answers_dir: Path | None = None
+) -> list[ProcessSpec]:
     addresses = {service: f"127.0.0.1:{free_port()}" for service in SERVICES}
+    answers = [f"--answers={answers_dir}"] if answers_dir is not None else []
     specs = [
         ProcessSpec(
             f"trivial-{service}",
-            [sys.executable, str(HERE / "trivial_grpc.py"), service, addr],
+            [sys.executable, str(HERE / "trivial_grpc.py"), service, addr, *answers],
             ready=lambda addr=addr: grpc_serving(addr),
         )
         for service, addr in addresses.items()
@@ -60,12 +63,19 @@ def baseline_specs(http_port: int, workers: int, threads: int) -> list[ProcessSp
 
 @contextmanager
 def start_baseline(
-    log_dir: Path, *, workers: int, threads: int, ready_timeout: float = 60
+    log_dir: Path,
+    *,
+    workers: int,
+    threads: int,
+    answers_dir: Path | None = None,
+    ready_timeout: float = 60,
 ) -> Iterator[Baseline]:
-    """The running baseline; every process it started is stopped on leaving, even on error."""
+    """The running baseline; every process it started is stopped on leaving, even on error.
+    `answers_dir`: the platform's recorded answers for the trivial servers (bench/trivial_grpc.py)."""
     port = free_port()
+    specs = baseline_specs(port, workers, threads, answers_dir)
     # No restarts: a crashed baseline process must fail the run, not be papered over.
-    supervisor = Supervisor(baseline_specs(port, workers, threads), log_dir=log_dir, restart=False).start()
+    supervisor = Supervisor(specs, log_dir=log_dir, restart=False).start()
     try:
         supervisor.wait_ready(ready_timeout)
         yield Baseline(f"http://127.0.0.1:{port}", supervisor)

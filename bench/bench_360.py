@@ -164,6 +164,31 @@ def wait_for_welcome(notifications_addr: str, contact_id: str, data_dir: Path) -
         )
 
 
+def record_answers(config: PlatformConfig, contact_id: str, out_dir: Path) -> Path:
+    """The platform's answer to each of the 360 view's five calls for `contact_id` (the gateway's own
+    requests, as an admin), saved as `<service>.bin` for the baseline's trivial servers to answer with:
+    both sides then move and render the same bytes."""
+    import grpc
+
+    from crm_platform.testing.callers import caller_metadata
+    from gateway.customer360 import METHODS
+    from gateway.customer360 import _requests as section_requests
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    metadata = caller_metadata(data_dir=config.data_dir)
+    for service, request in section_requests(contact_id).items():
+        path, response_class = METHODS[service]
+        with grpc.insecure_channel(config.grpc_addr(service)) as channel:
+            call = channel.unary_unary(
+                path,
+                request_serializer=type(request).SerializeToString,
+                response_deserializer=response_class.FromString,
+            )
+            answer = call(request, timeout=10, metadata=metadata)
+        (out_dir / f"{service}.bin").write_bytes(answer.SerializeToString())
+    return out_dir
+
+
 def load_spec(base_url: str, ids: Sequence[str], token: str, settings: BenchSettings) -> LoadSpec:
     return LoadSpec(
         base_url,
@@ -213,9 +238,13 @@ def measure(settings: BenchSettings, sampler: CpuSampler, workdir: Path) -> Benc
         )
         api.close()
         ids = seeds + events.contact_ids
+        answers_dir = record_answers(config, ids[-1], workdir / "answers")
         baseline_logs = workdir / "baseline-logs"
         with start_baseline(
-            baseline_logs, workers=settings.gateway_workers, threads=settings.gateway_threads
+            baseline_logs,
+            workers=settings.gateway_workers,
+            threads=settings.gateway_threads,
+            answers_dir=answers_dir,
         ) as running:
             print(
                 f"loading the platform's and the baseline's 360 view in turns ({len(ids)} contacts, "
