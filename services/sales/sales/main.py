@@ -19,6 +19,7 @@ from sales.orders import references as order_references
 from sales.orders.api import install as install_orders
 from sales.payments.api import install as install_payments
 from sales.people_references import hold_personal_data
+from sales.quotes.api import install as install_quotes
 from sales.registrations import install as install_registrations
 from sales.reports import install as install_reports
 from sales.store import Base, messaging
@@ -44,6 +45,7 @@ install_leads(DEFINITION)  # crm.sales.v1.LeadsService and its rules and forms; 
 install_catalog(DEFINITION)  # crm.sales.v1.CatalogService, PriceListsService, PartnerTermsService
 install_orders(DEFINITION)  # crm.sales.v1.OrdersService
 install_payments(DEFINITION)  # crm.sales.v1.PaymentsService; the worker's overdue sweep
+install_quotes(DEFINITION)  # crm.sales.v1.QuotesService; the worker's expiry sweep
 install_activities(DEFINITION)  # Tasks-, Appointments-, CalendarFeedsService; the worker's reminders
 install_registrations(DEFINITION)  # crm.sales.v1.DealRegistrationsService
 install_reports(DEFINITION)  # crm.sales.v1.SalesReportsService, QuotasService

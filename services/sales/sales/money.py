@@ -1,11 +1,12 @@
 """Money in sales: integer minor units plus an ISO 4217 currency, and the one rounding rule.
 
 Amounts are never floats. The only step that can produce a fraction of a minor unit is a rate applied
-to an amount (tax today; discounts when quotes arrive): it is rounded here, per line, half-even
-(banker's rounding, so ties do not drift upwards over many lines), and totals are plain sums of the
-rounded lines. So a document's grand total always equals the sum of its printed lines.
+to an amount (a line's discount, then its tax): it is rounded here, per line, half-even (banker's
+rounding, so ties do not drift upwards over many lines), and totals are plain sums of the rounded lines.
+So a document's grand total always equals the sum of its printed lines.
 
     line = price_line(unit_amount_minor=1999, quantity=3, tax_rate_bp=2000)   # net 5997, tax 1199
+    line = price_line(1999, 3, 2000, discount_bp=1000)  # subtotal 5997, discount 600, net 5397, tax 1079
     totals = sum_lines([line, ...])
 """
 
@@ -30,28 +31,44 @@ def apply_rate(amount_minor: int, rate_bp: int) -> int:
 
 @dataclass(frozen=True)
 class LineAmounts:
-    """One priced line: net = unit x quantity, tax = net at the rate (rounded), total = net + tax."""
+    """One priced line: subtotal = unit x quantity, discount = subtotal at the discount rate (rounded),
+    net = subtotal - discount, tax = net at the tax rate (rounded), total = net + tax."""
 
     unit_amount_minor: int
     quantity: int
     tax_rate_bp: int
     net: int
     tax: int
+    discount: int = 0
+    discount_bp: int = 0
+
+    @property
+    def subtotal(self) -> int:
+        return self.net + self.discount
 
     @property
     def total(self) -> int:
         return self.net + self.tax
 
 
-def price_line(unit_amount_minor: int, quantity: int, tax_rate_bp: int) -> LineAmounts:
-    net = unit_amount_minor * quantity
-    return LineAmounts(unit_amount_minor, quantity, tax_rate_bp, net, apply_rate(net, tax_rate_bp))
+def price_line(unit_amount_minor: int, quantity: int, tax_rate_bp: int, discount_bp: int = 0) -> LineAmounts:
+    subtotal = unit_amount_minor * quantity
+    discount = apply_rate(subtotal, discount_bp)
+    net = subtotal - discount  # tax is on what the customer pays, after the discount
+    return LineAmounts(
+        unit_amount_minor, quantity, tax_rate_bp, net, apply_rate(net, tax_rate_bp), discount, discount_bp
+    )
 
 
 @dataclass(frozen=True)
 class Totals:
     net: int
     tax: int
+    discount: int = 0
+
+    @property
+    def subtotal(self) -> int:
+        return self.net + self.discount
 
     @property
     def grand_total(self) -> int:
@@ -59,11 +76,12 @@ class Totals:
 
 
 def sum_lines(lines: Iterable[LineAmounts]) -> Totals:
-    net = tax = 0
+    net = tax = discount = 0
     for line in lines:
         net += line.net
         tax += line.tax
-    return Totals(net, tax)
+        discount += line.discount
+    return Totals(net, tax, discount)
 
 
 def money(amount_minor: int, currency: str) -> money_pb2.Money:

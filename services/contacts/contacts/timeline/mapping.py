@@ -158,6 +158,11 @@ MAPPING: dict[tuple[str, str], Rule] = {
     ("sales", "order_placed"): Rule("order", "Order placed: {number}", "", ("order", "order_id"), "placed_at", details=("total",)),  # noqa: E501
     ("sales", "payment_received"): Rule("payment", "Payment received", "", ("payment", "payment_id"), "received_at", details=("amount", "order_id")),  # noqa: E501
     ("sales", "order_status_changed"): Rule("order", "Order {number} {to_status}", "", ("order", "order_id"), "changed_at", details=("from_status", "to_status")),  # noqa: E501
+    # sales: quotes (crm/sales/v1/quotes.proto, QuoteEvent; drafts, edits and approvals are internal)
+    ("sales", "quote_sent"): Rule("quote", "Quote {number} sent", "", ("quote", "quote_id"), "occurred_at", details=("total",)),  # noqa: E501
+    ("sales", "quote_accepted"): Rule("quote", "Quote {number} accepted", "", ("quote", "quote_id"), "occurred_at", details=("total", "order_id")),  # noqa: E501
+    ("sales", "quote_rejected"): Rule("quote", "Quote {number} rejected", "{reason}", ("quote", "quote_id"), "occurred_at", details=("total",)),  # noqa: E501
+    ("sales", "quote_expired"): Rule("quote", "Quote {number} expired", "", ("quote", "quote_id"), "occurred_at", details=("total",)),  # noqa: E501
     # sales: partner deal registrations (crm/sales/v1/registrations.proto), on their contact's timeline
     ("sales", "deal_registration_submitted"): Rule("deal_registration", "Deal registered by a partner: {title}", "{company_name}", ("deal_registration", "registration_id"), "submitted_at", details=("company_domain",)),  # noqa: E501
     ("sales", "deal_registration_approved"): Rule("deal_registration", "Deal registration approved: {title}", "{reason}", ("deal_registration", "registration_id"), "reviewed_at", details=("protected_until", "deal_id")),  # noqa: E501

@@ -8,8 +8,7 @@ caller's `order` create level); a partner user's orders always belong to their o
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, timedelta
+from datetime import UTC
 from typing import Any
 
 import grpc
@@ -20,8 +19,7 @@ from crm.sales.v1 import orders_pb2, orders_pb2_grpc
 from crm_platform.access import Ownership
 from crm_platform.access.context import current_caller_or_none
 from crm_platform.db import utcnow
-from crm_platform.errors import BusinessRuleRefused, FailedPrecondition, InvalidArgument, NotFound
-from crm_platform.protojson import encode
+from crm_platform.errors import FailedPrecondition
 from crm_platform.resources import (
     Action,
     Change,
@@ -35,43 +33,9 @@ from crm_platform.resources import (
     record_change,
 )
 from crm_platform.service import Runtime, ServiceDefinition
-from sales.catalog.pricing import NO_PRICE_LIST, PriceResolver
-from sales.catalog.store import DEFAULT_PAYMENT_TERMS_DAYS
-from sales.orders import credit, domain, events, store
+from sales.catalog.pricing import PriceResolver
+from sales.orders import domain, events, placing, store
 from sales.orders.store import CANCELLED, Order, orders
-
-
-def _price_list_for(
-    session: Session, request: orders_pb2.CreateOrderRequest, partner: str | None
-) -> tuple[str, int, Any]:
-    """(price list, net days, the partner's locked terms) of a new order. A partner account's order is
-    priced from its terms' list, with its terms' days; the terms row stays locked for the credit check."""
-    if partner is None:
-        if not request.price_list_id:
-            raise InvalidArgument(
-                "invalid order", {"price_list_id": "is required for an order without a partner account"}
-            )
-        return request.price_list_id, request.payment_terms_days or DEFAULT_PAYMENT_TERMS_DAYS, None
-    terms = credit.lock_terms(session, partner)
-    listed = terms.price_list_id if terms is not None else None
-    if not listed:
-        raise BusinessRuleRefused(
-            f"partner account {partner} has no price list in its terms",
-            reason=NO_PRICE_LIST,
-            metadata={"partner_account_id": partner},
-        )
-    if request.price_list_id and request.price_list_id != listed:
-        caller = current_caller_or_none()
-        if caller is not None and caller.is_partner:  # another account's list: not theirs to know of
-            raise NotFound(
-                f"price list {request.price_list_id} not found",
-                resource_type="price_list",
-                resource_name=request.price_list_id,
-            )
-        raise InvalidArgument(
-            "invalid order", {"price_list_id": "a partner account's orders use the price list of its terms"}
-        )
-    return listed, credit.payment_terms_days(terms), terms
 
 
 class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
@@ -94,36 +58,15 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
                 ownership = Ownership(
                     request.owner_id or None, request.team_id or None, request.partner_account_id or None
                 )
-            partner = ownership.partner_account_id
-            price_list_id, days, terms = _price_list_for(session, request, partner)
-            now = utcnow()
-            resolver = PriceResolver(session, price_list_id, now.astimezone(UTC).date())
-            priced = domain.price_order(request.lines, resolver.resolve)
-            if partner is not None:
-                credit.check_credit(session, terms, partner, priced.currency, priced.totals.grand_total)
-            order_id = str(uuid.uuid4())
-            row = Order(
-                id=order_id,
-                number="SO-" + order_id[:8].upper(),
-                contact_id=request.contact_id or None,
-                company_id=request.company_id or None,
-                status="submitted",
-                price_list_id=price_list_id,
-                currency=priced.currency,
-                lines=[encode(line) for line in priced.lines],
-                net_minor=priced.totals.net,
-                tax_minor=priced.totals.tax,
-                total_minor=priced.totals.grand_total,
-                paid_minor=0,
-                placed_at=now,
-                due_at=now + timedelta(days=days),
-                notes=request.notes or None,
-                actor_id=actor_id or None,
-                owner_id=ownership.owner_id,
-                team_id=ownership.team_id,
-                partner_account_id=partner,
+            terms = placing.terms_for(
+                session, ownership.partner_account_id, request.price_list_id, request.payment_terms_days
             )
-            return orders.create(session, row, actor_id)
+            resolver = PriceResolver(session, terms.price_list_id, utcnow().astimezone(UTC).date())
+            priced = domain.price_order(request.lines, resolver.resolve)
+            customer = placing.Customer(
+                request.contact_id or None, request.company_id or None, request.notes or None
+            )
+            return placing.place(session, priced, terms, customer, ownership, actor_id)
 
         return self.methods.create(context, request, add=add)
 

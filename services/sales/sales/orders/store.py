@@ -56,6 +56,8 @@ class Order(Base):
     owner_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     team_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     partner_account_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The quote whose acceptance placed it (sales.quotes), if any.
+    quote_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
     __table_args__ = (
         Index("ix_orders_placed", "placed_at", "id"),
@@ -103,6 +105,7 @@ def to_message(row: Any) -> orders_pb2.Order:
         created_at=timestamp(row.created_at),
         updated_at=timestamp(row.updated_at),
         etag=etag_of(row.id, row.version),
+        quote_id=row.quote_id or "",
     )
     if row.overdue_at is not None:
         message.overdue_at.CopyFrom(timestamp(row.overdue_at))
