@@ -19,6 +19,7 @@ from gateway.database import open_database
 from gateway.identity import routes as identity_routes
 from gateway.identity.runtime import IdentityRuntime
 from gateway.routes import auth as auth_routes
+from gateway.routes import calendar_feeds as calendar_feed_routes
 from gateway.routes import customers as customer_routes
 from gateway.routes import imports as imports_routes
 from gateway.routes import privacy as privacy_routes
@@ -41,6 +42,7 @@ def _api_blueprint() -> Blueprint:
         imports_routes.bp,
         privacy_routes.bp,
         web_form_routes.bp,
+        calendar_feed_routes.bp,
         docs.spec_bp,
         *identity_routes.blueprints(),
     ):

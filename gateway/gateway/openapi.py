@@ -21,6 +21,7 @@ from crm.support.v1 import support_pb2
 from gateway import models
 from gateway.identity import openapi as identity_openapi
 from gateway.openapi_schemas import SchemaBuilder
+from gateway.routes import calendar_feeds as calendar_feed_routes
 from gateway.routes import imports as imports_routes
 from gateway.routes import web_forms as web_form_routes
 from gateway.transcoding.contracts import Contracts
@@ -489,6 +490,7 @@ def document(routes: list[ServedRoute], contracts: Contracts) -> dict[str, Any]:
     for path, item in imports_routes.openapi_paths(builder).items():  # beside transcoded methods of a path
         paths.setdefault(path, {}).update(item)
     paths.update(web_form_routes.openapi_paths())
+    paths.update(calendar_feed_routes.openapi_paths())
     schemas.update(builder.components)
     services = sorted({served.route.service for served in routes})
     service_tags = [{"name": s, "description": contracts.comment(_service_name(routes, s))} for s in services]

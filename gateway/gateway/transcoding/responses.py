@@ -44,13 +44,19 @@ def location_route(create: Route, routes: Sequence[Route]) -> Route | None:
     return None
 
 
+def raw_response(message: Message) -> Response:
+    """A google.api.HttpBody as the HTTP response: its data, raw, with its content_type (also for the
+    gateway's hand-written public routes that answer a rendering, such as a calendar feed)."""
+    body = message.data  # type: ignore[attr-defined]
+    return Response(body, status=200, content_type=message.content_type or OCTET_STREAM)  # type: ignore[attr-defined]
+
+
 def render(route: Route, message: Message, *, location: Route | None, replayed: bool) -> Response:
     if message.DESCRIPTOR.full_name == protojson.EMPTY:
         response = Response(status=204)
         del response.headers["Content-Type"]  # no content, so no type (Flask would say text/html)
     elif message.DESCRIPTOR.full_name == HTTP_BODY:
-        body = message.data  # type: ignore[attr-defined]
-        response = Response(body, status=200, content_type=message.content_type or OCTET_STREAM)  # type: ignore[attr-defined]
+        response = raw_response(message)
     else:
         response = Response(orjson.dumps(protojson.encode(message)), status=200, mimetype=JSON)
     if location is not None:
