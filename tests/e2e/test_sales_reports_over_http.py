@@ -2,7 +2,7 @@
 over HTTP: each caller's figures cover only the deals it may read (a rep with team read: the team's; a
 partner user: its account's; an admin: all), a manager sets a quota for a rep of the team and the rep's
 KPIs measure attainment against it, and the 360 shows the contact's open deals, last orders, purchase
-history, outstanding balance and lifetime value."""
+history, outstanding balance, lifetime value and next task."""
 
 from __future__ import annotations
 
@@ -183,6 +183,13 @@ def test_the_360_sales_section_shows_deals_orders_purchases_balance_and_lifetime
         "allocations": [{"order_id": paid["id"], "amount": {"amount_minor": 3_000, "currency": "EUR"}}],
     }
     _ok(admin.request("POST", "/api/v1/payments", payment), 201)
+    due = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).isoformat().replace("+00:00", "Z")
+    task = _ok(
+        admin.request(
+            "POST", "/api/v1/tasks", {"title": "Follow up", "contact_id": contact["id"], "due_at": due}
+        ),
+        201,
+    )
 
     sales = _ok(admin.request("GET", f"/api/v1/customers/{contact['id']}/360"))["sales"]
     assert [d["id"] for d in sales["open_deal_list"]] == [deal["id"]]
@@ -194,6 +201,7 @@ def test_the_360_sales_section_shows_deals_orders_purchases_balance_and_lifetime
     assert sales["lifetime_value"] == [{"amount_minor": 5_000, "currency": "EUR"}]
     assert sales["outstanding_balance"] == [{"amount_minor": 2_000, "currency": "EUR"}]
     assert sales["open_orders"] == 2
+    assert (sales["open_tasks"], sales["next_task"]["id"]) == (1, task["id"])
     # A partner user of another account reads neither the deal nor the orders.
     other = cast.users["partner"].request("GET", f"/api/v1/customers/{contact['id']}/360")
     assert other.status == 404

@@ -1,6 +1,7 @@
 """The contact's sales section of the customer-360 (SalesService.GetSalesSummary), read on one
-read-only session: deals as the caller may read deals, orders as the caller may read orders (a caller
-without the order read right sees no order figures, not an error: the section is about deals first).
+read-only session: deals as the caller may read deals, orders as it may read orders and tasks as it may
+read tasks (a caller without the order or task read right sees none of them, not an error: the section
+is about deals first).
 
 Orders that were cancelled are no purchase: purchase history, lifetime value and the outstanding balance
 count the others; amounts stay per currency.
@@ -15,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from crm.sales.v1 import sales_pb2
 from crm_platform.access import CallerContext
+from sales.activities import store as activity_store
+from sales.activities.store import TaskRow
 from sales.deals import store as deal_store
 from sales.deals.domain import OPEN
 from sales.money import money
@@ -86,6 +89,26 @@ def order_figures(session: Session, contact_id: str, caller: CallerContext | Non
     return figures
 
 
+def open_tasks(session: Session, contact_id: str, caller: CallerContext | None) -> tuple[int, TaskRow | None]:
+    """How many open tasks about the contact the caller may read, and the one due first."""
+    about = (TaskRow.contact_id == contact_id, TaskRow.status == activity_store.OPEN)
+    count = session.scalar(
+        activity_store.tasks.scoped(
+            select(func.count()).select_from(TaskRow).where(TaskRow.archived_at.is_(None), *about), caller
+        )
+    )
+    if not count:
+        return 0, None
+    first = activity_store.tasks.scoped(
+        activity_store.active_tasks()
+        .where(*about)
+        .order_by(TaskRow.due_at.is_(None), TaskRow.due_at, TaskRow.id)
+        .limit(1),
+        caller,
+    )
+    return int(count), session.scalars(first).first()
+
+
 def fill(summary: sales_pb2.SalesSummary, session: Session, caller: CallerContext | None) -> None:
     """Adds the deals and orders listed in the section to `summary` (its counts already set)."""
     contact_id = summary.contact_id
@@ -99,3 +122,6 @@ def fill(summary: sales_pb2.SalesSummary, session: Session, caller: CallerContex
         )
     summary.outstanding_balance.extend(money(v, c) for c, v in sorted(figures.outstanding.items()))
     summary.lifetime_value.extend(money(v, c) for c, v in sorted(figures.lifetime.items()))
+    summary.open_tasks, task = open_tasks(session, contact_id, caller)
+    if task is not None:
+        summary.next_task.CopyFrom(activity_store.task_message(task))

@@ -157,6 +157,8 @@ class SalesReportsServicer(reports_pb2_grpc.SalesReportsServiceServicer):
                 deals_won=rep.won,
                 deals_lost=rep.lost,
                 revenue=_monies(rep.revenue),
+                tasks_completed=rep.tasks_completed,
+                appointments=rep.appointments,
             )
             if rep.quota is not None:
                 amount, currency = rep.quota

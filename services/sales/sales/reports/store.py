@@ -15,6 +15,7 @@ from sqlalchemy import Index, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from crm_platform.access import CallerContext, Level
+from sales.activities.store import DONE, AppointmentRow, TaskRow, appointments, tasks
 from sales.deals.domain import LOST, OPEN, WON
 from sales.deals.store import Deal, DealStageChange, PipelineStage, deals
 from sales.reports.domain import Period
@@ -242,11 +243,18 @@ class Rep:
     lost: int = 0
     revenue: Money = field(default_factory=dict)
     quota: tuple[int, str] | None = None  # (amount_minor, currency)
+    tasks_completed: int = 0
+    appointments: int = 0
+
+
+def _may_read(caller: CallerContext | None, resource_type: str) -> bool:
+    return caller is None or caller.level(resource_type, "read") is not Level.NONE
 
 
 def rep_kpis(session: Session, period: Period, caller: CallerContext | None) -> dict[str, Rep]:
-    """owner id ("" for none) -> figures: deals closed in the period, and the quota set for exactly this
-    period where the caller may read it."""
+    """owner id ("" for none) -> figures: deals closed, tasks completed and appointments in the period,
+    and the quota set for exactly this period; each as the caller may read its type (none without the
+    right: the report is about deals first)."""
     reps: dict[str, Rep] = defaultdict(Rep)
     closed = deals.scoped(
         select(Deal.owner_id, Deal.status, Deal.currency, func.count(), func.sum(Deal.amount_minor))
@@ -261,7 +269,34 @@ def rep_kpis(session: Session, period: Period, caller: CallerContext | None) -> 
             _add(rep.revenue, currency, total)
         else:
             rep.lost += count
-    if caller is None or caller.level(quotas.resource_type, "read") is not Level.NONE:
+    if _may_read(caller, tasks.resource_type):
+        done = tasks.scoped(
+            select(TaskRow.owner_id, func.count())
+            .where(
+                TaskRow.status == DONE,
+                TaskRow.completed_at >= period.start,
+                TaskRow.completed_at < period.end,
+                TaskRow.archived_at.is_(None),
+            )
+            .group_by(TaskRow.owner_id),
+            caller,
+        )
+        for owner, count in session.execute(done):
+            reps[owner or ""].tasks_completed = count
+    if _may_read(caller, appointments.resource_type):
+        held = appointments.scoped(
+            select(AppointmentRow.owner_id, func.count())
+            .where(
+                AppointmentRow.start_at >= period.start,
+                AppointmentRow.start_at < period.end,
+                AppointmentRow.archived_at.is_(None),
+            )
+            .group_by(AppointmentRow.owner_id),
+            caller,
+        )
+        for owner, count in session.execute(held):
+            reps[owner or ""].appointments = count
+    if _may_read(caller, quotas.resource_type):
         set_for = quotas.scoped(
             select(Quota.owner_id, Quota.amount_minor, Quota.currency).where(
                 Quota.period == period.name, Quota.archived_at.is_(None)

@@ -139,20 +139,24 @@ class GetRepKpiReportRequest(_message.Message):
     def __init__(self, period: _Optional[str] = ...) -> None: ...
 
 class RepKpis(_message.Message):
-    __slots__ = ("owner_id", "deals_won", "deals_lost", "revenue", "quota", "quota_attainment")
+    __slots__ = ("owner_id", "deals_won", "deals_lost", "revenue", "quota", "quota_attainment", "tasks_completed", "appointments")
     OWNER_ID_FIELD_NUMBER: _ClassVar[int]
     DEALS_WON_FIELD_NUMBER: _ClassVar[int]
     DEALS_LOST_FIELD_NUMBER: _ClassVar[int]
     REVENUE_FIELD_NUMBER: _ClassVar[int]
     QUOTA_FIELD_NUMBER: _ClassVar[int]
     QUOTA_ATTAINMENT_FIELD_NUMBER: _ClassVar[int]
+    TASKS_COMPLETED_FIELD_NUMBER: _ClassVar[int]
+    APPOINTMENTS_FIELD_NUMBER: _ClassVar[int]
     owner_id: str
     deals_won: int
     deals_lost: int
     revenue: _containers.RepeatedCompositeFieldContainer[_money_pb2.Money]
     quota: _money_pb2.Money
     quota_attainment: float
-    def __init__(self, owner_id: _Optional[str] = ..., deals_won: _Optional[int] = ..., deals_lost: _Optional[int] = ..., revenue: _Optional[_Iterable[_Union[_money_pb2.Money, _Mapping]]] = ..., quota: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., quota_attainment: _Optional[float] = ...) -> None: ...
+    tasks_completed: int
+    appointments: int
+    def __init__(self, owner_id: _Optional[str] = ..., deals_won: _Optional[int] = ..., deals_lost: _Optional[int] = ..., revenue: _Optional[_Iterable[_Union[_money_pb2.Money, _Mapping]]] = ..., quota: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., quota_attainment: _Optional[float] = ..., tasks_completed: _Optional[int] = ..., appointments: _Optional[int] = ...) -> None: ...
 
 class RepKpiReport(_message.Message):
     __slots__ = ("period", "reps")

@@ -100,8 +100,9 @@ class SalesReportsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetRepKpiReport(self, request, context):
-        """Per deal owner over a period: deals won and lost, revenue (won amounts) per currency, and the quota
-        set for the owner and that exact period with its attainment, where you may read the quota.
+        """Per owner over a period: deals won and lost, revenue (won amounts) per currency, activities (tasks
+        completed, appointments), and the quota set for the owner and that exact period with its attainment,
+        where you may read the quota.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

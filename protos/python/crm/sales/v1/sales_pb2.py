@@ -23,23 +23,24 @@ _sym_db = _symbol_database.Default()
 
 
 from crm.common.v1 import money_pb2 as crm_dot_common_dot_v1_dot_money__pb2
+from crm.sales.v1 import activities_pb2 as crm_dot_sales_dot_v1_dot_activities__pb2
 from crm.sales.v1 import deals_pb2 as crm_dot_sales_dot_v1_dot_deals__pb2
 from crm.sales.v1 import orders_pb2 as crm_dot_sales_dot_v1_dot_orders__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x63rm/sales/v1/sales.proto\x12\x0c\x63rm.sales.v1\x1a\x19\x63rm/common/v1/money.proto\x1a\x18\x63rm/sales/v1/deals.proto\x1a\x19\x63rm/sales/v1/orders.proto\",\n\x16GetSalesSummaryRequest\x12\x12\n\ncontact_id\x18\x01 \x01(\t\"\x92\x03\n\x0cSalesSummary\x12\x12\n\ncontact_id\x18\x01 \x01(\t\x12\x12\n\nopen_deals\x18\x02 \x01(\x05\x12\x11\n\twon_deals\x18\x03 \x01(\x05\x12\x13\n\x0bopen_orders\x18\x04 \x01(\x05\x12\x12\n\nopen_tasks\x18\x05 \x01(\x05\x12\x31\n\x13open_pipeline_value\x18\x06 \x03(\x0b\x32\x14.crm.common.v1.Money\x12*\n\x0eopen_deal_list\x18\x07 \x03(\x0b\x32\x12.crm.sales.v1.Deal\x12(\n\x0blast_orders\x18\x08 \x03(\x0b\x32\x13.crm.sales.v1.Order\x12\x34\n\x10purchase_history\x18\t \x03(\x0b\x32\x1a.crm.sales.v1.PurchaseYear\x12\x31\n\x13outstanding_balance\x18\n \x03(\x0b\x32\x14.crm.common.v1.Money\x12,\n\x0elifetime_value\x18\x0b \x03(\x0b\x32\x14.crm.common.v1.Money\"Q\n\x0cPurchaseYear\x12\x0c\n\x04year\x18\x01 \x01(\x05\x12\x0e\n\x06orders\x18\x02 \x01(\x05\x12#\n\x05total\x18\x03 \x01(\x0b\x32\x14.crm.common.v1.Money2c\n\x0cSalesService\x12S\n\x0fGetSalesSummary\x12$.crm.sales.v1.GetSalesSummaryRequest\x1a\x1a.crm.sales.v1.SalesSummaryb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x63rm/sales/v1/sales.proto\x12\x0c\x63rm.sales.v1\x1a\x19\x63rm/common/v1/money.proto\x1a\x1d\x63rm/sales/v1/activities.proto\x1a\x18\x63rm/sales/v1/deals.proto\x1a\x19\x63rm/sales/v1/orders.proto\",\n\x16GetSalesSummaryRequest\x12\x12\n\ncontact_id\x18\x01 \x01(\t\"\xb9\x03\n\x0cSalesSummary\x12\x12\n\ncontact_id\x18\x01 \x01(\t\x12\x12\n\nopen_deals\x18\x02 \x01(\x05\x12\x11\n\twon_deals\x18\x03 \x01(\x05\x12\x13\n\x0bopen_orders\x18\x04 \x01(\x05\x12\x12\n\nopen_tasks\x18\x05 \x01(\x05\x12\x31\n\x13open_pipeline_value\x18\x06 \x03(\x0b\x32\x14.crm.common.v1.Money\x12*\n\x0eopen_deal_list\x18\x07 \x03(\x0b\x32\x12.crm.sales.v1.Deal\x12(\n\x0blast_orders\x18\x08 \x03(\x0b\x32\x13.crm.sales.v1.Order\x12\x34\n\x10purchase_history\x18\t \x03(\x0b\x32\x1a.crm.sales.v1.PurchaseYear\x12\x31\n\x13outstanding_balance\x18\n \x03(\x0b\x32\x14.crm.common.v1.Money\x12,\n\x0elifetime_value\x18\x0b \x03(\x0b\x32\x14.crm.common.v1.Money\x12%\n\tnext_task\x18\x0c \x01(\x0b\x32\x12.crm.sales.v1.Task\"Q\n\x0cPurchaseYear\x12\x0c\n\x04year\x18\x01 \x01(\x05\x12\x0e\n\x06orders\x18\x02 \x01(\x05\x12#\n\x05total\x18\x03 \x01(\x0b\x32\x14.crm.common.v1.Money2c\n\x0cSalesService\x12S\n\x0fGetSalesSummary\x12$.crm.sales.v1.GetSalesSummaryRequest\x1a\x1a.crm.sales.v1.SalesSummaryb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'crm.sales.v1.sales_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GETSALESSUMMARYREQUEST']._serialized_start=122
-  _globals['_GETSALESSUMMARYREQUEST']._serialized_end=166
-  _globals['_SALESSUMMARY']._serialized_start=169
-  _globals['_SALESSUMMARY']._serialized_end=571
-  _globals['_PURCHASEYEAR']._serialized_start=573
-  _globals['_PURCHASEYEAR']._serialized_end=654
-  _globals['_SALESSERVICE']._serialized_start=656
-  _globals['_SALESSERVICE']._serialized_end=755
+  _globals['_GETSALESSUMMARYREQUEST']._serialized_start=153
+  _globals['_GETSALESSUMMARYREQUEST']._serialized_end=197
+  _globals['_SALESSUMMARY']._serialized_start=200
+  _globals['_SALESSUMMARY']._serialized_end=641
+  _globals['_PURCHASEYEAR']._serialized_start=643
+  _globals['_PURCHASEYEAR']._serialized_end=724
+  _globals['_SALESSERVICE']._serialized_start=726
+  _globals['_SALESSERVICE']._serialized_end=825
 # @@protoc_insertion_point(module_scope)

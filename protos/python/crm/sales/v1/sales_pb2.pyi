@@ -1,4 +1,5 @@
 from crm.common.v1 import money_pb2 as _money_pb2
+from crm.sales.v1 import activities_pb2 as _activities_pb2
 from crm.sales.v1 import deals_pb2 as _deals_pb2
 from crm.sales.v1 import orders_pb2 as _orders_pb2
 from google.protobuf.internal import containers as _containers
@@ -16,7 +17,7 @@ class GetSalesSummaryRequest(_message.Message):
     def __init__(self, contact_id: _Optional[str] = ...) -> None: ...
 
 class SalesSummary(_message.Message):
-    __slots__ = ("contact_id", "open_deals", "won_deals", "open_orders", "open_tasks", "open_pipeline_value", "open_deal_list", "last_orders", "purchase_history", "outstanding_balance", "lifetime_value")
+    __slots__ = ("contact_id", "open_deals", "won_deals", "open_orders", "open_tasks", "open_pipeline_value", "open_deal_list", "last_orders", "purchase_history", "outstanding_balance", "lifetime_value", "next_task")
     CONTACT_ID_FIELD_NUMBER: _ClassVar[int]
     OPEN_DEALS_FIELD_NUMBER: _ClassVar[int]
     WON_DEALS_FIELD_NUMBER: _ClassVar[int]
@@ -28,6 +29,7 @@ class SalesSummary(_message.Message):
     PURCHASE_HISTORY_FIELD_NUMBER: _ClassVar[int]
     OUTSTANDING_BALANCE_FIELD_NUMBER: _ClassVar[int]
     LIFETIME_VALUE_FIELD_NUMBER: _ClassVar[int]
+    NEXT_TASK_FIELD_NUMBER: _ClassVar[int]
     contact_id: str
     open_deals: int
     won_deals: int
@@ -39,7 +41,8 @@ class SalesSummary(_message.Message):
     purchase_history: _containers.RepeatedCompositeFieldContainer[PurchaseYear]
     outstanding_balance: _containers.RepeatedCompositeFieldContainer[_money_pb2.Money]
     lifetime_value: _containers.RepeatedCompositeFieldContainer[_money_pb2.Money]
-    def __init__(self, contact_id: _Optional[str] = ..., open_deals: _Optional[int] = ..., won_deals: _Optional[int] = ..., open_orders: _Optional[int] = ..., open_tasks: _Optional[int] = ..., open_pipeline_value: _Optional[_Iterable[_Union[_money_pb2.Money, _Mapping]]] = ..., open_deal_list: _Optional[_Iterable[_Union[_deals_pb2.Deal, _Mapping]]] = ..., last_orders: _Optional[_Iterable[_Union[_orders_pb2.Order, _Mapping]]] = ..., purchase_history: _Optional[_Iterable[_Union[PurchaseYear, _Mapping]]] = ..., outstanding_balance: _Optional[_Iterable[_Union[_money_pb2.Money, _Mapping]]] = ..., lifetime_value: _Optional[_Iterable[_Union[_money_pb2.Money, _Mapping]]] = ...) -> None: ...
+    next_task: _activities_pb2.Task
+    def __init__(self, contact_id: _Optional[str] = ..., open_deals: _Optional[int] = ..., won_deals: _Optional[int] = ..., open_orders: _Optional[int] = ..., open_tasks: _Optional[int] = ..., open_pipeline_value: _Optional[_Iterable[_Union[_money_pb2.Money, _Mapping]]] = ..., open_deal_list: _Optional[_Iterable[_Union[_deals_pb2.Deal, _Mapping]]] = ..., last_orders: _Optional[_Iterable[_Union[_orders_pb2.Order, _Mapping]]] = ..., purchase_history: _Optional[_Iterable[_Union[PurchaseYear, _Mapping]]] = ..., outstanding_balance: _Optional[_Iterable[_Union[_money_pb2.Money, _Mapping]]] = ..., lifetime_value: _Optional[_Iterable[_Union[_money_pb2.Money, _Mapping]]] = ..., next_task: _Optional[_Union[_activities_pb2.Task, _Mapping]] = ...) -> None: ...
 
 class PurchaseYear(_message.Message):
     __slots__ = ("year", "orders", "total")
