@@ -8,14 +8,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import grpc
+import icalendar
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import select
 
 from crm.common.v1 import history_pb2
 from crm.sales.v1 import activities_pb2, activities_pb2_grpc, deals_pb2
+from crm_platform.access import API_KEY, CallerContext, builtin_rights
 from crm_platform.db import utcnow
-from crm_platform.testing.callers import caller_metadata
+from crm_platform.grpc_client import CALLER_CONTEXT_METADATA_KEY
+from crm_platform.testing.callers import caller_metadata, signed_context
 from sales.activities.store import ReminderRow
 
 ADMIN = caller_metadata("admin-1", "admin")
@@ -243,3 +246,36 @@ def test_an_appointment_is_rescheduled_with_its_reminders_and_cancelled(sales: A
     appointments.DeleteAppointment(activities_pb2.DeleteAppointmentRequest(id=meeting.id), metadata=REP)
     assert _pending(sales, meeting.id) == []
     assert len(_events(sales, "appointment_cancelled", "appointment_id", meeting.id)) == 1
+
+
+def test_a_calendar_feed_renders_its_users_items_until_it_is_deleted(sales: Any) -> None:
+    feeds = activities_pb2_grpc.CalendarFeedsServiceStub(sales.channel)
+    me = caller_metadata("feed-user", "sales_rep", team_ids=("team-f",))
+    soon = (utcnow() + timedelta(days=1)).replace(microsecond=0)
+    _tasks(sales).CreateTask(
+        activities_pb2.CreateTaskRequest(title="Feed task", contact_id="c-f", due_at=_at(soon)), metadata=me
+    )
+    _tasks(sales).CreateTask(
+        activities_pb2.CreateTaskRequest(title="Someone else's", contact_id="c-f", due_at=_at(soon)),
+        metadata=REP,
+    )
+    feed = feeds.CreateCalendarFeed(activities_pb2.CreateCalendarFeedRequest(name="Phone"), metadata=me)
+    assert feed.url == f"/api/v1/calendar-feeds/{feed.token}/calendar.ics"
+    listed = feeds.ListCalendarFeeds(activities_pb2.ListCalendarFeedsRequest(), metadata=me).items
+    assert [(f.id, f.token) for f in listed] == [(feed.id, "")]  # the token is shown once
+    body = feeds.RenderCalendarFeed(
+        activities_pb2.RenderCalendarFeedRequest(token=feed.token), metadata=ADMIN
+    )
+    assert body.content_type.startswith("text/calendar")
+    calendar = icalendar.Calendar.from_ical(body.data)
+    assert [str(e["summary"]) for e in calendar.walk("VEVENT")] == ["Feed task"]
+    key = CallerContext(subject="key-1", kind=API_KEY, rights=builtin_rights("admin"))
+    integration = ((CALLER_CONTEXT_METADATA_KEY, signed_context(key)),)
+    assert _code(
+        lambda: feeds.CreateCalendarFeed(activities_pb2.CreateCalendarFeedRequest(), metadata=integration)
+    ) == (grpc.StatusCode.PERMISSION_DENIED)
+    delete = activities_pb2.DeleteCalendarFeedRequest(id=feed.id)
+    assert _code(lambda: feeds.DeleteCalendarFeed(delete, metadata=REP)) == grpc.StatusCode.NOT_FOUND
+    feeds.DeleteCalendarFeed(delete, metadata=me)
+    render = activities_pb2.RenderCalendarFeedRequest(token=feed.token)
+    assert _code(lambda: feeds.RenderCalendarFeed(render, metadata=ADMIN)) == grpc.StatusCode.NOT_FOUND
