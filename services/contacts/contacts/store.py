@@ -599,6 +599,23 @@ def _phone_holders(session: Session, books: set[str], numbers: set[str]) -> dict
     return {(row.uniqueness_book, row.phone): row for row in found}
 
 
+def rules_inputs(
+    row: Any, merged: contacts_pb2.Contact, paths: Sequence[str]
+) -> tuple[Written, frozenset[str]]:
+    """What the domain's rules take for an update of `row` (None: not found) into `merged`: which of
+    email/emails and phone/phones the caller changed, and the phone numbers the contact already has."""
+    known = frozenset(entry.get("number") for entry in (row.phones or [])) if row is not None else frozenset()
+    if row is not None and row.phone:
+        known |= {row.phone}
+    written = Written(
+        email=row is None or ("email" in paths and normalise_email(merged.email) != row.email),
+        emails="emails" in paths,
+        phone=row is None or ("phone" in paths and merged.phone.strip() != (row.phone or "")),
+        phones="phones" in paths,
+    )
+    return written, known
+
+
 def update_contact(
     session: Session,
     contact_id: str,
@@ -622,17 +639,7 @@ def update_contact(
     def prepare_and_check(merged: contacts_pb2.Contact) -> None:
         # The repository has loaded (and locked) the row, in the caller's scope, before merging.
         row = session.get(Contact, contact_id)
-        known = (
-            frozenset(entry.get("number") for entry in (row.phones or [])) if row is not None else frozenset()
-        )
-        if row is not None and row.phone:
-            known |= {row.phone}
-        written = Written(
-            email=row is None or ("email" in paths and normalise_email(merged.email) != row.email),
-            emails="emails" in paths,
-            phone=row is None or ("phone" in paths and merged.phone.strip() != (row.phone or "")),
-            phones="phones" in paths,
-        )
+        written, known = rules_inputs(row, merged, paths)
         if row is not None and row.merged_into is not None:
             raise FailedPrecondition(f"contact {contact_id} was merged into another contact")
         prepare(merged, written=written, known_numbers=known)  # the domain's rules, normalising

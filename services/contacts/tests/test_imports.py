@@ -382,3 +382,36 @@ def test_a_phone_taken_in_the_book_refuses_the_row_as_a_create_would(imports, wo
         (2, "email", "a contact with phone +442079460001 already exists"),
         (4, "email", "a contact with phone +442079460002 already exists"),
     ]
+
+
+def test_a_file_imported_again_is_skipped_without_a_write_and_scope_still_refuses(
+    imports, worker, client, runtime
+) -> None:
+    """Rows that change nothing are told without UpdateContact (imports/unchanged.py): skipped, with
+    nothing written; a row that changes something is still an update, and a row for a contact the caller
+    may not update is still refused, even when it would change nothing."""
+    theirs = client.create("theirs@example.com", user="someone-else", first_name="T", last_name="Theirs")
+    rows = [
+        ["email", "first_name", "last_name", "phone", "tags"],
+        ["a@example.com", "A", "Alpha", "+44 20 7946 0001", "vip;Gold"],
+        ["b@example.com", "B", "Beta", "", ""],
+    ]
+    first = wait(imports, start(imports, csv_of(rows)).id)
+    assert (first.created, first.failed) == (2, 0), errors_of(imports, first.id)
+    before = counts(runtime)
+    again = [
+        rows[0],
+        ["A@Example.com ", "A", "Alpha", "+44 (20) 7946-0001", "VIP; gold"],  # the same, written otherwise
+        ["b@example.com", "B", "Beta-Changed", "", ""],
+    ]
+    job = wait(imports, start(imports, csv_of(again)).id)
+    assert (job.created, job.updated, job.skipped, job.failed) == (0, 1, 1, 0), errors_of(imports, job.id)
+    contacts, history, events = counts(runtime)
+    assert (contacts, history, events) == (before[0], before[1] + 1, before[2] + 1)  # b's update only
+    # A rep re-importing someone else's contact as it is: refused as before, naming nobody.
+    same = [["email", "first_name", "last_name"], ["theirs@example.com", "T", "Theirs"]]
+    job = wait(imports, start(imports, csv_of(same), user="rep", role="sales_rep").id, user="rep")
+    assert errors_of(imports, job.id, user="rep") == [
+        (2, "email", "a contact with email theirs@example.com already exists")
+    ]
+    assert client.get(theirs.id).etag == theirs.etag

@@ -24,7 +24,7 @@ from itertools import islice
 from typing import Any
 
 from google.protobuf import field_mask_pb2
-from sqlalchemy import Connection, event, select
+from sqlalchemy import Connection, event
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,7 @@ from contacts.imports import fields as fieldmap
 from contacts.imports import store
 from contacts.imports.batch import CreateBatch, Key, PendingCreate, checked_create
 from contacts.imports.files import UnreadableFile, read_rows
+from contacts.imports.unchanged import UnchangedRows
 from crm.contacts.v1 import contacts_pb2
 from crm_platform import config
 from crm_platform.access import CallerContext, Ownership
@@ -186,6 +187,7 @@ class ContactRows:
         self.dry_created: set[Key] = set()
         self._ownerships: dict[tuple[str, str, str], Ownership | None] = {}
         self._definitions: Any = None  # the custom fields' definitions, read by each chunk's first create
+        self.matched = UnchangedRows(caller, contacts_api.DEFAULT_PHONE_REGION.get())
 
     def values(self, cells: list[str]) -> dict[str, str]:
         """Field -> the row's cell, stripped; an empty cell is no value (an update leaves the field)."""
@@ -320,13 +322,9 @@ class ContactRows:
         chunk.counts["failed"] += 1
 
     def _existing(self, session: Session, emails: set[str]) -> dict[tuple[str, str], tuple[str, str]]:
-        """(book, email) -> (id, etag) of the contacts these rows may match, fetched once per chunk."""
-        if not emails:
-            return {}
-        model = contacts_store.Contact
-        found = session.execute(
-            select(model.id, model.version, model.email, model.uniqueness_book).where(model.email.in_(emails))
-        ).all()
+        """(book, email) -> (id, etag) of the contacts these rows may match, fetched once per chunk (and
+        kept whole for telling the updates that change nothing)."""
+        found = self.matched.load(session, emails)
         return {(row.uniqueness_book, row.email): (row.id, etag_of(row.id, row.version)) for row in found}
 
     def _ownership(self, request: contacts_pb2.CreateContactRequest) -> Ownership | None:
@@ -382,6 +380,9 @@ class ContactRows:
         problems = fieldmap.fill(partial, {name: values[name] for name in paths})
         if problems:
             raise InvalidArgument("cells do not fit their fields", problems)
+        if self.matched.unchanged(contact_id, partial, paths):
+            return "skipped"
+        self.matched.forget(contact_id)
         try:
             changed = servicer.UpdateContact(
                 contacts_pb2.UpdateContactRequest(
