@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import grpc
@@ -38,7 +39,7 @@ from crm_platform.resources import (
 )
 from crm_platform.resources.history import jsonable
 from sales.activities import domain, events, reminders, store
-from sales.activities.store import APPOINTMENT, DONE, OPEN, TASK, AppointmentRow, TaskRow
+from sales.activities.store import DONE, OPEN, TASK, AppointmentRow, TaskRow
 from sales.deals.store import deals
 from sales.leads.store import leads
 
@@ -84,6 +85,62 @@ def _archiving(announce: Callable[[Session, Change[Any]], str]) -> Callable[[Ses
     return archived
 
 
+def _activity_fields(request: Any) -> dict[str, Any]:
+    """The columns a new task or appointment takes from its Create request alike."""
+    return {
+        "id": str(uuid.uuid4()),
+        "title": request.title.strip(),
+        "notes": request.notes or None,
+        "contact_id": request.contact_id or None,
+        "deal_id": request.deal_id or None,
+        "lead_id": request.lead_id or None,
+        "reminder_minutes_before": sorted(request.reminder_minutes_before),
+    }
+
+
+def _add(
+    session: Session,
+    repository: Any,
+    row: Any,
+    at: datetime | None,
+    actor_id: str,
+    ownership: Ownership | None,
+    request: Any,
+) -> Change[Any]:
+    """Inserts a new task or appointment (its links checked, its ownership set) and queues its
+    reminders for its time `at`."""
+    check_linked_records(session, row.deal_id, row.lead_id)
+    _owned(row, ownership, request)
+    change = repository.create(session, row, actor_id)
+    reminders.schedule(session, repository.resource_type, row.id, at, row.reminder_minutes_before)
+    return change
+
+
+def _updating(repository: Any, timing: frozenset[str], at_of: Callable[[Any], datetime | None]) -> Any:
+    """StandardMethods.update's `apply` for a task or an appointment: the repository's update, then the
+    links checked again if they changed, and the reminders moved if the time or the offsets did (while
+    `at_of(row)` says it has a time worth reminding of)."""
+
+    def apply(session: Session, *args: Any, **kwargs: Any) -> Change[Any]:
+        change = repository.update(session, *args, **kwargs)
+        row = change.row
+        changed = set(change.changed_fields)
+        if changed & {"deal_id", "lead_id"}:
+            check_linked_records(session, row.deal_id, row.lead_id, prefix=f"{repository.request_field}.")
+        if changed & timing and row.archived_at is None:
+            reminders.schedule(
+                session, repository.resource_type, row.id, at_of(row), row.reminder_minutes_before
+            )
+        return change
+
+    return apply
+
+
+def _task_time(row: Any) -> datetime | None:
+    # A done task reminds of nothing: rescheduling it queues nothing until it is reopened.
+    return row.due_at if row.status == OPEN else None
+
+
 class TasksServicer(activities_pb2_grpc.TasksServiceServicer):
     def __init__(self, sessions: Any) -> None:
         self.sessions = sessions
@@ -107,23 +164,13 @@ class TasksServicer(activities_pb2_grpc.TasksServiceServicer):
         due_at = to_datetime(request.due_at) if request.HasField("due_at") else None
 
         def add(session: Session, actor_id: str, ownership: Ownership | None) -> Change[Any]:
-            check_linked_records(session, request.deal_id, request.lead_id)
             row = TaskRow(
-                id=str(uuid.uuid4()),
-                title=request.title.strip(),
-                notes=request.notes or None,
-                contact_id=request.contact_id or None,
-                deal_id=request.deal_id or None,
-                lead_id=request.lead_id or None,
+                **_activity_fields(request),
                 due_at=due_at,
                 priority=store.PRIORITIES.get(request.priority) or store.NORMAL,
                 status=OPEN,
-                reminder_minutes_before=sorted(request.reminder_minutes_before),
             )
-            _owned(row, ownership, request)
-            change = store.tasks.create(session, row, actor_id)
-            reminders.schedule(session, TASK, row.id, due_at, row.reminder_minutes_before)
-            return change
+            return _add(session, store.tasks, row, due_at, actor_id, ownership, request)
 
         return self.methods.create(context, request, add=add)
 
@@ -140,16 +187,7 @@ class TasksServicer(activities_pb2_grpc.TasksServiceServicer):
     def UpdateTask(
         self, request: activities_pb2.UpdateTaskRequest, context: grpc.ServicerContext
     ) -> activities_pb2.Task:
-        def apply(session: Session, *args: Any, **kwargs: Any) -> Change[Any]:
-            change = store.tasks.update(session, *args, **kwargs)
-            row = change.row
-            changed = set(change.changed_fields)
-            if changed & {"deal_id", "lead_id"}:
-                check_linked_records(session, row.deal_id, row.lead_id, prefix="task.")
-            if changed & TASK_TIMING and row.status == OPEN and row.archived_at is None:
-                reminders.schedule(session, TASK, row.id, row.due_at, row.reminder_minutes_before)
-            return change
-
+        apply = _updating(store.tasks, TASK_TIMING, _task_time)
         return self.methods.update(context, request, request.task, apply=apply, prepare=_prepare_task)
 
     def DeleteTask(
@@ -250,24 +288,14 @@ class AppointmentsServicer(activities_pb2_grpc.AppointmentsServiceServicer):
         ]
 
         def add(session: Session, actor_id: str, ownership: Ownership | None) -> Change[Any]:
-            check_linked_records(session, request.deal_id, request.lead_id)
             row = AppointmentRow(
-                id=str(uuid.uuid4()),
-                title=request.title.strip(),
-                notes=request.notes or None,
-                contact_id=request.contact_id or None,
-                deal_id=request.deal_id or None,
-                lead_id=request.lead_id or None,
+                **_activity_fields(request),
                 start_at=start_at,
                 end_at=end_at,
                 location=request.location or None,
                 attendees=attendees,
-                reminder_minutes_before=sorted(request.reminder_minutes_before),
             )
-            _owned(row, ownership, request)
-            change = store.appointments.create(session, row, actor_id)
-            reminders.schedule(session, APPOINTMENT, row.id, start_at, row.reminder_minutes_before)
-            return change
+            return _add(session, store.appointments, row, start_at, actor_id, ownership, request)
 
         return self.methods.create(context, request, add=add)
 
@@ -284,16 +312,7 @@ class AppointmentsServicer(activities_pb2_grpc.AppointmentsServiceServicer):
     def UpdateAppointment(
         self, request: activities_pb2.UpdateAppointmentRequest, context: grpc.ServicerContext
     ) -> activities_pb2.Appointment:
-        def apply(session: Session, *args: Any, **kwargs: Any) -> Change[Any]:
-            change = store.appointments.update(session, *args, **kwargs)
-            row = change.row
-            changed = set(change.changed_fields)
-            if changed & {"deal_id", "lead_id"}:
-                check_linked_records(session, row.deal_id, row.lead_id, prefix="appointment.")
-            if changed & APPOINTMENT_TIMING and row.archived_at is None:
-                reminders.schedule(session, APPOINTMENT, row.id, row.start_at, row.reminder_minutes_before)
-            return change
-
+        apply = _updating(store.appointments, APPOINTMENT_TIMING, lambda row: row.start_at)
         return self.methods.update(
             context, request, request.appointment, apply=apply, prepare=_prepare_appointment
         )
