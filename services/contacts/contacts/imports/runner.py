@@ -40,7 +40,7 @@ from crm.contacts.v1 import contacts_pb2
 from crm_platform import config
 from crm_platform.access import CallerContext, Ownership
 from crm_platform.access.context import acting_as
-from crm_platform.db import transaction
+from crm_platform.db import is_sqlite, transaction
 from crm_platform.errors import AlreadyExists, DomainError, InvalidArgument, NotFound
 from crm_platform.events import event_headers
 from crm_platform.resources.etag import etag_of
@@ -435,6 +435,7 @@ def run_job(
     applier = ContactRows(header, dict(job.mapping), caller)
     headers = {ORIGIN_HEADER: "import", NOTIFY_HEADER: "true" if job.notify else "false", JOB_HEADER: job.id}
     position = job.rows_done
+    sqlite = is_sqlite(runtime.engine)
     log.info(
         "import %s: starting at row %d of %d", job.id, position, job.rows_total, extra={"job_id": job.id}
     )
@@ -462,8 +463,10 @@ def run_job(
         if stopping.is_set():
             return  # the lease runs out and a worker resumes after the last chunk
         # A breath between chunks: on SQLite a writer waiting for the lock (an API call, a cancel) gets
-        # it here instead of queueing behind every chunk of the import.
-        stopping.wait(PAUSE_BETWEEN_CHUNKS_SECONDS)
+        # it here instead of queueing behind every chunk of the import. PostgreSQL locks rows, not the
+        # database, so nobody waits there for the import to pause.
+        if sqlite:
+            stopping.wait(PAUSE_BETWEEN_CHUNKS_SECONDS)
 
 
 def worker_id() -> str:
