@@ -10,6 +10,7 @@ account.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -49,7 +50,7 @@ from sales.registrations.store import DealRegistration, registrations
 Message = registrations_pb2.DealRegistration
 
 
-def _review(
+def _write_review(
     session: Session, row: DealRegistration, values: dict[str, Any], actor_id: str, now: datetime
 ) -> Change[DealRegistration]:
     """Compare-and-set the reviewed columns and record their history (old -> new)."""
@@ -191,55 +192,54 @@ class DealRegistrationsServicer(registrations_pb2_grpc.DealRegistrationsServiceS
     def ApproveDealRegistration(
         self, request: registrations_pb2.ApproveDealRegistrationRequest, context: grpc.ServicerContext
     ) -> Message:
-        caller = current_caller_or_none()
-        with idempotent_write(self.sessions, context, request, Message) as write:
-            if write.replay is not None:
-                return write.replay
-            session = write.session
-            row = registrations.get(session, request.id, for_update=True, caller=caller, action="update")
-            if not domain.check_review(row.id, row.status, APPROVED):
-                return write.respond(store.to_message(row))
-            check_etag(row.id, row.version, request.etag)
+        def approve(
+            session: Session, row: DealRegistration, caller: CallerContext | None, actor: str, now: datetime
+        ) -> dict[str, Any]:
             partner = domain.require_partner(row.id, row.partner_account_id)
-            actor, now = actor_of(context), utcnow()
             # Every approval of this company waits here for the one before it, and then sees it.
             held = store.lock_protection(session, row.company_domain)
             domain.refuse_if_held(row.company_domain, held, partner, now)
             until = domain.protected_until(now, domain.PROTECTION_DAYS.get())
             held.registration_id, held.partner_account_id, held.protected_until = row.id, partner, until
-            values = {
-                "status": APPROVED,
+            return {
                 "decision_reason": request.reason.strip() or None,
-                "reviewed_by": actor or None,
-                "reviewed_at": now,
                 "protected_until": until,
                 "deal_id": _deal_for(session, row, request, caller, actor),
             }
-            change = _review(session, row, values, actor, now)
-            events.record_reviewed(session, change)
-            return write.respond(store.to_message(row))
+
+        return self._review(context, request, APPROVED, approve)
 
     def RejectDealRegistration(
         self, request: registrations_pb2.RejectDealRegistrationRequest, context: grpc.ServicerContext
     ) -> Message:
+        return self._review(
+            context, request, REJECTED, lambda *_: {"decision_reason": request.reason.strip()}
+        )
+
+    def _review(
+        self,
+        context: grpc.ServicerContext,
+        request: Any,
+        target: str,
+        decide: Callable[[Session, DealRegistration, CallerContext | None, str, datetime], dict[str, Any]],
+    ) -> Message:
+        """A review of one registration: locked, in the caller's update scope (404 out of it, 403 without
+        the right), idempotent. The same decision again answers it as it is; otherwise `decide` gives
+        the columns the decision sets beside its status and reviewer, in the same transaction."""
         caller = current_caller_or_none()
         with idempotent_write(self.sessions, context, request, Message) as write:
             if write.replay is not None:
                 return write.replay
             session = write.session
             row = registrations.get(session, request.id, for_update=True, caller=caller, action="update")
-            if not domain.check_review(row.id, row.status, REJECTED):
-                return write.respond(store.to_message(row))
-            check_etag(row.id, row.version, request.etag)
-            actor, now = actor_of(context), utcnow()
-            values = {
-                "status": REJECTED,
-                "decision_reason": request.reason.strip(),
-                "reviewed_by": actor or None,
-                "reviewed_at": now,
-            }
-            change = _review(session, row, values, actor, now)
-            events.record_reviewed(session, change)
+            if domain.check_review(row.id, row.status, target):
+                check_etag(row.id, row.version, request.etag)
+                actor, now = actor_of(context), utcnow()
+                values = {"status": target, "reviewed_by": actor or None, "reviewed_at": now}
+                change = _write_review(
+                    session, row, {**values, **decide(session, row, caller, actor, now)}, actor, now
+                )
+                events.record_reviewed(session, change)
             return write.respond(store.to_message(row))
 
 
