@@ -211,3 +211,8 @@ def _prepare_ordering(world: World, http: requests.Session) -> None:
         "lines": [{"product_id": product["id"], "quantity": 1}],
         "price_list_id": price_list["id"],
     }
+    # A quote is priced from the same list (a partner account's quote from its terms', the same one).
+    PREPARED_FIELDS["crm.sales.v1.CreateQuoteRequest"] = {
+        "lines": [{"product_id": product["id"], "quantity": 1}],
+        "price_list_id": price_list["id"],
+    }
