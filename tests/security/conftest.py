@@ -179,6 +179,14 @@ def world(platform_url: tuple[str, Any]) -> World:
     }
     world = World(url, app, admin, callers, teams, partners, victims)
     _prepare_ordering(world, http)
+    # Tasks and appointments are about something (sales keeps a contact's id as given); an appointment
+    # has a time.
+    PREPARED_FIELDS["crm.sales.v1.CreateTaskRequest"] = {"contact_id": "matrix-contact"}
+    PREPARED_FIELDS["crm.sales.v1.CreateAppointmentRequest"] = {
+        "contact_id": "matrix-contact",
+        "start_at": "2030-01-01T09:00:00Z",
+        "end_at": "2030-01-01T10:00:00Z",
+    }
     return world
 
 

@@ -1645,6 +1645,11 @@ def test_the_route_table_sees_every_standard_method_of_a_resource() -> None:
         ("GET", "/api/v1/partner-accounts/{partner_account_id}/terms"),
         ("PATCH", "/api/v1/partner-accounts/{terms.partner_account_id}/terms"),
         ("GET", "/api/v1/sales/balance"),
+        # Calendar feeds: each the caller's own, no owner columns (issued to, listed and deleted by their
+        # user only: services/sales/tests/test_activities.py and tests/e2e/test_activities_over_http.py).
+        ("POST", "/api/v1/calendar-feeds"),
+        ("GET", "/api/v1/calendar-feeds"),
+        ("DELETE", "/api/v1/calendar-feeds/{id}"),
     }
     assert interaction.parent is contact and contact.parent is None
     assert interaction.collection == "/api/v1/contacts/{contact_id}/interactions"
