@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from crm.common.v1 import history_pb2
 from crm.contacts.v1 import contacts_pb2, contacts_pb2_grpc
-from crm.sales.v1 import orders_pb2, quotes_pb2, quotes_pb2_grpc
+from crm.sales.v1 import deals_pb2, orders_pb2, quotes_pb2, quotes_pb2_grpc
 from crm_platform.testing.callers import caller_metadata
 from sales.quotes import domain, expiry
 from sales.store import messaging
@@ -25,6 +25,7 @@ from .commerce import ADMIN, Commerce, partner_user, reason_of
 
 REP = caller_metadata("rep-1", "sales_rep", team_ids=("T1",))
 OTHER_REP = caller_metadata("rep-2", "sales_rep", team_ids=("T1",))
+ANOTHER_TEAMS_REP = caller_metadata("rep-3", "sales_rep", team_ids=("T2",))
 MANAGER = caller_metadata("manager-1", "manager", team_ids=("T1",))
 OTHER_MANAGER = caller_metadata("manager-2", "manager", team_ids=("T2",))
 
@@ -243,6 +244,33 @@ def test_a_partner_quote_uses_its_terms_and_its_credit_limit_on_acceptance(shop:
     assert code == grpc.StatusCode.NOT_FOUND
     code, _ = _code(lambda: shop.act("AcceptQuote", partner_user("QP2"), small.id))
     assert code == grpc.StatusCode.PERMISSION_DENIED  # partners read quotes; staff record the answer
+
+
+def test_a_quote_made_from_a_deal_is_about_the_deals_customer_and_the_deal_must_be_readable(
+    shop: Quoting, shared_sales: Any
+) -> None:
+    widget, _, listed = _catalogue(shop)
+    run = uuid.uuid4().hex[:8]
+    ours = shared_sales.deals.CreateDeal(
+        deals_pb2.CreateDealRequest(title="Ours", contact_id=f"c-{run}", company_id=f"co-{run}"), metadata=REP
+    )
+    quote = shop.quote(OTHER_REP, [(widget, 1, 0)], price_list_id=listed, deal_id=ours.id)
+    assert (quote.deal_id, quote.contact_id, quote.company_id) == (ours.id, f"c-{run}", f"co-{run}")
+    shop.act("SendQuote", OTHER_REP, quote.id)
+    order_id = shop.act("AcceptQuote", OTHER_REP, quote.id).order_id
+    order = shop.orders.GetOrder(orders_pb2.GetOrderRequest(id=order_id), metadata=ADMIN, timeout=10)
+    assert (order.contact_id, order.company_id) == (f"c-{run}", f"co-{run}")  # the customer's 360
+    # A quote naming its own customer keeps it.
+    named = shop.quote(REP, [(widget, 1, 0)], price_list_id=listed, deal_id=ours.id, contact_id="c-other")
+    assert (named.contact_id, named.company_id) == ("c-other", "")
+
+    # Another team's deal is not the rep's to quote from (nor to learn about): an invalid field.
+    theirs = shared_sales.deals.CreateDeal(
+        deals_pb2.CreateDealRequest(title="Theirs", contact_id=f"c2-{run}"), metadata=ANOTHER_TEAMS_REP
+    )
+    for deal_id in (theirs.id, str(uuid.uuid4())):
+        code, _ = _code(lambda d=deal_id: shop.quote(REP, [(widget, 1, 0)], price_list_id=listed, deal_id=d))
+        assert code == grpc.StatusCode.INVALID_ARGUMENT
 
 
 def test_a_sent_quote_past_its_last_day_expires_and_cannot_be_accepted(

@@ -23,7 +23,7 @@ from crm.sales.v1 import activities_pb2, activities_pb2_grpc
 from crm_platform.access import Ownership
 from crm_platform.access.context import current_caller_or_none
 from crm_platform.db import utcnow
-from crm_platform.errors import FailedPrecondition, InvalidArgument, NotFound
+from crm_platform.errors import FailedPrecondition
 from crm_platform.protobuf import to_datetime
 from crm_platform.resources import (
     Action,
@@ -42,6 +42,7 @@ from sales.activities import domain, events, reminders, store
 from sales.activities.store import DONE, OPEN, TASK, AppointmentRow, TaskRow
 from sales.deals.store import deals
 from sales.leads.store import leads
+from sales.links import linked_record
 
 # The fields whose change moves a record's reminders.
 TASK_TIMING = frozenset({"due_at", "reminder_minutes_before"})
@@ -51,19 +52,10 @@ APPOINTMENT_TIMING = frozenset({"start_at", "reminder_minutes_before"})
 def check_linked_records(
     session: Session, deal_id: str | None, lead_id: str | None, prefix: str = ""
 ) -> None:
-    """A linked deal or lead must be one the caller may read (as an invalid field, not a 404 of the
-    task: the task is not what is missing)."""
-    caller = current_caller_or_none()
+    """A linked deal or lead must be one the caller may read (sales.links)."""
     for field, repository, record_id in (("deal_id", deals, deal_id), ("lead_id", leads, lead_id)):
-        if not record_id:
-            continue
-        try:
-            repository.get(session, record_id, caller=caller)
-        except NotFound:
-            raise InvalidArgument(
-                f"no {repository.resource_type} {record_id} you may read",
-                {f"{prefix}{field}": f"names no {repository.resource_type} you may read"},
-            ) from None
+        if record_id:
+            linked_record(session, repository, record_id, f"{prefix}{field}")
 
 
 def _owned(row: Any, ownership: Ownership | None, request: Any) -> None:

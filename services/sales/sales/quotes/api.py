@@ -42,6 +42,8 @@ from crm_platform.resources import (
 from crm_platform.resources.history import jsonable
 from crm_platform.service import Runtime, ServiceDefinition
 from sales.catalog.pricing import PriceResolver, partner_price_list
+from sales.deals.store import deals
+from sales.links import linked_record
 from sales.money import BASIS_POINTS, money
 from sales.quotes import acceptance, domain, events, expiry, parties, pdf, store
 from sales.quotes.domain import ACCEPTED, DRAFT, REJECTED, SENT
@@ -103,6 +105,18 @@ def _priced(session: Session, price_list_id: str, lines: Any) -> domain.PricedQu
     return domain.price_quote(lines, resolver.resolve)
 
 
+def _customer(session: Session, request: quotes_pb2.CreateQuoteRequest) -> tuple[str | None, str | None]:
+    """The quote's contact and company: those it names, else its deal's (a quote made from a deal is
+    about the deal's customer, so it and its order reach that customer's timeline and 360). The deal
+    must be one the caller may read."""
+    contact_id, company_id = request.contact_id or None, request.company_id or None
+    if request.deal_id:
+        deal = linked_record(session, deals, request.deal_id, "deal_id")
+        if contact_id is None and company_id is None:
+            contact_id, company_id = deal.contact_id, deal.company_id
+    return contact_id, company_id
+
+
 @dataclass
 class Step:
     """One move of a quote: the columns it writes, the event announcing it and its reason."""
@@ -142,12 +156,13 @@ class QuotesServicer(quotes_pb2_grpc.QuotesServiceServicer):
             partner = ownership.partner_account_id
             priced = _priced(session, _price_list_of(session, partner, request.price_list_id), request.lines)
             now = utcnow()
+            contact_id, company_id = _customer(session, request)
             quote_id = str(uuid.uuid4())
             row = Quote(
                 id=quote_id,
                 number="QT-" + quote_id[:8].upper(),
-                contact_id=request.contact_id or None,
-                company_id=request.company_id or None,
+                contact_id=contact_id,
+                company_id=company_id,
                 deal_id=request.deal_id or None,
                 status=DRAFT,
                 price_list_id=priced.price_list_id,
