@@ -423,7 +423,7 @@ def test_an_unknown_pipeline_or_a_malformed_period_is_refused(sales: Any) -> Non
             reports_pb2.GetFunnelReportRequest(pipeline_id="no-such", period="2026"), metadata=ADMIN
         )
     assert missing.value.code() is grpc.StatusCode.NOT_FOUND
-    for period in ("2026-13", "2026-Q5", "26", ""):
+    for period in ("2026-13", "2026-Q5", "26", "", "0000", "9999-Q4"):
         with pytest.raises(grpc.RpcError) as bad:
             reports.GetWinRateReport(reports_pb2.GetWinRateReportRequest(period=period), metadata=ADMIN)
         assert bad.value.code() is grpc.StatusCode.INVALID_ARGUMENT, period
@@ -480,3 +480,10 @@ def test_quotas_one_per_owner_and_period_set_by_managers_read_by_the_team(sales:
         metadata=manager,
     )
     assert again.id != made.id
+    for amount in (money_pb2.Money(), money_pb2.Money(amount_minor=0, currency="EUR")):
+        with pytest.raises(grpc.RpcError) as empty:
+            quotas.CreateQuota(
+                reports_pb2.CreateQuotaRequest(period="2027", amount=amount, owner_id=rep, team_id=team),
+                metadata=manager,
+            )
+        assert empty.value.code() is grpc.StatusCode.INVALID_ARGUMENT

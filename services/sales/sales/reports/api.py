@@ -7,7 +7,8 @@ sums into the contract, money per currency. Quotas are a standard resource on th
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from uuid import uuid4
 
 import grpc
@@ -20,7 +21,7 @@ from crm.sales.v1 import reports_pb2, reports_pb2_grpc
 from crm_platform.access import CallerContext, Ownership, require
 from crm_platform.access.context import current_caller_or_none
 from crm_platform.db import reading
-from crm_platform.errors import AlreadyExists, InvalidArgument
+from crm_platform.errors import AlreadyExists
 from crm_platform.protobuf import timestamp
 from crm_platform.resources import Change, StandardMethods
 from crm_platform.service import Runtime, ServiceDefinition
@@ -28,9 +29,11 @@ from sales.deals import store as deal_store
 from sales.deals.api import amount_of
 from sales.money import money
 from sales.reports import domain, store
-from sales.reports.domain import ratio
+from sales.reports.domain import Period, ratio
 from sales.reports.quotas import LIST_SPEC as QUOTA_LIST_SPEC
 from sales.reports.quotas import Quota, active_quotas, quotas
+
+_T = TypeVar("_T")
 
 
 def _monies(amounts: store.Money) -> list[Any]:
@@ -49,19 +52,27 @@ class SalesReportsServicer(reports_pb2_grpc.SalesReportsServiceServicer):
     def __init__(self, runtime: Runtime) -> None:
         self.sessions = runtime.sessions
 
+    def _figures(self, period_text: str, query: Callable[[Session, Period, Any], _T]) -> tuple[Period, _T]:
+        """What `query(session, period, caller)` answers on a read-only session, for a caller who may
+        read deals, with the request's period checked."""
+        caller = _reader()
+        period = domain.parse_period(period_text)
+        with reading(self.sessions) as session:
+            return period, query(session, period, caller)
+
     def GetFunnelReport(
         self, request: reports_pb2.GetFunnelReportRequest, context: grpc.ServicerContext
     ) -> reports_pb2.FunnelReport:
-        caller = _reader()
-        period = domain.parse_period(request.period)
-        with reading(self.sessions) as session:
+        def funnel(session: Session, period: Period, caller: Any) -> tuple[Any, Any, Any]:
             pipeline = (
                 deal_store.get_pipeline(session, request.pipeline_id)
                 if request.pipeline_id
                 else deal_store.default_pipeline(session)
             )
             figures = store.funnel(session, pipeline.id, period, caller)
-            stages = store.stages_of(session, pipeline.id)
+            return pipeline, figures, store.stages_of(session, pipeline.id)
+
+        period, (pipeline, figures, stages) = self._figures(request.period, funnel)
         report = reports_pb2.FunnelReport(
             pipeline_id=pipeline.id,
             period=period.name,
@@ -96,10 +107,9 @@ class SalesReportsServicer(reports_pb2_grpc.SalesReportsServiceServicer):
     def GetWinRateReport(
         self, request: reports_pb2.GetWinRateReportRequest, context: grpc.ServicerContext
     ) -> reports_pb2.WinRateReport:
-        caller = _reader()
-        period = domain.parse_period(request.period)
-        with reading(self.sessions) as session:
-            closed = store.win_rate(session, request.pipeline_id, period, caller)
+        period, closed = self._figures(
+            request.period, lambda session, p, caller: store.win_rate(session, request.pipeline_id, p, caller)
+        )
         return reports_pb2.WinRateReport(
             pipeline_id=request.pipeline_id,
             period=period.name,
@@ -113,10 +123,9 @@ class SalesReportsServicer(reports_pb2_grpc.SalesReportsServiceServicer):
     def GetForecastReport(
         self, request: reports_pb2.GetForecastReportRequest, context: grpc.ServicerContext
     ) -> reports_pb2.ForecastReport:
-        caller = _reader()
-        period = domain.parse_period(request.period)
-        with reading(self.sessions) as session:
-            groups = store.forecast(session, request.pipeline_id, period, caller)
+        period, groups = self._figures(
+            request.period, lambda session, p, caller: store.forecast(session, request.pipeline_id, p, caller)
+        )
         report = reports_pb2.ForecastReport(pipeline_id=request.pipeline_id, period=period.name)
         totals: dict[str, list[int]] = {}
         for group in groups:
@@ -146,10 +155,7 @@ class SalesReportsServicer(reports_pb2_grpc.SalesReportsServiceServicer):
     def GetRepKpiReport(
         self, request: reports_pb2.GetRepKpiReportRequest, context: grpc.ServicerContext
     ) -> reports_pb2.RepKpiReport:
-        caller = _reader()
-        period = domain.parse_period(request.period)
-        with reading(self.sessions) as session:
-            reps = store.rep_kpis(session, period, caller)
+        period, reps = self._figures(request.period, store.rep_kpis)
         report = reports_pb2.RepKpiReport(period=period.name)
         for owner_id, rep in sorted(reps.items()):
             kpis = reports_pb2.RepKpis(
@@ -181,8 +187,10 @@ class QuotasServicer(reports_pb2_grpc.QuotasServiceServicer):
     def CreateQuota(
         self, request: reports_pb2.CreateQuotaRequest, context: grpc.ServicerContext
     ) -> reports_pb2.Quota:
+        domain.check_quota_amount(request.amount.amount_minor, request.amount.currency, "amount")
+        domain.parse_period(request.period)
         amount = amount_of(request, "amount")
-        assert amount is not None  # the contract requires it
+        assert amount is not None  # checked above
 
         def add(session: Session, actor_id: str, ownership: Ownership | None) -> Change[Any]:
             row = Quota(
@@ -245,9 +253,9 @@ def _taken(row: Quota) -> AlreadyExists:
 
 
 def _prepare_quota(quota: reports_pb2.Quota) -> None:
-    """An updated quota still has an amount (the domain's money rules, as CreateDeal checks them)."""
-    if amount_of(quota, "amount") is None:
-        raise InvalidArgument("invalid quota", {"quota.amount": "is required"})
+    """An updated quota is still a positive amount (the money rules as CreateDeal checks them)."""
+    domain.check_quota_amount(quota.amount.amount_minor, quota.amount.currency, "quota.amount")
+    amount_of(quota, "amount")
 
 
 def register(server: grpc.Server, runtime: Runtime) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from crm_platform.errors import InvalidArgument
 from sales.money import apply_rate
 
 PERCENT_BP = 100  # a probability in percent, as basis points of apply_rate: amount x p / 100
@@ -38,9 +39,12 @@ def _month_start(year: int, month: int) -> dt.datetime:
     return dt.datetime(year, month, 1, tzinfo=dt.UTC)
 
 
-def parse_period(text: str) -> Period:
-    """'2026-03' -> March 2026, '2026-Q2' -> April to June, '2026' -> the year."""
+def parse_period(text: str, field: str = "period") -> Period:
+    """'2026-03' -> March 2026, '2026-Q2' -> April to June, '2026' -> the year. The contract's pattern
+    admits years 0000 and 9999, which a calendar cannot bound (InvalidArgument naming `field`)."""
     year = int(text[:4])
+    if not 1 <= year <= 9998:
+        raise InvalidArgument("invalid period", {field: "the year must be between 0001 and 9998"})
     if len(text) == 4:
         first, months = 1, 12
     elif text[5] == "Q":
@@ -48,6 +52,12 @@ def parse_period(text: str) -> Period:
     else:
         first, months = int(text[5:7]), 1
     return Period(text, _month_start(year, first), _month_start(year, first + months))
+
+
+def check_quota_amount(amount_minor: int, currency: str, field: str) -> None:
+    """A quota is a positive amount of one currency."""
+    if not currency or amount_minor <= 0:
+        raise InvalidArgument("invalid quota", {field: "a positive amount with its currency is required"})
 
 
 def ratio(part: int, whole: int) -> float:
