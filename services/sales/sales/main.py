@@ -8,7 +8,7 @@ from pathlib import Path
 from crm_platform.merges import MergeFollowers
 from crm_platform.service import ServiceDefinition
 from crm_platform.service import main as service_main
-from sales import api, events, privacy
+from sales import api, customer_records, events, privacy
 from sales.activities import install as install_activities
 from sales.catalog.api import install as install_catalog
 from sales.deals import install as install_deals
@@ -34,12 +34,15 @@ DEFINITION = ServiceDefinition(
 )
 hold_personal_data(privacy.PERSONAL_DATA)  # deals and converted leads: exported, leads erased
 order_references.hold_personal_data(privacy.PERSONAL_DATA)  # orders and payments: exported
+customer_records.hold_personal_data(privacy.PERSONAL_DATA)  # quotes, activities, registrations
 privacy.install(DEFINITION)  # PrivacyService (export) and erasure on contact_erased
 # contact_merged and company_merged: deals' and converted leads' references move to the survivor
 # (sales.merge_references).
 DEFINITION.include(
-    subscriptions=order_merges.follow_merges(follow_merges(MergeFollowers("sales"))).subscriptions
-)  # and orders' and payments' references (sales.orders.merges)
+    subscriptions=customer_records.follow_merges(
+        order_merges.follow_merges(follow_merges(MergeFollowers("sales")))
+    ).subscriptions
+)  # and orders' and payments' references (sales.orders.merges), quotes', tasks' and appointments'
 install_deals(DEFINITION)  # crm.sales.v1.PipelinesService, DealsService
 install_leads(DEFINITION)  # crm.sales.v1.LeadsService and its rules and forms; behaviour scoring
 install_catalog(DEFINITION)  # crm.sales.v1.CatalogService, PriceListsService, PartnerTermsService

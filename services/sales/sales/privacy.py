@@ -1,7 +1,7 @@
 """Privacy in the sales service: its part of a person's data export and erasure on `contact_erased`
-(crm_platform.personal_data). sales holds no records about people yet (its tables arrive with the issues
-that build them): the first table holding personal data adds its exporter and eraser to PERSONAL_DATA.
-Its outbox holds no events about people; its inbox only ids.
+(crm_platform.personal_data). Each kind of record about people adds its exporter and eraser to
+PERSONAL_DATA (sales.people_references: deals and leads; sales.orders.references: orders and payments;
+sales.customer_records: quotes, tasks, appointments and deal registrations); sales.main wires them.
 """
 
 from __future__ import annotations
