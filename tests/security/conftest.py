@@ -9,6 +9,7 @@ sales rep in team B and a partner user in each partner account. Every caller sig
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 from collections.abc import Iterator
@@ -77,6 +78,9 @@ def platform_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
         argon2_memory_kib=1024,
         argon2_time_cost=1,
     )
+    # Sales asks contacts as the caller (lead conversion, a deal registration's company): at this one.
+    previous_contacts = os.environ.get("CONTACTS_GRPC_ADDR")
+    os.environ["CONTACTS_GRPC_ADDR"] = settings.service_addrs["contacts"]
     prepare(settings)
     app = create_app(settings)
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -89,6 +93,10 @@ def platform_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
         for grpc_server, runtime in started.values():
             grpc_server.stop(0)
             runtime.engine.dispose()
+        if previous_contacts is None:
+            os.environ.pop("CONTACTS_GRPC_ADDR", None)
+        else:
+            os.environ["CONTACTS_GRPC_ADDR"] = previous_contacts
 
 
 def _ok(reply: requests.Response, status: int = 201) -> dict[str, Any]:
@@ -186,6 +194,12 @@ def world(platform_url: tuple[str, Any]) -> World:
         "contact_id": "matrix-contact",
         "start_at": "2030-01-01T09:00:00Z",
         "end_at": "2030-01-01T10:00:00Z",
+    }
+    # A deal registration names its company by a domain: one of its own per registration, which the
+    # registration finds or makes in the book of its partner account (sales asks contacts as the caller).
+    PREPARED_FIELDS["crm.sales.v1.CreateDealRegistrationRequest"] = {
+        "company_name": "Matrix registered company",
+        "company_domain": lambda serial: f"matrix-registered-{serial}.example.com",
     }
     return world
 

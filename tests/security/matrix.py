@@ -446,7 +446,9 @@ def named_records(route: Route) -> list[tuple[str, str]]:
 
 
 # Request message -> fields a create of it needs that no descriptor can invent (an order's lines name
-# products of a price list the ordering partner's terms name); filled in by the world's preparation.
+# products of a price list the ordering partner's terms name); filled in by the world's preparation. A
+# value may be a function of the record's serial, for a field that must differ per record (a deal
+# registration's company domain: each registration finds or makes its own company).
 PREPARED_FIELDS: dict[str, dict[str, Any]] = {}
 
 
@@ -455,7 +457,8 @@ def sample_create_body(route: Route, serial: int) -> dict[str, Any]:
     values (unique where a field is likely to be unique), and what PREPARED_FIELDS holds for it. Good
     for simple resources; a resource whose create needs a reference to another record gets a clear
     failure naming it."""
-    body: dict[str, Any] = dict(PREPARED_FIELDS.get(route.request.full_name, {}))
+    prepared = PREPARED_FIELDS.get(route.request.full_name, {})
+    body: dict[str, Any] = {k: v(serial) if callable(v) else v for k, v in prepared.items()}
     in_path = {variable.field_path[0] for variable in route.variables}
     for item in route.request.fields:
         if not _required(item) or item.name in OWNERSHIP_FIELDS or item.name in in_path or item.name in body:

@@ -1470,6 +1470,11 @@ def matrix(world: World) -> MatrixRun:
             _label(resource.listing), world.admin, "the admin lists every record", not missing, str(missing)
         )
         truth[resource.type_name] = list(known.values())
+    # A create may make records of another resource (a deal registration finds or makes its company in
+    # contacts): the top-level resources' ground truth is taken again once every record is made.
+    for resource in resources:
+        if resource.parent is None:
+            truth[resource.type_name] = list(ground_truth(world, resource).values())
 
     for resource in resources:
         records = truth[resource.type_name]
