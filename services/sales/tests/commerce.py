@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import grpc
@@ -15,8 +17,11 @@ from crm.sales.v1 import (
     payments_pb2,
     payments_pb2_grpc,
 )
+from crm_platform.db import transaction
 from crm_platform.errors import details_from
+from crm_platform.events.wire import Event
 from crm_platform.testing.callers import caller_metadata
+from sales.main import DEFINITION
 
 ADMIN = caller_metadata("admin-1", "admin")
 
@@ -105,3 +110,14 @@ class Commerce:
 
 def reason_of(error: grpc.RpcError) -> str:
     return details_from(error).reason
+
+
+def contacts_event(sales: Any, event_type: str, data: dict[str, Any]) -> None:
+    """Contacts' `event_type` applied by the sales service's own subscription, as its worker applies it."""
+    [handler] = [
+        s.handler
+        for s in DEFINITION.subscriptions
+        if (s.source_service, s.event_type) == ("contacts", event_type)
+    ]
+    with transaction(sales.runtime.sessions) as session:
+        handler(session, Event(f"ev-{uuid.uuid4()}", event_type, "contacts", datetime.now(UTC), 1, data))

@@ -3,28 +3,15 @@ subscriptions), and are in the person's export as far as the caller may read the
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from crm.sales.v1 import orders_pb2, payments_pb2
 from crm_platform.access.context import acting_as
-from crm_platform.db import reading, transaction
-from crm_platform.events.wire import Event
+from crm_platform.db import reading
 from crm_platform.testing.callers import caller
-from sales.main import DEFINITION
 from sales.privacy import PERSONAL_DATA
 
-from .commerce import ADMIN, Commerce, partner_user
-
-
-def _handle(sales: Any, event_type: str, data: dict[str, Any]) -> None:
-    [handler] = [
-        s.handler
-        for s in DEFINITION.subscriptions
-        if (s.source_service, s.event_type) == ("contacts", event_type)
-    ]
-    with transaction(sales.runtime.sessions) as session:
-        handler(session, Event(f"ev-{event_type}", event_type, "contacts", datetime.now(UTC), 1, data))
+from .commerce import ADMIN, Commerce, contacts_event, partner_user
 
 
 def test_orders_and_payments_follow_merges_and_are_exported_in_the_callers_view(sales: Any) -> None:
@@ -35,8 +22,8 @@ def test_orders_and_payments_follow_merges_and_are_exported_in_the_callers_view(
     order = shop.order(partner_user("P1"), [(widget.id, 1)], contact_id="c-old", company_id="co-old")
     payment = shop.pay(ADMIN, 1200, [(order.id, 1200)], partner_account_id="P1", contact_id="c-old")
 
-    _handle(sales, "contact_merged", {"survivor_id": "c-new", "merged_ids": ["c-old"]})
-    _handle(sales, "company_merged", {"survivor_id": "co-new", "merged_ids": ["co-old"]})
+    contacts_event(sales, "contact_merged", {"survivor_id": "c-new", "merged_ids": ["c-old"]})
+    contacts_event(sales, "company_merged", {"survivor_id": "co-new", "merged_ids": ["co-old"]})
     moved = shop.orders.GetOrder(orders_pb2.GetOrderRequest(id=order.id), metadata=ADMIN)
     assert (moved.contact_id, moved.company_id, moved.owner_id) == ("c-new", "co-new", "user-of-P1")
     paid = shop.payments.GetPayment(payments_pb2.GetPaymentRequest(id=payment.id), metadata=ADMIN)

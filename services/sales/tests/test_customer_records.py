@@ -12,27 +12,15 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from crm.sales.v1 import activities_pb2, activities_pb2_grpc, quotes_pb2, quotes_pb2_grpc
 from crm_platform.access.context import acting_as
-from crm_platform.db import reading, transaction
-from crm_platform.events.wire import Event
+from crm_platform.db import reading
 from crm_platform.testing.callers import caller, caller_metadata
-from sales.main import DEFINITION
 from sales.privacy import PERSONAL_DATA
 
-from .commerce import Commerce
+from .commerce import Commerce, contacts_event
 
 REP = caller_metadata("rep-1", "sales_rep", team_ids=("T1",))
 OTHER_TEAMS_REP = caller_metadata("rep-2", "sales_rep", team_ids=("T2",))
 SECTIONS = ("quotes", "tasks", "appointments", "deal_registrations")
-
-
-def _handle(sales: Any, event_type: str, data: dict[str, Any]) -> None:
-    [handler] = [
-        s.handler
-        for s in DEFINITION.subscriptions
-        if (s.source_service, s.event_type) == ("contacts", event_type)
-    ]
-    with transaction(sales.runtime.sessions) as session:
-        handler(session, Event(f"ev-{uuid.uuid4()}", event_type, "contacts", datetime.now(UTC), 1, data))
 
 
 def _at(moment: datetime) -> Timestamp:
@@ -88,8 +76,8 @@ def test_quotes_tasks_and_appointments_follow_merges_and_erasures_and_are_export
         metadata=REP,
     )
 
-    _handle(shared_sales, "contact_merged", {"survivor_id": new, "merged_ids": [old]})
-    _handle(shared_sales, "company_merged", {"survivor_id": new_co, "merged_ids": [old_co]})
+    contacts_event(shared_sales, "contact_merged", {"survivor_id": new, "merged_ids": [old]})
+    contacts_event(shared_sales, "company_merged", {"survivor_id": new_co, "merged_ids": [old_co]})
     moved = quotes.GetQuote(quotes_pb2.GetQuoteRequest(id=quote.id), metadata=REP)
     assert (moved.contact_id, moved.company_id, moved.owner_id) == (new, new_co, "rep-1")
     assert tasks.GetTask(activities_pb2.GetTaskRequest(id=task.id), metadata=REP).contact_id == new
@@ -115,7 +103,7 @@ def test_quotes_tasks_and_appointments_follow_merges_and_erasures_and_are_export
     }
     assert export(caller("admin-1", "admin"))["tasks"] == [task.id, theirs.id]
 
-    _handle(shared_sales, "contact_erased", {"contact_id": new})
+    contacts_event(shared_sales, "contact_erased", {"contact_id": new})
     erased = appointments.GetAppointment(activities_pb2.GetAppointmentRequest(id=meeting.id), metadata=REP)
     assert [(a.name, a.email, a.contact_id) for a in erased.attendees] == [
         ("", "", new),
