@@ -358,3 +358,38 @@ def test_expiry_is_by_day() -> None:
     assert not domain.is_expired("sent", date(2026, 1, 31), date(2026, 1, 31))
     assert domain.is_expired("sent", date(2026, 1, 31), date(2026, 2, 1))
     assert not domain.is_expired("accepted", date(2026, 1, 31), date(2026, 2, 1))
+
+
+def test_lists_filter_and_order_by_the_last_day_and_a_draft_moves_to_another_partner(shop: Quoting) -> None:
+    widget, _, listed = _catalogue(shop, accounts=("QP5", "QP6"))
+    shop.set_terms("QP5", listed, 10_000_000)
+    shop.set_terms("QP6", listed, 10_000_000)
+    today = datetime.now(UTC).date()
+    days = [(today + timedelta(days=n)).isoformat() for n in (3, 1, 2)]
+    made = [shop.quote(ADMIN, [(widget, 1, 0)], partner_account_id="QP5", valid_until=day) for day in days]
+    listed_quotes = shop.quotes.ListQuotes(
+        quotes_pb2.ListQuotesRequest(
+            filter=f'partner_account_id = "QP5" AND valid_until >= "{days[2]}"',
+            order_by="valid_until desc",
+            limit=1,
+        ),
+        metadata=ADMIN,
+        timeout=10,
+    )
+    assert [q.id for q in listed_quotes.items] == [made[0].id] and listed_quotes.next_cursor
+    rest = shop.quotes.ListQuotes(
+        quotes_pb2.ListQuotesRequest(
+            filter=f'partner_account_id = "QP5" AND valid_until >= "{days[2]}"',
+            order_by="valid_until desc",
+            limit=1,
+            cursor=listed_quotes.next_cursor,
+        ),
+        metadata=ADMIN,
+        timeout=10,
+    )
+    assert [q.id for q in rest.items] == [made[2].id]
+
+    moved = shop.quotes.UpdateQuote(_patch(made[1], partner_account_id="QP6"), metadata=ADMIN, timeout=10)
+    assert (moved.partner_account_id, moved.price_list_id) == ("QP6", listed)
+    mine = shop.quotes.ListQuotes(quotes_pb2.ListQuotesRequest(), metadata=partner_user("QP6"), timeout=10)
+    assert [q.id for q in mine.items] == [made[1].id]

@@ -32,7 +32,7 @@ def upgrade() -> None:
             sa.Column(f"{name}_minor", sa.BigInteger(), nullable=False)
             for name in ("subtotal", "discount", "net", "tax", "total")
         ),
-        sa.Column("valid_until", sa.Date(), nullable=False),
+        sa.Column("valid_until", sa.String(10), nullable=False),
         sa.Column("notes", sa.Text(), nullable=True),
         sa.Column("approval_state", sa.String(16), nullable=False),
         sa.Column("max_discount_bp", sa.Integer(), nullable=False),

@@ -173,7 +173,7 @@ class QuotesServicer(quotes_pb2_grpc.QuotesServiceServicer):
                 net_minor=priced.totals.net,
                 tax_minor=priced.totals.tax,
                 total_minor=priced.totals.grand_total,
-                valid_until=last_day,
+                valid_until=last_day.isoformat(),
                 notes=request.notes or None,
                 owner_id=ownership.owner_id,
                 team_id=ownership.team_id,
@@ -218,19 +218,23 @@ class QuotesServicer(quotes_pb2_grpc.QuotesServiceServicer):
         prepare: Callable[..., None] | None,
         caller: CallerContext | None,
     ) -> Change[Any]:
-        """A draft's fields merged as the repository's update does; new lines or a new list are priced
-        again, and new lines ask for an approval anew when their discount is over the author's allowance
-        (the editor is then the author). One version, one history entry, approval included."""
+        """A draft's fields merged as the repository's update does; new lines, a new list or another
+        partner account are priced again, and new lines ask for an approval anew when their discount is
+        over the author's allowance (the editor is then the author). One version, one history entry,
+        approval included."""
         row = quotes.get(session, resource_id, for_update=True, caller=caller, action="update")
         repriced: list[domain.PricedQuote] = []
 
         def reprice(merged: quotes_pb2.Quote) -> None:
             if row.status != DRAFT:
                 raise FailedPrecondition(f"quote {row.id} is {row.status}: only a draft can be changed")
-            domain.valid_until(merged.valid_until, min(_today(), row.valid_until))
-            if {"lines", "price_list_id"} & {path.split(".")[0] for path in paths}:
-                price_list_id = _price_list_of(session, row.partner_account_id, merged.price_list_id)
-                priced = _priced(session, price_list_id, merged.lines)
+            domain.valid_until(merged.valid_until, min(_today(), date.fromisoformat(row.valid_until)))
+            changed = {path.split(".")[0] for path in paths}
+            if {"lines", "price_list_id", "partner_account_id"} & changed:
+                # Another partner account prices from its own terms' list unless the change names one.
+                partner = merged.partner_account_id or None
+                asked = merged.price_list_id if partner is None or "price_list_id" in changed else ""
+                priced = _priced(session, _price_list_of(session, partner, asked), merged.lines)
                 merged.price_list_id, merged.currency = priced.price_list_id, priced.currency
                 del merged.lines[:]
                 merged.lines.extend(priced.lines)
@@ -288,7 +292,7 @@ class QuotesServicer(quotes_pb2_grpc.QuotesServiceServicer):
             if row.status == ACCEPTED:
                 return None
             domain.check_transition(row.id, row.status, ACCEPTED)
-            domain.check_not_expired(row.id, row.status, row.valid_until, _today())
+            domain.check_not_expired(row.id, row.status, date.fromisoformat(row.valid_until), _today())
             order = acceptance.place_order(session, row, actor_id)
             return Step(
                 {"status": ACCEPTED, "decided_at": now, "order_id": order.row.id}, events.QUOTE_ACCEPTED

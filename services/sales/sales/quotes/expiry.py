@@ -35,7 +35,7 @@ def sweep(sessions: sessionmaker[Session], now: datetime | None = None, batch: i
     with transaction(sessions) as session:
         candidates = (
             select(Quote)
-            .where(Quote.status == SENT, Quote.valid_until < today)
+            .where(Quote.status == SENT, Quote.valid_until < today.isoformat())
             .order_by(Quote.valid_until, Quote.id)
             .limit(batch)
         )

@@ -7,10 +7,10 @@ approver's queue (`approval_state = "pending"` in their scope) is one indexed li
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, Index, Integer, Select, String, Text, select
+from sqlalchemy import JSON, BigInteger, Index, Integer, Select, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.sales.v1 import quotes_pb2
@@ -45,7 +45,8 @@ class Quote(Base):
     net_minor: Mapped[int] = mapped_column(BigInteger)
     tax_minor: Mapped[int] = mapped_column(BigInteger)
     total_minor: Mapped[int] = mapped_column(BigInteger)
-    valid_until: Mapped[date] = mapped_column(Date)
+    # "YYYY-MM-DD" text, which orders like the days it holds (the listing's DATE fields are text).
+    valid_until: Mapped[str] = mapped_column(String(10))
     notes: Mapped[str | None] = mapped_column(Text, nullable=True)
     # The approval of its discount: state, the largest line discount and the author's allowance (bp).
     approval_state: Mapped[str] = mapped_column(String(16))
@@ -136,7 +137,7 @@ def to_message(row: Any) -> quotes_pb2.Quote:
             tax=money(row.tax_minor, currency),
             grand_total=money(row.total_minor, currency),
         ),
-        valid_until=row.valid_until.isoformat(),
+        valid_until=row.valid_until,
         notes=row.notes or "",
         approval=approval_of(row),
         reject_reason=row.reject_reason or "",
@@ -167,7 +168,8 @@ def to_columns(message: quotes_pb2.Quote) -> dict[str, Any]:
         "net_minor": total.net.amount_minor,
         "tax_minor": total.tax.amount_minor,
         "total_minor": total.grand_total.amount_minor,
-        "valid_until": date.fromisoformat(message.valid_until),
+        "valid_until": message.valid_until,
+        "partner_account_id": message.partner_account_id or None,
         "notes": message.notes or None,
         "owner_id": message.owner_id or None,
         "team_id": message.team_id or None,
