@@ -9,6 +9,10 @@ skipped when the same merge (`merge_update`, with the domain's rules fed as Upda
 it or changes something, it sets custom fields, which merge with their stored values, or the contact was
 merged, or changed earlier in this chunk) still goes through UpdateContact and gets the answer it always
 had. An update that changes nothing writes nothing there either (no version, history or event).
+
+The contacts are read in the chunk's transaction without a row lock (on SQLite the chunk holds the
+database's write lock anyway): on PostgreSQL a row found unchanged while another writer changes that
+contact is as if it had been applied just before that change, a no-op either way.
 """
 
 from __future__ import annotations
