@@ -8,10 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 # Bounded so the suite stays fast; raise SCHEMATHESIS_MAX_EXAMPLES for a deeper run.
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
 
 
+# Every operation of the document (about 200 with sales): a few minutes, longer on a busy machine.
+@pytest.mark.timeout(600)
 def test_the_whole_document_holds_against_the_real_platform(platform_gateway, tmp_path: Path) -> None:
     st = Path(sys.executable).with_name("st")
     command = [
