@@ -15,7 +15,7 @@ import requests
 from werkzeug.serving import make_server
 
 from crm_platform.grpc_server import GrpcServer
-from crm_platform.testing.service_server import serve_in_process
+from crm_platform.testing.service_server import peers, serve_in_process
 from gateway.app import create_app
 from gateway.main import prepare
 from gateway.settings import SERVICES, GatewaySettings
@@ -100,7 +100,8 @@ def platform_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platf
     state = app.extensions["crm_gateway"]
     token = admin_token(state)
     try:
-        yield PlatformGateway(f"http://127.0.0.1:{server.server_port}", token)
+        with peers(settings.service_addrs):  # sales asks contacts as the caller
+            yield PlatformGateway(f"http://127.0.0.1:{server.server_port}", token)
     finally:
         server.shutdown()
         state.close()

@@ -9,7 +9,6 @@ sales rep in team B and a partner user in each partner account. Every caller sig
 
 from __future__ import annotations
 
-import os
 import secrets
 import threading
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ import requests
 from werkzeug.serving import make_server
 
 from crm_platform.grpc_server import GrpcServer
-from crm_platform.testing.service_server import serve_in_process
+from crm_platform.testing.service_server import peers, serve_in_process
 from gateway.app import create_app
 from gateway.main import prepare
 from gateway.settings import SERVICES, GatewaySettings
@@ -78,25 +77,19 @@ def platform_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
         argon2_memory_kib=1024,
         argon2_time_cost=1,
     )
-    # Sales asks contacts as the caller (lead conversion, a deal registration's company): at this one.
-    previous_contacts = os.environ.get("CONTACTS_GRPC_ADDR")
-    os.environ["CONTACTS_GRPC_ADDR"] = settings.service_addrs["contacts"]
     prepare(settings)
     app = create_app(settings)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}", app
+        with peers(settings.service_addrs):  # sales asks contacts as the caller
+            yield f"http://127.0.0.1:{server.server_port}", app
     finally:
         server.shutdown()
         app.extensions["crm_gateway"].close()
         for grpc_server, runtime in started.values():
             grpc_server.stop(0)
             runtime.engine.dispose()
-        if previous_contacts is None:
-            os.environ.pop("CONTACTS_GRPC_ADDR", None)
-        else:
-            os.environ["CONTACTS_GRPC_ADDR"] = previous_contacts
 
 
 def _ok(reply: requests.Response, status: int = 201) -> dict[str, Any]:

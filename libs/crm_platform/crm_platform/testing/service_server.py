@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 from crm_platform.grpc_server import GrpcServer
 from crm_platform.service import Runtime, open_runtime
@@ -15,3 +18,21 @@ def serve_in_process(name: str, database_url: str) -> tuple[GrpcServer, Runtime]
     runtime = open_runtime(definition, database_url)
     server = GrpcServer(name, "127.0.0.1:0", lambda s: definition.register_grpc(s, runtime)).start()
     return server, runtime
+
+
+@contextmanager
+def peers(addresses: Mapping[str, str]) -> Iterator[None]:
+    """Services started in this process find each other at `addresses` (service name -> host:port), as
+    the launcher's processes do: `<SERVICE>_GRPC_ADDR` set for each while the block runs, then restored.
+    Sales asks contacts as the caller (lead conversion, a deal registration's company)."""
+    settings = {f"{service.upper()}_GRPC_ADDR": address for service, address in addresses.items()}
+    previous = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
