@@ -436,10 +436,13 @@ def test_quotas_one_per_owner_and_period_set_by_managers_read_by_the_team(sales:
     quotas = _quotas(sales)
     eur = money_pb2.Money(amount_minor=5_000_000, currency="EUR")
     made = quotas.CreateQuota(
-        reports_pb2.CreateQuotaRequest(period="2026-Q1", amount=eur, owner_id=rep, team_id=team),
+        reports_pb2.CreateQuotaRequest(
+            period="2026-Q1", amount=eur, owner_id=rep, team_id=team, notes="Agreed in January"
+        ),
         metadata=manager,
     )
     assert (made.owner_id, made.team_id, made.amount.amount_minor) == (rep, team, 5_000_000)
+    assert made.notes == "Agreed in January"
     with pytest.raises(grpc.RpcError) as twice:
         quotas.CreateQuota(
             reports_pb2.CreateQuotaRequest(period="2026-Q1", amount=eur, owner_id=rep, team_id=team),

@@ -198,6 +198,7 @@ class QuotasServicer(reports_pb2_grpc.QuotasServiceServicer):
                 period=request.period,
                 amount_minor=amount.amount_minor,
                 currency=amount.currency,
+                notes=request.notes or None,
             )
             if ownership is not None:
                 row.owner_id, row.team_id = ownership.owner_id, ownership.team_id

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, Select, String, select
+from sqlalchemy import BigInteger, Index, Integer, Select, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.common.v1 import money_pb2
@@ -30,6 +30,7 @@ class Quota(Base):
     period: Mapped[str] = mapped_column(String(7))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True)
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -58,6 +59,7 @@ def to_message(row: Any) -> reports_pb2.Quota:
         amount=money_pb2.Money(amount_minor=row.amount_minor, currency=row.currency),
         owner_id=row.owner_id or "",
         team_id=row.team_id or "",
+        notes=row.notes or "",
         created_at=timestamp(row.created_at),
         updated_at=timestamp(row.updated_at),
         etag=etag_of(row.id, row.version),
@@ -74,6 +76,7 @@ def to_columns(message: reports_pb2.Quota) -> dict[str, Any]:
         "currency": message.amount.currency,
         "owner_id": message.owner_id or None,
         "team_id": message.team_id or None,
+        "notes": message.notes or None,
     }
 
 

@@ -167,7 +167,7 @@ class RepKpiReport(_message.Message):
     def __init__(self, period: _Optional[str] = ..., reps: _Optional[_Iterable[_Union[RepKpis, _Mapping]]] = ...) -> None: ...
 
 class Quota(_message.Message):
-    __slots__ = ("id", "period", "amount", "owner_id", "team_id", "created_at", "updated_at", "etag", "archived_at")
+    __slots__ = ("id", "period", "amount", "owner_id", "team_id", "created_at", "updated_at", "etag", "archived_at", "notes")
     ID_FIELD_NUMBER: _ClassVar[int]
     PERIOD_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
@@ -177,6 +177,7 @@ class Quota(_message.Message):
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
     ARCHIVED_AT_FIELD_NUMBER: _ClassVar[int]
+    NOTES_FIELD_NUMBER: _ClassVar[int]
     id: str
     period: str
     amount: _money_pb2.Money
@@ -186,19 +187,22 @@ class Quota(_message.Message):
     updated_at: _timestamp_pb2.Timestamp
     etag: str
     archived_at: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., period: _Optional[str] = ..., amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., archived_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    notes: str
+    def __init__(self, id: _Optional[str] = ..., period: _Optional[str] = ..., amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., archived_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., notes: _Optional[str] = ...) -> None: ...
 
 class CreateQuotaRequest(_message.Message):
-    __slots__ = ("period", "amount", "owner_id", "team_id")
+    __slots__ = ("period", "amount", "owner_id", "team_id", "notes")
     PERIOD_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
     OWNER_ID_FIELD_NUMBER: _ClassVar[int]
     TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    NOTES_FIELD_NUMBER: _ClassVar[int]
     period: str
     amount: _money_pb2.Money
     owner_id: str
     team_id: str
-    def __init__(self, period: _Optional[str] = ..., amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ...) -> None: ...
+    notes: str
+    def __init__(self, period: _Optional[str] = ..., amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., notes: _Optional[str] = ...) -> None: ...
 
 class GetQuotaRequest(_message.Message):
     __slots__ = ("id",)

@@ -330,7 +330,8 @@ class QuotasServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UpdateQuota(self, request, context):
-        """Changes the fields present in the body (the amount); with `If-Match`, 412 when it changed since.
+        """Changes the fields present in the body (the amount, notes); with `If-Match`, 412 when it changed
+        since.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
