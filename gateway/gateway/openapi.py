@@ -48,6 +48,8 @@ _PROBLEMS = {
     "deactivated user; API key unknown, revoked or expired).",
     "Forbidden": "The caller may not do this.",
     "NotFound": "No such resource.",
+    "Moved": "The record was merged into another: `Location` (and `moved_to` in the body) names the "
+    "survivor, where the same request can be repeated.",
     "Conflict": "The request conflicts with the current state (e.g. duplicate email).",
     "PreconditionFailed": "`If-Match` names an etag the resource no longer has: read it again.",
     "TooManyRequests": "Too many requests; retry after `Retry-After` seconds.",
@@ -65,6 +67,7 @@ _STATUS_OF = {
     "Unauthorized": "401",
     "Forbidden": "403",
     "NotFound": "404",
+    "Moved": "308",
     "Conflict": "409",
     "PreconditionFailed": "412",
     "TooManyRequests": "429",
@@ -88,6 +91,12 @@ def _json(schema_name: str, description: str) -> dict[str, Any]:
         "description": description,
         "content": {"application/json": {"schema": _ref("schemas", schema_name)}},
     }
+
+
+_MOVED_HEADERS = {"Location": {"description": "URL of the surviving record", "schema": {"type": "string"}}}
+# Records that merge (contacts' people and companies): reading a merged one by its id answers 308 to the
+# survivor (contacts.merge.tombstones), whatever the route below it.
+_MERGEABLE_PATHS = ("/api/v1/contacts/{", "/api/v1/companies/{")
 
 
 def _problems(*names: str) -> dict[str, Any]:
@@ -459,6 +468,8 @@ def _rpc_operation(served: ServedRoute, builder: SchemaBuilder, comments: dict[s
         problems += ["PayloadTooLarge", "UnsupportedMediaType"]
     if _has_etag(route):
         problems.append("PreconditionFailed")
+    if route.openapi_path.startswith(_MERGEABLE_PATHS):
+        problems.append("Moved")
     operation["responses"] = {**success, **_problems(*problems)}
     return operation
 
@@ -518,6 +529,7 @@ def document(routes: list[ServedRoute], contracts: Contracts) -> dict[str, Any]:
                 name: {
                     "description": description,
                     "content": {PROBLEM_JSON: {"schema": _ref("schemas", "ProblemDetails")}},
+                    **({"headers": _MOVED_HEADERS} if name == "Moved" else {}),
                 }
                 for name, description in _PROBLEMS.items()
             },

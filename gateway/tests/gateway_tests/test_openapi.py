@@ -253,6 +253,14 @@ def test_create_delete_and_history_responses(document) -> None:
     assert document["paths"][CONTACT]["get"]["responses"]["200"]["headers"]["ETag"]
 
 
+def test_a_merged_record_answers_308_where_records_merge(document) -> None:
+    """Contacts and companies merge; reading a merged one by its id is a 308 to the survivor."""
+    for path, method in ((CONTACT, "get"), (CONTACT, "patch"), ("/api/v1/companies/{id}", "get")):
+        assert document["paths"][path][method]["responses"]["308"] == {"$ref": "#/components/responses/Moved"}
+    assert "Location" in document["components"]["responses"]["Moved"]["headers"]
+    assert "308" not in document["paths"]["/api/v1/orders/{id}"]["get"]["responses"]  # orders never merge
+
+
 def test_hand_written_routes_keep_their_schemas(document) -> None:
     schemas = document["components"]["schemas"]
     assert schemas["TokenRequest"]["additionalProperties"] is False
