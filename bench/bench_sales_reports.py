@@ -263,7 +263,7 @@ def measure(backend: Backend, deals: int, changes: int, rounds: int) -> list[str
                 verdict = "" if target == "deal GET" else f"{p99 / get_p99:>9.2f}x {met}"
                 lines.append(
                     f"{caller:<16} {target:<18} {failed[(caller, target)]:>5} "
-                    f"{percentile(values, 50):>8.1f} {p99:>8.1f} {verdict}"
+                    f"{percentile(values, 50):>8.1f} {p99:>8.1f} {verdict}".rstrip()
                 )
     for line in lines:
         print(line, flush=True)

@@ -194,6 +194,8 @@ def world(platform_url: tuple[str, Any]) -> World:
         "company_name": "Matrix registered company",
         "company_domain": lambda serial: f"matrix-registered-{serial}.example.com",
     }
+    # One quota per owner and period: a period of its own per quota (a year: "1001", "1002"...).
+    PREPARED_FIELDS["crm.sales.v1.CreateQuotaRequest"] = {"period": lambda serial: str(1000 + serial)}
     return world
 
 

@@ -1655,6 +1655,13 @@ def test_the_route_table_sees_every_standard_method_of_a_resource() -> None:
         ("POST", "/api/v1/calendar-feeds"),
         ("GET", "/api/v1/calendar-feeds"),
         ("DELETE", "/api/v1/calendar-feeds/{id}"),
+        # Sales reports: figures over the deals the caller may read, no record of their own (each
+        # caller's figures are tested in services/sales/tests/test_reports.py and over the gateway in
+        # tests/e2e/test_sales_reports_over_http.py).
+        ("GET", "/api/v1/sales/reports/funnel"),
+        ("GET", "/api/v1/sales/reports/win-rate"),
+        ("GET", "/api/v1/sales/reports/forecast"),
+        ("GET", "/api/v1/sales/reports/rep-kpis"),
     }
     assert interaction.parent is contact and contact.parent is None
     assert interaction.collection == "/api/v1/contacts/{contact_id}/interactions"
