@@ -30,6 +30,7 @@ OPEN_ORDER_STATUSES = ("submitted", "confirmed", "shipped")
 
 @dataclass
 class OrderFigures:
+    placed: int = 0  # every order the caller may read, cancelled ones included
     open_orders: int = 0
     years: dict[tuple[int, str], tuple[int, int]] = field(default_factory=dict)  # -> (orders, total)
     outstanding: dict[str, int] = field(default_factory=dict)
@@ -64,24 +65,34 @@ def last_orders(session: Session, contact_id: str, caller: CallerContext | None)
 
 
 def order_figures(session: Session, contact_id: str, caller: CallerContext | None) -> OrderFigures:
-    """One grouped query over the contact's orders (ix_orders_contact)."""
+    """One grouped query over the contact's orders (ix_orders_contact). Cancelled orders are counted in
+    `placed` only (so the section knows whether there is any order to list) and left out of the rest."""
     year = extract("year", Order.placed_at)
+    kept = Order.status != CANCELLED
+
+    def when_kept(value: object) -> object:
+        return func.sum(case((kept, value), else_=0))
+
     query = order_store.orders.scoped(
         select(
             year,
             Order.currency,
             func.count(),
-            func.sum(Order.total_minor),
-            func.sum(Order.total_minor - Order.paid_minor),
+            when_kept(1),
+            when_kept(Order.total_minor),
+            when_kept(Order.total_minor - Order.paid_minor),
             func.sum(case((Order.status.in_(OPEN_ORDER_STATUSES), 1), else_=0)),
         )
-        .where(Order.contact_id == contact_id, Order.status != CANCELLED)
+        .where(Order.contact_id == contact_id)
         .group_by(year, Order.currency),
         caller,
     )
     figures = OrderFigures()
-    for placed, currency, count, total, owed, still_open in session.execute(query):
-        figures.years[(int(placed), currency)] = (count, int(total or 0))
+    for placed, currency, every, count, total, owed, still_open in session.execute(query):
+        figures.placed += int(every)
+        if not count:
+            continue  # a year of cancelled orders only: no purchase
+        figures.years[(int(placed), currency)] = (int(count), int(total or 0))
         figures.open_orders += int(still_open or 0)
         figures.lifetime[currency] = figures.lifetime.get(currency, 0) + int(total or 0)
         if owed:
@@ -110,11 +121,17 @@ def open_tasks(session: Session, contact_id: str, caller: CallerContext | None) 
 
 
 def fill(summary: sales_pb2.SalesSummary, session: Session, caller: CallerContext | None) -> None:
-    """Adds the deals and orders listed in the section to `summary` (its counts already set)."""
+    """Adds the deals and orders listed in the section to `summary` (its counts already set). A list
+    whose count says it is empty is not queried: most contacts have no deal, order or task, and this is
+    the 360 view's hot path."""
     contact_id = summary.contact_id
-    summary.open_deal_list.extend(deal_store.to_message(d) for d in open_deals(session, contact_id, caller))
-    summary.last_orders.extend(order_store.to_message(o) for o in last_orders(session, contact_id, caller))
+    if summary.open_deals:
+        deals = open_deals(session, contact_id, caller)
+        summary.open_deal_list.extend(deal_store.to_message(d) for d in deals)
     figures = order_figures(session, contact_id, caller)
+    if figures.placed:
+        orders = last_orders(session, contact_id, caller)
+        summary.last_orders.extend(order_store.to_message(o) for o in orders)
     summary.open_orders = figures.open_orders
     for (year, currency), (count, total) in sorted(figures.years.items(), key=lambda i: (-i[0][0], i[0][1])):
         summary.purchase_history.append(
