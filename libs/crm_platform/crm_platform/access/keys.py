@@ -76,11 +76,19 @@ def _local_pair(directory: Path) -> tuple[bytes, str]:
         if not private_path.exists():
             key = Ed25519PrivateKey.generate()
             pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-            # O_EXCL: two processes starting together must not each write a different key.
-            with contextlib.suppress(FileExistsError):
-                fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "wb") as out:
-                    out.write(pem)
+            # Written whole under a name of its own, then linked into place: link() fails if the file
+            # exists, so two processes starting together never each keep a different key, and no one
+            # ever reads a key file half written (an O_EXCL create is visible, empty, before its write:
+            # a gateway worker starting beside another failed to load it).
+            tmp = directory / f".{_PRIVATE_FILE}.{os.getpid()}.{threading.get_ident()}"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                out.write(pem)
+            try:
+                with contextlib.suppress(FileExistsError):
+                    os.link(tmp, private_path)
+            finally:
+                tmp.unlink()
         pem = private_path.read_bytes()
         kid = "local-" + _fingerprint(pem)
         public_path = directory / f"{_PUBLIC_PREFIX}{kid}{_PUBLIC_SUFFIX}"
