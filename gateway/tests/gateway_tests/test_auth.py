@@ -27,6 +27,7 @@ PUBLIC = {
     "/api/v1/auth/revoke",
     "/api/v1/openapi.json",
     "/api/v1/web-forms/<form_key>/submissions",  # a web site's lead form (rate limited by sales)
+    "/api/v1/calendar-feeds/<token>/calendar.ics",  # a phone's calendar app: the secret token is the key
 }
 
 
