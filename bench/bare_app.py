@@ -29,8 +29,7 @@ from crm.marketing.v1 import marketing_pb2_grpc
 from crm.notifications.v1 import notifications_pb2_grpc
 from crm.sales.v1 import sales_pb2_grpc
 from crm.support.v1 import support_pb2_grpc
-from gateway.customer360 import METHODS, RENDERERS
-from gateway.customer360 import _requests as section_requests
+from gateway.customer360 import METHODS, RENDERERS, section_requests
 
 DEADLINE_SECONDS = 1.0  # the gateway's default GATEWAY_SERVICE_DEADLINE_SECONDS
 

@@ -171,8 +171,7 @@ def record_answers(config: PlatformConfig, contact_id: str, out_dir: Path) -> Pa
     import grpc
 
     from crm_platform.testing.callers import caller_metadata
-    from gateway.customer360 import METHODS
-    from gateway.customer360 import _requests as section_requests
+    from gateway.customer360 import METHODS, section_requests
 
     out_dir.mkdir(parents=True, exist_ok=True)
     metadata = caller_metadata(data_dir=config.data_dir)

@@ -30,8 +30,7 @@ from crm.marketing.v1 import marketing_pb2
 from crm.notifications.v1 import notifications_pb2
 from crm.sales.v1 import sales_pb2
 from crm.support.v1 import support_pb2
-from gateway.customer360 import METHODS
-from gateway.customer360 import _requests as section_requests
+from gateway.customer360 import METHODS, section_requests
 
 # service -> the request class of its section's method
 SECTION_REQUESTS = {service: type(request) for service, request in section_requests("x").items()}

@@ -89,7 +89,7 @@ class ContactNotFound(Exception):
     pass
 
 
-def _requests(contact_id: str) -> dict[str, Message]:
+def section_requests(contact_id: str) -> dict[str, Message]:
     """service -> the request of its section's method (METHODS)."""
     return {
         "contacts": overview_pb2.GetContactOverviewRequest(id=contact_id, timeline_limit=TIMELINE_SHOWN),
@@ -195,7 +195,7 @@ def compose(
     reasons: dict[str, str] = {}
     forbidden: set[str] = set()
     caller = tuple(metadata)
-    for service, request in _requests(contact_id).items():
+    for service, request in section_requests(contact_id).items():
         resource_type = SECTION_RESOURCES.get(service)
         if resource_type is not None and not may_read(resource_type):
             forbidden.add(service)  # not even asked: the service would refuse, and it costs a call
