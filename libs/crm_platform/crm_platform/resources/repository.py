@@ -114,6 +114,13 @@ class Repository(Generic[Row, M]):
 
     # --- scope --------------------------------------------------------------------------------------
 
+    def scope(self, action: str = "read") -> tuple[str, str, OwnershipColumns]:
+        """This resource's scope for `action`, as crm_platform.access.scope.MultiScopedStatements names
+        one (statements that read several resource types, each in its own scope)."""
+        if self.ownership is None:
+            raise TypeError(f"{self.resource_type} records have no ownership columns to scope by")
+        return self.resource_type, action, self.ownership
+
     def scoped(self, query: Select[Any], caller: CallerContext | None, action: str = "read") -> Select[Any]:
         """`query` narrowed to the rows `caller` may act on (no caller: trusted internal code, no
         narrowing; the server interceptor makes sure every RPC has one)."""

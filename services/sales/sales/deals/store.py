@@ -479,24 +479,3 @@ def stage_changes(session: Session, deal_id: str) -> list[DealStageChange]:
             .order_by(DealStageChange.changed_at, DealStageChange.id)
         )
     )
-
-
-def contact_summary(
-    session: Session, contact_id: str, caller: CallerContext | None
-) -> tuple[int, int, list[Amount]]:
-    """The contact's live deals the caller may read: how many are open and won, and the open ones'
-    amounts per currency (one grouped query)."""
-    query = deals.scoped(
-        select(Deal.status, Deal.currency, func.count(), func.sum(Deal.amount_minor))
-        .where(Deal.contact_id == contact_id, Deal.archived_at.is_(None))
-        .group_by(Deal.status, Deal.currency),
-        caller,
-    )
-    counts = {OPEN: 0, "won": 0}
-    values: dict[str, int] = {}
-    for status, currency, count, total in session.execute(query):
-        if status in counts:
-            counts[status] += count
-        if status == OPEN and currency:
-            values[currency] = values.get(currency, 0) + int(total or 0)
-    return counts[OPEN], counts["won"], [Amount(v, c) for c, v in sorted(values.items())]
