@@ -37,12 +37,6 @@ from crm_platform.errors import NotFound
 MAX_COMPANIES = 50
 
 
-def _ownership(repository: Any) -> OwnershipColumns:
-    ownership: OwnershipColumns | None = repository.ownership
-    assert ownership is not None, repository.resource_type
-    return ownership
-
-
 def _timeline_scopes() -> dict[str, tuple[str, str, OwnershipColumns]]:
     return {f"timeline:{name}": scope for name, scope in TIMELINE_SCOPES.items()}
 
@@ -93,9 +87,9 @@ def _contact_with_counts(scopes: dict[str, ColumnElement[bool]]) -> Select[Any]:
 _CONTACTS = MultiScopedStatements(
     _contact_with_counts,
     {
-        "contact": ("contact", "read", _ownership(contacts_store.contacts)),
-        "interaction": ("interaction", "read", _ownership(interactions)),
-        "company": ("company", "read", _ownership(companies)),
+        "contact": contacts_store.contacts.scope("read"),
+        "interaction": interactions.scope("read"),
+        "company": companies.scope("read"),
         **_timeline_scopes(),
     },
 )
@@ -115,7 +109,7 @@ _COMPANIES = MultiScopedStatements(
         .order_by(CompanyPersonLink.created_at, CompanyPersonLink.id)
         .limit(MAX_COMPANIES)
     ),
-    {"company": ("company", "read", _ownership(companies))},
+    {"company": companies.scope("read")},
 )
 
 _TIMELINE = MultiScopedStatements(
