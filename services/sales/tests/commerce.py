@@ -72,6 +72,7 @@ class Commerce:
         credit_limit_minor: int | None,
         days: int = 30,
         currency: str = "EUR",
+        approval_threshold_minor: int | None = None,
     ) -> catalog_pb2.PartnerTerms:
         terms = catalog_pb2.PartnerTerms(
             partner_account_id=account, price_list_id=price_list_id, payment_terms_days=days
@@ -80,6 +81,11 @@ class Commerce:
         if credit_limit_minor is not None:
             terms.credit_limit.CopyFrom(money_pb2.Money(amount_minor=credit_limit_minor, currency=currency))
             paths.append("credit_limit")
+        if approval_threshold_minor is not None:
+            terms.approval_threshold.CopyFrom(
+                money_pb2.Money(amount_minor=approval_threshold_minor, currency=currency)
+            )
+            paths.append("approval_threshold")
         request = catalog_pb2.UpdatePartnerTermsRequest(terms=terms)
         request.update_mask.paths.extend(paths)
         return self.terms.UpdatePartnerTerms(request, metadata=ADMIN, timeout=10)

@@ -292,7 +292,7 @@ class PartnerTermsServicer(catalog_pb2_grpc.PartnerTermsServiceServicer):
         account = asked.partner_account_id
         if not account:
             raise InvalidArgument("invalid terms", {"terms.partner_account_id": "is required"})
-        domain.check_credit_limit(asked)
+        domain.check_terms_amounts(asked)
         with idempotent_write(self.sessions, context, request, catalog_pb2.PartnerTerms) as write:
             if write.replay is not None:
                 return write.replay
@@ -330,6 +330,12 @@ class PartnerTermsServicer(catalog_pb2_grpc.PartnerTermsServiceServicer):
                 else None,
                 "credit_currency": merged.credit_limit.currency if merged.HasField("credit_limit") else None,
                 "payment_terms_days": merged.payment_terms_days,
+                "approval_threshold_minor": merged.approval_threshold.amount_minor
+                if merged.HasField("approval_threshold")
+                else None,
+                "approval_threshold_currency": merged.approval_threshold.currency
+                if merged.HasField("approval_threshold")
+                else None,
             }
             before = {name: getattr(row, name) for name in values}
             changes = [FieldChange(n, before[n], v) for n, v in values.items() if before[n] != v]

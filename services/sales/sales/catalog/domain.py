@@ -59,14 +59,17 @@ def unknown_products(prices: Iterable[catalog_pb2.Price], known: set[str], field
         raise InvalidArgument("invalid price list", errors)
 
 
-def check_credit_limit(limit: catalog_pb2.PartnerTerms) -> None:
-    if not limit.HasField("credit_limit"):
-        return
+def check_terms_amounts(terms: catalog_pb2.PartnerTerms) -> None:
+    """The terms' amounts (credit limit, approval threshold), when given: not negative, in a currency."""
     errors: dict[str, str] = {}
-    if limit.credit_limit.amount_minor < 0:
-        errors["terms.credit_limit.amount_minor"] = "must not be negative"
-    currency = limit.credit_limit.currency
-    if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
-        errors["terms.credit_limit.currency"] = "must be an ISO 4217 code"
+    for name in ("credit_limit", "approval_threshold"):
+        if not terms.HasField(name):
+            continue
+        amount = getattr(terms, name)
+        if amount.amount_minor < 0:
+            errors[f"terms.{name}.amount_minor"] = "must not be negative"
+        currency = amount.currency
+        if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+            errors[f"terms.{name}.currency"] = "must be an ISO 4217 code"
     if errors:
         raise InvalidArgument("invalid terms", errors)

@@ -222,6 +222,9 @@ class PartnerTermsRow(Base):
     payment_terms_days: Mapped[int] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # An order above it (or in another currency) waits for an approval (sales.orders.approval).
+    approval_threshold_minor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    approval_threshold_currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
 
 
 DEFAULT_PAYMENT_TERMS_DAYS = 30
@@ -238,4 +241,7 @@ def terms_message(row: Any) -> catalog_pb2.PartnerTerms:
     if row.credit_limit_minor is not None:
         message.credit_limit.amount_minor = row.credit_limit_minor
         message.credit_limit.currency = row.credit_currency or ""
+    if row.approval_threshold_minor is not None:
+        message.approval_threshold.amount_minor = row.approval_threshold_minor
+        message.approval_threshold.currency = row.approval_threshold_currency or ""
     return message

@@ -1,6 +1,7 @@
-"""OrdersService: placing an order (priced by the catalogue, checked against the credit limit), reading
-and listing orders in the caller's scope, and the status flow (custom methods, each with its history
-entry and `order_status_changed`).
+"""OrdersService: placing an order (priced by the catalogue, checked against the credit limit and the
+partner's usual terms), reading and listing orders in the caller's scope, the status flow (custom
+methods, each with its history entry and `order_status_changed`), and the approval of an order beyond
+its partner's usual terms (`:approve`, `:reject`: sales.orders.approval over sales.approvals).
 
 Ownership: the caller and their primary team unless the request names others (checked against the
 caller's `order` create level); a partner user's orders always belong to their own account.
@@ -8,7 +9,9 @@ caller's `order` create level); a partner user's orders always belong to their o
 
 from __future__ import annotations
 
-from datetime import UTC
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import grpc
@@ -33,9 +36,10 @@ from crm_platform.resources import (
     record_change,
 )
 from crm_platform.service import Runtime, ServiceDefinition
+from sales import approvals
 from sales.catalog.pricing import PriceResolver
-from sales.orders import domain, events, placing, store
-from sales.orders.store import CANCELLED, Order, orders
+from sales.orders import approval, domain, events, placing, store
+from sales.orders.store import CANCELLED, CONFIRMED, Order, orders
 
 
 class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
@@ -90,7 +94,7 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
     def ConfirmOrder(
         self, request: orders_pb2.ConfirmOrderRequest, context: grpc.ServicerContext
     ) -> orders_pb2.Order:
-        return self._move(context, request, "confirmed")
+        return self._move(context, request, CONFIRMED)
 
     def ShipOrder(
         self, request: orders_pb2.ShipOrderRequest, context: grpc.ServicerContext
@@ -110,35 +114,98 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
     def _move(
         self, context: grpc.ServicerContext, request: Any, target: str, *, reason: str = ""
     ) -> orders_pb2.Order:
-        """One step of the status flow: needs update rights on the order (404 out of scope, 403 beyond
-        the caller's level); the same step asked again answers the order as it is."""
+        """One step of the status flow (with `order_status_changed`); the same step asked again answers
+        the order as it is. Confirming waits for an approval the order needs."""
+
+        def move(row: Any, actor: str, now: datetime) -> Step | None:
+            before = row.status
+            if before == target:
+                return None
+            domain.check_transition(row.id, before, target)
+            if target == CONFIRMED:
+                approvals.check_approved("order", row.id, row.approval_state, "be confirmed")
+            if target == CANCELLED and row.paid_minor > 0:
+                raise FailedPrecondition(f"order {row.id} has payments applied: it cannot be cancelled")
+            values: dict[str, Any] = {"status": target}
+            changes = [FieldChange("status", before, target)]
+            if reason:
+                values["cancel_reason"] = reason
+                changes.append(FieldChange("cancel_reason", row.cancel_reason, reason))
+            return Step(values, changes, events.record_status_changed)
+
+        return self._act(context, request, move)
+
+    def ApproveOrder(
+        self, request: orders_pb2.ApproveOrderRequest, context: grpc.ServicerContext
+    ) -> orders_pb2.Order:
+        return self._decide(context, request, approvals.APPROVED)
+
+    def RejectOrder(
+        self, request: orders_pb2.RejectOrderRequest, context: grpc.ServicerContext
+    ) -> orders_pb2.Order:
+        return self._decide(context, request, approvals.REJECTED)
+
+    def _decide(self, context: grpc.ServicerContext, request: Any, decision: str) -> orders_pb2.Order:
+        """An approver's decision on the order's pending approval, kept in its approval and history and
+        announced (`order_approval_decided`); a rejection cancels the order with the reason (with
+        `order_status_changed`), so it no longer counts against the credit limit."""
+        caller = current_caller_or_none()
+
+        def decide(row: Any, actor: str, now: datetime) -> Step | None:
+            if approvals.is_repeat(row, decision, actor):
+                return None
+            approval.check_approver(row, caller, actor)
+            values = approvals.decided(decision, actor, now, request.reason)
+            changes = [approvals.change(row, store.APPROVAL_COLUMNS, store.approval_of, values)]
+            if decision == approvals.REJECTED:
+                values.update(status=CANCELLED, cancel_reason=request.reason)
+                changes += [
+                    FieldChange("status", row.status, CANCELLED),
+                    FieldChange("cancel_reason", row.cancel_reason, request.reason),
+                ]
+
+            def announce(session: Session, row: Any, before: str, change: Change[Any]) -> None:
+                events.record_approval_event(session, events.ORDER_APPROVAL_DECIDED, change, request.reason)
+                if row.status != before:
+                    events.record_status_changed(session, row, before, change)
+
+            return Step(values, changes, announce)
+
+        return self._act(context, request, decide)
+
+    def _act(
+        self, context: grpc.ServicerContext, request: Any, step: Callable[[Any, str, datetime], Step | None]
+    ) -> orders_pb2.Order:
+        """One change of an order by a custom method, needing update rights on it (404 out of scope, 403
+        beyond the caller's level): `step` checks and says what it writes (None: nothing, the order is
+        already there), written with its history entry and events in one transaction."""
         caller = current_caller_or_none()
         with idempotent_write(self.sessions, context, request, orders_pb2.Order) as write:
             if write.replay is not None:
                 return write.replay
             session = write.session
             row = orders.get(session, request.id, for_update=True, caller=caller, action="update")
-            before = row.status
-            if before == target:
+            actor, now, before = actor_of(context), utcnow(), row.status
+            move = step(row, actor, now)
+            if move is None:
                 return write.respond(orders.to_message(row))
-            domain.check_transition(row.id, before, target)
             check_etag(row.id, row.version, request.etag)
-            if target == CANCELLED and row.paid_minor > 0:
-                raise FailedPrecondition(f"order {row.id} has payments applied: it cannot be cancelled")
-            now = utcnow()
-            values: dict[str, Any] = {"status": target, "updated_at": now}
-            changes = [FieldChange("status", before, target)]
-            if reason:
-                values["cancel_reason"] = reason
-                changes.append(FieldChange("cancel_reason", row.cancel_reason, reason))
-            actor = actor_of(context)
-            version = compare_and_set(session, Order, row.id, row.version, values)
+            version = compare_and_set(session, Order, row.id, row.version, {**move.values, "updated_at": now})
             record_change(
-                session, orders.resource_type, row.id, Action.UPDATED, actor, changes, occurred_at=now
+                session, orders.resource_type, row.id, Action.UPDATED, actor, move.changes, occurred_at=now
             )
             session.refresh(row)
-            events.record_status_changed(session, row, before, Change(row, actor, version, changes))
+            move.announce(session, row, before, Change(row, actor, version, move.changes))
             return write.respond(orders.to_message(row))
+
+
+@dataclass
+class Step:
+    """What one custom method writes: the columns, the history's field changes, and its events."""
+
+    values: dict[str, Any]
+    changes: list[FieldChange]
+    announce: Callable[[Session, Any, str, Change[Any]], Any]
 
 
 def register(server: grpc.Server, runtime: Runtime) -> list[str]:

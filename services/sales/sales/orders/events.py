@@ -1,5 +1,6 @@
 """Events about orders, written to the outbox in the change's transaction (aggregate `order`, so one
-order's events are consumed in order): order_placed and order_status_changed."""
+order's events are consumed in order): order_placed, order_status_changed, and order_approval_requested
+and order_approval_decided for an order beyond its partner's usual terms."""
 
 from __future__ import annotations
 
@@ -11,14 +12,17 @@ from crm.sales.v1 import orders_pb2
 from crm_platform.events import record_event
 from crm_platform.protobuf import as_event_payload, timestamp
 from crm_platform.resources import Change
+from sales import approvals
 from sales.money import money
-from sales.orders.store import orders
+from sales.orders.store import approval_of, orders
 from sales.store import messaging
 
 SOURCE = "sales"
 AGGREGATE = "order"
 ORDER_PLACED = "order_placed"
 ORDER_STATUS_CHANGED = "order_status_changed"
+ORDER_APPROVAL_REQUESTED = "order_approval_requested"
+ORDER_APPROVAL_DECIDED = "order_approval_decided"
 
 
 def record(
@@ -37,25 +41,57 @@ def record(
     )
 
 
+PARTIES = ("contact_id", "company_id", "owner_id", "team_id", "partner_account_id")
+CONTACT_AND_OWNERSHIP = ("contact_id", "owner_id", "team_id", "partner_account_id")
+
+
+def parties(row: Any, names: tuple[str, ...] = PARTIES) -> dict[str, str]:
+    """Who a sales record is about and whose it is, as an event's top-level fields ("" for none): what
+    the contacts timeline files an entry under and whom it shows it to."""
+    return {name: getattr(row, name) or "" for name in names}
+
+
 def record_order_placed(session: Session, change: Change[Any]) -> str:
+    """order_placed, and order_approval_requested when the order waits for an approval."""
     row = change.row
-    return record(
+    placed = record(
         session,
         ORDER_PLACED,
         row.id,
         orders_pb2.OrderPlaced(
             order_id=row.id,
             number=row.number,
-            contact_id=row.contact_id or "",
-            company_id=row.company_id or "",
-            owner_id=row.owner_id or "",
-            team_id=row.team_id or "",
-            partner_account_id=row.partner_account_id or "",
+            **parties(row),
             placed_at=timestamp(row.placed_at),
             total=money(row.total_minor, row.currency),
             actor_id=change.actor_id,
             version=change.version,
             order=orders.to_message(row),
+        ),
+    )
+    if row.approval_state == approvals.PENDING:
+        record_approval_event(session, ORDER_APPROVAL_REQUESTED, change)
+    return placed
+
+
+def record_approval_event(session: Session, event_type: str, change: Change[Any], reason: str = "") -> str:
+    row = change.row
+    return record(
+        session,
+        event_type,
+        row.id,
+        orders_pb2.OrderApprovalEvent(
+            order_id=row.id,
+            number=row.number,
+            **parties(row),
+            status=row.status,
+            total=money(row.total_minor, row.currency),
+            actor_id=change.actor_id,
+            version=change.version,
+            changed_fields=change.changed_fields,
+            occurred_at=timestamp(row.updated_at),
+            reason=reason,
+            approval=approval_of(row),
         ),
     )
 
@@ -68,10 +104,7 @@ def record_status_changed(session: Session, row: Any, before: str, change: Chang
         orders_pb2.OrderStatusChanged(
             order_id=row.id,
             number=row.number,
-            contact_id=row.contact_id or "",
-            owner_id=row.owner_id or "",
-            team_id=row.team_id or "",
-            partner_account_id=row.partner_account_id or "",
+            **parties(row, CONTACT_AND_OWNERSHIP),
             from_status=before,
             to_status=row.status,
             actor_id=change.actor_id,

@@ -2,8 +2,9 @@
 accepting a quote (sales.quotes), so the partner's terms and credit limit hold for both.
 
 In the caller's transaction: the partner account's terms row is locked (`terms_for`), the priced lines
-are checked against its credit limit, and the order row and its history entry are written; the caller
-records `order_placed` in the same transaction.
+are checked against its credit limit and its usual terms (an order beyond them waits for an approval),
+and the order row and its history entry are written; the caller records `order_placed` (and
+`order_approval_requested`) in the same transaction.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from crm_platform.protojson import encode
 from crm_platform.resources import Change
 from sales.catalog.pricing import NO_PRICE_LIST
 from sales.catalog.store import DEFAULT_PAYMENT_TERMS_DAYS
-from sales.orders import credit
+from sales.orders import approval, credit
 from sales.orders.domain import PricedOrder
 from sales.orders.store import Order, orders
 
@@ -39,8 +40,9 @@ class Terms:
 
 
 def terms_for(session: Session, partner: str | None, price_list_id: str, payment_terms_days: int) -> Terms:
-    """The terms of a new order. A partner account's order is priced from its terms' list with its terms'
-    days, and the terms row stays locked for the credit check; without one, the list asked for."""
+    """The terms of a new order. A partner account's order is priced from its terms' list, with its
+    terms' days unless it asks for others (more days than the terms give wait for an approval), and the
+    terms row stays locked for the credit check; without one, the list asked for."""
     if partner is None:
         if not price_list_id:
             raise InvalidArgument(
@@ -66,7 +68,7 @@ def terms_for(session: Session, partner: str | None, price_list_id: str, payment
         raise InvalidArgument(
             "invalid order", {"price_list_id": "a partner account's orders use the price list of its terms"}
         )
-    return Terms(listed, credit.payment_terms_days(terms), terms)
+    return Terms(listed, payment_terms_days or credit.payment_terms_days(terms), terms)
 
 
 def honoured_terms(session: Session, partner: str | None, price_list_id: str) -> Terms:
@@ -95,10 +97,13 @@ def place(
     actor_id: str,
 ) -> Change[Any]:
     """Checks a partner account's credit limit (its terms row locked by `terms_for`) and writes the
-    order with its history entry: BusinessRuleRefused CREDIT_LIMIT_EXCEEDED when it does not fit."""
+    order with its history entry: BusinessRuleRefused CREDIT_LIMIT_EXCEEDED when it does not fit. An
+    order beyond the account's usual terms is placed waiting for an approval (sales.orders.approval)."""
     partner = ownership.partner_account_id
+    total = priced.totals.grand_total
     if partner is not None:
-        credit.check_credit(session, terms.row, partner, priced.currency, priced.totals.grand_total)
+        credit.check_credit(session, terms.row, partner, priced.currency, total)
+    beyond = approval.beyond_terms(terms.row, priced.currency, total, terms.days) if partner else []
     now = utcnow()
     order_id = str(uuid.uuid4())
     row = Order(
@@ -117,10 +122,12 @@ def place(
         paid_minor=0,
         placed_at=now,
         due_at=now + timedelta(days=terms.days),
+        payment_terms_days=terms.days,
         notes=customer.notes,
         actor_id=actor_id or None,
         owner_id=ownership.owner_id,
         team_id=ownership.team_id,
         partner_account_id=partner,
+        **approval.columns(beyond, terms.row, actor_id or None, now),
     )
     return orders.create(session, row, actor_id)

@@ -19,15 +19,19 @@ from crm_platform.db import UtcDateTime
 from crm_platform.listing import ENUM, STRING, TIMESTAMP, Field, ListSpec
 from crm_platform.protobuf import timestamp
 from crm_platform.resources import Repository, etag_of
+from sales import approvals
+from sales.approvals import ApprovalColumns
 from sales.money import money
 from sales.store import Base
 
 STATUSES = protojson.enum_names(orders_pb2.OrderStatus.DESCRIPTOR)
 STATUS_NUMBERS = protojson.enum_numbers(orders_pb2.OrderStatus.DESCRIPTOR)
+APPROVAL_NUMBERS = protojson.enum_numbers(orders_pb2.OrderApprovalState.DESCRIPTOR)
 CANCELLED = "cancelled"
+CONFIRMED = "confirmed"
 
 
-class Order(Base):
+class Order(ApprovalColumns, Base):
     __tablename__ = "orders"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -58,6 +62,13 @@ class Order(Base):
     partner_account_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # The quote whose acceptance placed it (sales.quotes), if any.
     quote_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    # Net days it was placed with (null for orders placed before they were kept: due_at says them).
+    payment_terms_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Its approval (sales.approvals' columns): what of its partner's usual terms it goes beyond, and the
+    # terms' threshold when it was placed (sales.orders.approval).
+    approval_reasons: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    approval_threshold_minor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    approval_threshold_currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
 
     __table_args__ = (
         Index("ix_orders_placed", "placed_at", "id"),
@@ -66,6 +77,8 @@ class Order(Base):
         Index("ix_orders_contact", "contact_id"),
         # The overdue sweep: unpaid orders not yet found overdue, by due date.
         Index("ix_orders_due", "overdue_at", "due_at"),
+        # An approver's queue: pending approvals, newest first, then narrowed to their scope.
+        Index("ix_orders_approval", "approval_state", "placed_at"),
         *(Index(f"ix_orders_{name}", name) for name in ("owner_id", "team_id")),
     )
 
@@ -74,6 +87,32 @@ def _line(data: Any) -> orders_pb2.OrderLine:
     line = orders_pb2.OrderLine()
     protojson.decode_into(data, line)
     return line
+
+
+APPROVAL_COLUMNS = (
+    *approvals.COLUMNS,
+    "approval_reasons",
+    "approval_threshold_minor",
+    "approval_threshold_currency",
+)
+
+
+def approval_of(row: Any) -> orders_pb2.OrderApproval:
+    """The approval part of an order from anything with its APPROVAL_COLUMNS as attributes."""
+    message = orders_pb2.OrderApproval(
+        state=APPROVAL_NUMBERS.get(row.approval_state, 0),  # type: ignore[arg-type]
+        reasons=row.approval_reasons or [],
+        **approvals.message_fields(row),
+    )
+    if row.approval_threshold_minor is not None:
+        message.threshold.CopyFrom(money(row.approval_threshold_minor, row.approval_threshold_currency or ""))
+    return message
+
+
+def _days(row: Any) -> int:
+    if row.payment_terms_days is not None:
+        return int(row.payment_terms_days)
+    return (row.due_at - row.placed_at).days  # placed before the days were kept: as its due date says
 
 
 def to_message(row: Any) -> orders_pb2.Order:
@@ -106,6 +145,8 @@ def to_message(row: Any) -> orders_pb2.Order:
         updated_at=timestamp(row.updated_at),
         etag=etag_of(row.id, row.version),
         quote_id=row.quote_id or "",
+        approval=approval_of(row),
+        payment_terms_days=_days(row),
     )
     if row.overdue_at is not None:
         message.overdue_at.CopyFrom(timestamp(row.overdue_at))
@@ -123,6 +164,7 @@ LIST_SPEC = ListSpec(
     name="orders",
     fields={
         "status": Field(Order.status, ENUM, enum_values=tuple(n for n in STATUSES.values() if n)),
+        "approval_state": approvals.list_field(Order.approval_state),
         "contact_id": Field(Order.contact_id, STRING),
         "company_id": Field(Order.company_id, STRING),
         "price_list_id": Field(Order.price_list_id, STRING),

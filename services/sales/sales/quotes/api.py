@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from types import SimpleNamespace
 from typing import Any
 
 import grpc
@@ -41,6 +40,7 @@ from crm_platform.resources import (
 )
 from crm_platform.resources.history import jsonable
 from crm_platform.service import Runtime, ServiceDefinition
+from sales import approvals
 from sales.catalog.pricing import PriceResolver, partner_price_list
 from sales.deals.store import deals
 from sales.links import linked_record
@@ -64,23 +64,12 @@ def _allowed(caller: CallerContext | None) -> int:
 def _approval_values(caller: CallerContext | None, max_discount_bp: int, now: datetime) -> dict[str, Any]:
     """A quote's approval columns after its lines were (re)written by `caller`, its author."""
     allowed = _allowed(caller)
-    state = domain.approval_needed(max_discount_bp, allowed)
-    pending = state == domain.PENDING
+    pending = domain.approval_needed(max_discount_bp, allowed) == domain.PENDING
     return {
-        "approval_state": state,
+        **approvals.requested(pending, caller.subject if caller is not None else None, now),
         "max_discount_bp": max_discount_bp,
         "allowed_discount_bp": allowed,
-        "approval_requested_by": caller.subject if pending and caller is not None else None,
-        "approval_requested_at": now if pending else None,
-        "approval_decided_by": None,
-        "approval_decided_at": None,
-        "approval_reason": None,
     }
-
-
-def _approval_json(row: Any, values: dict[str, Any] | None = None) -> Any:
-    merged = {name: getattr(row, name) for name in APPROVAL_COLUMNS} | (values or {})
-    return protojson.encode(approval_of(SimpleNamespace(**merged)))
 
 
 def _price_list_of(session: Session, partner: str | None, asked: str) -> str:
@@ -259,10 +248,10 @@ class QuotesServicer(quotes_pb2_grpc.QuotesServiceServicer):
         changes = list(merged.changes)
         if repriced and "lines" in merged.changed_fields:
             approval = _approval_values(caller, repriced[0].max_discount_bp, now)
-            before, after = _approval_json(row), _approval_json(row, approval)
-            if before != after:
+            change = approvals.change(row, APPROVAL_COLUMNS, approval_of, approval)
+            if change.old != change.new:
                 values.update(approval)
-                changes.append(FieldChange("approval", before, after))
+                changes.append(change)
         quotes.check_ownership_change(caller, row, values)
         version = compare_and_set(session, Quote, row.id, row.version, values)
         record_change(
@@ -327,19 +316,14 @@ class QuotesServicer(quotes_pb2_grpc.QuotesServiceServicer):
         caller = current_caller_or_none()
 
         def decide(session: Session, row: Any, now: datetime, actor_id: str) -> Step | None:
-            if row.approval_state == decision and row.approval_decided_by == actor_id:
+            if approvals.is_repeat(row, decision, actor_id):
                 return None  # the same decision again: answered as it is
             domain.check_approver(
                 row.id, row.approval_state, row.approval_requested_by, actor_id, _allowed(caller),
                 row.max_discount_bp,
             )  # fmt: skip
-            values = {
-                "approval_state": decision,
-                "approval_decided_by": actor_id or None,
-                "approval_decided_at": now,
-                "approval_reason": request.reason or None,
-            }
-            change = FieldChange("approval", _approval_json(row), _approval_json(row, values))
+            values = approvals.decided(decision, actor_id, now, request.reason)
+            change = approvals.change(row, APPROVAL_COLUMNS, approval_of, values)
             return Step(values, events.APPROVAL_DECIDED, request.reason, [change])
 
         return self._act(context, request, decide)

@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from crm.sales.v1 import quotes_pb2
 from crm_platform import config
 from crm_platform.errors import BusinessRuleRefused, FailedPrecondition, InvalidArgument, PermissionDenied
+from sales import approvals
 from sales.catalog.pricing import ResolvedPrice
 from sales.money import BASIS_POINTS, LineAmounts, Totals, money, price_line, sum_lines
 
@@ -30,10 +31,11 @@ FLOW: dict[str, tuple[str, ...]] = {
     REJECTED: (),
     EXPIRED: (),
 }
-NOT_REQUIRED, PENDING, APPROVED, REFUSED = "not_required", "pending", "approved", "rejected"
+# The approval states are sales.approvals' (shared with orders); a refused approval is its REJECTED.
+NOT_REQUIRED, PENDING, APPROVED = approvals.NOT_REQUIRED, approvals.PENDING, approvals.APPROVED
+REFUSED = approvals.REJECTED
 
 DEFAULT_VALIDITY_DAYS = 30
-APPROVAL_REQUIRED = "APPROVAL_REQUIRED"
 QUOTE_EXPIRED = "QUOTE_EXPIRED"
 
 
@@ -158,12 +160,8 @@ def approval_needed(max_discount_bp: int, allowed_bp: int) -> str:
 
 
 def check_sendable(quote_id: str, approval_state: str) -> None:
-    if approval_state in (PENDING, REFUSED):
-        raise BusinessRuleRefused(
-            f"quote {quote_id} gives more discount than its author may: it needs an approval first",
-            reason=APPROVAL_REQUIRED,
-            metadata={"quote_id": quote_id, "approval_state": approval_state},
-        )
+    """422 APPROVAL_REQUIRED while its discount waits for an approval or was refused one."""
+    approvals.check_approved("quote", quote_id, approval_state, "be sent")
 
 
 def check_approver(
@@ -174,12 +172,10 @@ def check_approver(
     approver_allowed_bp: int,
     max_discount_bp: int,
 ) -> None:
-    """An approval may be decided while pending, by someone else than who asked, whose own allowance
-    covers the discount (so a manager approves what a rep may not give, and only an admin beyond it)."""
-    if approval_state != PENDING:
-        raise FailedPrecondition(f"quote {quote_id} has no pending approval (it is {approval_state})")
-    if approver and approver == requested_by:
-        raise PermissionDenied("you may not decide an approval you asked for")
+    """An approval may be decided while pending, by someone else than who asked (sales.approvals), whose
+    own allowance covers the discount (so a manager approves what a rep may not give, and only an admin
+    beyond it)."""
+    approvals.check_decidable(f"quote {quote_id}", approval_state, requested_by, approver)
     if approver_allowed_bp < max_discount_bp:
         raise PermissionDenied(
             f"this quote's discount ({max_discount_bp} bp) is over your allowance ({approver_allowed_bp} bp)"

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 from crm.sales.v1 import quotes_pb2
 from crm_platform.protobuf import timestamp
 from crm_platform.resources import Change
+from sales import approvals
 from sales.money import money
-from sales.orders.events import record
+from sales.orders.events import parties, record
 from sales.quotes.store import approval_of
 
 AGGREGATE = "quote"
@@ -35,12 +36,8 @@ def record_quote_event(session: Session, event_type: str, change: Change[Any], r
         quotes_pb2.QuoteEvent(
             quote_id=row.id,
             number=row.number,
-            contact_id=row.contact_id or "",
-            company_id=row.company_id or "",
             deal_id=row.deal_id or "",
-            owner_id=row.owner_id or "",
-            team_id=row.team_id or "",
-            partner_account_id=row.partner_account_id or "",
+            **parties(row),
             status=row.status,
             total=money(row.total_minor, row.currency),
             actor_id=change.actor_id,
@@ -58,12 +55,12 @@ def record_quote_event(session: Session, event_type: str, change: Change[Any], r
 def record_created(session: Session, change: Change[Any]) -> None:
     """quote_created, and approval_requested when its discount is over its author's allowance."""
     record_quote_event(session, QUOTE_CREATED, change)
-    if change.row.approval_state == "pending":
+    if change.row.approval_state == approvals.PENDING:
         record_quote_event(session, APPROVAL_REQUESTED, change)
 
 
 def record_updated(session: Session, change: Change[Any]) -> None:
     """quote_updated, and approval_requested when the change asked for one anew."""
     record_quote_event(session, QUOTE_UPDATED, change)
-    if "approval" in change.changed_fields and change.row.approval_state == "pending":
+    if "approval" in change.changed_fields and change.row.approval_state == approvals.PENDING:
         record_quote_event(session, APPROVAL_REQUESTED, change)

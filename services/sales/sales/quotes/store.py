@@ -19,16 +19,17 @@ from crm_platform.db import UtcDateTime
 from crm_platform.listing import DATE, ENUM, STRING, TIMESTAMP, Field, ListSpec
 from crm_platform.protobuf import timestamp
 from crm_platform.resources import Repository, etag_of
+from sales import approvals
+from sales.approvals import ApprovalColumns
 from sales.money import money
 from sales.store import Base
 
 STATUSES = protojson.enum_names(quotes_pb2.QuoteStatus.DESCRIPTOR)
 STATUS_NUMBERS = protojson.enum_numbers(quotes_pb2.QuoteStatus.DESCRIPTOR)
-APPROVAL_STATES = protojson.enum_names(quotes_pb2.QuoteApprovalState.DESCRIPTOR)
 APPROVAL_NUMBERS = protojson.enum_numbers(quotes_pb2.QuoteApprovalState.DESCRIPTOR)
 
 
-class Quote(Base):
+class Quote(ApprovalColumns, Base):
     __tablename__ = "quotes"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -48,15 +49,10 @@ class Quote(Base):
     # "YYYY-MM-DD" text, which orders like the days it holds (the listing's DATE fields are text).
     valid_until: Mapped[str] = mapped_column(String(10))
     notes: Mapped[str | None] = mapped_column(Text, nullable=True)
-    # The approval of its discount: state, the largest line discount and the author's allowance (bp).
-    approval_state: Mapped[str] = mapped_column(String(16))
+    # The approval of its discount (sales.approvals' columns): the largest line discount and the
+    # author's allowance (bp).
     max_discount_bp: Mapped[int] = mapped_column(Integer)
     allowed_discount_bp: Mapped[int] = mapped_column(Integer)
-    approval_requested_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    approval_requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    approval_decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    approval_decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    approval_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
     reject_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
     order_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
@@ -92,16 +88,7 @@ def _stamp(value: datetime | None) -> Any:
     return timestamp(value) if value is not None else None
 
 
-APPROVAL_COLUMNS = (
-    "approval_state",
-    "max_discount_bp",
-    "allowed_discount_bp",
-    "approval_requested_by",
-    "approval_requested_at",
-    "approval_decided_by",
-    "approval_decided_at",
-    "approval_reason",
-)
+APPROVAL_COLUMNS = (*approvals.COLUMNS, "max_discount_bp", "allowed_discount_bp")
 
 
 def approval_of(row: Any) -> quotes_pb2.QuoteApproval:
@@ -110,11 +97,7 @@ def approval_of(row: Any) -> quotes_pb2.QuoteApproval:
         state=APPROVAL_NUMBERS.get(row.approval_state, 0),  # type: ignore[arg-type]
         max_discount_bp=row.max_discount_bp,
         allowed_discount_bp=row.allowed_discount_bp,
-        requested_by=row.approval_requested_by or "",
-        requested_at=_stamp(row.approval_requested_at),
-        decided_by=row.approval_decided_by or "",
-        decided_at=_stamp(row.approval_decided_at),
-        reason=row.approval_reason or "",
+        **approvals.message_fields(row),
     )
 
 
@@ -182,9 +165,7 @@ LIST_SPEC = ListSpec(
     name="quotes",
     fields={
         "status": Field(Quote.status, ENUM, enum_values=tuple(n for n in STATUSES.values() if n)),
-        "approval_state": Field(
-            Quote.approval_state, ENUM, enum_values=tuple(n for n in APPROVAL_STATES.values() if n)
-        ),
+        "approval_state": approvals.list_field(Quote.approval_state),
         "contact_id": Field(Quote.contact_id, STRING),
         "company_id": Field(Quote.company_id, STRING),
         "deal_id": Field(Quote.deal_id, STRING),

@@ -241,20 +241,22 @@ class ResolvedPrice(_message.Message):
     def __init__(self, product_id: _Optional[str] = ..., price_list_id: _Optional[str] = ..., unit_price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., min_quantity: _Optional[int] = ..., tax_rate_bp: _Optional[int] = ...) -> None: ...
 
 class PartnerTerms(_message.Message):
-    __slots__ = ("partner_account_id", "price_list_id", "credit_limit", "payment_terms_days", "updated_at", "etag")
+    __slots__ = ("partner_account_id", "price_list_id", "credit_limit", "payment_terms_days", "updated_at", "etag", "approval_threshold")
     PARTNER_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     PRICE_LIST_ID_FIELD_NUMBER: _ClassVar[int]
     CREDIT_LIMIT_FIELD_NUMBER: _ClassVar[int]
     PAYMENT_TERMS_DAYS_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
+    APPROVAL_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
     partner_account_id: str
     price_list_id: str
     credit_limit: _money_pb2.Money
     payment_terms_days: int
     updated_at: _timestamp_pb2.Timestamp
     etag: str
-    def __init__(self, partner_account_id: _Optional[str] = ..., price_list_id: _Optional[str] = ..., credit_limit: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., payment_terms_days: _Optional[int] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ...) -> None: ...
+    approval_threshold: _money_pb2.Money
+    def __init__(self, partner_account_id: _Optional[str] = ..., price_list_id: _Optional[str] = ..., credit_limit: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., payment_terms_days: _Optional[int] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., approval_threshold: _Optional[_Union[_money_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class GetPartnerTermsRequest(_message.Message):
     __slots__ = ("partner_account_id",)

@@ -15,6 +15,14 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class OrderApprovalState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ORDER_APPROVAL_STATE_UNSPECIFIED: _ClassVar[OrderApprovalState]
+    ORDER_APPROVAL_STATE_NOT_REQUIRED: _ClassVar[OrderApprovalState]
+    ORDER_APPROVAL_STATE_PENDING: _ClassVar[OrderApprovalState]
+    ORDER_APPROVAL_STATE_APPROVED: _ClassVar[OrderApprovalState]
+    ORDER_APPROVAL_STATE_REJECTED: _ClassVar[OrderApprovalState]
+
 class OrderStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     ORDER_STATUS_UNSPECIFIED: _ClassVar[OrderStatus]
@@ -23,12 +31,37 @@ class OrderStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ORDER_STATUS_SHIPPED: _ClassVar[OrderStatus]
     ORDER_STATUS_DELIVERED: _ClassVar[OrderStatus]
     ORDER_STATUS_CANCELLED: _ClassVar[OrderStatus]
+ORDER_APPROVAL_STATE_UNSPECIFIED: OrderApprovalState
+ORDER_APPROVAL_STATE_NOT_REQUIRED: OrderApprovalState
+ORDER_APPROVAL_STATE_PENDING: OrderApprovalState
+ORDER_APPROVAL_STATE_APPROVED: OrderApprovalState
+ORDER_APPROVAL_STATE_REJECTED: OrderApprovalState
 ORDER_STATUS_UNSPECIFIED: OrderStatus
 ORDER_STATUS_SUBMITTED: OrderStatus
 ORDER_STATUS_CONFIRMED: OrderStatus
 ORDER_STATUS_SHIPPED: OrderStatus
 ORDER_STATUS_DELIVERED: OrderStatus
 ORDER_STATUS_CANCELLED: OrderStatus
+
+class OrderApproval(_message.Message):
+    __slots__ = ("state", "reasons", "threshold", "requested_by", "requested_at", "decided_by", "decided_at", "reason")
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    REASONS_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_BY_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_AT_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_BY_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_AT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    state: OrderApprovalState
+    reasons: _containers.RepeatedScalarFieldContainer[str]
+    threshold: _money_pb2.Money
+    requested_by: str
+    requested_at: _timestamp_pb2.Timestamp
+    decided_by: str
+    decided_at: _timestamp_pb2.Timestamp
+    reason: str
+    def __init__(self, state: _Optional[_Union[OrderApprovalState, str]] = ..., reasons: _Optional[_Iterable[str]] = ..., threshold: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., requested_by: _Optional[str] = ..., requested_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., decided_by: _Optional[str] = ..., decided_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class OrderLine(_message.Message):
     __slots__ = ("product_id", "sku", "name", "quantity", "unit_price", "net", "tax_rate_bp", "tax", "total", "discount")
@@ -65,7 +98,7 @@ class OrderTotal(_message.Message):
     def __init__(self, net: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., tax: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., grand_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class Order(_message.Message):
-    __slots__ = ("id", "number", "contact_id", "company_id", "status", "price_list_id", "currency", "lines", "total", "paid", "balance", "due_at", "overdue_at", "notes", "cancel_reason", "owner_id", "team_id", "partner_account_id", "actor_id", "placed_at", "created_at", "updated_at", "archived_at", "etag", "quote_id")
+    __slots__ = ("id", "number", "contact_id", "company_id", "status", "price_list_id", "currency", "lines", "total", "paid", "balance", "due_at", "overdue_at", "notes", "cancel_reason", "owner_id", "team_id", "partner_account_id", "actor_id", "placed_at", "created_at", "updated_at", "archived_at", "etag", "quote_id", "approval", "payment_terms_days")
     ID_FIELD_NUMBER: _ClassVar[int]
     NUMBER_FIELD_NUMBER: _ClassVar[int]
     CONTACT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -91,6 +124,8 @@ class Order(_message.Message):
     ARCHIVED_AT_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
     QUOTE_ID_FIELD_NUMBER: _ClassVar[int]
+    APPROVAL_FIELD_NUMBER: _ClassVar[int]
+    PAYMENT_TERMS_DAYS_FIELD_NUMBER: _ClassVar[int]
     id: str
     number: str
     contact_id: str
@@ -116,7 +151,9 @@ class Order(_message.Message):
     archived_at: _timestamp_pb2.Timestamp
     etag: str
     quote_id: str
-    def __init__(self, id: _Optional[str] = ..., number: _Optional[str] = ..., contact_id: _Optional[str] = ..., company_id: _Optional[str] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., price_list_id: _Optional[str] = ..., currency: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., total: _Optional[_Union[OrderTotal, _Mapping]] = ..., paid: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., balance: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., overdue_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., notes: _Optional[str] = ..., cancel_reason: _Optional[str] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., placed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., archived_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., quote_id: _Optional[str] = ...) -> None: ...
+    approval: OrderApproval
+    payment_terms_days: int
+    def __init__(self, id: _Optional[str] = ..., number: _Optional[str] = ..., contact_id: _Optional[str] = ..., company_id: _Optional[str] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., price_list_id: _Optional[str] = ..., currency: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., total: _Optional[_Union[OrderTotal, _Mapping]] = ..., paid: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., balance: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., overdue_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., notes: _Optional[str] = ..., cancel_reason: _Optional[str] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., placed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., archived_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., quote_id: _Optional[str] = ..., approval: _Optional[_Union[OrderApproval, _Mapping]] = ..., payment_terms_days: _Optional[int] = ...) -> None: ...
 
 class OrderLineRequest(_message.Message):
     __slots__ = ("product_id", "quantity")
@@ -208,6 +245,26 @@ class DeliverOrderRequest(_message.Message):
     etag: str
     def __init__(self, id: _Optional[str] = ..., etag: _Optional[str] = ...) -> None: ...
 
+class ApproveOrderRequest(_message.Message):
+    __slots__ = ("id", "etag", "reason")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    etag: str
+    reason: str
+    def __init__(self, id: _Optional[str] = ..., etag: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class RejectOrderRequest(_message.Message):
+    __slots__ = ("id", "etag", "reason")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    etag: str
+    reason: str
+    def __init__(self, id: _Optional[str] = ..., etag: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
 class CancelOrderRequest(_message.Message):
     __slots__ = ("id", "etag", "reason")
     ID_FIELD_NUMBER: _ClassVar[int]
@@ -273,3 +330,37 @@ class OrderStatusChanged(_message.Message):
     changed_fields: _containers.RepeatedScalarFieldContainer[str]
     changed_at: _timestamp_pb2.Timestamp
     def __init__(self, order_id: _Optional[str] = ..., number: _Optional[str] = ..., contact_id: _Optional[str] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ..., from_status: _Optional[str] = ..., to_status: _Optional[str] = ..., actor_id: _Optional[str] = ..., version: _Optional[int] = ..., changed_fields: _Optional[_Iterable[str]] = ..., changed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class OrderApprovalEvent(_message.Message):
+    __slots__ = ("order_id", "number", "contact_id", "company_id", "owner_id", "team_id", "partner_account_id", "status", "total", "actor_id", "version", "changed_fields", "occurred_at", "reason", "approval")
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    CONTACT_ID_FIELD_NUMBER: _ClassVar[int]
+    COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
+    OWNER_ID_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    PARTNER_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_FIELDS_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    APPROVAL_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    number: str
+    contact_id: str
+    company_id: str
+    owner_id: str
+    team_id: str
+    partner_account_id: str
+    status: str
+    total: _money_pb2.Money
+    actor_id: str
+    version: int
+    changed_fields: _containers.RepeatedScalarFieldContainer[str]
+    occurred_at: _timestamp_pb2.Timestamp
+    reason: str
+    approval: OrderApproval
+    def __init__(self, order_id: _Optional[str] = ..., number: _Optional[str] = ..., contact_id: _Optional[str] = ..., company_id: _Optional[str] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ..., status: _Optional[str] = ..., total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., actor_id: _Optional[str] = ..., version: _Optional[int] = ..., changed_fields: _Optional[_Iterable[str]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[str] = ..., approval: _Optional[_Union[OrderApproval, _Mapping]] = ...) -> None: ...

@@ -33,6 +33,9 @@ class OrdersServiceStub:
     plus this one may never exceed it, however many orders arrive at once (FAILED_PRECONDITION; over
     REST a 422 problem with the reason CREDIT_LIMIT_EXCEEDED). Status: submitted -> confirmed -> shipped
     -> delivered, or cancelled before it ships; each step is a custom method, recorded in the history.
+    An order beyond its partner's usual terms (see OrderApproval) waits for a manager's approval
+    (`:approve`, `:reject`) before it can be confirmed; the approver's queue is
+    `GET /api/v1/orders?filter=approval_state = "pending"`.
     """
 
     def __init__(self, channel):
@@ -81,6 +84,16 @@ class OrdersServiceStub:
                 request_serializer=crm_dot_sales_dot_v1_dot_orders__pb2.CancelOrderRequest.SerializeToString,
                 response_deserializer=crm_dot_sales_dot_v1_dot_orders__pb2.Order.FromString,
                 _registered_method=True)
+        self.ApproveOrder = channel.unary_unary(
+                '/crm.sales.v1.OrdersService/ApproveOrder',
+                request_serializer=crm_dot_sales_dot_v1_dot_orders__pb2.ApproveOrderRequest.SerializeToString,
+                response_deserializer=crm_dot_sales_dot_v1_dot_orders__pb2.Order.FromString,
+                _registered_method=True)
+        self.RejectOrder = channel.unary_unary(
+                '/crm.sales.v1.OrdersService/RejectOrder',
+                request_serializer=crm_dot_sales_dot_v1_dot_orders__pb2.RejectOrderRequest.SerializeToString,
+                response_deserializer=crm_dot_sales_dot_v1_dot_orders__pb2.Order.FromString,
+                _registered_method=True)
 
 
 class OrdersServiceServicer:
@@ -90,6 +103,9 @@ class OrdersServiceServicer:
     plus this one may never exceed it, however many orders arrive at once (FAILED_PRECONDITION; over
     REST a 422 problem with the reason CREDIT_LIMIT_EXCEEDED). Status: submitted -> confirmed -> shipped
     -> delivered, or cancelled before it ships; each step is a custom method, recorded in the history.
+    An order beyond its partner's usual terms (see OrderApproval) waits for a manager's approval
+    (`:approve`, `:reject`) before it can be confirmed; the approver's queue is
+    `GET /api/v1/orders?filter=approval_state = "pending"`.
     """
 
     def CreateOrder(self, request, context):
@@ -121,7 +137,7 @@ class OrdersServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ConfirmOrder(self, request, context):
-        """submitted -> confirmed.
+        """submitted -> confirmed. Refused (422 APPROVAL_REQUIRED) while the order waits for an approval.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -144,6 +160,23 @@ class OrdersServiceServicer:
     def CancelOrder(self, request, context):
         """submitted or confirmed -> cancelled (it no longer counts against the credit limit). An order that
         has payments applied to it cannot be cancelled (409).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ApproveOrder(self, request, context):
+        """Grants the pending approval of an order beyond its partner's usual terms; it may then be confirmed.
+        Needs update rights on the order, an approver's role (`SALES_ORDER_APPROVER_ROLES`: manager and
+        admin by default; never a partner user), and not to be the one who placed it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RejectOrder(self, request, context):
+        """Refuses the pending approval, with a reason: the order is cancelled with that reason (it no longer
+        counts against the credit limit). The same rights as ApproveOrder.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -192,6 +225,16 @@ def add_OrdersServiceServicer_to_server(servicer, server):
                     request_deserializer=crm_dot_sales_dot_v1_dot_orders__pb2.CancelOrderRequest.FromString,
                     response_serializer=crm_dot_sales_dot_v1_dot_orders__pb2.Order.SerializeToString,
             ),
+            'ApproveOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApproveOrder,
+                    request_deserializer=crm_dot_sales_dot_v1_dot_orders__pb2.ApproveOrderRequest.FromString,
+                    response_serializer=crm_dot_sales_dot_v1_dot_orders__pb2.Order.SerializeToString,
+            ),
+            'RejectOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.RejectOrder,
+                    request_deserializer=crm_dot_sales_dot_v1_dot_orders__pb2.RejectOrderRequest.FromString,
+                    response_serializer=crm_dot_sales_dot_v1_dot_orders__pb2.Order.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'crm.sales.v1.OrdersService', rpc_method_handlers)
@@ -207,6 +250,9 @@ class OrdersService:
     plus this one may never exceed it, however many orders arrive at once (FAILED_PRECONDITION; over
     REST a 422 problem with the reason CREDIT_LIMIT_EXCEEDED). Status: submitted -> confirmed -> shipped
     -> delivered, or cancelled before it ships; each step is a custom method, recorded in the history.
+    An order beyond its partner's usual terms (see OrderApproval) waits for a manager's approval
+    (`:approve`, `:reject`) before it can be confirmed; the approver's queue is
+    `GET /api/v1/orders?filter=approval_state = "pending"`.
     """
 
     @staticmethod
@@ -414,6 +460,60 @@ class OrdersService:
             target,
             '/crm.sales.v1.OrdersService/CancelOrder',
             crm_dot_sales_dot_v1_dot_orders__pb2.CancelOrderRequest.SerializeToString,
+            crm_dot_sales_dot_v1_dot_orders__pb2.Order.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApproveOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.sales.v1.OrdersService/ApproveOrder',
+            crm_dot_sales_dot_v1_dot_orders__pb2.ApproveOrderRequest.SerializeToString,
+            crm_dot_sales_dot_v1_dot_orders__pb2.Order.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RejectOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.sales.v1.OrdersService/RejectOrder',
+            crm_dot_sales_dot_v1_dot_orders__pb2.RejectOrderRequest.SerializeToString,
             crm_dot_sales_dot_v1_dot_orders__pb2.Order.FromString,
             options,
             channel_credentials,
