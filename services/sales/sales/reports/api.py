@@ -28,7 +28,7 @@ from crm_platform.service import Runtime, ServiceDefinition
 from sales.deals import store as deal_store
 from sales.deals.api import amount_of
 from sales.money import money
-from sales.reports import domain, store
+from sales.reports import domain, quota_events, store
 from sales.reports.domain import Period, ratio
 from sales.reports.quotas import LIST_SPEC as QUOTA_LIST_SPEC
 from sales.reports.quotas import Quota, active_quotas, quotas
@@ -182,6 +182,7 @@ class QuotasServicer(reports_pb2_grpc.QuotasServiceServicer):
             reports_pb2.Quota,
             list_spec=QUOTA_LIST_SPEC,
             listed=active_quotas,
+            events=quota_events.EVENTS,
         )
 
     def CreateQuota(
