@@ -3,7 +3,8 @@ contacts services: the terms' approval threshold set with PATCH /api/v1/partner-
 partner user's order above it placed waiting for an approval (422 APPROVAL_REQUIRED on :confirm, 403 on
 the buyer's own :approve, in the manager's queue), approved by the channel team's manager and then
 confirmed, another asking for longer payment terms rejected with a reason (and so cancelled), each
-decision in the order's history and announced on `sales.events`."""
+decision in the order's history and announced on `sales.events`. And a payment recorded without a
+contact reaches the timeline of the contact its order names."""
 
 from __future__ import annotations
 
@@ -225,3 +226,27 @@ def test_an_order_beyond_the_partners_terms_waits_for_the_managers_approval(
         "cancelled",
     )
     assert requested["actor_id"] == approved["approval"]["requested_by"]
+
+    # A payment that names no contact is on the timeline of the contact its order names.
+    payment = _ok(
+        admin.request(
+            "POST",
+            "/api/v1/payments",
+            {
+                "amount": {"amount_minor": 11994, "currency": "EUR"},
+                "method": "bank_transfer",
+                "partner_account_id": cast.account,
+                "allocations": [
+                    {"order_id": big["id"], "amount": {"amount_minor": 11994, "currency": "EUR"}}
+                ],
+            },
+        ),
+        201,
+    )
+    assert not payment.get("contact_id")
+    deadline, refs = time.monotonic() + 20, []
+    while time.monotonic() < deadline and payment["id"] not in refs:
+        entries = _ok(buyer.request("GET", f"/api/v1/contacts/{customer['id']}/timeline?limit=200"))["items"]
+        refs = [entry.get("ref_id") for entry in entries if entry["kind"] == "payment"]
+        time.sleep(0.3)
+    assert payment["id"] in refs, refs

@@ -114,3 +114,24 @@ def test_an_unpaid_order_past_due_is_announced_overdue_once_with_two_workers_rac
     assert [m.amount_minor for m in balance.outstanding] == [4 * 1200]
     got = shop.orders.GetOrder(orders_pb2.GetOrderRequest(id=placed[2].id), metadata=ADMIN)
     assert got.HasField("overdue_at")
+
+
+def test_a_payment_naming_no_contact_is_announced_for_the_customer_of_its_orders(
+    shop: Commerce, sales: Any
+) -> None:
+    """payment_received carries the contact the timeline files it under: the payment's own, else that of
+    the first order it pays that names one."""
+    widget = shop.product("W", tax_rate_bp=2000)
+    listed = shop.price_list([(widget.id, 1000, 1)], partners=("P1",))
+    shop.set_terms("P1", listed.id, 1_000_000, days=14)
+    anonymous = shop.order(partner_user("P1"), [(widget.id, 1)])  # names no customer
+    for_c9 = shop.order(partner_user("P1"), [(widget.id, 1)], contact_id="c-9")
+    unnamed = shop.pay(ADMIN, 2400, [(anonymous.id, 1200), (for_c9.id, 1200)], partner_account_id="P1")
+    assert unnamed.contact_id == ""  # the payment itself still names none
+    named = shop.pay(ADMIN, 100, [], partner_account_id="P1", contact_id="c-1")
+    loose = shop.pay(ADMIN, 100, [], partner_account_id="P1")  # applied to nothing: nobody's
+    outbox = messaging.outbox
+    with sales.runtime.engine.connect() as conn:
+        rows = conn.execute(select(outbox.c.payload).where(outbox.c.routing_key == "payment_received")).all()
+    contacts = {p["payment_id"]: p.get("contact_id") or "" for p in (json.loads(row.payload) for row in rows)}
+    assert contacts == {unnamed.id: "c-9", named.id: "c-1", loose.id: ""}
