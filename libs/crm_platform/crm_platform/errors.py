@@ -175,6 +175,14 @@ class Aborted(DomainError):
     reason = "ABORTED"
 
 
+class Unavailable(DomainError):
+    """A service this one depends on did not answer (unreachable, or not within the call's timeout):
+    nothing was done, and trying again later may succeed."""
+
+    code = grpc.StatusCode.UNAVAILABLE
+    reason = "UNAVAILABLE"
+
+
 class PermissionDenied(DomainError):
     code = grpc.StatusCode.PERMISSION_DENIED
     reason = "PERMISSION_DENIED"

@@ -9,6 +9,10 @@ what conversion creates is exactly what the user could have created through the 
 Deduplicated: a contact whose email (or primary phone) is already in the book answers ALREADY_EXISTS
 naming it (when the user may read it), and that contact is linked; a company is found by its domain the
 same way, or by its exact name among those the user may read.
+
+Every call has a deadline (SALES_CONTACTS_CALL_SECONDS). Contacts not answering in time, or not
+reachable, is this service's UNAVAILABLE to its own caller (crm_platform.errors.Unavailable: a 503 over
+REST), never an unhandled error.
 """
 
 from __future__ import annotations
@@ -22,11 +26,18 @@ import grpc
 from crm.contacts.v1 import companies_pb2, companies_pb2_grpc, contacts_pb2, contacts_pb2_grpc
 from crm_platform import config
 from crm_platform.access.caller import METADATA_KEY
-from crm_platform.errors import FailedPrecondition, PermissionDenied, details_from
+from crm_platform.errors import FailedPrecondition, PermissionDenied, Unavailable, details_from
 from crm_platform.grpc_client import open_channel
 
 CONTACTS_ADDR = config.grpc_addr_setting("contacts")
-CALL_SECONDS = 5.0
+CALL_SECONDS = config.Setting(
+    "SALES_CONTACTS_CALL_SECONDS",
+    config.as_float,
+    default="5.0",
+    help="how long sales waits for each call to the contacts service (seconds) before answering UNAVAILABLE",
+)
+# Contacts' answers that mean "not now": this service's caller gets UNAVAILABLE, to try again later.
+_NOT_ANSWERING = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
 
 
 @dataclass(frozen=True)
@@ -59,7 +70,7 @@ class ContactsLink:
         with self._lock:
             if self._channel is None:
                 self._channel = open_channel(
-                    self._address or CONTACTS_ADDR.get(), default_deadline=CALL_SECONDS
+                    self._address or CONTACTS_ADDR.get(), default_deadline=CALL_SECONDS.get()
                 )
         return contacts_pb2_grpc.ContactsServiceStub(self._channel), companies_pb2_grpc.CompaniesServiceStub(
             self._channel
@@ -83,7 +94,7 @@ class ContactsLink:
             partner_account_id=person.partner_account_id,
         )
         try:
-            return contacts.CreateContact(request, metadata=metadata).id
+            return contacts.CreateContact(request, metadata=metadata, timeout=_timeout()).id
         except grpc.RpcError as error:
             return _existing(error, "contact")
 
@@ -98,6 +109,7 @@ class ContactsLink:
                 found = companies.ListCompanies(
                     companies_pb2.ListCompaniesRequest(filter=f'name = "{quoted}"', limit=1),
                     metadata=metadata,
+                    timeout=_timeout(),
                 )
             except grpc.RpcError as error:
                 raise translated(error) from None
@@ -112,7 +124,7 @@ class ContactsLink:
             partner_account_id=person.partner_account_id,
         )
         try:
-            return companies.CreateCompany(request, metadata=metadata).id
+            return companies.CreateCompany(request, metadata=metadata, timeout=_timeout()).id
         except grpc.RpcError as error:
             return _existing(error, "company")
 
@@ -120,7 +132,9 @@ class ContactsLink:
         """The company as the caller may read it (a company they may not read is as missing)."""
         _, companies = self._stubs()
         try:
-            return companies.GetCompany(companies_pb2.GetCompanyRequest(id=company_id), metadata=metadata)
+            return companies.GetCompany(
+                companies_pb2.GetCompanyRequest(id=company_id), metadata=metadata, timeout=_timeout()
+            )
         except grpc.RpcError as error:
             raise translated(error) from None
 
@@ -128,7 +142,9 @@ class ContactsLink:
         """The contact as the caller may read it (a contact they may not read is as missing)."""
         contacts, _ = self._stubs()
         try:
-            return contacts.GetContact(contacts_pb2.GetContactRequest(id=contact_id), metadata=metadata)
+            return contacts.GetContact(
+                contacts_pb2.GetContactRequest(id=contact_id), metadata=metadata, timeout=_timeout()
+            )
         except grpc.RpcError as error:
             raise translated(error) from None
 
@@ -140,16 +156,24 @@ class ContactsLink:
                     company_id=company_id, contact_id=contact_id, title=title
                 ),
                 metadata=metadata,
+                timeout=_timeout(),
             )
         except grpc.RpcError as error:
             raise translated(error) from None
 
 
+def _timeout() -> float:
+    return CALL_SECONDS.get()
+
+
 def translated(error: grpc.RpcError) -> Exception:
     """What contacts refused, as this service's answer: its refusal of the user (403) stays one; a lead
-    whose details contacts will not take is a precondition of the conversion; an outage stays an outage."""
+    whose details contacts will not take is a precondition of the conversion; contacts not answering
+    (unreachable, or past the call's deadline) is UNAVAILABLE, to try again later."""
     code = error.code()  # type: ignore[attr-defined]
     message = f"contacts: {error.details()}"  # type: ignore[attr-defined]
+    if code in _NOT_ANSWERING:
+        return Unavailable(f"the contacts service did not answer ({code.name.lower()}); try again later")
     if code == grpc.StatusCode.PERMISSION_DENIED:
         return PermissionDenied(message)
     if code in (
