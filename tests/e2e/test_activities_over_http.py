@@ -6,6 +6,7 @@ user's appointments and open tasks only, and answers 404 once the feed is delete
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -200,3 +201,36 @@ def test_the_calendar_feed_holds_the_users_own_items_and_is_revocable(cast: Cast
     assert rep_a.request("DELETE", f"/api/v1/calendar-feeds/{feed['id']}").status == 204
     assert cast.anonymous.request("GET", feed["url"]).status == 404
     assert cast.anonymous.request("GET", "/api/v1/calendar-feeds/not-a-token/calendar.ics").status == 404
+
+
+def test_a_deactivated_users_feed_stops_answering_and_answers_again_once_reactivated(
+    cast: Cast,
+    platform,  # type: ignore[no-untyped-def]
+) -> None:
+    """The gateway serves a feed only while its user is active (its identity store keeps that, not
+    sales): 404 within the identity cache's seconds of the deactivation, 200 again after reactivation."""
+    email = f"act-leaver-{cast.run}@example.com"
+    body = {"email": email, "name": "leaver", "password": PASSWORD, "roles": ["sales_rep"], "team_ids": []}
+    user = _ok(cast.admin.request("POST", "/api/v1/users", body), 201)
+    leaver = platform.client(login=False)
+    try:
+        leaver.login(email, PASSWORD)
+        feed = _ok(leaver.request("POST", "/api/v1/calendar-feeds", {"name": "Phone"}))
+    finally:
+        leaver.close()
+    assert cast.anonymous.request("GET", feed["url"]).status == 200
+
+    def answers_within(status: int, seconds: float) -> float:
+        started = time.monotonic()
+        while (got := cast.anonymous.request("GET", feed["url"]).status) != status:
+            assert time.monotonic() - started < seconds, f"still {got} after {seconds} s"
+            time.sleep(0.2)
+        return time.monotonic() - started
+
+    _ok(cast.admin.request("POST", f"/api/v1/users/{user['id']}:deactivate", {}))
+    gone = answers_within(404, 10)
+    reply = cast.anonymous.request("GET", feed["url"])
+    assert reply.headers["content-type"].startswith("application/problem+json")
+    _ok(cast.admin.request("POST", f"/api/v1/users/{user['id']}:reactivate", {}))
+    back = answers_within(200, 10)
+    print(f"\nfeed of a deactivated user: 404 after {gone:.2f} s; 200 again {back:.2f} s after reactivation")

@@ -6,6 +6,11 @@ issued to the signed-in user at `POST /api/v1/calendar-feeds`, stored as a hash,
 feed), as it checks a web form's key: the gateway forwards the token with a signed context of its own
 that may only read tasks and appointments. The answer is sales' google.api.HttpBody, served raw as the
 transcoded routes serve one (`text/calendar`). An unknown or revoked token is a 404.
+
+The feed's user must still be active: sales names the feed (its `CalendarFeed`, in the HttpBody's
+`extensions`), and the gateway checks that user against its identity store as it checks every caller
+(the per-worker state cache, GATEWAY_IDENTITY_CACHE_SECONDS), so a deactivated user's feed, or that of a
+user of a deactivated partner account, answers 404 within that time, and again 200 once reactivated.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from crm_platform.access import Level
 from crm_platform.grpc_client import CALLER_CONTEXT_METADATA_KEY
 from gateway.auth import public
 from gateway.identity.caller_context import signed_gateway_context
+from gateway.identity.runtime import identity
 from gateway.problems import Problem, problem_type
 from gateway.rpc_errors import problem_from_rpc_error
 from gateway.state import state
@@ -50,10 +56,23 @@ def calendar(token: str) -> Response:
         )
     except grpc.RpcError as error:
         raise problem_from_rpc_error(error, SERVICE, addressing_fields=frozenset({"token"})) from None
+    if not _user_active(body):
+        raise Problem(404, "No such calendar feed.", type=problem_type("not-found"))
     response = raw_response(body)
     # A feed is personal: shared caches keep none of it; calendar apps poll it themselves.
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _user_active(body: httpbody_pb2.HttpBody) -> bool:
+    """Whether the user the feed belongs to (named by sales with the answer) is active; an answer that
+    names nobody is served to nobody."""
+    feed = activities_pb2.CalendarFeed()
+    named = next((item for item in body.extensions if item.Unpack(feed)), None)
+    if named is None or not feed.user_id:
+        return False
+    user = identity().users.get(feed.user_id)
+    return user is not None and user.active
 
 
 def openapi_paths() -> dict[str, Any]:

@@ -6,6 +6,10 @@ feed without it; the token is never stored). Deleting a feed revokes it at once.
 route `GET /api/v1/calendar-feeds/{token}/calendar.ics` asks RenderCalendarFeed with a service context of
 its own; the token alone decides whose calendar is answered: the feed's user's appointments (from
 FEED_PAST_DAYS ago on) and open tasks with a due time, at most FEED_LIMIT of each, soonest first.
+
+Whether that user is still active is not sales' to know: the gateway's identity keeps it. The answer
+names the feed (a `CalendarFeed` without its token, in the HttpBody's `extensions`), and the gateway's
+route serves it only while the feed's user is active (a deactivated user's feed answers 404).
 """
 
 from __future__ import annotations
@@ -160,10 +164,13 @@ class CalendarFeedsServicer(activities_pb2_grpc.CalendarFeedsServiceServicer):
                 .limit(FEED_LIMIT)
             ).all()
             feed_id, last_read_at = feed.id, feed.last_read_at
+            whose = feed_message(feed)
             body = ical.render(feed.name or "CRM", appointments, tasks, now)
         if last_read_at is None or now - last_read_at >= LAST_READ_INTERVAL:
             self._record_read(feed_id, now)
-        return httpbody_pb2.HttpBody(content_type=ical.CONTENT_TYPE, data=body)
+        answer = httpbody_pb2.HttpBody(content_type=ical.CONTENT_TYPE, data=body)
+        answer.extensions.add().Pack(whose)  # whose feed it is, for the gateway's check of the user
+        return answer
 
     def _record_read(self, feed_id: str, now: datetime) -> None:
         # At most about once a minute per feed, whoever reads it: calendar apps poll.
