@@ -792,7 +792,9 @@ class CalendarFeedsServiceServicer:
 
     def RenderCalendarFeed(self, request, context):
         """The feed's calendar, for the gateway's public feed address (no REST mapping of its own: the caller
-        is the gateway, the token is the credential). NOT_FOUND for an unknown or revoked token.
+        is the gateway, the token is the credential). NOT_FOUND for an unknown or revoked token. The
+        answer's `extensions` hold the feed (a CalendarFeed without its token): the gateway serves the
+        calendar only while the feed's user is active.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
