@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crm_platform.access import Ownership
+from crm_platform.money_text import format_minor
 
 WELCOME = "welcome"
 IN_APP = "in_app"
@@ -34,28 +35,11 @@ def welcome_message(first_name: str, company: str) -> Message:
 
 
 BIG_DEAL = "big_deal"
-# ISO 4217 currencies whose minor unit is not a hundredth (the others: two decimals).
-MINOR_DIGITS = {
-    "JPY": 0,
-    "KRW": 0,
-    "ISK": 0,
-    "CLP": 0,
-    "VND": 0,
-    "BHD": 3,
-    "KWD": 3,
-    "OMR": 3,
-    "JOD": 3,
-    "TND": 3,
-}
 
 
 def money_text(amount_minor: int, currency: str) -> str:
-    """`1250000, "EUR"` -> "12,500.00 EUR" (integer arithmetic: no float ever carries money)."""
-    digits = MINOR_DIGITS.get(currency, 2)
-    whole, fraction = divmod(abs(amount_minor), 10**digits)
-    sign = "-" if amount_minor < 0 else ""
-    text = f"{sign}{whole:,}" + (f".{fraction:0{digits}d}" if digits else "")
-    return f"{text} {currency}".strip()
+    """`1250000, "EUR"` -> "12,500.00 EUR" (the platform's one formatting: crm_platform.money_text)."""
+    return format_minor(amount_minor, currency)
 
 
 def big_deal_message(title: str, amount_minor: int, currency: str) -> Message:

@@ -1,6 +1,6 @@
 """A quote as a PDF (fpdf2, pure Python): the seller and the customer, the lines, the totals and how long
-the offer holds. Amounts are printed from the quote's stored minor units, so the document shows exactly
-the totals the API answers.
+the offer holds. Amounts are printed from the quote's stored minor units with the currency's number of
+decimals (JPY none, KWD three), so the document shows exactly the totals the API answers.
 
 Text is set in DejaVu Sans when the font file is there (`SALES_PDF_FONT`; Debian's fonts-dejavu-core
 path by default), which covers names in any European or Cyrillic script; without it, in the PDF core
@@ -16,6 +16,7 @@ from fpdf import FPDF
 
 from crm.sales.v1 import quotes_pb2
 from crm_platform import config
+from crm_platform.money_text import format_minor
 
 FONT = config.Setting(
     "SALES_PDF_FONT",
@@ -41,11 +42,9 @@ class Customer:
 
 
 def amount(money: object, currency: str) -> str:
-    """Minor units as a plain decimal with the currency: 123456 EUR -> "1,234.56 EUR" (2 decimals)."""
-    minor = int(getattr(money, "amount_minor", 0))
-    sign = "-" if minor < 0 else ""
-    units, cents = divmod(abs(minor), 100)
-    return f"{sign}{units:,}.{cents:02d} {currency}"
+    """Minor units with the currency's own decimals (crm_platform.money_text): 123456 EUR ->
+    "1,234.56 EUR", 123456 JPY -> "123,456 JPY", 123456 KWD -> "123.456 KWD"."""
+    return format_minor(int(getattr(money, "amount_minor", 0)), currency)
 
 
 def percent(basis_points: int) -> str:
