@@ -51,6 +51,24 @@ def parties(row: Any, names: tuple[str, ...] = PARTIES) -> dict[str, str]:
     return {name: getattr(row, name) or "" for name in names}
 
 
+def document_change(change: Change[Any], reason: str = "") -> dict[str, Any]:
+    """The fields every change event of a priced document (a quote, an order's approval) has, by these
+    names: its number and parties, status and total after the change, actor, version, changed fields,
+    when, and the reason given."""
+    row = change.row
+    return {
+        "number": row.number,
+        **parties(row),
+        "status": row.status,
+        "total": money(row.total_minor, row.currency),
+        "actor_id": change.actor_id,
+        "version": change.version,
+        "changed_fields": change.changed_fields,
+        "occurred_at": timestamp(row.updated_at),
+        "reason": reason,
+    }
+
+
 def record_order_placed(session: Session, change: Change[Any]) -> str:
     """order_placed, and order_approval_requested when the order waits for an approval."""
     row = change.row
@@ -81,17 +99,7 @@ def record_approval_event(session: Session, event_type: str, change: Change[Any]
         event_type,
         row.id,
         orders_pb2.OrderApprovalEvent(
-            order_id=row.id,
-            number=row.number,
-            **parties(row),
-            status=row.status,
-            total=money(row.total_minor, row.currency),
-            actor_id=change.actor_id,
-            version=change.version,
-            changed_fields=change.changed_fields,
-            occurred_at=timestamp(row.updated_at),
-            reason=reason,
-            approval=approval_of(row),
+            order_id=row.id, approval=approval_of(row), **document_change(change, reason)
         ),
     )
 

@@ -9,11 +9,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from crm.sales.v1 import quotes_pb2
-from crm_platform.protobuf import timestamp
 from crm_platform.resources import Change
 from sales import approvals
-from sales.money import money
-from sales.orders.events import parties, record
+from sales.orders.events import document_change, record
 from sales.quotes.store import approval_of
 
 AGGREGATE = "quote"
@@ -35,18 +33,10 @@ def record_quote_event(session: Session, event_type: str, change: Change[Any], r
         row.id,
         quotes_pb2.QuoteEvent(
             quote_id=row.id,
-            number=row.number,
             deal_id=row.deal_id or "",
-            **parties(row),
-            status=row.status,
-            total=money(row.total_minor, row.currency),
-            actor_id=change.actor_id,
-            version=change.version,
-            changed_fields=change.changed_fields,
-            occurred_at=timestamp(row.updated_at),
-            reason=reason,
             order_id=row.order_id or "",
             approval=approval_of(row),
+            **document_change(change, reason),
         ),
         aggregate_type=AGGREGATE,
     )
