@@ -293,3 +293,86 @@ def test_the_cli_end_to_end(cast: Cast, tmp_path: Path) -> None:
     assert json.loads(got.stdout)["email"] == f"cli-{run}@example.com"
     unknown = crm(cast, tmp_path, "list", "no-such-things")
     assert unknown.returncode != 0 and "contacts" in unknown.stderr
+
+
+def test_a_multipart_import_upserts_by_its_external_id_column(cast: Cast) -> None:
+    run = cast.run
+    first = "\n".join(
+        [
+            "External ID,E-mail,First Name,Surname",
+            f"ext-{run}-1,first-{run}@example.com,Ext,One",
+            f"ext-{run}-2,second-{run}@example.com,Ext,Two",
+        ]
+    )
+    job = wait(cast, cast.rep_a, _ok(upload(cast, cast.rep_a, (first + "\n").encode()), 202)["id"])
+    assert job["mapping"]["External ID"] == "external_id"
+    assert (job["state"], job["created"], job["failed"]) == ("done", 2, 0)
+    # The person's email changed in the other system: the row finds them by their external id.
+    again = f"External ID,E-mail,First Name,Surname\next-{run}-1,moved-{run}@example.com,Ext,One\n"
+    job = wait(cast, cast.rep_a, _ok(upload(cast, cast.rep_a, again.encode()), 202)["id"])
+    assert (job["created"], job["updated"], job["failed"]) == (0, 1, 0)
+    found = _ok(
+        HTTP.get(
+            f"{cast.url}/api/v1/contacts",
+            params={"filter": f'external_id = "ext-{run}-1"'},
+            headers=_auth(cast.rep_a),
+        )
+    )["items"]
+    assert [(c["email"], c["external_id"]) for c in found] == [(f"moved-{run}@example.com", f"ext-{run}-1")]
+    # Unique in the book: a create over REST with a taken external id is a 409 problem.
+    taken = HTTP.post(
+        f"{cast.url}/api/v1/contacts",
+        json={
+            "first_name": "T",
+            "last_name": "T",
+            "email": f"t-{run}@example.com",
+            "external_id": f"ext-{run}-2",
+        },
+        headers=_auth(cast.rep_a),
+    )
+    assert taken.status_code == 409 and taken.headers["Content-Type"].startswith("application/problem+json")
+
+
+def test_a_company_import_reports_its_bad_rows_as_csv(cast: Cast) -> None:
+    run = cast.run
+    rows = [
+        "Company Name,Domain,City,Country,Legacy ID",
+        f"Acme {run},acme-{run}.example.com,Springfield,US,erp-{run}-1",
+        f",nameless-{run}.example.com,,,erp-{run}-2",
+        f"Bad {run},not a domain,,,erp-{run}-3",
+        f"Nowhere {run},nowhere-{run}.example.com,,ZZ,erp-{run}-4",
+    ]
+    reply = upload(cast, cast.rep_a, ("\n".join(rows) + "\n").encode(), "companies.csv", resource="companies")
+    job = _ok(reply, 202)
+    assert job["resource"] == "companies" and job["mapping"] == {
+        "Company Name": "name",
+        "Domain": "domain",
+        "City": "address.city",
+        "Country": "address.country",
+        "Legacy ID": "external_id",
+    }
+    job = wait(cast, cast.rep_a, job["id"])
+    assert (job["state"], job["created"], job["failed"], job["rows_done"]) == ("done", 1, 3, 4)
+    errors = HTTP.get(f"{cast.url}/api/v1/imports/{job['id']}/errors.csv", headers=_auth(cast.rep_a))
+    assert errors.status_code == 200
+    table = list(csv.reader(io.StringIO(errors.text)))
+    assert table[0] == ["row", "column", "message"]
+    assert [(r[0], r[1]) for r in table[1:]] == [("3", "Company Name"), ("4", "Domain"), ("5", "Country")]
+    # Imported again with the domain written otherwise: the same company, by its external id.
+    again = f"Company Name,Domain,Legacy ID\nAcme {run},WWW.ACME-{run}.EXAMPLE.COM,erp-{run}-1\n"
+    job = wait(
+        cast, cast.rep_a, _ok(upload(cast, cast.rep_a, again.encode(), resource="companies"), 202)["id"]
+    )
+    assert (job["created"], job["updated"], job["skipped"], job["failed"]) == (0, 0, 1, 0)
+    found = _ok(
+        HTTP.get(
+            f"{cast.url}/api/v1/companies",
+            params={"filter": f'external_id = "erp-{run}-1"'},
+            headers=_auth(cast.rep_a),
+        )
+    )["items"]
+    assert [(c["domain"], c["address"]["city"]) for c in found] == [
+        (f"acme-{run}.example.com", "Springfield")
+    ]
+    refused = upload(cast, cast.rep_a, b"name,town\na,b\n", resource="companies")
+    assert refused.status_code == 422

@@ -4,6 +4,8 @@
                                               under ~/.config/crm/ (owner-only)
     crm contacts import FILE [--map COL=FIELD]... [--dry-run] [--notify] [--no-wait]
                                               upload a CSV/XLSX file and follow the job with a progress bar
+    crm companies import FILE [--map COL=FIELD]... [--dry-run] [--no-wait]
+                                              the same for companies (upserted by external_id, then domain)
     crm contacts export [--filter F] [--order-by O] [--format csv|jsonl] > contacts.csv
     crm imports get|errors|cancel ID         a job; its row errors as CSV; cancel it
     crm list COLLECTION [--filter F] [--order-by O] [--limit N]   JSON lines, every page
@@ -169,6 +171,19 @@ def cmd_get(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_parser(resources: Any, resource: str) -> argparse.ArgumentParser:
+    """`crm <resource> import FILE ...`: an upload of `resource` (the import's `resource` field)."""
+    imp: argparse.ArgumentParser = resources.add_parser(
+        "import", help=f"import {resource} from a CSV or XLSX file"
+    )
+    imp.add_argument("file")
+    imp.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD", help="repeatable")
+    imp.add_argument("--dry-run", action="store_true", help="validate and count; write nothing")
+    imp.add_argument("--no-wait", action="store_true", help="print the queued job and return")
+    imp.set_defaults(run=cmd_import, resource=resource, notify=False)
+    return imp
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="crm", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -183,14 +198,12 @@ def parser() -> argparse.ArgumentParser:
     contacts = commands.add_parser("contacts", help="import and export contacts").add_subparsers(
         dest="action", required=True
     )
-    imp = contacts.add_parser("import", help="import a CSV or XLSX file")
-    imp.add_argument("file")
-    imp.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD", help="repeatable")
-    imp.add_argument("--dry-run", action="store_true", help="validate and count; write nothing")
+    imp = _import_parser(contacts, "contacts")
     imp.add_argument("--notify", action="store_true", help="send the usual welcome to imported contacts")
-    imp.add_argument("--no-wait", action="store_true", help="print the queued job and return")
-    imp.add_argument("--resource", default="contacts")
-    imp.set_defaults(run=cmd_import)
+    companies = commands.add_parser("companies", help="import companies").add_subparsers(
+        dest="action", required=True
+    )
+    _import_parser(companies, "companies")
     exp = contacts.add_parser("export", help="every contact you may read, to stdout")
     exp.add_argument("--filter", default="")
     exp.add_argument("--order-by", default="")

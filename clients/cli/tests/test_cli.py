@@ -75,3 +75,35 @@ def test_the_progress_bar_redraws_one_line_on_a_terminal() -> None:
     out = Tty()
     main.follow(None, {"id": "j", "rows_total": 2, "rows_done": 2, "state": "done"}, out)  # type: ignore[arg-type]
     assert out.getvalue().startswith("\r[") and out.getvalue().endswith("\n")
+
+
+class _Uploads:
+    """An Api that records uploads and answers with a finished job."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, str], str]] = []
+
+    def upload(self, path: str, fields: dict[str, str], name: str, filename: str, content: bytes) -> Any:
+        self.sent.append((path, fields, filename))
+        return {"id": "j1", "state": "done", "mapping": {}, "rows_total": 1, "rows_done": 1, "failed": 0}
+
+
+@pytest.mark.parametrize(("resource", "extra"), [("contacts", ["--notify"]), ("companies", [])])
+def test_contacts_and_companies_import_upload_their_resource(
+    resource: str, extra: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = _Uploads()
+    monkeypatch.setattr(main, "_api", lambda args: api)
+    data = tmp_path / "rows.csv"
+    data.write_text("Name,Domain\nAcme,acme.com\n")
+    assert main.main([resource, "import", str(data), "--map", "Name=name", "--dry-run", *extra]) == 0
+    path, fields, filename = api.sent[0]
+    assert (path, filename, fields["resource"], fields["dry_run"]) == (
+        "/api/v1/imports",
+        "rows.csv",
+        resource,
+        "true",
+    )
+    assert json.loads(fields["mapping"]) == {"Name": "name"} and fields["notify"] == str(bool(extra)).lower()
+    with pytest.raises(SystemExit):  # a welcome is for contacts only
+        main.parser().parse_args(["companies", "import", str(data), "--notify"])

@@ -247,11 +247,12 @@ def openapi_paths(builder: SchemaBuilder) -> dict[str, Any]:
         "/api/v1/imports": {
             "post": {
                 "operationId": "createImport",
-                "summary": "Upload a CSV or XLSX file of contacts to import in the background",
+                "summary": "Upload a CSV or XLSX file of contacts or companies to import in the background",
                 "description": "Answers 202 with the job (its `mapping` is the one suggested from the header "
-                "when none is given); follow it at `GET /api/v1/imports/{id}`. Rows are upserted by email "
-                "within your book, as you: your rights, scope and defaults. `dry_run` validates and counts "
-                "without writing. Imported contacts get no welcome unless `notify` is true.",
+                "when none is given); follow it at `GET /api/v1/imports/{id}`. Rows are upserted within "
+                "your book by `external_id`, then by email (contacts) or domain (companies), as you: your "
+                "rights, scope and defaults. `dry_run` validates and counts without writing. Imported "
+                "contacts get no welcome unless `notify` is true.",
                 "tags": ["contacts"],
                 "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
                 "requestBody": {
@@ -265,7 +266,7 @@ def openapi_paths(builder: SchemaBuilder) -> dict[str, Any]:
                                     "file": {"type": "string", "format": "binary"},
                                     "resource": {
                                         "type": "string",
-                                        "enum": ["contacts"],
+                                        "enum": ["contacts", "companies"],
                                         "default": "contacts",
                                     },
                                     "mapping": {

@@ -24,6 +24,7 @@ from contacts.custom_fields.records import RecordCustomFields, set_values, value
 from contacts.merge.tombstones import read_live
 from contacts.people import domain as people
 from contacts.search.listing import ContactSearch
+from contacts.timeline.events import apply_created_in_transaction
 from crm.common.v1 import history_pb2
 from crm.contacts.v1 import contacts_pb2, contacts_pb2_grpc
 from crm_platform import config
@@ -165,8 +166,10 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
         self, session: Session, checked: Sequence[CheckedCreate], actor_id: str
     ) -> list[Change[Any] | DomainError]:
         """CreateContact's writes for many checked contacts in `session`'s transaction
-        (store.add_contacts, their custom field values, their events together): per contact its Change
-        or its refusal (a taken email or phone), as if created one after the other."""
+        (store.add_contacts, their custom field values, their events together, and their timeline
+        entries, which CreateContact leaves to the worker: timeline.events.apply_created_in_transaction):
+        per contact its Change or its refusal (a taken email, phone or external id), as if created one
+        after the other."""
         outcomes = store.add_contacts(
             session, [create.entry for create in checked], actor_id, current_caller_or_none()
         )
@@ -176,7 +179,8 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
                 if create.custom_values:
                     self.custom_fields.save(session, outcome.row.id, create.custom_values)
                 created.append(outcome)
-        events.record_contacts_created(session, created)
+        recorded = events.record_contacts_created(session, created)
+        apply_created_in_transaction(session, store.messaging.positions, recorded)
         return list(outcomes)
 
     def GetContact(

@@ -44,17 +44,22 @@ def record_contact_created(session: Session, change: Change[Contact]) -> str:
     return _record(session, CONTACT_CREATED, change.row, _created(change))
 
 
-def record_contacts_created(session: Session, changes: Sequence[Change[Any]]) -> list[str]:
-    """`record_contact_created` for a batch of new contacts (contacts.store.add_contacts), in one go."""
-    return record_events(
+def record_contacts_created(
+    session: Session, changes: Sequence[Change[Any]]
+) -> list[tuple[str, dict[str, Any]]]:
+    """`record_contact_created` for a batch of new contacts (contacts.store.add_contacts), in one go;
+    each event's id and payload, in order."""
+    payloads = [as_event_payload(_created(change)) for change in changes]
+    ids = record_events(
         session,
         messaging,
         source=SOURCE,
         events=[
-            NewEvent(CONTACT_CREATED, AGGREGATE, change.row.id, as_event_payload(_created(change)))
-            for change in changes
+            NewEvent(CONTACT_CREATED, AGGREGATE, change.row.id, payload)
+            for change, payload in zip(changes, payloads, strict=True)
         ],
     )
+    return list(zip(ids, payloads, strict=True))
 
 
 def _created(change: Change[Any]) -> contacts_pb2.ContactCreated:

@@ -20,6 +20,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, Select, String, Text, d
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from contacts import external_ids
 from contacts.domain import NewContact, normalise_email
 from contacts.people.domain import Written
 from contacts.search.index import SearchIndex
@@ -137,8 +138,11 @@ class Contact(Base):
     # Set on a contact merged into another (contacts.merge): the survivor, never itself merged. Such a
     # contact is an archived tombstone; reading it answers MOVED (contacts.merge.tombstones).
     merged_into: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    # The contact's id in another system, NULL when none (contacts.external_ids: unique per book), 0011.
+    external_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
     __table_args__ = (
+        *external_ids.indexes("contacts"),
         *(
             Index(f"ix_contacts_{name}_created_at", name, "created_at", "id")
             for name in ("owner_id", "team_id", "partner_account_id")
@@ -195,6 +199,7 @@ def to_message(contact: Contact) -> contacts_pb2.Contact:
         owner_id=contact.owner_id or "",
         team_id=contact.team_id or "",
         partner_account_id=contact.partner_account_id or "",
+        external_id=contact.external_id or "",
         preferred_channel=protojson.enum_numbers(contacts_pb2.ContactChannel.DESCRIPTOR).get(
             contact.preferred_channel or "", 0
         ),
@@ -279,6 +284,7 @@ def profile_columns(message: Any) -> dict[str, Any]:
         ),
         **{name: (value or None) for name, value in encoded.items()},
         "custom_fields": everything["custom_fields"] or None,
+        "external_id": external_ids.clean(message.external_id) or None,
     }
 
 
@@ -299,6 +305,7 @@ LIST_SPEC = ListSpec(
         "partner_account_id": Field(Contact.partner_account_id, STRING),
         "created_at": Field(Contact.created_at, TIMESTAMP),
         "updated_at": Field(Contact.updated_at, TIMESTAMP),
+        "external_id": Field(Contact.external_id, STRING),
         # Segmentation (the profile). `tags:"vip"`: the list holds "vip"; `age`: whole years since
         # birth_date, compared as a birth_date range (its index, 0010).
         "tags": Field(Contact.tags, STRING, repeated=True),
@@ -402,6 +409,21 @@ def _ensure_phone_free(
     raise PhoneTaken(taken.phone, taken.id if readable else "")
 
 
+def external_id_taken(external_id: str, existing_id: str = "") -> external_ids.ExternalIdTaken:
+    """Another live contact of the same book has this external id (contacts.external_ids)."""
+    return external_ids.ExternalIdTaken(contacts.resource_type, external_id, existing_id)
+
+
+def _unique_conflict(error: IntegrityError, email: str, external_id: str) -> AlreadyExists | None:
+    """The refusal a unique index's IntegrityError stands for, naming nobody; None for another
+    constraint."""
+    if _is_email_conflict(error):
+        return EmailTaken(email)
+    if external_ids.is_conflict(error, "contacts"):
+        return external_id_taken(external_id)
+    return None
+
+
 def _is_email_conflict(error: IntegrityError) -> bool:
     """A unique index of emails per book refused the write (and not some other constraint)."""
     text = str(error.orig)
@@ -448,6 +470,8 @@ def add_contact(
         _ensure_phone_free(
             session, [entry.number for entry in profile.phones] or [profile.phone], book, caller
         )
+    external_id = external_ids.clean(profile.external_id) if profile is not None else ""
+    external_ids.ensure_free(session, contacts, external_id, book, caller)
     contact = Contact(**_new_contact_columns(new, ownership, profile, book))
     try:
         change = contacts.create(session, contact, actor_id)
@@ -455,9 +479,10 @@ def add_contact(
         search_index.index_contacts(session, [contact], new=True)
         return change
     except IntegrityError as error:
-        if not _is_email_conflict(error):
+        refusal = _unique_conflict(error, new.email, external_id)
+        if refusal is None:
             raise
-        raise EmailTaken(new.email) from None
+        raise refusal from None
 
 
 def _new_contact_columns(
@@ -508,13 +533,15 @@ def add_contacts(
     books = {book for book, _e in planned}
     addresses = [email_addresses(e.profile) for _book, e in planned]
     numbers = [_numbers_checked(e.profile) for _book, e in planned]
+    ids = [[v] if (v := external_ids.clean(e.profile.external_id)) else [] for _b, e in planned]
     emails_held = _email_holders(session, books, {a for found in addresses for a in found})
     phones_held = _phone_holders(session, books, {n for found in numbers for n in found})
+    ids_held = external_ids.holders(session, contacts, books, {i for found in ids for i in found})
     outcomes: list[int | AlreadyExists] = []
     accepted: list[dict[str, Any]] = []
     email_rows: list[dict[str, str]] = []
-    for (book, entry), emails, phones in zip(planned, addresses, numbers, strict=True):
-        refusal = _taken(emails_held, phones_held, book, emails, phones, caller)
+    for (book, entry), emails, phones, external in zip(planned, addresses, numbers, ids, strict=True):
+        refusal = _taken(emails_held, phones_held, ids_held, book, (emails, phones, external), caller)
         if refusal is not None:
             outcomes.append(refusal)
             continue
@@ -527,6 +554,8 @@ def add_contacts(
             other = phones_held.get((book, columns["phone"]))
             if other is None or holder.id < other.id:  # the check names the smallest id (see below)
                 phones_held[(book, columns["phone"])] = holder
+        for value in external:
+            ids_held[(book, value)] = holder
         outcomes.append(len(accepted))
         accepted.append(columns)
     changes = contacts.create_many(session, accepted, actor_id)
@@ -550,16 +579,19 @@ def _numbers_checked(profile: Any) -> list[str]:
 def _taken(
     emails_held: dict[tuple[str, str], Any],
     phones_held: dict[tuple[str, str], Any],
+    ids_held: dict[tuple[str, str], Any],
     book: str,
-    emails: Sequence[str],
-    phones: Sequence[str],
+    wanted: tuple[Sequence[str], Sequence[str], Sequence[str]],
     caller: CallerContext | None,
 ) -> AlreadyExists | None:
-    """What `_ensure_email_free`, then `_ensure_phone_free`, would answer: the first taken value in
-    sort order, its holder named only to a caller who may read it."""
+    """What `_ensure_email_free`, `_ensure_phone_free`, then `external_ids.ensure_free` would answer for
+    `wanted` (emails, phones, external ids): the first taken value in sort order, its holder named only
+    to a caller who may read it."""
+    emails, phones, external = wanted
     for held, values, refusal in (
         (emails_held, sorted(set(emails)), EmailTaken),
         (phones_held, phones, PhoneTaken),
+        (ids_held, external, external_id_taken),
     ):
         taken = [value for value in values if (book, value) in held]
         if taken:
@@ -628,12 +660,14 @@ def update_contact(
     caller: CallerContext | None = None,
 ) -> Change[Contact]:
     """The repository's update, plus: a contact whose emails or book change (a new email, or a move to
-    another partner account's book or the company's) must have every email free in its target book.
+    another partner account's book or the company's) must have every email free in its target book,
+    and its external id (when it has one) likewise.
 
     `prepare(merged, written=, known_numbers=)` applies the domain's rules (contacts.api): `written` says
     which of email/emails and phone/phones the caller changed (contacts.people.domain.Written), and
     `known_numbers` are the phone numbers the contact already has."""
     target: list[str] = []
+    wanted_id: list[str] = [""]
     before: dict[str, Any] = {}
 
     def prepare_and_check(merged: contacts_pb2.Contact) -> None:
@@ -643,18 +677,26 @@ def update_contact(
         if row is not None and row.merged_into is not None:
             raise FailedPrecondition(f"contact {contact_id} was merged into another contact")
         prepare(merged, written=written, known_numbers=known)  # the domain's rules, normalising
+        merged.external_id = external_ids.clean(merged.external_id)
         target[:] = email_addresses(merged)
+        wanted_id[:] = [merged.external_id]
         book = book_of(merged.partner_account_id)
         if row is None:
             return
         old = [row.email, *(entry.get("address") for entry in (row.emails or []))]
         before.update(emails=sorted(set(old)), book=row.uniqueness_book)
-        if set(old) == set(target) and row.uniqueness_book == book:
+        moved = row.uniqueness_book != book
+        new_emails = set(old) != set(target)
+        new_id = bool(merged.external_id) and merged.external_id != (row.external_id or "")
+        if not (moved or new_emails or new_id):
             return
         # A move the caller may not make is refused before the target book is consulted, so the
         # answer never depends on what another book holds.
         contacts.check_ownership_change(caller, row, to_columns(merged))
-        _ensure_email_free(session, target, book, caller, contact_id)
+        if moved or new_emails:
+            _ensure_email_free(session, target, book, caller, contact_id)
+        if moved or new_id:
+            external_ids.ensure_free(session, contacts, merged.external_id, book, caller, contact_id)
 
     try:
         change = contacts.update(
@@ -674,9 +716,11 @@ def update_contact(
             search_index.index_contacts(session, [change.row])
         return change
     except IntegrityError as error:
-        if not _is_email_conflict(error):
+        email = target[0] if target else normalise_email(partial.email)
+        refusal = _unique_conflict(error, email, wanted_id[0])
+        if refusal is None:
             raise
-        raise EmailTaken(target[0] if target else normalise_email(partial.email)) from None
+        raise refusal from None
 
 
 def active_contacts() -> Select[tuple[Contact]]:

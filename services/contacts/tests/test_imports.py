@@ -55,7 +55,8 @@ def csv_of(rows: list[list[str]]) -> bytes:
 
 def start(stub: Any, content: bytes, *, user: str = "u1", role: str = "admin", **fields: Any) -> Any:
     fields.setdefault("filename", "people.csv")
-    request = imports_pb2.CreateImportRequest(resource="contacts", content=content, **fields)
+    fields.setdefault("resource", "contacts")
+    request = imports_pb2.CreateImportRequest(content=content, **fields)
     return stub.CreateImport(request, metadata=caller_metadata(user, role), timeout=30)
 
 
@@ -415,3 +416,107 @@ def test_a_file_imported_again_is_skipped_without_a_write_and_scope_still_refuse
         (2, "email", "a contact with email theirs@example.com already exists")
     ]
     assert client.get(theirs.id).etag == theirs.etag
+
+
+# --- external ids --------------------------------------------------------------------------------------
+
+
+def _create_with_external_id(client: Any, email: str, external_id: str, **fields: str) -> Any:
+    request = contacts_pb2.CreateContactRequest(
+        first_name=fields.get("first_name", "Ada"),
+        last_name=fields.get("last_name", "Lovelace"),
+        email=email,
+        external_id=external_id,
+    )
+    return client.stub.CreateContact(request, metadata=client.metadata(fields.get("user", "u1")), timeout=10)
+
+
+def test_external_id_round_trips_is_filterable_and_unique_in_its_book(client) -> None:
+    ada = _create_with_external_id(client, "ada@example.com", "  crm-1 ")
+    assert client.get(ada.id).external_id == "crm-1"  # trimmed
+    _create_with_external_id(client, "grace@example.com", "crm-2")
+    assert [c.id for c in client.list(filter='external_id = "crm-1"').items] == [ada.id]
+    with pytest.raises(grpc.RpcError) as caught:
+        _create_with_external_id(client, "other@example.com", "crm-1")
+    assert caught.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert "external_id crm-1" in caught.value.details()
+    # An update to a taken external id is refused the same way; to a free one it is kept.
+    grace = client.list(filter='external_id = "crm-2"').items[0]
+    with pytest.raises(grpc.RpcError) as caught:
+        client.update(grace.id, ["external_id"], external_id="crm-1")
+    assert caught.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert client.update(grace.id, ["external_id"], external_id="crm-3").external_id == "crm-3"
+    # Contacts without one never collide.
+    client.create("x@example.com")
+    client.create("y@example.com")
+
+
+def test_rows_upsert_by_external_id_first_then_by_email(imports, worker, client, runtime) -> None:
+    moved = _create_with_external_id(client, "old@example.com", "ext-1", first_name="Moved")
+    by_email = client.create("known@example.com", first_name="Known")
+    content = csv_of(
+        [
+            ["External ID", "Email", "First name", "Last name"],
+            ["ext-1", "new-address@example.com", "Moved", "Again"],  # matched by its external id
+            ["ext-2", "known@example.com", "Known", "Person"],  # no such external id: by email, gets it
+            ["ext-3", "fresh@example.com", "Fresh", "Row"],  # neither: created, with it
+            ["ext-3", "", "Fresh", "Row"],  # the row above's contact, by external id alone: unchanged
+            ["", "", "No", "Key"],  # nothing to match by
+        ]
+    )
+    job = wait(imports, start(imports, content).id)
+    assert dict(job.mapping)["External ID"] == "external_id"
+    assert (job.created, job.updated, job.skipped, job.failed) == (1, 2, 1, 1), errors_of(imports, job.id)
+    assert errors_of(imports, job.id) == [
+        (6, "Email", "is required when the row has no external_id (it matches the row to a contact)")
+    ]
+    assert (client.get(moved.id).email, client.get(moved.id).last_name) == (
+        "new-address@example.com",
+        "Again",
+    )
+    assert client.get(by_email.id).external_id == "ext-2"
+    fresh = client.list(filter='external_id = "ext-3"').items
+    assert [c.email for c in fresh] == ["fresh@example.com"]
+    # The same file as a dry run now: every row matches by the same rule, nothing changes.
+    before = counts(runtime)
+    dry = wait(imports, start(imports, content, dry_run=True).id)
+    assert (dry.created, dry.updated, dry.skipped, dry.failed) == (0, 0, 4, 1)
+    assert counts(runtime) == before
+
+
+def test_a_dry_run_counts_external_id_upserts_by_the_same_rule(imports, worker, client, runtime) -> None:
+    _create_with_external_id(client, "a@example.com", "A-1")
+    before = counts(runtime)
+    content = csv_of(
+        [
+            ["external_id", "email", "first_name", "last_name"],
+            ["A-1", "a@example.com", "A", "Changed"],  # update, by external id
+            ["B-1", "b@example.com", "B", "New"],  # create
+            ["B-1", "b@example.com", "B", "New"],  # the row above's contact, unchanged (a dry "create")
+            ["C-1", "a@example.com", "C", "C"],  # by email: A, whose external id it would change
+        ]
+    )
+    dry = wait(imports, start(imports, content, dry_run=True).id)
+    assert (dry.created, dry.updated, dry.skipped, dry.failed) == (1, 2, 1, 0), errors_of(imports, dry.id)
+    assert counts(runtime) == before
+    done = wait(imports, start(imports, content).id)
+    assert (done.created, done.updated, done.skipped, done.failed) == (1, 2, 1, 0)
+    assert client.list(filter='external_id = "C-1"').items[0].email == "a@example.com"
+
+
+def test_an_external_id_held_out_of_scope_refuses_the_row_on_its_column(imports, worker, client) -> None:
+    _create_with_external_id(client, "theirs@example.com", "T-1", user="someone-else")
+    content = csv_of(
+        [
+            ["email", "first_name", "last_name", "Legacy ID"],
+            ["mine@example.com", "M", "E", "T-1"],  # T-1 is held out of the rep's scope: refused
+            ["two@example.com", "T", "W", "X-1"],
+            ["three@example.com", "T", "H", "X-1"],  # the row above's contact: its email changes
+        ]
+    )
+    job = wait(imports, start(imports, content, user="rep", role="sales_rep").id, user="rep")
+    assert (job.created, job.updated, job.failed) == (1, 1, 1), errors_of(imports, job.id, user="rep")
+    assert errors_of(imports, job.id, user="rep") == [
+        (2, "Legacy ID", "a contact with external_id T-1 already exists")
+    ]
+    assert [c.email for c in client.list(filter='external_id = "X-1"').items] == ["three@example.com"]

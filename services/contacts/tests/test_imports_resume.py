@@ -1,6 +1,6 @@
 """An import survives its worker: killed with SIGKILL mid-import, the job is taken over once its lease
-runs out and resumes after the last committed chunk, so every row is applied exactly once; and a
-cancelled import stops between chunks with nothing half-written."""
+runs out and resumes after the last committed chunk, so every row is applied exactly once (contacts and
+companies: one pipeline); and a cancelled import stops between chunks with nothing half-written."""
 
 from __future__ import annotations
 
@@ -12,11 +12,14 @@ import threading
 import time
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
+from contacts.companies.store import Company
 from contacts.imports import api as imports_api
 from contacts.imports import runner
 from contacts.imports import store as imports_store
+from contacts.imports.calls import Call
 from contacts.store import Contact, messaging
 from crm.contacts.v1 import imports_pb2
 from crm_platform.access.context import acting_as
@@ -35,11 +38,14 @@ run_imports(open_runtime(DEFINITION, sys.argv[1]), threading.Event())
 """
 
 
-def queue_import(runtime: Runtime, rows: int = ROWS) -> str:
-    lines = ["email,first_name,last_name"] + [f"p{i}@example.com,F{i},L{i}" for i in range(rows)]
-    request = imports_pb2.CreateImportRequest(resource="contacts", content=("\n".join(lines) + "\n").encode())
+def queue_import(runtime: Runtime, rows: int = ROWS, resource: str = "contacts") -> str:
+    if resource == "contacts":
+        lines = ["email,first_name,last_name"] + [f"p{i}@example.com,F{i},L{i}" for i in range(rows)]
+    else:
+        lines = ["name,domain,external_id"] + [f"Company {i},c{i}.example.com,erp-{i}" for i in range(rows)]
+    request = imports_pb2.CreateImportRequest(resource=resource, content=("\n".join(lines) + "\n").encode())
     with acting_as(caller("importer")):
-        return imports_api.ImportsServicer(runtime).CreateImport(request, runner._Call()).id  # type: ignore[arg-type]
+        return imports_api.ImportsServicer(runtime).CreateImport(request, Call()).id  # type: ignore[arg-type]
 
 
 def job(runtime: Runtime, job_id: str) -> Any:
@@ -48,19 +54,24 @@ def job(runtime: Runtime, job_id: str) -> Any:
         return imports_store.job_of(session, job_id, None)
 
 
-def applied(runtime: Runtime) -> tuple[int, int, int, int]:
-    """Contacts, distinct emails, 'created' history entries and contact_created events."""
+def applied(runtime: Runtime, resource: str = "contacts") -> tuple[int, int, int, int]:
+    """Records, distinct emails (domains), 'created' history entries and *_created events."""
+    model, key, event = (
+        (Contact, Contact.email, "contact_created")
+        if resource == "contacts"
+        else (Company, Company.domain, "company_created")
+    )
     with runtime.engine.connect() as conn:
         return (
-            conn.execute(select(func.count()).select_from(Contact)).scalar_one(),
-            conn.execute(select(func.count(func.distinct(Contact.email)))).scalar_one(),
+            conn.execute(select(func.count()).select_from(model)).scalar_one(),
+            conn.execute(select(func.count(func.distinct(key)))).scalar_one(),
             conn.execute(
                 select(func.count()).select_from(TABLES.history).where(TABLES.history.c.action == "created")
             ).scalar_one(),
             conn.execute(
                 select(func.count())
                 .select_from(messaging.outbox)
-                .where(messaging.outbox.c.routing_key == "contact_created")
+                .where(messaging.outbox.c.routing_key == event)
             ).scalar_one(),
         )
 
@@ -72,22 +83,23 @@ def wait_for(predicate: Any, timeout: float = 120) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.parametrize(("resource", "rows"), [("contacts", ROWS), ("companies", 1000)])
 def test_a_worker_killed_mid_import_is_resumed_and_each_row_applied_once(
-    runtime: Runtime, database_url: str
+    runtime: Runtime, database_url: str, resource: str, rows: int
 ) -> None:
-    job_id = queue_import(runtime)
+    job_id = queue_import(runtime, rows, resource)
     env = {**os.environ, "CRM_IMPORT_CHUNK_ROWS": "100", "CRM_IMPORT_LEASE_SECONDS": "2"}
     first = subprocess.Popen([sys.executable, "-c", WORKER, database_url], env=env)
     try:
-        wait_for(lambda: job(runtime, job_id).rows_done >= 500)
+        wait_for(lambda: job(runtime, job_id).rows_done >= rows // 6)
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(10)
     killed_at = job(runtime, job_id)
-    assert killed_at.state == imports_store.RUNNING and killed_at.rows_done < ROWS
+    assert killed_at.state == imports_store.RUNNING and killed_at.rows_done < rows
     # Only whole chunks were committed, each with its position: nothing half-written.
     assert killed_at.rows_done % 100 == 0
-    assert applied(runtime) == (killed_at.rows_done,) * 4
+    assert applied(runtime, resource) == (killed_at.rows_done,) * 4
 
     second = subprocess.Popen([sys.executable, "-c", WORKER, database_url], env=env)
     try:
@@ -96,8 +108,8 @@ def test_a_worker_killed_mid_import_is_resumed_and_each_row_applied_once(
         second.send_signal(signal.SIGKILL)
         second.wait(10)
     done = job(runtime, job_id)
-    assert (done.rows_done, done.created, done.failed) == (ROWS, ROWS, 0)
-    assert applied(runtime) == (ROWS,) * 4
+    assert (done.rows_done, done.created, done.failed) == (rows, rows, 0)
+    assert applied(runtime, resource) == (rows,) * 4
 
 
 def test_two_workers_never_run_one_job(runtime: Runtime) -> None:

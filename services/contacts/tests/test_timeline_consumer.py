@@ -5,6 +5,7 @@ queues of the sources that publish nothing yet (sales, support, marketing) are d
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
@@ -16,11 +17,23 @@ import pika
 import pytest
 from sqlalchemy import select
 
+from contacts.imports import api as imports_api
+from contacts.imports import runner
+from contacts.imports import store as imports_store
+from contacts.imports.calls import Call
 from contacts.main import DEFINITION
+from contacts.store import messaging
+from contacts.timeline import events as timeline_events
+from contacts.timeline.events import CONTACT_CREATED
 from contacts.timeline.store import TimelineEntry
+from crm.contacts.v1 import imports_pb2
+from crm_platform.access.context import acting_as
+from crm_platform.db import reading
 from crm_platform.events import EventConsumer, wire
 from crm_platform.events.topology import subscription_queue
+from crm_platform.metrics import EVENTS_CONSUMED
 from crm_platform.service import Runtime
+from crm_platform.testing.callers import caller
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> None:
@@ -153,3 +166,68 @@ def test_published_events_become_timeline_entries_once(
             assert declared.method.message_count == 0
     finally:
         connection.close()
+
+
+def test_the_timeline_is_the_contacts_workers_only_handler_of_contact_created() -> None:
+    """An import writes its new contacts' entries itself and marks their `contact_created` applied for
+    the worker's consumer of contacts' events (timeline.events.apply_created_in_transaction), which skips
+    every handler of that event: sound only while the timeline's is the only one."""
+    handlers = [
+        sub for sub in DEFINITION.subscriptions if (sub.source_service, sub.event_type) == CONTACT_CREATED
+    ]
+    assert len(handlers) == 1 and handlers[0] in timeline_events.SUBSCRIPTIONS
+
+
+def test_contacts_an_import_creates_are_on_the_timeline_once_and_their_events_skipped(
+    runtime: Runtime, consumer: EventConsumer, publish: Callable[..., str]
+) -> None:
+    """The import's chunk writes the entries of the contacts it creates; their `contact_created`, as the
+    relay publishes them, are duplicates for the consumer (no transaction of their own), and a later
+    event of such a contact is applied in order after them."""
+    lines = ["email,first_name,last_name"] + [f"i{n}@example.com,I{n},L{n}" for n in range(5)]
+    request = imports_pb2.CreateImportRequest(resource="contacts", content=("\n".join(lines) + "\n").encode())
+    with acting_as(caller("importer")):
+        job_id = imports_api.ImportsServicer(runtime).CreateImport(request, Call()).id  # type: ignore[arg-type]
+    stopping = threading.Event()
+    worker = threading.Thread(target=runner.run_imports, args=(runtime, stopping), daemon=True)
+    worker.start()
+    try:
+        wait_for(lambda: _job_state(runtime, job_id) == "done", what="the import")
+    finally:
+        stopping.set()
+        worker.join(10)
+    outbox = messaging.outbox
+    with runtime.engine.connect() as conn:
+        recorded = conn.execute(
+            select(outbox.c.id, outbox.c.aggregate_id, outbox.c.sequence, outbox.c.payload).where(
+                outbox.c.routing_key == "contact_created"
+            )
+        ).all()
+    assert len(recorded) == 5
+    for row in recorded:
+        entries = _entries(runtime, row.aggregate_id)
+        assert [(e.event_type, e.event_id, e.title) for e in entries] == [
+            ("contact_created", row.id, "Contact created")
+        ]
+    queue = subscription_queue("contacts", "contacts")
+    duplicates = EVENTS_CONSUMED.labels(queue, "contact_created", "duplicate")
+    before = duplicates._value.get()
+    for row in recorded:
+        publish(
+            "contacts", "contact_created", json.loads(row.payload), ("contact", row.aggregate_id, 1), row.id
+        )
+    first = recorded[0].aggregate_id
+    publish(
+        "contacts",
+        "contact_updated",
+        {"contact_id": first, "changed_fields": ["phone"], "updated_at": "2030-01-01T00:00:00Z"},
+        ("contact", first, 2),
+    )
+    wait_for(lambda: len(_entries(runtime, first)) == 2, what="the update's entry")
+    wait_for(lambda: duplicates._value.get() - before == 5, what="five duplicates")
+    assert all(len(_entries(runtime, row.aggregate_id)) == 1 for row in recorded[1:])
+
+
+def _job_state(runtime: Runtime, job_id: str) -> str:
+    with reading(runtime.sessions) as session:
+        return str(imports_store.job_of(session, job_id, None).state)

@@ -10,6 +10,7 @@ and the other fails and looks again, to find it a duplicate.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -82,6 +83,32 @@ def advance(session: Session, positions: Table, consumer: str, event: Event, las
     ).rowcount
     if moved != 1:
         raise PositionConflict
+
+
+def mark_applied(
+    session: Session, positions: Table, consumer: str, aggregates: Sequence[tuple[str, str, int]]
+) -> None:
+    """Record, in `session`'s transaction, that `consumer` has applied each (aggregate type, id,
+    sequence): for a service that applies its own new aggregates' first events in the transaction that
+    records them (contacts' batch import and its timeline), so that its consumer of those events takes
+    them for the duplicates they are. Only for aggregates the consumer has no position for yet (created
+    in this transaction): one batched insert, which a position already there refuses (IntegrityError)."""
+    if not aggregates:
+        return
+    now = datetime.now(UTC)
+    session.execute(
+        insert(positions),
+        [
+            {
+                "consumer": consumer,
+                "aggregate_type": aggregate_type,
+                "aggregate_id": aggregate_id,
+                "last_sequence": sequence,
+                "updated_at": now,
+            }
+            for aggregate_type, aggregate_id, sequence in aggregates
+        ],
+    )
 
 
 def hold_place(session: Session, positions: Table, consumer: str, event: Event) -> None:

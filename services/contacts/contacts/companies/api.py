@@ -96,6 +96,7 @@ class CompaniesServicer(companies_pb2_grpc.CompaniesServiceServicer):
                 ownership=ownership,
                 caller=current_caller_or_none(),
                 custom_fields=values,
+                external_id=request.external_id,
             )
             self.custom_fields.save(session, change.row.id, values)
             return change

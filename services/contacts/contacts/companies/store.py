@@ -22,6 +22,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, Select, String
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from contacts import external_ids
 from contacts.companies.domain import CleanAddress, CompanyFields, normalise_domain, parent_cycle
 from contacts.store import Base, Contact
 from contacts.store import contacts as contact_repository
@@ -83,8 +84,11 @@ class Company(Base):
     # Set on a company merged into another (contacts.merge): the survivor, never itself merged. Such a
     # company is an archived tombstone without a domain; reading it answers MOVED.
     merged_into: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    # The company's id in another system, NULL when none (contacts.external_ids: unique per book), 0011.
+    external_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
     __table_args__ = (
+        *external_ids.indexes("companies"),
         # With the list's default order behind each scope column: a scoped first page is an index range.
         *(
             Index(f"ix_companies_{name}_created_at", name, "created_at", "id")
@@ -154,6 +158,7 @@ def to_message(company: Any) -> companies_pb2.Company:
         owner_id=company.owner_id or "",
         team_id=company.team_id or "",
         partner_account_id=company.partner_account_id or "",
+        external_id=company.external_id or "",
     )
     address = _address(company)
     if address is not None:
@@ -190,6 +195,7 @@ def to_columns(message: companies_pb2.Company) -> dict[str, Any]:
         "partner_account_id": message.partner_account_id or None,
         "uniqueness_book": book_of(message.partner_account_id),
         "custom_fields": json_format.MessageToDict(message.custom_fields) or None,
+        "external_id": external_ids.clean(message.external_id) or None,
     }
 
 
@@ -212,6 +218,7 @@ LIST_SPEC = ListSpec(
         "partner_account_id": Field(Company.partner_account_id, STRING),
         "created_at": Field(Company.created_at, TIMESTAMP),
         "updated_at": Field(Company.updated_at, TIMESTAMP),
+        "external_id": Field(Company.external_id, STRING),
     },
     orderable={"name", "domain", "industry", "created_at", "updated_at"},
     default_order="created_at",
@@ -256,6 +263,15 @@ def _ensure_domain_free(
         return
     readable = caller is None or in_scope(caller, companies.resource_type, "read", taken)
     raise DomainTaken(domain, taken.id if readable else "")
+
+
+def _unique_conflict(error: IntegrityError, domain: str, external_id: str) -> AlreadyExists | None:
+    """The refusal a unique index's IntegrityError stands for, naming nobody; None for another one."""
+    if _is_domain_conflict(error):
+        return DomainTaken(domain)
+    if external_ids.is_conflict(error, "companies"):
+        return external_ids.ExternalIdTaken(companies.resource_type, external_id)
+    return None
 
 
 def _is_domain_conflict(error: IntegrityError) -> bool:
@@ -320,18 +336,23 @@ def add_company(
     ownership: Ownership | None = None,
     caller: CallerContext | None = None,
     custom_fields: dict[str, Any] | None = None,
+    external_id: str = "",
 ) -> Change[Company]:
     """Insert a company into the book of its partner account (`ownership`, already checked against the
-    caller's rights); DomainTaken when that book has the domain. `custom_fields`: checked values."""
+    caller's rights); DomainTaken when that book has the domain, ExternalIdTaken when it has the
+    external id. `custom_fields`: checked values."""
     _check_parent(session, "", parent_company_id, caller, "parent_company_id")
     book = book_of(ownership.partner_account_id if ownership is not None else None)
     _ensure_domain_free(session, fields.domain, book, caller)
+    external_id = external_ids.clean(external_id)
+    external_ids.ensure_free(session, companies, external_id, book, caller)
     company = Company(
         id=str(uuid.uuid4()),
         size=_size_name(size),
         parent_company_id=parent_company_id or None,
         uniqueness_book=book,
         custom_fields=custom_fields or None,
+        external_id=external_id or None,
     )
     _apply_fields(company, fields)
     if ownership is not None:
@@ -341,9 +362,10 @@ def add_company(
     try:
         return companies.create(session, company, actor_id)
     except IntegrityError as error:
-        if not _is_domain_conflict(error):
+        refusal = _unique_conflict(error, fields.domain, external_id)
+        if refusal is None:
             raise
-        raise DomainTaken(fields.domain) from None
+        raise refusal from None
 
 
 def update_company(
@@ -358,12 +380,13 @@ def update_company(
     caller: CallerContext | None = None,
 ) -> Change[Company]:
     """The repository's update, plus: a new parent must be readable and make no cycle; a company whose
-    domain or book changes must have its domain free in the target book."""
-    target: list[str] = []
+    domain, external id or book changes must have them free in the target book."""
+    target: list[str] = ["", ""]
 
     def prepare_and_check(merged: companies_pb2.Company) -> None:
         prepare(merged)  # the domain's rules, normalising in place
-        target[:] = [merged.domain]
+        merged.external_id = external_ids.clean(merged.external_id)
+        target[:] = [merged.domain, merged.external_id]
         # The repository has loaded (and locked) the row, in the caller's scope, before merging.
         row = session.get(Company, company_id)
         if row is None:
@@ -373,12 +396,18 @@ def update_company(
         if (row.parent_company_id or "") != merged.parent_company_id:
             _check_parent(session, company_id, merged.parent_company_id, caller, "parent_company_id")
         book = book_of(merged.partner_account_id)
-        if (row.domain or "", row.uniqueness_book) == (merged.domain, book):
+        moved = row.uniqueness_book != book
+        new_domain = (row.domain or "") != merged.domain
+        new_id = bool(merged.external_id) and (row.external_id or "") != merged.external_id
+        if not (moved or new_domain or new_id):
             return
         # A move the caller may not make is refused before the target book is consulted, so the
         # answer never depends on what another book holds.
         companies.check_ownership_change(caller, row, to_columns(merged))
-        _ensure_domain_free(session, merged.domain, book, caller, company_id)
+        if moved or new_domain:
+            _ensure_domain_free(session, merged.domain, book, caller, company_id)
+        if moved or new_id:
+            external_ids.ensure_free(session, companies, merged.external_id, book, caller, company_id)
 
     try:
         return companies.update(
@@ -392,9 +421,10 @@ def update_company(
             caller=caller,
         )
     except IntegrityError as error:
-        if not _is_domain_conflict(error):
+        refusal = _unique_conflict(error, target[0] or normalise_domain(partial.domain), target[1])
+        if refusal is None:
             raise
-        raise DomainTaken(target[0] if target else normalise_domain(partial.domain)) from None
+        raise refusal from None
 
 
 def clean_address(address: companies_pb2.Address) -> CleanAddress:

@@ -10,9 +10,10 @@ import grpc
 
 from contacts.imports import fields as fieldmap
 from contacts.imports import store
+from contacts.imports.adapter import EXTERNAL_ID
 from contacts.imports.files import UnreadableFile, format_of, read_rows
-from contacts.imports.runner import KEY_FIELD
-from crm.contacts.v1 import contacts_pb2, imports_pb2, imports_pb2_grpc
+from contacts.imports.resources import adapter_of
+from crm.contacts.v1 import imports_pb2, imports_pb2_grpc
 from crm_platform.access import Level
 from crm_platform.access.context import current_caller
 from crm_platform.db import reading, transaction
@@ -28,12 +29,11 @@ STATES = {
     store.FAILED: imports_pb2.IMPORT_STATE_FAILED,
     store.CANCELLED: imports_pb2.IMPORT_STATE_CANCELLED,
 }
-# What each resource's rows are created from: its Create request's fields are the importable ones.
-CREATE_REQUESTS = {"contacts": contacts_pb2.CreateContactRequest}
 
 
 def fields_of(resource: str) -> list[str]:
-    return fieldmap.importable_fields(CREATE_REQUESTS[resource].DESCRIPTOR)
+    """The fields a column may be mapped to: the resource's Create request's (adapter.py)."""
+    return adapter_of(resource).importable()
 
 
 def to_message(row: Any) -> imports_pb2.ImportJob:
@@ -86,15 +86,22 @@ class ImportsServicer(imports_pb2_grpc.ImportsServiceServicer):
         self, request: imports_pb2.CreateImportRequest, context: grpc.ServicerContext
     ) -> imports_pb2.ImportJob:
         caller = current_caller()
-        if all(caller.level("contact", action) is Level.NONE for action in ("create", "update")):
-            raise PermissionDenied("importing contacts needs the right to create or update contacts")
+        adapter = adapter_of(request.resource or "contacts")
+        kind = adapter.repository.resource_type
+        if all(caller.level(kind, action) is Level.NONE for action in ("create", "update")):
+            raise PermissionDenied(
+                f"importing {adapter.name} needs the right to create or update {adapter.name}"
+            )
         file_format = format_of(request.filename, request.content, request.format)
         header, total = inspect_file(request.content, file_format)
-        fields = fields_of(request.resource)
+        fields = adapter.importable()
         mapping = dict(request.mapping) or fieldmap.suggest_mapping(header, fields)
         problems = fieldmap.check_mapping(mapping, header, fields)
-        if KEY_FIELD not in mapping.values() and not problems:
-            problems["mapping"] = f"no column is mapped to {KEY_FIELD}, which matches rows to contacts"
+        if not set(adapter.key_fields()) & set(mapping.values()) and not problems:
+            problems["mapping"] = (
+                f"no column is mapped to {adapter.natural_key} or {EXTERNAL_ID}, which match rows to "
+                f"{adapter.name}"
+            )
         if problems:
             raise InvalidArgument("the mapping does not fit the file", problems)
         with idempotent_write(self.sessions, context, request, imports_pb2.ImportJob) as write:
@@ -103,7 +110,7 @@ class ImportsServicer(imports_pb2_grpc.ImportsServiceServicer):
             session = write.session
             row = store.add_job(
                 session,
-                resource=request.resource,
+                resource=adapter.name,
                 filename=request.filename or f"upload.{file_format}",
                 format=file_format,
                 mapping=mapping,

@@ -1,29 +1,31 @@
-"""The rows of an import chunk that create contacts, written together.
+"""The rows of an import chunk that create records, written together (an adapter that batches:
+contacts, imports/people.py).
 
 Each row is checked as it comes, by CreateContact's own checks (the contract's field rules, then
 ContactsServicer.check_create: the domain's rules, the caller's right to the ownership asked for, the
 custom fields). The rows that pass wait here; a flush writes them all through
 ContactsServicer.add_checked (contacts.store.add_contacts: one query each for the emails and phones
 their books already hold, then one batched insert each for the contacts, their emails, history and
-search terms; their custom field values; their `contact_created` events as one batched outbox insert),
-in the chunk's transaction. A row whose email or phone is taken is refused at the flush with the
-answer CreateContact would have given, as if the rows had been created one after the other.
+search terms; their custom field values; their `contact_created` events as one batched outbox insert,
+and their timeline entries), in the chunk's transaction. A row whose email, phone or external id is
+taken is refused at the flush with the answer CreateContact would have given, as if the rows had been
+created one after the other.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from contacts import api as contacts_api
+from contacts.imports.adapter import Key
 from crm.contacts.v1 import contacts_pb2
 from crm_platform.errors import DomainError, InvalidArgument
 from crm_platform.resources import Change
 from crm_platform.validation import contract_violations
-
-Key = tuple[str, str]  # (book, email): what an import matches an existing contact by
 
 
 def checked_create(
@@ -44,8 +46,8 @@ def checked_create(
 class PendingCreate:
     number: int  # the row's number in the file
     values: dict[str, str]  # field -> cell, for explaining a refusal
-    key: Key
-    checked: contacts_api.CheckedCreate
+    keys: tuple[Key, ...]  # what later rows match the record by
+    checked: Any  # what the adapter's add_checked writes
 
 
 @dataclass
@@ -63,16 +65,16 @@ class CreateBatch:
 
     def add(self, create: PendingCreate) -> None:
         self.pending.append(create)
-        self.keys.add(create.key)
+        self.keys.update(create.keys)
 
     def flush(
-        self, servicer: contacts_api.ContactsServicer, session: Session, actor_id: str
+        self, write: Callable[[Sequence[Any]], Sequence[Change[Any] | DomainError]]
     ) -> list[tuple[PendingCreate, Change[Any] | DomainError]]:
-        """Write the pending rows; each row with its Change or its refusal. IntegrityError when another
-        writer took one of the emails since they were looked up (nothing of the batch is then usable:
-        the caller rolls back and applies the rows one by one)."""
+        """Write the pending rows (`write`: the adapter's add_checked); each row with its Change or its
+        refusal. IntegrityError when another writer took one of the keys since they were looked up
+        (nothing of the batch is then usable: the caller rolls back and applies the rows one by one)."""
         if not self.pending:
             return []
         pending, self.pending, self.keys = self.pending, [], set()
-        outcomes = servicer.add_checked(session, [p.checked for p in pending], actor_id)
+        outcomes = write([p.checked for p in pending])
         return list(zip(pending, outcomes, strict=True))

@@ -1,5 +1,7 @@
-"""From file columns to contract fields, generically from the descriptors: whatever fields
-CreateContactRequest has are importable, and a cell is decoded as the REST API decodes a JSON value."""
+"""From file columns to contract fields, generically from the descriptors: whatever fields a resource's
+Create request has are importable (CreateContactRequest, CreateCompanyRequest), the fields of a single
+nested message by their dotted path too (a company's `address.city`), and a cell is decoded as the REST
+API decodes a JSON value."""
 
 from __future__ import annotations
 
@@ -12,8 +14,17 @@ from google.protobuf.message import Message
 
 from crm_platform.protojson import DecodeError, decode_field
 
-# Header spellings that do not normalise to a field's name; used only for fields the contract has.
+# Header spellings that do not normalise to a field's name; used only for fields the resource has (a
+# contact's `company` column; a company's name, which the same header spells).
 SYNONYMS: dict[str, tuple[str, ...]] = {
+    "external_id": ("externalid", "extid", "externalreference", "sourceid", "legacyid", "recordid"),
+    "name": ("company", "companyname", "organization", "organisation", "account", "accountname"),
+    "domain": ("domainname", "emaildomain", "companydomain"),
+    "address.street": ("street", "streetaddress", "address1", "addressline1"),
+    "address.city": ("city", "town"),
+    "address.region": ("region", "state", "province", "county"),
+    "address.postal_code": ("postalcode", "postcode", "zip", "zipcode"),
+    "address.country": ("country", "countrycode"),
     "first_name": ("first", "firstname", "givenname", "forename", "prenom", "vorname"),
     "last_name": ("last", "lastname", "surname", "familyname", "name_last", "nachname"),
     "email": ("emailaddress", "mail", "e_mail", "emailadress", "courriel"),
@@ -32,8 +43,20 @@ def squash(text: str) -> str:
     return re.sub(r"[\s_\-./]+", "", text.strip().lower())
 
 
+def _is_single_message(field: FieldDescriptor) -> bool:
+    """A singular field holding one of the contract's own messages (an address), not a list, map, or
+    well-known type."""
+    return _is_structured(field) and not field.is_repeated
+
+
 def importable_fields(descriptor: Descriptor) -> list[str]:
-    return [field.name for field in descriptor.fields]
+    """The request's fields, and for a single nested message each of its fields as `parent.child`."""
+    names = []
+    for field in descriptor.fields:
+        names.append(field.name)
+        if _is_single_message(field):
+            names.extend(f"{field.name}.{child.name}" for child in field.message_type.fields)
+    return names
 
 
 def suggest_mapping(columns: Iterable[str], fields: Iterable[str]) -> dict[str, str]:
@@ -128,9 +151,8 @@ def fill(target: Message, values: Mapping[str, str]) -> dict[str, str]:
     """Set `target`'s fields from field -> cell text (repeated scalars: `;`-separated; messages and
     lists of them: JSON); returns the fields that could not be decoded, with why."""
     problems: dict[str, str] = {}
-    fields = target.DESCRIPTOR.fields_by_name
     for name, text in values.items():
-        field = fields[name]
+        holder, field = _leaf(target, name)
         try:
             if _is_structured(field) or (
                 field.message_type is not None and field.message_type.GetOptions().map_entry
@@ -140,12 +162,21 @@ def fill(target: Message, values: Mapping[str, str]) -> dict[str, str]:
                 value = [_json_value(field, part.strip()) for part in text.split(";") if part.strip()]
             else:
                 value = _json_value(field, text)
-            decode_field(value, target, field, name)
+            decode_field(value, holder, field, name)
         except ValueError as error:
             problems[name] = str(error)
         except DecodeError as error:
             problems[name] = _decode_message(error, name)
     return problems
+
+
+def _leaf(target: Message, name: str) -> tuple[Message, FieldDescriptor]:
+    """The message holding field `name` (dotted: a field of a nested message) and that field."""
+    holder = target
+    *parents, leaf = name.split(".")
+    for parent in parents:
+        holder = getattr(holder, parent)
+    return holder, holder.DESCRIPTOR.fields_by_name[leaf]
 
 
 def _decode_message(error: DecodeError, name: str) -> str:

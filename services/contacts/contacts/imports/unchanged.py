@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from contacts import api as contacts_api
@@ -42,13 +42,25 @@ class UnchangedRows:
         self._region = region
         self._rows: dict[str, Any] = {}
 
-    def load(self, session: Session, emails: Collection[str]) -> list[Any]:
-        """The contacts holding `emails` as their primary email (any book), kept for `unchanged`."""
-        if not emails:
+    def load(
+        self, session: Session, emails: Collection[str], external_ids: Collection[str] = ()
+    ) -> list[Any]:
+        """The contacts holding `emails` as their primary email, or `external_ids` (live ones), in any
+        book, kept for `unchanged`."""
+        table = contacts_store.Contact.__table__
+        matches = []
+        if emails:
+            matches.append(table.c.email.in_(emails))
+        if external_ids:
+            matches.append(
+                table.c.external_id.in_(external_ids)
+                & table.c.external_id.is_not(None)
+                & table.c.merged_into.is_(None)
+            )
+        if not matches:
             self._rows = {}
             return []
-        table = contacts_store.Contact.__table__
-        rows = session.execute(select(table).where(table.c.email.in_(emails))).all()
+        rows = session.execute(select(table).where(or_(*matches))).all()
         self._rows = {row.id: row for row in rows}
         return rows
 

@@ -19,11 +19,11 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from contacts.merge.tombstones import final_id
@@ -33,6 +33,8 @@ from contacts.timeline.store import TimelineEntry
 from crm_platform import protojson
 from crm_platform.db import utcnow
 from crm_platform.events import PoisonEvent
+from crm_platform.events.ordering import mark_applied
+from crm_platform.events.topology import subscription_queue
 from crm_platform.events.wire import Event
 from crm_platform.service import Subscription
 
@@ -98,28 +100,7 @@ def apply(
         )
     ).first():
         return None  # applied before (a replay that got past the inbox)
-    details = {path.rsplit(".", 1)[-1]: lookup(data, path) for path in rule.details}
-    paths = rule.ownership or ("", "", "")
-    ownership = {
-        name: _text(lookup(data, path)) if path else None
-        for name, path in zip(OWNERSHIP_PATHS, paths, strict=True)
-    }
-    values = {
-        "occurred_at": _when(rule, data, time),
-        "kind": rule.kind,
-        "source": source,
-        "event_type": event_type,
-        "title": render(rule.title, data)[:MAX_TITLE] or event_type,
-        "summary": render(rule.summary, data)[:MAX_SUMMARY] or None,
-        "ref_type": ref_type if ref_id is not None else None,
-        "ref_id": ref_id,
-        "actor_id": _text(lookup(data, rule.actor_id)),
-        "details": json.dumps(details, sort_keys=True, default=str),
-        "event_id": event_id,
-        "recorded_at": utcnow(),
-        "resource_type": rule.resource_type,
-        **ownership,
-    }
+    values = _entry_values(rule, source, event_type, data, event_id, time)
     if existing is not None:
         for name, value in values.items():
             setattr(existing, name, value)
@@ -129,6 +110,64 @@ def apply(
     session.add(entry)
     session.flush()
     return entry
+
+
+def _entry_values(
+    rule: Rule, source: str, event_type: str, data: Mapping[str, Any], event_id: str, time: datetime | None
+) -> dict[str, Any]:
+    """The columns of the entry `rule` makes of an event (but its id and contact)."""
+    ref_id = _text(lookup(data, rule.ref[1])) if rule.ref else None
+    details = {path.rsplit(".", 1)[-1]: lookup(data, path) for path in rule.details}
+    paths = rule.ownership or ("", "", "")
+    ownership = {
+        name: _text(lookup(data, path)) if path else None
+        for name, path in zip(OWNERSHIP_PATHS, paths, strict=True)
+    }
+    return {
+        "occurred_at": _when(rule, data, time),
+        "kind": rule.kind,
+        "source": source,
+        "event_type": event_type,
+        "title": render(rule.title, data)[:MAX_TITLE] or event_type,
+        "summary": render(rule.summary, data)[:MAX_SUMMARY] or None,
+        "ref_type": rule.ref[0] if rule.ref and ref_id is not None else None,
+        "ref_id": ref_id,
+        "actor_id": _text(lookup(data, rule.actor_id)),
+        "details": json.dumps(details, sort_keys=True, default=str),
+        "event_id": event_id,
+        "recorded_at": utcnow(),
+        "resource_type": rule.resource_type,
+        **ownership,
+    }
+
+
+# The contacts worker's own consumer of the contacts service's events (one queue per source, one
+# position per aggregate for every handler of that source).
+OWN_CONSUMER = subscription_queue("contacts", "contacts")
+CONTACT_CREATED = ("contacts", "contact_created")
+
+
+def apply_created_in_transaction(
+    session: Session, positions: Table, recorded: Sequence[tuple[str, Mapping[str, Any]]]
+) -> None:
+    """The timeline entries of contacts created in this transaction, written in it (a batch import):
+    their `contact_created` events (event id, payload, as recorded in the outbox) through the one
+    mapping, all in one insert; and the contacts worker's consumer position of each new contact set to
+    that event, its first, so that the consumer takes it for the duplicate it is instead of applying it
+    in a transaction of its own (on PostgreSQL two thirds of the worker during an import, measured).
+    Nothing is looked up: a contact created in this transaction has no entry and was merged into nobody.
+    Sound only while the timeline is the contacts worker's only handler of `contact_created`
+    (tests/test_timeline_consumer.py checks it): a position moved here skips every handler of it."""
+    if not recorded:
+        return
+    rule = MAPPING[CONTACT_CREATED]
+    source, event_type = CONTACT_CREATED
+    rows = []
+    for event_id, data in recorded:
+        values = _entry_values(rule, source, event_type, data, event_id, None)
+        rows.append({"id": str(uuid.uuid4()), "contact_id": str(data["contact_id"]), **values})
+    session.execute(insert(TimelineEntry), rows)
+    mark_applied(session, positions, OWN_CONSUMER, [("contact", row["contact_id"], 1) for row in rows])
 
 
 # Entries scoped like their contact (by their own service's contract), re-pointed when it is reassigned:

@@ -69,7 +69,7 @@ class Address(_message.Message):
     def __init__(self, street: _Optional[str] = ..., city: _Optional[str] = ..., region: _Optional[str] = ..., postal_code: _Optional[str] = ..., country: _Optional[str] = ...) -> None: ...
 
 class Company(_message.Message):
-    __slots__ = ("id", "name", "domain", "industry", "size", "address", "parent_company_id", "website", "phone", "description", "created_at", "updated_at", "etag", "archived_at", "owner_id", "team_id", "partner_account_id", "custom_fields")
+    __slots__ = ("id", "name", "domain", "industry", "size", "address", "parent_company_id", "website", "phone", "description", "created_at", "updated_at", "etag", "archived_at", "owner_id", "team_id", "partner_account_id", "custom_fields", "external_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     DOMAIN_FIELD_NUMBER: _ClassVar[int]
@@ -88,6 +88,7 @@ class Company(_message.Message):
     TEAM_ID_FIELD_NUMBER: _ClassVar[int]
     PARTNER_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOM_FIELDS_FIELD_NUMBER: _ClassVar[int]
+    EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     domain: str
@@ -106,10 +107,11 @@ class Company(_message.Message):
     team_id: str
     partner_account_id: str
     custom_fields: _struct_pb2.Struct
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., domain: _Optional[str] = ..., industry: _Optional[str] = ..., size: _Optional[_Union[CompanySize, str]] = ..., address: _Optional[_Union[Address, _Mapping]] = ..., parent_company_id: _Optional[str] = ..., website: _Optional[str] = ..., phone: _Optional[str] = ..., description: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., archived_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ..., custom_fields: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+    external_id: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., domain: _Optional[str] = ..., industry: _Optional[str] = ..., size: _Optional[_Union[CompanySize, str]] = ..., address: _Optional[_Union[Address, _Mapping]] = ..., parent_company_id: _Optional[str] = ..., website: _Optional[str] = ..., phone: _Optional[str] = ..., description: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., archived_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ..., custom_fields: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., external_id: _Optional[str] = ...) -> None: ...
 
 class CreateCompanyRequest(_message.Message):
-    __slots__ = ("name", "domain", "industry", "size", "address", "parent_company_id", "website", "phone", "description", "owner_id", "team_id", "partner_account_id", "custom_fields")
+    __slots__ = ("name", "domain", "industry", "size", "address", "parent_company_id", "website", "phone", "description", "owner_id", "team_id", "partner_account_id", "custom_fields", "external_id")
     NAME_FIELD_NUMBER: _ClassVar[int]
     DOMAIN_FIELD_NUMBER: _ClassVar[int]
     INDUSTRY_FIELD_NUMBER: _ClassVar[int]
@@ -123,6 +125,7 @@ class CreateCompanyRequest(_message.Message):
     TEAM_ID_FIELD_NUMBER: _ClassVar[int]
     PARTNER_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOM_FIELDS_FIELD_NUMBER: _ClassVar[int]
+    EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
     name: str
     domain: str
     industry: str
@@ -136,7 +139,8 @@ class CreateCompanyRequest(_message.Message):
     team_id: str
     partner_account_id: str
     custom_fields: _struct_pb2.Struct
-    def __init__(self, name: _Optional[str] = ..., domain: _Optional[str] = ..., industry: _Optional[str] = ..., size: _Optional[_Union[CompanySize, str]] = ..., address: _Optional[_Union[Address, _Mapping]] = ..., parent_company_id: _Optional[str] = ..., website: _Optional[str] = ..., phone: _Optional[str] = ..., description: _Optional[str] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ..., custom_fields: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+    external_id: str
+    def __init__(self, name: _Optional[str] = ..., domain: _Optional[str] = ..., industry: _Optional[str] = ..., size: _Optional[_Union[CompanySize, str]] = ..., address: _Optional[_Union[Address, _Mapping]] = ..., parent_company_id: _Optional[str] = ..., website: _Optional[str] = ..., phone: _Optional[str] = ..., description: _Optional[str] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ..., custom_fields: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., external_id: _Optional[str] = ...) -> None: ...
 
 class GetCompanyRequest(_message.Message):
     __slots__ = ("id",)

@@ -80,7 +80,7 @@ MEMBERSHIP_KIND_PROFESSIONAL_BODY: MembershipKind
 MEMBERSHIP_KIND_OTHER: MembershipKind
 
 class Contact(_message.Message):
-    __slots__ = ("id", "first_name", "last_name", "email", "phone", "company", "created_at", "updated_at", "etag", "archived_at", "owner_id", "team_id", "partner_account_id", "emails", "phones", "addresses", "social_profiles", "job_title", "preferred_channel", "preferred_contact_time", "language", "time_zone", "lead_source", "industry", "occupation", "birth_date", "region", "country", "city", "important_dates", "hobbies", "interests", "memberships", "tags", "notes", "custom_fields")
+    __slots__ = ("id", "first_name", "last_name", "email", "phone", "company", "created_at", "updated_at", "etag", "archived_at", "owner_id", "team_id", "partner_account_id", "emails", "phones", "addresses", "social_profiles", "job_title", "preferred_channel", "preferred_contact_time", "language", "time_zone", "lead_source", "industry", "occupation", "birth_date", "region", "country", "city", "important_dates", "hobbies", "interests", "memberships", "tags", "notes", "custom_fields", "external_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     FIRST_NAME_FIELD_NUMBER: _ClassVar[int]
     LAST_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -117,6 +117,7 @@ class Contact(_message.Message):
     TAGS_FIELD_NUMBER: _ClassVar[int]
     NOTES_FIELD_NUMBER: _ClassVar[int]
     CUSTOM_FIELDS_FIELD_NUMBER: _ClassVar[int]
+    EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     first_name: str
     last_name: str
@@ -153,7 +154,8 @@ class Contact(_message.Message):
     tags: _containers.RepeatedScalarFieldContainer[str]
     notes: str
     custom_fields: _struct_pb2.Struct
-    def __init__(self, id: _Optional[str] = ..., first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., company: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., archived_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ..., emails: _Optional[_Iterable[_Union[ContactEmail, _Mapping]]] = ..., phones: _Optional[_Iterable[_Union[ContactPhone, _Mapping]]] = ..., addresses: _Optional[_Iterable[_Union[ContactAddress, _Mapping]]] = ..., social_profiles: _Optional[_Iterable[_Union[SocialProfile, _Mapping]]] = ..., job_title: _Optional[str] = ..., preferred_channel: _Optional[_Union[ContactChannel, str]] = ..., preferred_contact_time: _Optional[str] = ..., language: _Optional[str] = ..., time_zone: _Optional[str] = ..., lead_source: _Optional[str] = ..., industry: _Optional[str] = ..., occupation: _Optional[str] = ..., birth_date: _Optional[str] = ..., region: _Optional[str] = ..., country: _Optional[str] = ..., city: _Optional[str] = ..., important_dates: _Optional[_Iterable[_Union[ImportantDate, _Mapping]]] = ..., hobbies: _Optional[_Iterable[str]] = ..., interests: _Optional[_Iterable[str]] = ..., memberships: _Optional[_Iterable[_Union[Membership, _Mapping]]] = ..., tags: _Optional[_Iterable[str]] = ..., notes: _Optional[str] = ..., custom_fields: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+    external_id: str
+    def __init__(self, id: _Optional[str] = ..., first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., company: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., archived_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ..., emails: _Optional[_Iterable[_Union[ContactEmail, _Mapping]]] = ..., phones: _Optional[_Iterable[_Union[ContactPhone, _Mapping]]] = ..., addresses: _Optional[_Iterable[_Union[ContactAddress, _Mapping]]] = ..., social_profiles: _Optional[_Iterable[_Union[SocialProfile, _Mapping]]] = ..., job_title: _Optional[str] = ..., preferred_channel: _Optional[_Union[ContactChannel, str]] = ..., preferred_contact_time: _Optional[str] = ..., language: _Optional[str] = ..., time_zone: _Optional[str] = ..., lead_source: _Optional[str] = ..., industry: _Optional[str] = ..., occupation: _Optional[str] = ..., birth_date: _Optional[str] = ..., region: _Optional[str] = ..., country: _Optional[str] = ..., city: _Optional[str] = ..., important_dates: _Optional[_Iterable[_Union[ImportantDate, _Mapping]]] = ..., hobbies: _Optional[_Iterable[str]] = ..., interests: _Optional[_Iterable[str]] = ..., memberships: _Optional[_Iterable[_Union[Membership, _Mapping]]] = ..., tags: _Optional[_Iterable[str]] = ..., notes: _Optional[str] = ..., custom_fields: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., external_id: _Optional[str] = ...) -> None: ...
 
 class ContactEmail(_message.Message):
     __slots__ = ("address", "label", "primary")
@@ -228,7 +230,7 @@ class Membership(_message.Message):
     def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[MembershipKind, str]] = ..., member_number: _Optional[str] = ..., since: _Optional[str] = ...) -> None: ...
 
 class CreateContactRequest(_message.Message):
-    __slots__ = ("first_name", "last_name", "email", "phone", "company", "owner_id", "team_id", "partner_account_id", "emails", "phones", "addresses", "social_profiles", "job_title", "preferred_channel", "preferred_contact_time", "language", "time_zone", "lead_source", "industry", "occupation", "birth_date", "region", "country", "city", "important_dates", "hobbies", "interests", "memberships", "tags", "notes", "allow_duplicate", "custom_fields")
+    __slots__ = ("first_name", "last_name", "email", "phone", "company", "owner_id", "team_id", "partner_account_id", "emails", "phones", "addresses", "social_profiles", "job_title", "preferred_channel", "preferred_contact_time", "language", "time_zone", "lead_source", "industry", "occupation", "birth_date", "region", "country", "city", "important_dates", "hobbies", "interests", "memberships", "tags", "notes", "allow_duplicate", "custom_fields", "external_id")
     FIRST_NAME_FIELD_NUMBER: _ClassVar[int]
     LAST_NAME_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
@@ -261,6 +263,7 @@ class CreateContactRequest(_message.Message):
     NOTES_FIELD_NUMBER: _ClassVar[int]
     ALLOW_DUPLICATE_FIELD_NUMBER: _ClassVar[int]
     CUSTOM_FIELDS_FIELD_NUMBER: _ClassVar[int]
+    EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
     first_name: str
     last_name: str
     email: str
@@ -293,7 +296,8 @@ class CreateContactRequest(_message.Message):
     notes: str
     allow_duplicate: bool
     custom_fields: _struct_pb2.Struct
-    def __init__(self, first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., company: _Optional[str] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ..., emails: _Optional[_Iterable[_Union[ContactEmail, _Mapping]]] = ..., phones: _Optional[_Iterable[_Union[ContactPhone, _Mapping]]] = ..., addresses: _Optional[_Iterable[_Union[ContactAddress, _Mapping]]] = ..., social_profiles: _Optional[_Iterable[_Union[SocialProfile, _Mapping]]] = ..., job_title: _Optional[str] = ..., preferred_channel: _Optional[_Union[ContactChannel, str]] = ..., preferred_contact_time: _Optional[str] = ..., language: _Optional[str] = ..., time_zone: _Optional[str] = ..., lead_source: _Optional[str] = ..., industry: _Optional[str] = ..., occupation: _Optional[str] = ..., birth_date: _Optional[str] = ..., region: _Optional[str] = ..., country: _Optional[str] = ..., city: _Optional[str] = ..., important_dates: _Optional[_Iterable[_Union[ImportantDate, _Mapping]]] = ..., hobbies: _Optional[_Iterable[str]] = ..., interests: _Optional[_Iterable[str]] = ..., memberships: _Optional[_Iterable[_Union[Membership, _Mapping]]] = ..., tags: _Optional[_Iterable[str]] = ..., notes: _Optional[str] = ..., allow_duplicate: _Optional[bool] = ..., custom_fields: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+    external_id: str
+    def __init__(self, first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., company: _Optional[str] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ..., emails: _Optional[_Iterable[_Union[ContactEmail, _Mapping]]] = ..., phones: _Optional[_Iterable[_Union[ContactPhone, _Mapping]]] = ..., addresses: _Optional[_Iterable[_Union[ContactAddress, _Mapping]]] = ..., social_profiles: _Optional[_Iterable[_Union[SocialProfile, _Mapping]]] = ..., job_title: _Optional[str] = ..., preferred_channel: _Optional[_Union[ContactChannel, str]] = ..., preferred_contact_time: _Optional[str] = ..., language: _Optional[str] = ..., time_zone: _Optional[str] = ..., lead_source: _Optional[str] = ..., industry: _Optional[str] = ..., occupation: _Optional[str] = ..., birth_date: _Optional[str] = ..., region: _Optional[str] = ..., country: _Optional[str] = ..., city: _Optional[str] = ..., important_dates: _Optional[_Iterable[_Union[ImportantDate, _Mapping]]] = ..., hobbies: _Optional[_Iterable[str]] = ..., interests: _Optional[_Iterable[str]] = ..., memberships: _Optional[_Iterable[_Union[Membership, _Mapping]]] = ..., tags: _Optional[_Iterable[str]] = ..., notes: _Optional[str] = ..., allow_duplicate: _Optional[bool] = ..., custom_fields: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., external_id: _Optional[str] = ...) -> None: ...
 
 class GetContactRequest(_message.Message):
     __slots__ = ("id",)

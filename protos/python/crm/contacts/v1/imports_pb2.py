@@ -28,7 +28,7 @@ from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior_
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x63rm/contacts/v1/imports.proto\x12\x0f\x63rm.contacts.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9a\x05\n\tImportJob\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x10\n\x08resource\x18\x02 \x01(\t\x12\x31\n\x05state\x18\x03 \x01(\x0e\x32\x1c.crm.contacts.v1.ImportStateB\x04\xe2\x41\x01\x03\x12\x10\n\x08\x66ilename\x18\x04 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x05 \x01(\t\x12\x38\n\x07mapping\x18\x06 \x03(\x0b\x32\'.crm.contacts.v1.ImportJob.MappingEntry\x12\x15\n\x07\x63olumns\x18\x07 \x03(\tB\x04\xe2\x41\x01\x03\x12\x14\n\x06\x66ields\x18\x08 \x03(\tB\x04\xe2\x41\x01\x03\x12\x0f\n\x07\x64ry_run\x18\t \x01(\x08\x12\x0e\n\x06notify\x18\n \x01(\x08\x12\x18\n\nrows_total\x18\x0b \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x17\n\trows_done\x18\x0c \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x15\n\x07\x63reated\x18\r \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x15\n\x07updated\x18\x0e \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x15\n\x07skipped\x18\x0f \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x14\n\x06\x66\x61iled\x18\x10 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x13\n\x05\x65rror\x18\x11 \x01(\tB\x04\xe2\x41\x01\x03\x12\x16\n\x08\x61\x63tor_id\x18\x12 \x01(\tB\x04\xe2\x41\x01\x03\x12\x34\n\ncreated_at\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x34\n\nstarted_at\x18\x14 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x66inished_at\x18\x15 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x1a.\n\x0cMappingEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xac\x02\n\x13\x43reateImportRequest\x12!\n\x08resource\x18\x01 \x01(\tB\x0f\xbaH\x0cr\nR\x08\x63ontacts\x12\x1a\n\x08\x66ilename\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\xff\x01\x12\x1d\n\x07\x63ontent\x18\x03 \x01(\x0c\x42\x0c\xbaH\tz\x07\x10\x01\x18\x80\x92\xf4\x01\x12\"\n\x06\x66ormat\x18\x04 \x01(\tB\x12\xbaH\x0fr\rR\x00R\x03\x63svR\x04xlsx\x12\x42\n\x07mapping\x18\x05 \x03(\x0b\x32\x31.crm.contacts.v1.CreateImportRequest.MappingEntry\x12\x0f\n\x07\x64ry_run\x18\x06 \x01(\x08\x12\x0e\n\x06notify\x18\x07 \x01(\x08\x1a.\n\x0cMappingEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\")\n\x10GetImportRequest\x12\x15\n\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@\"H\n\x12ListImportsRequest\x12\x19\n\x05limit\x18\x01 \x01(\x05\x42\n\xbaH\x07\x1a\x05\x18\xc8\x01(\x00\x12\x17\n\x06\x63ursor\x18\x02 \x01(\tB\x07\xbaH\x04r\x02\x18@\"U\n\x13ListImportsResponse\x12)\n\x05items\x18\x01 \x03(\x0b\x32\x1a.crm.contacts.v1.ImportJob\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\",\n\x13\x43\x61ncelImportRequest\x12\x15\n\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@\"d\n\x17ListImportErrorsRequest\x12\x15\n\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@\x12\x19\n\x05limit\x18\x02 \x01(\x05\x42\n\xbaH\x07\x1a\x05\x18\xe8\x07(\x00\x12\x17\n\x06\x63ursor\x18\x03 \x01(\tB\x07\xbaH\x04r\x02\x18@\";\n\x0bImportError\x12\x0b\n\x03row\x18\x01 \x01(\x03\x12\x0e\n\x06\x63olumn\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\"\\\n\x18ListImportErrorsResponse\x12+\n\x05items\x18\x01 \x03(\x0b\x32\x1c.crm.contacts.v1.ImportError\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t*\xaa\x01\n\x0bImportState\x12\x1c\n\x18IMPORT_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13IMPORT_STATE_QUEUED\x10\x01\x12\x18\n\x14IMPORT_STATE_RUNNING\x10\x02\x12\x15\n\x11IMPORT_STATE_DONE\x10\x03\x12\x17\n\x13IMPORT_STATE_FAILED\x10\x04\x12\x1a\n\x16IMPORT_STATE_CANCELLED\x10\x05\x32\xc8\x04\n\x0eImportsService\x12P\n\x0c\x43reateImport\x12$.crm.contacts.v1.CreateImportRequest\x1a\x1a.crm.contacts.v1.ImportJob\x12h\n\tGetImport\x12!.crm.contacts.v1.GetImportRequest\x1a\x1a.crm.contacts.v1.ImportJob\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/api/v1/imports/{id}\x12q\n\x0bListImports\x12#.crm.contacts.v1.ListImportsRequest\x1a$.crm.contacts.v1.ListImportsResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/api/v1/imports\x12x\n\x0c\x43\x61ncelImport\x12$.crm.contacts.v1.CancelImportRequest\x1a\x1a.crm.contacts.v1.ImportJob\"&\x82\xd3\xe4\x93\x02 \"\x1b/api/v1/imports/{id}:cancel:\x01*\x12\x8c\x01\n\x10ListImportErrors\x12(.crm.contacts.v1.ListImportErrorsRequest\x1a).crm.contacts.v1.ListImportErrorsResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/api/v1/imports/{id}/errorsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x63rm/contacts/v1/imports.proto\x12\x0f\x63rm.contacts.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9a\x05\n\tImportJob\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x10\n\x08resource\x18\x02 \x01(\t\x12\x31\n\x05state\x18\x03 \x01(\x0e\x32\x1c.crm.contacts.v1.ImportStateB\x04\xe2\x41\x01\x03\x12\x10\n\x08\x66ilename\x18\x04 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x05 \x01(\t\x12\x38\n\x07mapping\x18\x06 \x03(\x0b\x32\'.crm.contacts.v1.ImportJob.MappingEntry\x12\x15\n\x07\x63olumns\x18\x07 \x03(\tB\x04\xe2\x41\x01\x03\x12\x14\n\x06\x66ields\x18\x08 \x03(\tB\x04\xe2\x41\x01\x03\x12\x0f\n\x07\x64ry_run\x18\t \x01(\x08\x12\x0e\n\x06notify\x18\n \x01(\x08\x12\x18\n\nrows_total\x18\x0b \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x17\n\trows_done\x18\x0c \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x15\n\x07\x63reated\x18\r \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x15\n\x07updated\x18\x0e \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x15\n\x07skipped\x18\x0f \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x14\n\x06\x66\x61iled\x18\x10 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x13\n\x05\x65rror\x18\x11 \x01(\tB\x04\xe2\x41\x01\x03\x12\x16\n\x08\x61\x63tor_id\x18\x12 \x01(\tB\x04\xe2\x41\x01\x03\x12\x34\n\ncreated_at\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x34\n\nstarted_at\x18\x14 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x66inished_at\x18\x15 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x1a.\n\x0cMappingEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xb7\x02\n\x13\x43reateImportRequest\x12,\n\x08resource\x18\x01 \x01(\tB\x1a\xbaH\x17r\x15R\x08\x63ontactsR\tcompanies\x12\x1a\n\x08\x66ilename\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\xff\x01\x12\x1d\n\x07\x63ontent\x18\x03 \x01(\x0c\x42\x0c\xbaH\tz\x07\x10\x01\x18\x80\x92\xf4\x01\x12\"\n\x06\x66ormat\x18\x04 \x01(\tB\x12\xbaH\x0fr\rR\x00R\x03\x63svR\x04xlsx\x12\x42\n\x07mapping\x18\x05 \x03(\x0b\x32\x31.crm.contacts.v1.CreateImportRequest.MappingEntry\x12\x0f\n\x07\x64ry_run\x18\x06 \x01(\x08\x12\x0e\n\x06notify\x18\x07 \x01(\x08\x1a.\n\x0cMappingEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\")\n\x10GetImportRequest\x12\x15\n\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@\"H\n\x12ListImportsRequest\x12\x19\n\x05limit\x18\x01 \x01(\x05\x42\n\xbaH\x07\x1a\x05\x18\xc8\x01(\x00\x12\x17\n\x06\x63ursor\x18\x02 \x01(\tB\x07\xbaH\x04r\x02\x18@\"U\n\x13ListImportsResponse\x12)\n\x05items\x18\x01 \x03(\x0b\x32\x1a.crm.contacts.v1.ImportJob\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\",\n\x13\x43\x61ncelImportRequest\x12\x15\n\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@\"d\n\x17ListImportErrorsRequest\x12\x15\n\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@\x12\x19\n\x05limit\x18\x02 \x01(\x05\x42\n\xbaH\x07\x1a\x05\x18\xe8\x07(\x00\x12\x17\n\x06\x63ursor\x18\x03 \x01(\tB\x07\xbaH\x04r\x02\x18@\";\n\x0bImportError\x12\x0b\n\x03row\x18\x01 \x01(\x03\x12\x0e\n\x06\x63olumn\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\"\\\n\x18ListImportErrorsResponse\x12+\n\x05items\x18\x01 \x03(\x0b\x32\x1c.crm.contacts.v1.ImportError\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t*\xaa\x01\n\x0bImportState\x12\x1c\n\x18IMPORT_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13IMPORT_STATE_QUEUED\x10\x01\x12\x18\n\x14IMPORT_STATE_RUNNING\x10\x02\x12\x15\n\x11IMPORT_STATE_DONE\x10\x03\x12\x17\n\x13IMPORT_STATE_FAILED\x10\x04\x12\x1a\n\x16IMPORT_STATE_CANCELLED\x10\x05\x32\xc8\x04\n\x0eImportsService\x12P\n\x0c\x43reateImport\x12$.crm.contacts.v1.CreateImportRequest\x1a\x1a.crm.contacts.v1.ImportJob\x12h\n\tGetImport\x12!.crm.contacts.v1.GetImportRequest\x1a\x1a.crm.contacts.v1.ImportJob\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/api/v1/imports/{id}\x12q\n\x0bListImports\x12#.crm.contacts.v1.ListImportsRequest\x1a$.crm.contacts.v1.ListImportsResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/api/v1/imports\x12x\n\x0c\x43\x61ncelImport\x12$.crm.contacts.v1.CancelImportRequest\x1a\x1a.crm.contacts.v1.ImportJob\"&\x82\xd3\xe4\x93\x02 \"\x1b/api/v1/imports/{id}:cancel:\x01*\x12\x8c\x01\n\x10ListImportErrors\x12(.crm.contacts.v1.ListImportErrorsRequest\x1a).crm.contacts.v1.ListImportErrorsResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/api/v1/imports/{id}/errorsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -70,7 +70,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATEIMPORTREQUEST_MAPPINGENTRY']._loaded_options = None
   _globals['_CREATEIMPORTREQUEST_MAPPINGENTRY']._serialized_options = b'8\001'
   _globals['_CREATEIMPORTREQUEST'].fields_by_name['resource']._loaded_options = None
-  _globals['_CREATEIMPORTREQUEST'].fields_by_name['resource']._serialized_options = b'\272H\014r\nR\010contacts'
+  _globals['_CREATEIMPORTREQUEST'].fields_by_name['resource']._serialized_options = b'\272H\027r\025R\010contactsR\tcompanies'
   _globals['_CREATEIMPORTREQUEST'].fields_by_name['filename']._loaded_options = None
   _globals['_CREATEIMPORTREQUEST'].fields_by_name['filename']._serialized_options = b'\272H\005r\003\030\377\001'
   _globals['_CREATEIMPORTREQUEST'].fields_by_name['content']._loaded_options = None
@@ -99,30 +99,30 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_IMPORTSSERVICE'].methods_by_name['CancelImport']._serialized_options = b'\202\323\344\223\002 \"\033/api/v1/imports/{id}:cancel:\001*'
   _globals['_IMPORTSSERVICE'].methods_by_name['ListImportErrors']._loaded_options = None
   _globals['_IMPORTSSERVICE'].methods_by_name['ListImportErrors']._serialized_options = b'\202\323\344\223\002\035\022\033/api/v1/imports/{id}/errors'
-  _globals['_IMPORTSTATE']._serialized_start=1655
-  _globals['_IMPORTSTATE']._serialized_end=1825
+  _globals['_IMPORTSTATE']._serialized_start=1666
+  _globals['_IMPORTSTATE']._serialized_end=1836
   _globals['_IMPORTJOB']._serialized_start=176
   _globals['_IMPORTJOB']._serialized_end=842
   _globals['_IMPORTJOB_MAPPINGENTRY']._serialized_start=796
   _globals['_IMPORTJOB_MAPPINGENTRY']._serialized_end=842
   _globals['_CREATEIMPORTREQUEST']._serialized_start=845
-  _globals['_CREATEIMPORTREQUEST']._serialized_end=1145
+  _globals['_CREATEIMPORTREQUEST']._serialized_end=1156
   _globals['_CREATEIMPORTREQUEST_MAPPINGENTRY']._serialized_start=796
   _globals['_CREATEIMPORTREQUEST_MAPPINGENTRY']._serialized_end=842
-  _globals['_GETIMPORTREQUEST']._serialized_start=1147
-  _globals['_GETIMPORTREQUEST']._serialized_end=1188
-  _globals['_LISTIMPORTSREQUEST']._serialized_start=1190
-  _globals['_LISTIMPORTSREQUEST']._serialized_end=1262
-  _globals['_LISTIMPORTSRESPONSE']._serialized_start=1264
-  _globals['_LISTIMPORTSRESPONSE']._serialized_end=1349
-  _globals['_CANCELIMPORTREQUEST']._serialized_start=1351
-  _globals['_CANCELIMPORTREQUEST']._serialized_end=1395
-  _globals['_LISTIMPORTERRORSREQUEST']._serialized_start=1397
-  _globals['_LISTIMPORTERRORSREQUEST']._serialized_end=1497
-  _globals['_IMPORTERROR']._serialized_start=1499
-  _globals['_IMPORTERROR']._serialized_end=1558
-  _globals['_LISTIMPORTERRORSRESPONSE']._serialized_start=1560
-  _globals['_LISTIMPORTERRORSRESPONSE']._serialized_end=1652
-  _globals['_IMPORTSSERVICE']._serialized_start=1828
-  _globals['_IMPORTSSERVICE']._serialized_end=2412
+  _globals['_GETIMPORTREQUEST']._serialized_start=1158
+  _globals['_GETIMPORTREQUEST']._serialized_end=1199
+  _globals['_LISTIMPORTSREQUEST']._serialized_start=1201
+  _globals['_LISTIMPORTSREQUEST']._serialized_end=1273
+  _globals['_LISTIMPORTSRESPONSE']._serialized_start=1275
+  _globals['_LISTIMPORTSRESPONSE']._serialized_end=1360
+  _globals['_CANCELIMPORTREQUEST']._serialized_start=1362
+  _globals['_CANCELIMPORTREQUEST']._serialized_end=1406
+  _globals['_LISTIMPORTERRORSREQUEST']._serialized_start=1408
+  _globals['_LISTIMPORTERRORSREQUEST']._serialized_end=1508
+  _globals['_IMPORTERROR']._serialized_start=1510
+  _globals['_IMPORTERROR']._serialized_end=1569
+  _globals['_LISTIMPORTERRORSRESPONSE']._serialized_start=1571
+  _globals['_LISTIMPORTERRORSRESPONSE']._serialized_end=1663
+  _globals['_IMPORTSSERVICE']._serialized_start=1839
+  _globals['_IMPORTSSERVICE']._serialized_end=2423
 # @@protoc_insertion_point(module_scope)

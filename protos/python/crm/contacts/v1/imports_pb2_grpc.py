@@ -26,9 +26,9 @@ if _version_not_supported:
 
 
 class ImportsServiceStub:
-    """Imports: contacts loaded from a CSV or XLSX file by a background job of the contacts worker, upserted
-    by email within your book, as you (your rights and scope, your defaults for owner, team and partner
-    account). Start one with `POST /api/v1/imports` (multipart: `file`, `resource`, optional `mapping`,
+    """Imports: contacts or companies loaded from a CSV or XLSX file by a background job of the contacts
+    worker, upserted within your book by `external_id`, then by email (contacts) or domain (companies),
+    as you (your rights and scope, your defaults for owner, team and partner account). Start one with `POST /api/v1/imports` (multipart: `file`, `resource`, optional `mapping`,
     `dry_run`, `notify`); follow it here.
     """
 
@@ -66,9 +66,9 @@ class ImportsServiceStub:
 
 
 class ImportsServiceServicer:
-    """Imports: contacts loaded from a CSV or XLSX file by a background job of the contacts worker, upserted
-    by email within your book, as you (your rights and scope, your defaults for owner, team and partner
-    account). Start one with `POST /api/v1/imports` (multipart: `file`, `resource`, optional `mapping`,
+    """Imports: contacts or companies loaded from a CSV or XLSX file by a background job of the contacts
+    worker, upserted within your book by `external_id`, then by email (contacts) or domain (companies),
+    as you (your rights and scope, your defaults for owner, team and partner account). Start one with `POST /api/v1/imports` (multipart: `file`, `resource`, optional `mapping`,
     `dry_run`, `notify`); follow it here.
     """
 
@@ -145,9 +145,9 @@ def add_ImportsServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class ImportsService:
-    """Imports: contacts loaded from a CSV or XLSX file by a background job of the contacts worker, upserted
-    by email within your book, as you (your rights and scope, your defaults for owner, team and partner
-    account). Start one with `POST /api/v1/imports` (multipart: `file`, `resource`, optional `mapping`,
+    """Imports: contacts or companies loaded from a CSV or XLSX file by a background job of the contacts
+    worker, upserted within your book by `external_id`, then by email (contacts) or domain (companies),
+    as you (your rights and scope, your defaults for owner, team and partner account). Start one with `POST /api/v1/imports` (multipart: `file`, `resource`, optional `mapping`,
     `dry_run`, `notify`); follow it here.
     """
 

@@ -1,0 +1,104 @@
+"""What an import needs to know of the records it writes: one Adapter per resource (people.py: contacts,
+companies.py: companies), so that the pipeline (rows.py: chunks, upserts, batches, savepoints, dry runs,
+per-row errors) is written once.
+
+A row is matched to a record of the caller's book by its keys, in order: `external_id`, then the
+resource's natural key (a contact's email, a company's domain). A key is (book, field, normalised value).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from google.protobuf.message import Message
+from sqlalchemy.orm import Session
+
+from contacts import external_ids
+from crm_platform.access import CallerContext
+from crm_platform.errors import DomainError
+from crm_platform.resources import Change, Repository
+from crm_platform.service import Runtime
+
+Key = tuple[str, str, str]  # (book, field, value): what an import matches an existing record by
+EXTERNAL_ID = external_ids.COLUMN
+
+
+@dataclass(frozen=True)
+class Found:
+    """A record a chunk's rows may match: its id, its etag now, and the keys it holds."""
+
+    id: str
+    etag: str
+    keys: tuple[Key, ...]
+
+
+class Adapter:
+    """One resource's side of an import, for one job (its caller). Subclasses fill in the class
+    attributes and the methods below; `batch` is optional (rows then create one by one)."""
+
+    name: ClassVar[str]  # the import's `resource`: "contacts"
+    noun: ClassVar[str]  # "contact", in messages
+    create_request: ClassVar[type[Message]]  # its rows are decoded into this message
+    record: ClassVar[type[Message]]  # an update's partial record
+    natural_key: ClassVar[str]  # "email", "domain"
+    repository: ClassVar[Repository[Any]]
+    # The service's own "taken" answer per key field, for a holder out of the caller's scope.
+    taken: ClassVar[Mapping[str, Callable[[str], DomainError]]]
+    # Per key field, how a cell becomes the stored value it is compared with.
+    normalisers: ClassVar[Mapping[str, Callable[[str], str]]]
+
+    def __init__(self, caller: CallerContext) -> None:
+        self.caller = caller
+
+    @classmethod
+    def key_fields(cls) -> tuple[str, str]:
+        return (EXTERNAL_ID, cls.natural_key)
+
+    @classmethod
+    def importable(cls) -> list[str]:
+        from contacts.imports.fields import importable_fields
+
+        return importable_fields(cls.create_request.DESCRIPTOR)
+
+    def begin_chunk(self) -> None:
+        """A chunk starts (in a new transaction): forget what was read for the previous one."""
+
+    def servicer(self, runtime: Runtime) -> Any:
+        """The resource's servicer over `runtime` (whose sessions are the chunk's)."""
+        raise NotImplementedError
+
+    def existing(self, session: Session, wanted: Mapping[str, Collection[str]]) -> list[Found]:
+        """The records holding any of the `wanted` values (key field -> values), in any book."""
+        raise NotImplementedError
+
+    def create(self, servicer: Any, request: Message) -> tuple[str, str]:
+        """The servicer's Create, in-process; (id, etag)."""
+        raise NotImplementedError
+
+    def update(self, servicer: Any, partial: Message, paths: Sequence[str]) -> str:
+        """The servicer's Update, in-process; the new etag."""
+        raise NotImplementedError
+
+    def unchanged(self, record_id: str, partial: Message, paths: Sequence[str]) -> bool:
+        """True when the update would change nothing and the caller may make it (told without the
+        servicer); False when the servicer must answer."""
+        return False
+
+    def forget(self, record_id: str) -> None:
+        """The record is written in this chunk: what `existing` read of it is stale."""
+
+    # --- creates written together (optional) -------------------------------------------------------
+
+    batch: ClassVar[bool] = False
+
+    def check_create(self, servicer: Any, session: Session, request: Message) -> Any:
+        """What the batch writes for this row, or the DomainError the Create would answer."""
+        raise NotImplementedError
+
+    def add_checked(
+        self, servicer: Any, session: Session, checked: Sequence[Any], actor_id: str
+    ) -> list[Change[Any] | DomainError]:
+        """The Create's writes for the checked rows, each its Change or its refusal, in order."""
+        raise NotImplementedError
