@@ -21,7 +21,7 @@ from sales.payments.api import install as install_payments
 from sales.people_references import hold_personal_data
 from sales.quotes.api import install as install_quotes
 from sales.registrations import install as install_registrations
-from sales.reports import install as install_reports
+from sales.reports.api import install as install_reports
 from sales.store import Base, messaging
 
 DEFINITION = ServiceDefinition(

@@ -2,8 +2,9 @@
 histories (hypothesis), every figure of the funnel, win rate, forecast and rep KPI reports equals a
 straightforward recomputation in Python over the deals each caller may read (an admin, a sales rep
 with team read, a partner user). Deals and stage changes are written straight into the store's tables,
-since their times are the point; each example gets its own pipeline, owners and teams, so examples do
-not see each other's figures."""
+since their times are the point, and the funnel's rollup is then backfilled from them (the path of
+migration 0008_funnel_rollup); each example gets its own pipeline, owners and teams, so examples do not
+see each other's figures."""
 
 from __future__ import annotations
 
@@ -18,11 +19,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert
+from sqlalchemy.orm import Session
 
 from crm.common.v1 import money_pb2
 from crm.sales.v1 import deals_pb2, reports_pb2, reports_pb2_grpc
 from crm_platform.testing.callers import caller_metadata
 from sales.deals.store import Deal, DealStageChange
+from sales.reports import rollup
 from sales.reports.domain import parse_period, weighted
 from sales.reports.quotas import Quota
 
@@ -170,12 +173,15 @@ def _store(sales: Any, world: World, period: str) -> None:
         }
         for owner, (amount, currency) in world.quotas.items()
     ]
-    with sales.runtime.engine.begin() as conn:
+    with Session(sales.runtime.engine) as session, session.begin():
         if deal_rows:
-            conn.execute(insert(Deal), deal_rows)
-            conn.execute(insert(DealStageChange), change_rows)
+            session.execute(insert(Deal), deal_rows)
+            session.execute(insert(DealStageChange), change_rows)
         if quota_rows:
-            conn.execute(insert(Quota), quota_rows)
+            session.execute(insert(Quota), quota_rows)
+        # Rows written past the deals' writes: the funnel's rollup is backfilled for them, as migration
+        # 0008_funnel_rollup does for existing data (the writes' own upkeep: test_reports_rollup.py).
+        rollup.rebuild(session, world.pipeline.id)
 
 
 # --- the callers and what they may read ----------------------------------------------------------------

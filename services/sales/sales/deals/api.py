@@ -22,7 +22,7 @@ from crm_platform.resources import Change, ResourceEvents, StandardMethods, acto
 from crm_platform.resources.field_mask import check_mask
 from crm_platform.service import Runtime, ServiceDefinition
 from crm_platform.validation import required
-from sales.deals import domain, events, store, writes
+from sales.deals import domain, store, writes
 from sales.deals.domain import LOST, WON, StageSpec
 
 
@@ -53,7 +53,7 @@ class DealsServicer(deals_pb2_grpc.DealsServiceServicer):
             events=ResourceEvents(
                 created=writes.announce_created,
                 updated=writes.announce_updated,
-                archived=events.record_deal_archived,
+                archived=writes.announce_archived,
             ),
         )
 
@@ -199,7 +199,7 @@ class PipelinesServicer(deals_pb2_grpc.PipelinesServiceServicer):
         with idempotent_write(self.sessions, context, request, deals_pb2.Pipeline) as write:
             if write.replay is not None:
                 return write.replay
-            pipeline = store.change_pipeline(
+            pipeline = writes.change_pipeline(
                 write.session,
                 pipeline_id,
                 etag=asked.etag,

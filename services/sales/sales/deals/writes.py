@@ -1,11 +1,16 @@
 """The deal writes that are no standard method, shared by the deals API and lead conversion: creating a
 deal in a stage (with its first stage-history row and its events), moving it, closing it. Each runs in
-the caller's transaction and records history and events there."""
+the caller's transaction and records history and events there.
+
+Every write that changes what the funnel reads of a deal (its stage history, status and close, owner,
+team, partner account, amount, archiving, a pipeline's stage order) keeps the funnel's monthly rollup in
+step in the same transaction (sales.reports.rollup: the deal's contribution before and after, the
+difference added as increments)."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +21,9 @@ from crm_platform.db import utcnow
 from crm_platform.resources import Action, Change, FieldChange, compare_and_set, record_change
 from crm_platform.resources.history import jsonable
 from sales.deals import domain, events, store
-from sales.deals.domain import OPEN, Amount
+from sales.deals.domain import OPEN, Amount, StageSpec
+from sales.reports import rollup
+from sales.reports.rollup_rules import DealState
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,7 @@ def add_deal(
         deal.partner_account_id = ownership.partner_account_id
     change = store.deals.create(session, deal, actor_id)
     store.record_stage_change(session, deal, None, actor_id, now)
+    rollup.settle(session, deal, None)
     return change
 
 
@@ -80,8 +88,32 @@ def announce_created(session: Session, change: Change[store.Deal]) -> None:
         events.record_big_deal(session, deal, threshold, change.actor_id, deal.created_at)
 
 
+# The updatable fields the funnel reads (the rollup's key and its values).
+_FUNNEL_FIELDS = frozenset({"amount", "owner_id", "team_id", "partner_account_id"})
+
+
+def _state_before(deal: store.Deal, changes: list[FieldChange]) -> DealState:
+    """The deal's funnel state before an update, from the update's old values."""
+    state = rollup.state_of(deal)
+    old = {c.field: c.old for c in changes}
+    if "amount" in old:
+        amount = old["amount"]
+        known = isinstance(amount, dict) and bool(amount.get("currency"))
+        state = replace(
+            state,
+            amount_minor=int(amount.get("amount_minor", 0)) if known else None,  # type: ignore[union-attr]
+            currency=str(amount["currency"]) if known else None,  # type: ignore[index]
+        )
+    ownership = ("owner_id", "team_id", "partner_account_id")
+    return replace(state, **{name: old[name] or None for name in ownership if name in old})
+
+
 def announce_updated(session: Session, change: Change[store.Deal]) -> None:
-    """deal_updated, and big_deal_detected when the change took the amount to its threshold."""
+    """deal_updated, and big_deal_detected when the change took the amount to its threshold; a change
+    of amount or ownership moves the deal's funnel rows between the rollup's keys."""
+    if _FUNNEL_FIELDS.intersection(change.changed_fields):
+        deal = change.row
+        rollup.settle(session, deal, rollup.before(session, deal, _state_before(deal, change.changes)))
     events.record_deal_updated(session, change)
     before = next((c.old for c in change.changes if c.field == "amount"), None)
     if before is None and "amount" not in change.changed_fields:
@@ -125,9 +157,11 @@ def move_deal(session: Session, deal: store.Deal, stage_id: str, position: int |
             probability=stage.probability,
             stage_entered_at=now,
         )
+    was = rollup.before(session, deal) if stage.id != from_stage else None
     _write(session, deal, values, actor_id, now)
-    if stage.id != from_stage:
+    if was is not None:
         store.record_stage_change(session, deal, from_stage, actor_id, now)
+        rollup.settle(session, deal, was)
         events.record_stage_changed(session, deal, from_stage, stage, actor_id, now)
 
 
@@ -144,5 +178,35 @@ def close_deal(
         "closed_at": now,
         "probability": 100 if status == domain.WON else 0,
     }
+    was = rollup.before(session, deal)
     _write(session, deal, values, actor_id, now)
+    rollup.settle(session, deal, was)  # the last stay ends; a won deal advanced past every stage
     events.record_deal_closed(session, deal, actor_id)
+
+
+def announce_archived(session: Session, change: Change[store.Deal]) -> str:
+    """deal_archived; the deal leaves the funnel (its rollup rows are taken away)."""
+    deal = change.row
+    rollup.settle(session, deal, rollup.before(session, deal, replace(rollup.state_of(deal), archived=False)))
+    return events.record_deal_archived(session, change)
+
+
+def change_pipeline(
+    session: Session,
+    pipeline_id: str,
+    *,
+    etag: str,
+    name: str | None,
+    is_default: bool | None,
+    stages: list[StageSpec] | None,
+) -> store.Pipeline:
+    """store.change_pipeline; when a stage's position changed, the pipeline's funnel rollup is rebuilt
+    (whether a deal advanced past a stage is read from the stages' current order)."""
+    store.get_pipeline(session, pipeline_id, for_update=True)  # positions read under the pipeline's lock
+    positions = rollup.stage_positions(session, pipeline_id)
+    pipeline = store.change_pipeline(
+        session, pipeline_id, etag=etag, name=name, is_default=is_default, stages=stages
+    )
+    if stages is not None and rollup.stage_positions(session, pipeline_id) != positions:
+        rollup.rebuild(session, pipeline_id)
+    return pipeline

@@ -26,6 +26,14 @@ class Period:
     end: dt.datetime
 
     @property
+    def grain(self) -> str:
+        """ "month", "quarter" or "year" (the funnel's rollup keeps "first entry in the period" per
+        grain: sales.reports.rollup_rules)."""
+        if len(self.name) == 4:
+            return "year"
+        return "quarter" if self.name[5] == "Q" else "month"
+
+    @property
     def first_day(self) -> str:
         return self.start.date().isoformat()
 

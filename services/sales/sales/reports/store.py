@@ -1,6 +1,7 @@
-"""The reports' queries: each one grouped statement over the deals tables (sales.deals.store), narrowed
-by the caller's read scope on deals (and on quotas for the KPI report's quotas), answering counts and
-sums per currency that api.py turns into the contract. Archived (deleted) deals are left out.
+"""The reports' queries: each one grouped statement over the deals tables (sales.deals.store), or for
+the funnel over their monthly rollup (sales.reports.rollup), narrowed by the caller's read scope on
+deals (and on quotas for the KPI report's quotas), answering counts and sums per currency that api.py
+turns into the contract. Archived (deleted) deals are left out.
 
 The indexes that serve them are declared here, beside the queries they are for (they attach to the deals
 tables; migration 0006_reports_quotas creates them).
@@ -11,18 +12,21 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import Index, and_, case, exists, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Float, Index, cast, func, select
+from sqlalchemy.orm import Session
 
-from crm_platform.access import CallerContext, Level
+from crm_platform.access import CallerContext, Level, OwnershipColumns, scope_clause
 from sales.activities.store import DONE, AppointmentRow, TaskRow, appointments, tasks
 from sales.deals.domain import LOST, OPEN, WON
 from sales.deals.store import Deal, DealStageChange, PipelineStage, deals
 from sales.reports.domain import Period
 from sales.reports.quotas import Quota, quotas
+from sales.reports.rollup import FunnelMonth
+from sales.reports.rollup_rules import month_of
 from sales.reports.sql import seconds_between
 
-# A pipeline's stage changes in a period (the funnel), with what the funnel reads from each row.
+# A pipeline's stage changes in a period (what the funnel read before its rollup; kept for reading
+# a period's stage history).
 Index(
     "ix_deal_stage_changes_period",
     DealStageChange.pipeline_id,
@@ -30,6 +34,8 @@ Index(
     DealStageChange.deal_id,
     DealStageChange.to_stage_id,
 )
+# The funnel's rows carry the deals' ownership: the deal read scope applies to them as to deals.
+ROLLUP_SCOPE = OwnershipColumns(FunnelMonth.owner_id, FunnelMonth.team_id, FunnelMonth.partner_account_id)
 # Deals closed in a period (win rate, rep KPIs).
 Index("ix_deals_closed_at", Deal.closed_at)
 # Open deals by expected close date (forecast).
@@ -58,74 +64,44 @@ class StageFigures:
 def funnel(
     session: Session, pipeline_id: str, period: Period, caller: CallerContext | None
 ) -> dict[str, StageFigures]:
-    """stage id -> its figures (stages without any are absent)."""
-    change = DealStageChange
-    in_period = and_(
-        change.pipeline_id == pipeline_id,
-        change.changed_at >= period.start,
-        change.changed_at < period.end,
-        Deal.archived_at.is_(None),
-    )
-    # Each deal once per stage it entered in the period, with its first entry there.
-    entries = deals.scoped(
+    """stage id -> its figures (stages without any are absent): sums of the rollup's months of the
+    period (sales.reports.rollup), in the caller's read scope on deals (the rows carry the deals'
+    owner, team and partner account)."""
+    row = FunnelMonth
+    grain = period.grain
+    entered, value, advanced = (getattr(row, f"{name}_{grain}") for name in ("entered", "value", "advanced"))
+    query = (
         select(
-            change.to_stage_id.label("stage_id"),
-            change.deal_id.label("deal_id"),
-            func.min(change.id).label("first_id"),
+            row.stage_id,
+            row.currency,
+            func.sum(entered),
+            func.sum(value),
+            func.sum(advanced),
+            func.sum(row.stays),
+            # As a float: a year of microseconds may not fit a 64-bit sum; the figure is an average.
+            func.sum(cast(row.stay_micros, Float)),
         )
-        .join(Deal, Deal.id == change.deal_id)
-        .where(in_period)
-        .group_by(change.to_stage_id, change.deal_id),
-        caller,
-    ).subquery()
-    later, later_stage = aliased(DealStageChange), aliased(PipelineStage)
-    went_on = exists(
-        select(later.id)
-        .join(later_stage, later_stage.id == later.to_stage_id)
         .where(
-            later.deal_id == entries.c.deal_id,
-            later.id > entries.c.first_id,
-            later_stage.position > PipelineStage.position,
+            row.pipeline_id == pipeline_id,
+            row.month >= month_of(period.start),
+            row.month < month_of(period.end),
         )
+        .group_by(row.stage_id, row.currency)
     )
-    entered = (
-        select(
-            entries.c.stage_id,
-            Deal.currency,
-            func.count(),
-            func.sum(Deal.amount_minor),
-            func.sum(case((or_(Deal.status == WON, went_on), 1), else_=0)),
-        )
-        .join(Deal, Deal.id == entries.c.deal_id)
-        .join(PipelineStage, PipelineStage.id == entries.c.stage_id)
-        .group_by(entries.c.stage_id, Deal.currency)
-    )
+    if caller is not None:
+        query = query.where(scope_clause(caller, deals.resource_type, "read", ROLLUP_SCOPE))
     figures: dict[str, StageFigures] = defaultdict(StageFigures)
-    for stage_id, currency, count, total, advanced in session.execute(entered):
+    for stage_id, currency, count, total, went_on, stays, micros in session.execute(query):
+        count, stays = int(count or 0), int(stays or 0)
+        if not count and not stays:
+            continue  # rows emptied by reassignments, or entries that were not the first in the period
         one = figures[stage_id]
-        one.entered += count
-        one.advanced += int(advanced or 0)
-        _add(one.entered_value, currency, total)
-
-    # Every stay that began in the period ends at the deal's next stage change, or when it was closed.
-    following = aliased(DealStageChange)
-    next_change = (
-        select(func.min(following.changed_at))
-        .where(following.deal_id == change.deal_id, following.id > change.id)
-        .scalar_subquery()
-    )
-    ended = func.coalesce(next_change, Deal.closed_at)
-    stays = deals.scoped(
-        select(change.to_stage_id, func.count(ended), func.sum(seconds_between(change.changed_at, ended)))
-        .join(Deal, Deal.id == change.deal_id)
-        .where(in_period)
-        .group_by(change.to_stage_id),
-        caller,
-    )
-    for stage_id, count, seconds in session.execute(stays):
         if count:
-            one = figures[stage_id]
-            one.completed_stays, one.seconds_in_stage = count, float(seconds or 0.0)
+            one.entered += count
+            one.advanced += int(went_on or 0)
+            _add(one.entered_value, currency, int(total or 0))
+        one.completed_stays += stays
+        one.seconds_in_stage += float(micros or 0.0) / 1_000_000
     return dict(figures)
 
 
