@@ -138,7 +138,9 @@ def problem_from_rpc_error(
     if code == grpc.StatusCode.ALREADY_EXISTS and details.resource_name:
         # The service attaches the holder only for a caller who may read it (never across scopes).
         extra["existing"] = {"type": details.resource_type, "id": details.resource_name}
-    if status == 308:
+    if status == 308 or (details.reason == "MERGED" and details.resource_name):
+        # Where the record went: for a write to a merged record (409, crm_platform.errors.MergedInto)
+        # too, so the client can send it to the survivor on purpose.
         extra["moved_to"] = {"type": details.resource_type, "id": details.resource_name}
     return Problem(
         status,

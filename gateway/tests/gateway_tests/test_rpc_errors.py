@@ -27,6 +27,7 @@ from crm_platform.errors import (
     FailedPrecondition,
     IdempotencyKeyReused,
     InvalidArgument,
+    MergedInto,
     Moved,
     NotFound,
     PermissionDenied,
@@ -78,6 +79,8 @@ DOMAIN_ERRORS: dict[type[DomainError], tuple[DomainError, int, str]] = {
     Moved: (Moved("contact", "c1", "c2"), 404, "not-found"),
     AlreadyExists: (AlreadyExists("a contact with this email exists"), 409, "conflict"),
     FailedPrecondition: (FailedPrecondition("the contact is archived"), 409, "conflict"),
+    # A write to a merged record: a conflict naming the survivor (`moved_to`), never a redirect.
+    MergedInto: (MergedInto("contact", "c1", "c2"), 409, "conflict"),
     BusinessRuleRefused: (
         BusinessRuleRefused("the order exceeds the credit limit", reason="CREDIT_LIMIT_EXCEEDED"),
         422,
@@ -110,7 +113,9 @@ def test_domain_errors_map_to_their_status_with_the_services_message(kind: type[
     problem = problem_from_rpc_error(rich(error), "contacts")
     assert (problem.status, problem.type) == (status, problem_type(slug))
     assert problem.detail == error.message  # written by the service for callers
-    assert problem.extra == {"reason": error.reason}
+    # A write to a merged record also says where the record went.
+    moved = {"moved_to": {"type": "contact", "id": "c2"}} if kind is MergedInto else {}
+    assert problem.extra == {"reason": error.reason, **moved}
     assert "Retry-After" not in problem.headers
 
 

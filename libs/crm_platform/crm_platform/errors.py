@@ -40,6 +40,19 @@ class DomainError(Exception):
         return details
 
 
+# The details travel in a trailer (grpc-status-details-bin), which gRPC clients refuse beyond 8 KiB (soft
+# limit) or 16 KiB (hard): a request with hundreds of bad fields (unknown custom fields, say, each named
+# as sent) would reach the client as RESOURCE_EXHAUSTED instead of its field errors. So the violations
+# are cut to a budget, each name and description to a length, and ErrorInfo says how many were left out.
+MAX_VIOLATIONS_BYTES = 4096
+MAX_FIELD_CHARS = 120
+MAX_DESCRIPTION_CHARS = 300
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
 class InvalidArgument(DomainError):
     code = grpc.StatusCode.INVALID_ARGUMENT
     reason = "INVALID_ARGUMENT"
@@ -49,11 +62,16 @@ class InvalidArgument(DomainError):
         self.fields: dict[str, str] = dict(fields or {})
 
     def details(self) -> list[Message]:
-        violations = [
-            error_details_pb2.BadRequest.FieldViolation(field=name, description=text)
-            for name, text in self.fields.items()
-        ]
-        return [*super().details(), error_details_pb2.BadRequest(field_violations=violations)]
+        bad = error_details_pb2.BadRequest()
+        for name, text in self.fields.items():
+            violation = error_details_pb2.BadRequest.FieldViolation(
+                field=_cut(name, MAX_FIELD_CHARS), description=_cut(text, MAX_DESCRIPTION_CHARS)
+            )
+            if bad.ByteSize() + violation.ByteSize() > MAX_VIOLATIONS_BYTES:
+                self.metadata["omitted_violations"] = str(len(self.fields) - len(bad.field_violations))
+                break
+            bad.field_violations.append(violation)
+        return [*super().details(), bad]
 
 
 class NotFound(DomainError):
@@ -124,6 +142,30 @@ class AlreadyExists(DomainError):
 class FailedPrecondition(DomainError):
     code = grpc.StatusCode.FAILED_PRECONDITION
     reason = "FAILED_PRECONDITION"
+
+
+class MergedInto(FailedPrecondition):
+    """A write addressed to a record that was merged into another (a tombstone): refused, changing
+    nothing, with ErrorInfo reason MERGED (metadata `merged_into`) and ResourceInfo naming the survivor,
+    so the client can send it there on purpose (a write meant for one record never silently lands on
+    another, whose state the client has not seen). Like Moved, raise it only when the caller may read the
+    survivor; otherwise the record is plainly not found."""
+
+    reason = "MERGED"
+
+    def __init__(self, resource_type: str, merged_id: str, survivor_id: str) -> None:
+        super().__init__(
+            f"{resource_type} {merged_id} was merged into {survivor_id}; write to that one instead",
+            metadata={"merged_into": survivor_id},
+        )
+        self.resource_type = resource_type
+        self.survivor_id = survivor_id
+
+    def details(self) -> list[Message]:
+        info = error_details_pb2.ResourceInfo(
+            resource_type=self.resource_type, resource_name=self.survivor_id
+        )
+        return [*super().details(), info]
 
 
 class EtagMismatch(FailedPrecondition):

@@ -20,7 +20,7 @@ from crm_platform.access.context import CallerContextCheck, acting_as
 from crm_platform.errors import DomainError, to_status
 from crm_platform.metrics.rpc import MethodMetrics
 from crm_platform.telemetry import end_grpc_server_span, start_grpc_server_span
-from crm_platform.validation import validate_request
+from crm_platform.validation import CHECKS_OWN_CONTRACT, validate_request
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,8 @@ class ServerCallInterceptor(grpc.ServerInterceptor):
     2. rate, status and duration metrics (crm_platform.metrics.rpc), with the status the caller gets;
     3. admission: a verified caller context (crm_platform.access), checked first, so an unauthenticated
        call learns nothing, not even which of its fields are wrong;
-    4. the request checked against the contract's field rules;
+    4. the request checked against the contract's field rules (unless the method checks them itself,
+       crm_platform.validation.checks_own_contract);
     5. domain errors turned into rich statuses; anything unexpected becomes INTERNAL without leaking its
        details to the caller (they go to the log, with the trace id).
 
@@ -117,13 +118,19 @@ class ServerCallInterceptor(grpc.ServerInterceptor):
         inner = handler.unary_unary
         check = None if self.caller_check.is_open(method) else self.caller_check
         metrics = MethodMetrics(method)
+        # A method that checks the contract itself, to answer every bad field at once (validation).
+        own_check = bool(getattr(inner, CHECKS_OWN_CONTRACT, False))
+
+        def validate(request: Any) -> None:
+            if not own_check:
+                validate_request(_checked_part(request))
 
         def admitted(request: Any, context: grpc.ServicerContext) -> Any:
             if check is None:
-                validate_request(_checked_part(request))
+                validate(request)
                 return inner(request, context)
             with acting_as(check.caller_from(context.invocation_metadata())):
-                validate_request(_checked_part(request))
+                validate(request)
                 return inner(request, context)
 
         def call(request: Any, context: grpc.ServicerContext) -> Any:

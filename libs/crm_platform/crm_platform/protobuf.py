@@ -9,6 +9,7 @@ from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from crm_platform import protojson
+from crm_platform.errors import InvalidArgument
 
 
 def timestamp(value: datetime) -> Timestamp:
@@ -19,6 +20,18 @@ def timestamp(value: datetime) -> Timestamp:
 
 def to_datetime(stamp: Timestamp) -> datetime:
     return stamp.ToDatetime(tzinfo=UTC)
+
+
+def client_datetime(stamp: Timestamp, field: str) -> datetime:
+    """`to_datetime` of a timestamp a client sent: INVALID_ARGUMENT naming `field` for one that is no
+    time at all (seconds outside 0001-01-01..9999-12-31, nanos outside a second), which a gRPC client
+    can send and a datetime cannot hold."""
+    try:
+        return to_datetime(stamp)
+    except (ValueError, OverflowError):
+        raise InvalidArgument(
+            f"{field} is not a valid time", {field: "must be a time from 0001-01-01 to 9999-12-31 (UTC)"}
+        ) from None
 
 
 def as_event_payload(message: Message) -> dict[str, Any]:

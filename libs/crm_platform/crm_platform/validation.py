@@ -8,12 +8,56 @@ shows. Business rules that need the database stay in each service's domain.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
 import protovalidate
 from google.protobuf.message import Message
 
 from crm_platform.errors import InvalidArgument
 
 _validator = protovalidate.Validator()
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Set on a servicer method that checks the contract's field rules of its request itself.
+CHECKS_OWN_CONTRACT = "crm_checks_own_contract"
+
+
+def checks_own_contract(method: F) -> F:
+    """Marks a servicer method that checks its request against the contract's field rules itself
+    (`contract_violations`, first thing), so that it can answer them in one INVALID_ARGUMENT together
+    with what its own checks find (a create whose built-in and custom fields are both wrong names both);
+    the server interceptor leaves such a request to it (crm_platform.grpc_server)."""
+    setattr(method, CHECKS_OWN_CONTRACT, True)
+    return method
+
+
+class FieldViolations:
+    """Field violations gathered from several checks, answered as one INVALID_ARGUMENT; a field keeps
+    what the first check to name it said."""
+
+    def __init__(self, fields: Mapping[str, str] | None = None) -> None:
+        self.fields: dict[str, str] = dict(fields or {})
+
+    def __bool__(self) -> bool:
+        return bool(self.fields)
+
+    @contextmanager
+    def collecting(self) -> Iterator[None]:
+        """Runs a check, keeping the fields its InvalidArgument names (one naming none is raised)."""
+        try:
+            yield
+        except InvalidArgument as error:
+            if not error.fields:
+                raise
+            for name, text in error.fields.items():
+                self.fields.setdefault(name, text)
+
+    def raise_any(self, message: str) -> None:
+        if self.fields:
+            raise InvalidArgument(message, self.fields)
 
 
 def _path(violation: protovalidate.Violation) -> str:

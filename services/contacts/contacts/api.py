@@ -21,6 +21,7 @@ from contacts import domain, events, store
 from contacts.custom_fields.catalogue import Catalogue
 from contacts.custom_fields.domain import clean_values
 from contacts.custom_fields.records import RecordCustomFields, set_values, values_of
+from contacts.merge.guard import contention_aborts, refuse_deleting_merged
 from contacts.merge.tombstones import read_live
 from contacts.people import domain as people
 from contacts.search.listing import ContactSearch
@@ -35,6 +36,7 @@ from crm_platform.errors import DomainError, InvalidArgument
 from crm_platform.resources import Change, ResourceEvents, StandardMethods
 from crm_platform.resources.methods import ownership_for_create
 from crm_platform.service import Runtime
+from crm_platform.validation import checks_own_contract
 
 
 def _phone_region(value: str) -> str:
@@ -118,7 +120,9 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
     def __init__(self, runtime: Runtime) -> None:
         self.sessions = runtime.sessions
         self.phone_region = DEFAULT_PHONE_REGION.get()
-        self.custom_fields = RecordCustomFields("contacts", store.Contact, store.LIST_SPEC, Catalogue())
+        self.custom_fields = RecordCustomFields(
+            "contacts", store.Contact, store.LIST_SPEC, Catalogue(), request_field="contact"
+        )
         self.contacts = StandardMethods(
             runtime.sessions,
             store.contacts,
@@ -133,10 +137,13 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
         )
         self.search = ContactSearch(self.contacts, store.search_index, self.phone_region)
 
+    @checks_own_contract  # every bad field at once: the contract's, the domain's, the custom fields'
     def CreateContact(
         self, request: contacts_pb2.CreateContactRequest, context: grpc.ServicerContext
     ) -> contacts_pb2.Contact:
-        new, profile = clean_create_request(request, self.phone_region)
+        new, profile = self.custom_fields.check_create(
+            self.sessions, request, lambda: clean_create_request(request, self.phone_region)
+        )
 
         def add(session: Session, actor_id: str, ownership: Ownership | None) -> Change[Any]:
             values = self.custom_fields.check_new(session, profile.custom_fields)
@@ -197,6 +204,7 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
         listing = self.search if request.q else self.contacts
         return contacts_pb2.ListContactsResponse(**listing.list(request))
 
+    @contention_aborts  # a wait for a contact a merge holds
     def UpdateContact(
         self, request: contacts_pb2.UpdateContactRequest, context: grpc.ServicerContext
     ) -> contacts_pb2.Contact:
@@ -215,9 +223,11 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
             prepare=prepare,
         )
 
+    @contention_aborts
     def DeleteContact(
         self, request: contacts_pb2.DeleteContactRequest, context: grpc.ServicerContext
     ) -> empty_pb2.Empty:
+        refuse_deleting_merged(self.sessions, store.contacts, request.id, current_caller_or_none())
         return self.contacts.delete(context, request)
 
     def ListContactHistory(

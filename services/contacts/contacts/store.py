@@ -22,13 +22,14 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from contacts import external_ids
 from contacts.domain import NewContact, normalise_email
+from contacts.merge.guard import refuse_merged
 from contacts.people.domain import Written
 from contacts.search.index import SearchIndex
 from crm.contacts.v1 import contacts_pb2
 from crm_platform import protojson
 from crm_platform.access import CallerContext, Ownership, in_scope
 from crm_platform.db import UtcDateTime
-from crm_platform.errors import AlreadyExists, FailedPrecondition
+from crm_platform.errors import AlreadyExists
 from crm_platform.events import messaging_tables
 from crm_platform.listing import ENUM, STRING, TIMESTAMP, Field, ListSpec, years_since
 from crm_platform.protobuf import timestamp
@@ -674,8 +675,8 @@ def update_contact(
         # The repository has loaded (and locked) the row, in the caller's scope, before merging.
         row = session.get(Contact, contact_id)
         written, known = rules_inputs(row, merged, paths)
-        if row is not None and row.merged_into is not None:
-            raise FailedPrecondition(f"contact {contact_id} was merged into another contact")
+        if row is not None:
+            refuse_merged(session, contacts, row, caller)  # MergedInto naming the survivor
         prepare(merged, written=written, known_numbers=known)  # the domain's rules, normalising
         merged.external_id = external_ids.clean(merged.external_id)
         target[:] = email_addresses(merged)

@@ -309,6 +309,83 @@ def test_invalid_values_are_refused_naming_the_field(api: Api) -> None:
     assert set(field_errors_from(error)) == {"custom_fields.tier", "custom_fields.score"}
 
 
+def test_bad_built_in_and_custom_fields_are_all_named_in_one_answer(api: Api) -> None:
+    """The contract's rules (email), the domain's (a phone that is no number) and the custom fields'
+    definitions, on create and update of contacts and companies: one INVALID_ARGUMENT naming them all."""
+    api.define("tier")
+    api.define("score", resource=COMPANIES)
+    holder = api.contact(custom_fields={"tier": "gold"})
+    bad_custom = {"tier": "platinum", "unknown": 1}
+    custom = {"custom_fields.tier", "custom_fields.unknown"}
+    # (built-in fields, named on create, named on update): an update checks the domain's rules on a
+    # record that meets the contract, so there a contract violation is named without the domain's.
+    cases = [
+        ({"email": "not an email"}, {"email", *custom}, {"email", *custom}),
+        ({"phone": "+1 555"}, {"phone", *custom}, {"phone", *custom}),
+        ({"email": "x@", "phone": "12"}, {"email", "phone", *custom}, {"email", *custom}),
+    ]
+
+    def create(custom: dict[str, Any], **built_in: str) -> contacts_pb2.Contact:
+        fields = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada.x@example.com", **built_in}
+        request = contacts_pb2.CreateContactRequest(**fields)
+        request.custom_fields.update(custom)
+        return api.contacts.CreateContact(request, metadata=ADMIN, timeout=10)
+
+    for built_in, named, named_on_update in cases:
+        error = _refused(
+            lambda built_in=built_in: create(bad_custom, **built_in), grpc.StatusCode.INVALID_ARGUMENT
+        )
+        assert set(field_errors_from(error)) == named, field_errors_from(error)
+        partial = contacts_pb2.Contact(id=holder.id, **built_in)
+        partial.custom_fields.update(bad_custom)
+        request = contacts_pb2.UpdateContactRequest(
+            contact=partial, update_mask={"paths": [*built_in, "custom_fields"]}
+        )
+        error = _refused(
+            lambda request=request: api.contacts.UpdateContact(request, metadata=ADMIN, timeout=10),
+            grpc.StatusCode.INVALID_ARGUMENT,
+        )
+        assert set(field_errors_from(error)) == {f"contact.{name}" for name in named_on_update}, (
+            field_errors_from(error)
+        )
+    # A good built-in part with a bad custom field, and the other way round, still name only what is bad.
+    error = _refused(lambda: create(bad_custom), grpc.StatusCode.INVALID_ARGUMENT)
+    assert set(field_errors_from(error)) == {"custom_fields.tier", "custom_fields.unknown"}
+    error = _refused(lambda: create({"tier": "gold"}, email="nope"), grpc.StatusCode.INVALID_ARGUMENT)
+    assert set(field_errors_from(error)) == {"email"}
+    assert _custom(api.contacts.GetContact(contacts_pb2.GetContactRequest(id=holder.id), metadata=ADMIN)) == {
+        "tier": "gold"
+    }
+
+    # Companies: the contract (name), the domain's rules (domain) and the custom fields.
+    company = companies_pb2.CreateCompanyRequest(name="", domain="not a domain")
+    company.custom_fields.update({"score": "high"})
+    error = _refused(
+        lambda: api.companies.CreateCompany(company, metadata=ADMIN, timeout=10),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    )
+    assert set(field_errors_from(error)) == {"name", "domain", "custom_fields.score"}, field_errors_from(
+        error
+    )
+    acme = api.companies.CreateCompany(
+        companies_pb2.CreateCompanyRequest(name="Acme"), metadata=ADMIN, timeout=10
+    )
+    partial = companies_pb2.Company(id=acme.id, name="x" * 201)
+    partial.custom_fields.update({"score": "high", "nope": True})
+    request = companies_pb2.UpdateCompanyRequest(
+        company=partial, update_mask={"paths": ["name", "custom_fields"]}
+    )
+    error = _refused(
+        lambda: api.companies.UpdateCompany(request, metadata=ADMIN, timeout=10),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    )
+    assert set(field_errors_from(error)) == {
+        "company.name",
+        "company.custom_fields.score",
+        "company.custom_fields.nope",
+    }, field_errors_from(error)
+
+
 # --- lists ------------------------------------------------------------------------------------------
 
 

@@ -200,15 +200,20 @@ class Repository(Generic[Row, M]):
         for_update: bool = False,
         caller: CallerContext | None = None,
         action: str = "read",
+        for_share: bool = False,
     ) -> Row:
         """The row (archived ones too), or NOT_FOUND, also when `caller` may not see it (which must not
         be told apart from a row that does not exist). For `action` other than read, a visible row the
         caller has no right to change is PERMISSION_DENIED. `for_update` locks it until the transaction
-        ends (PostgreSQL; SQLite writers hold the whole database anyway)."""
+        ends (PostgreSQL; SQLite writers hold the whole database anyway); `for_share` takes the shared
+        lock instead (FOR SHARE: writers of the row wait, other sharers do not), for a write under the
+        row that must not meet a concurrent change of the row itself."""
         query = select(self.model).where(self._id == resource_id).execution_options(populate_existing=True)
         query = self.scoped(query, caller)
         if for_update:
             query = query.with_for_update()
+        elif for_share:
+            query = query.with_for_update(read=True)
         row = session.scalars(query).one_or_none()
         if row is None:
             raise self._not_found(resource_id)

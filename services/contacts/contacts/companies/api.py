@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from contacts.companies import domain, events, store
 from contacts.custom_fields.catalogue import Catalogue
 from contacts.custom_fields.records import RecordCustomFields
+from contacts.merge.guard import contention_aborts, refuse_deleting_merged
 from contacts.merge.tombstones import read_live
 from crm.common.v1 import history_pb2
 from crm.contacts.v1 import companies_pb2, companies_pb2_grpc
@@ -26,6 +27,7 @@ from crm_platform.db import reading, reading_connection
 from crm_platform.listing import CursorCodec, ListRequest
 from crm_platform.resources import Change, ResourceEvents, StandardMethods, idempotent_write, service_secret
 from crm_platform.service import Runtime, ServiceDefinition
+from crm_platform.validation import checks_own_contract
 
 
 def _fields(message: Any) -> domain.CompanyFields:
@@ -64,7 +66,9 @@ def apply_company_rules(company: companies_pb2.Company) -> None:
 class CompaniesServicer(companies_pb2_grpc.CompaniesServiceServicer):
     def __init__(self, runtime: Runtime) -> None:
         self.sessions = runtime.sessions
-        self.custom_fields = RecordCustomFields("companies", store.Company, store.LIST_SPEC, Catalogue())
+        self.custom_fields = RecordCustomFields(
+            "companies", store.Company, store.LIST_SPEC, Catalogue(), request_field="company"
+        )
         self.companies = StandardMethods(
             runtime.sessions,
             store.companies,
@@ -80,10 +84,12 @@ class CompaniesServicer(companies_pb2_grpc.CompaniesServiceServicer):
 
     # --- standard methods ----------------------------------------------------------------------------
 
+    @checks_own_contract  # every bad field at once: the contract's, the domain's, the custom fields'
+    @contention_aborts  # a wait for a parent company a merge holds
     def CreateCompany(
         self, request: companies_pb2.CreateCompanyRequest, context: grpc.ServicerContext
     ) -> companies_pb2.Company:
-        fields = _fields(request)
+        fields = self.custom_fields.check_create(self.sessions, request, lambda: _fields(request))
 
         def add(session: Session, actor_id: str, ownership: Ownership | None) -> Change[Any]:
             values = self.custom_fields.check_new(session, request.custom_fields)
@@ -117,6 +123,7 @@ class CompaniesServicer(companies_pb2_grpc.CompaniesServiceServicer):
     ) -> companies_pb2.ListCompaniesResponse:
         return companies_pb2.ListCompaniesResponse(**self.companies.list(request))
 
+    @contention_aborts
     def UpdateCompany(
         self, request: companies_pb2.UpdateCompanyRequest, context: grpc.ServicerContext
     ) -> companies_pb2.Company:
@@ -128,9 +135,11 @@ class CompaniesServicer(companies_pb2_grpc.CompaniesServiceServicer):
             prepare=apply_company_rules,
         )
 
+    @contention_aborts
     def DeleteCompany(
         self, request: companies_pb2.DeleteCompanyRequest, context: grpc.ServicerContext
     ) -> empty_pb2.Empty:
+        refuse_deleting_merged(self.sessions, store.companies, request.id, current_caller_or_none())
         return self.companies.delete(context, request)
 
     def ListCompanyHistory(
@@ -140,6 +149,7 @@ class CompaniesServicer(companies_pb2_grpc.CompaniesServiceServicer):
 
     # --- people --------------------------------------------------------------------------------------
 
+    @contention_aborts
     def AddCompanyPerson(
         self, request: companies_pb2.AddCompanyPersonRequest, context: grpc.ServicerContext
     ) -> companies_pb2.CompanyPerson:
@@ -158,6 +168,7 @@ class CompaniesServicer(companies_pb2_grpc.CompaniesServiceServicer):
             )
             return write.respond(link)
 
+    @contention_aborts
     def RemoveCompanyPerson(
         self, request: companies_pb2.RemoveCompanyPersonRequest, context: grpc.ServicerContext
     ) -> empty_pb2.Empty:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from contacts import external_ids
 from contacts.companies.domain import CleanAddress, CompanyFields, normalise_domain, parent_cycle
+from contacts.merge.guard import lock_live, refuse_merged
 from contacts.store import Base, Contact
 from contacts.store import contacts as contact_repository
 from contacts.store import to_message as contact_message
@@ -288,7 +289,9 @@ def _check_parent(
     if not parent_id:
         return
     query = companies.scoped(select(Company.id, Company.archived_at).where(Company.id == parent_id), caller)
-    parent = session.execute(query).first()
+    # Share-locked until the write commits: a merge of the parent waits and then re-parents the new
+    # subsidiary with the others, or got in first and the parent reads archived (contacts.merge.guard).
+    parent = session.execute(query.with_for_update(read=True)).first()
     if parent is None:
         raise InvalidArgument(
             "no such parent company", {field: f"names no company you may read: {parent_id}"}
@@ -298,11 +301,15 @@ def _check_parent(
     if not company_id:
         return  # a new company has no subsidiaries yet
     # Walk up from the new parent (unscoped: the chain is the data's, and all it tells is whether the
-    # company being changed, which the caller may update, is on it).
+    # company being changed, which the caller may update, is on it). Each company on the way is
+    # share-locked until the write commits: two writers re-parenting companies of one chain at once
+    # (A under B while B goes under A) then wait for each other (or one is ABORTED as a deadlock) and
+    # the later one sees the cycle, instead of each passing on what the other has not committed yet.
     chain: dict[str, str | None] = {}
     current: str | None = parent_id
     while current is not None and current not in chain and current != company_id and len(chain) < 100:
-        above = session.execute(select(Company.parent_company_id).where(Company.id == current)).scalar()
+        parent_of = select(Company.parent_company_id).where(Company.id == current)
+        above = session.execute(parent_of.with_for_update(read=True)).scalar()
         chain[current] = above
         current = above
     if parent_cycle(company_id, parent_id, chain):
@@ -391,8 +398,7 @@ def update_company(
         row = session.get(Company, company_id)
         if row is None:
             return
-        if row.merged_into is not None:
-            raise FailedPrecondition(f"company {company_id} was merged into another company")
+        refuse_merged(session, companies, row, caller)
         if (row.parent_company_id or "") != merged.parent_company_id:
             _check_parent(session, company_id, merged.parent_company_id, caller, "parent_company_id")
         book = book_of(merged.partner_account_id)
@@ -467,11 +473,14 @@ def link_message(link: CompanyPersonLink, company: Any, contact: Any) -> compani
 
 
 def _linkable(session: Session, company_id: str, contact_id: str, caller: CallerContext | None) -> tuple:
-    """The company (locked, which serialises its links' writers) and the contact of a link write: the
-    caller must read both (NOT_FOUND otherwise, whichever is out of scope) and update the company
-    (PERMISSION_DENIED when they read it but may not change it)."""
+    """The company (locked, which serialises its links' writers) and the contact (share-locked) of a
+    link write: the caller must read both (NOT_FOUND otherwise, whichever is out of scope) and update the
+    company (PERMISSION_DENIED when they read it but may not change it). Either merged is refused
+    (MergedInto naming the survivor): locked, neither can be merged away before the link commits, so a
+    merge moves the link or the link is refused (contacts.merge.guard)."""
     company = companies.get(session, company_id, for_update=True, caller=caller, action="update")
-    contact = contact_repository.get(session, contact_id, caller=caller)
+    refuse_merged(session, companies, company, caller)
+    contact = lock_live(session, contact_repository, contact_id, caller)
     return company, contact
 
 

@@ -1,5 +1,8 @@
 """ConsentService: a contact's consents, gated by the contact's scope (crm_platform.access): reading needs
-to read the contact, recording needs to update it; a contact out of scope is NOT_FOUND either way."""
+to read the contact, recording needs to update it; a contact out of scope is NOT_FOUND either way. A
+merged contact answers as its tombstone does: reads MOVED to the survivor, a new record MergedInto
+(contacts.merge.guard: the record is written under the share-locked contact, so a merge moves it or it
+is refused, never left on the tombstone)."""
 
 from __future__ import annotations
 
@@ -7,11 +10,13 @@ import grpc
 
 from contacts import store as contacts_store
 from contacts.consent import domain, events, store
+from contacts.merge.guard import contention_aborts, lock_live
+from contacts.merge.tombstones import read_live
 from crm.contacts.v1 import consent_pb2, consent_pb2_grpc
 from crm_platform.access.context import current_caller_or_none
 from crm_platform.db import reading
 from crm_platform.pagination import clamp_limit
-from crm_platform.protobuf import timestamp, to_datetime
+from crm_platform.protobuf import client_datetime, timestamp
 from crm_platform.resources import idempotent_write
 from crm_platform.resources.methods import actor_of
 from crm_platform.service import Runtime, ServiceDefinition
@@ -43,10 +48,13 @@ class ConsentServicer(consent_pb2_grpc.ConsentServiceServicer):
         self, request: consent_pb2.ListConsentsRequest, context: grpc.ServicerContext
     ) -> consent_pb2.ListConsentsResponse:
         with reading(self.sessions) as session:
-            contacts_store.contacts.read(session, request.contact_id, caller=current_caller_or_none())
+            read_live(
+                session.connection(), contacts_store.contacts, request.contact_id, current_caller_or_none()
+            )
             states = domain.current_state(store.records_of(session, request.contact_id))
         return consent_pb2.ListConsentsResponse(items=[state_message(s) for s in states])
 
+    @contention_aborts
     def RecordConsent(
         self, request: consent_pb2.RecordConsentRequest, context: grpc.ServicerContext
     ) -> consent_pb2.ConsentRecord:
@@ -55,7 +63,7 @@ class ConsentServicer(consent_pb2_grpc.ConsentServiceServicer):
             if write.replay is not None:
                 return write.replay
             # Recording a consent changes the contact: the update right, in scope (404 out of scope).
-            contacts_store.contacts.get(write.session, request.contact_id, caller=caller, action="update")
+            lock_live(write.session, contacts_store.contacts, request.contact_id, caller, action="update")
             record = store.add_record(
                 write.session,
                 request.contact_id,
@@ -63,7 +71,9 @@ class ConsentServicer(consent_pb2_grpc.ConsentServiceServicer):
                 purpose=_short(consent_pb2.ConsentPurpose, request.purpose),
                 status=_short(consent_pb2.ConsentStatus, request.status),
                 source=request.source,
-                occurred_at=to_datetime(request.occurred_at) if request.HasField("occurred_at") else None,
+                occurred_at=client_datetime(request.occurred_at, "occurred_at")
+                if request.HasField("occurred_at")
+                else None,
                 actor_id=actor_of(context),
             )
             events.record_consent_changed(write.session, record)
@@ -74,7 +84,9 @@ class ConsentServicer(consent_pb2_grpc.ConsentServiceServicer):
     ) -> consent_pb2.ListConsentHistoryResponse:
         limit = clamp_limit(request.limit)
         with reading(self.sessions) as session:
-            contacts_store.contacts.read(session, request.contact_id, caller=current_caller_or_none())
+            read_live(
+                session.connection(), contacts_store.contacts, request.contact_id, current_caller_or_none()
+            )
             page = store.history_page(session, request.contact_id, limit, request.cursor)
             return consent_pb2.ListConsentHistoryResponse(
                 items=[events.to_message(r) for r in page.items], next_cursor=page.next_cursor

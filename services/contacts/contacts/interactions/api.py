@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 from contacts import store as contacts_store
 from contacts.interactions import events, store
 from contacts.interactions.store import KINDS, Interaction, interactions
+from contacts.merge.guard import contention_aborts, lock_live, refuse_merged
+from contacts.merge.tombstones import read_live
 from crm.common.v1 import history_pb2
 from crm.contacts.v1 import interactions_pb2, interactions_pb2_grpc
 from crm_platform.access import CallerContext, Ownership, assign_ownership
@@ -29,16 +31,22 @@ from crm_platform.access.context import current_caller_or_none
 from crm_platform.db import reading
 from crm_platform.errors import FailedPrecondition, InvalidArgument, NotFound
 from crm_platform.listing import CursorCodec, ListRequest
-from crm_platform.protobuf import to_datetime
+from crm_platform.protobuf import client_datetime
 from crm_platform.resources import Change, ResourceEvents, StandardMethods, service_secret
 from crm_platform.service import Runtime
 
 PARTNER_RULE = "must be the contact's partner account (or left out)"
 
 
-def _contact(session: Session, contact_id: str, caller: CallerContext | None) -> Any:
-    """The contact, if the caller may read it; NOT_FOUND otherwise (whether or not it exists)."""
-    return contacts_store.contacts.read(session, contact_id, caller=caller)
+def _contact(session: Session, contact_id: str, caller: CallerContext | None, *, write: bool = False) -> Any:
+    """The contact, if the caller may read it; NOT_FOUND otherwise (whether or not it exists). A merged
+    contact answers as its tombstone does (contacts.merge): to a read MOVED to the survivor (REST 308,
+    the path's contact id replaced), to a write MergedInto naming it (409)."""
+    if not write:
+        return read_live(session.connection(), contacts_store.contacts, contact_id, caller)
+    row = contacts_store.contacts.read(session, contact_id, caller=caller)
+    refuse_merged(session, contacts_store.contacts, row, caller)
+    return row
 
 
 def _not_found(interaction_id: str) -> NotFound:
@@ -47,13 +55,17 @@ def _not_found(interaction_id: str) -> NotFound:
     )
 
 
-def _check_rules(interaction: interactions_pb2.Interaction, contact: Any, field: str = "") -> None:
-    prefix = f"{field}." if field else ""
+def _check_rules(interaction: interactions_pb2.Interaction, contact: Any) -> None:
+    """An updated interaction's rules, naming its fields (the update prefixes them as the request does)."""
     errors = {}
     if not KINDS.get(interaction.kind):
-        errors[f"{prefix}kind"] = "is required"
+        errors["kind"] = "is required"
     if interaction.partner_account_id != (contact.partner_account_id or ""):
-        errors[f"{prefix}partner_account_id"] = PARTNER_RULE
+        errors["partner_account_id"] = PARTNER_RULE
+    try:
+        client_datetime(interaction.occurred_at, "occurred_at")
+    except InvalidArgument as error:
+        errors.update(error.fields)
     if errors:
         raise InvalidArgument("invalid interaction", errors)
 
@@ -74,23 +86,27 @@ class InteractionsServicer(interactions_pb2_grpc.InteractionsServiceServicer):
             ),
         )
 
-    def _belongs(self, contact_id: str, interaction_id: str) -> None:
+    def _belongs(self, contact_id: str, interaction_id: str, *, write: bool = False) -> None:
         """NOT_FOUND unless the caller may read the contact and the interaction, and it is the
-        contact's (an interaction's contact never changes, so this holds for the write that follows)."""
+        contact's (an interaction's contact changes only when a merge moves it, and then the contact is
+        merged: refused as `_contact` says)."""
         caller = current_caller_or_none()
         with reading(self.sessions) as session:
-            _contact(session, contact_id, caller)
+            _contact(session, contact_id, caller, write=write)
             row = interactions.read(session, interaction_id, caller=caller)
             if row.contact_id != contact_id:
                 raise _not_found(interaction_id)
 
+    @contention_aborts
     def CreateInteraction(
         self, request: interactions_pb2.CreateInteractionRequest, context: grpc.ServicerContext
     ) -> interactions_pb2.Interaction:
         caller = current_caller_or_none()
 
         def add(session: Session, actor_id: str, _: Ownership | None) -> Change[Any]:
-            contact = _contact(session, request.contact_id, caller)
+            # Share-locked until the interaction commits, so a merge moves it or this refuses
+            # (contacts.merge.guard).
+            contact = lock_live(session, contacts_store.contacts, request.contact_id, caller)
             if contact.archived_at is not None:
                 raise FailedPrecondition(f"contact {request.contact_id} is archived")
             partner = contact.partner_account_id
@@ -109,7 +125,9 @@ class InteractionsServicer(interactions_pb2_grpc.InteractionsServiceServicer):
                 else Ownership(request.owner_id or None, request.team_id or None, partner)
             )
             occurred = (
-                to_datetime(request.occurred_at) if request.HasField("occurred_at") else datetime.now(UTC)
+                client_datetime(request.occurred_at, "occurred_at")
+                if request.HasField("occurred_at")
+                else datetime.now(UTC)
             )
             row = Interaction(
                 id=str(uuid.uuid4()),
@@ -170,6 +188,7 @@ class InteractionsServicer(interactions_pb2_grpc.InteractionsServiceServicer):
                 items=[interactions.to_message(row) for row in page.items], next_cursor=page.next_cursor
             )
 
+    @contention_aborts
     def UpdateInteraction(
         self, request: interactions_pb2.UpdateInteractionRequest, context: grpc.ServicerContext
     ) -> interactions_pb2.Interaction:
@@ -177,24 +196,34 @@ class InteractionsServicer(interactions_pb2_grpc.InteractionsServiceServicer):
         contact_id = resource.contact_id
         if not contact_id:
             raise InvalidArgument("invalid interaction", {"interaction.contact_id": "is required"})
+        caller = current_caller_or_none()
         if resource.id:
-            self._belongs(contact_id, resource.id)
+            self._belongs(contact_id, resource.id, write=True)
         with reading(self.sessions) as session:
-            contact = _contact(session, contact_id, current_caller_or_none())
+            contact = _contact(session, contact_id, caller, write=True)
 
         def prepare(merged: interactions_pb2.Interaction) -> None:
             if merged.contact_id != contact_id:
-                raise InvalidArgument(
-                    "invalid interaction", {"interaction.contact_id": "is fixed once logged"}
-                )
-            _check_rules(merged, contact, "interaction")
+                raise InvalidArgument("invalid interaction", {"contact_id": "is fixed once logged"})
+            # Named relative to the interaction: the update names them as the request does
+            # (`interaction.kind`).
+            _check_rules(merged, contact)
 
-        return self.methods.update(context, request, resource, prepare=prepare)
+        def apply(session: Session, *args: Any, **options: Any) -> Change[Any]:
+            # The contact cannot be merged (moving the interaction) between the checks above and this
+            # update: it is share-locked first, and refused if a merge got in before.
+            lock_live(session, contacts_store.contacts, contact_id, caller)
+            return interactions.update(session, *args, **options)
 
+        return self.methods.update(context, request, resource, apply=apply, prepare=prepare)
+
+    @contention_aborts
     def DeleteInteraction(
         self, request: interactions_pb2.DeleteInteractionRequest, context: grpc.ServicerContext
     ) -> empty_pb2.Empty:
-        self._belongs(request.contact_id, request.id)
+        # A merge that moves the interaction meanwhile leaves it the same row: deleting it is still
+        # what the caller asked.
+        self._belongs(request.contact_id, request.id, write=True)
         return self.methods.delete(context, request)
 
     def ListInteractionHistory(

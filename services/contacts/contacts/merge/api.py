@@ -13,26 +13,22 @@ from typing import Any
 
 import grpc
 from google.protobuf.message import Message
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from contacts import store
 from contacts.merge import duplicates, execution, tombstones
 from contacts.merge.companies import COMPANIES
+from contacts.merge.guard import contention_aborts
 from contacts.merge.people import PEOPLE
 from crm.contacts.v1 import merge_pb2, merge_pb2_grpc
 from crm_platform.access.context import current_caller_or_none
 from crm_platform.db import reading
-from crm_platform.errors import Aborted
 from crm_platform.resources import idempotent_write
 from crm_platform.resources.methods import actor_of
 from crm_platform.service import Runtime
 
-# PostgreSQL's lock_not_available (CRM_DB_LOCK_TIMEOUT_MS passed while a merge of some of the same
-# records held them) and deadlock_detected: the merge changed nothing and may be tried again.
-CONTENDED = frozenset({"55P03", "40P01"})
 
-
+@contention_aborts  # a merge that waited too long for records another one holds changed nothing
 def _merge(
     sessions: sessionmaker[Session],
     context: grpc.ServicerContext,
@@ -42,20 +38,15 @@ def _merge(
     field: str,
 ) -> Any:
     def run(session: Session) -> Any:
-        try:
-            outcome = execution.merge(
-                session,
-                kind,
-                request.id,
-                list(request.source_ids),
-                dict(request.field_choices),
-                actor_id=actor_of(context),
-                caller=current_caller_or_none(),
-            )
-        except OperationalError as error:
-            if getattr(error.orig, "sqlstate", None) not in CONTENDED:
-                raise
-            raise Aborted("another change to these records is in progress; try again") from None
+        outcome = execution.merge(
+            session,
+            kind,
+            request.id,
+            list(request.source_ids),
+            dict(request.field_choices),
+            actor_id=actor_of(context),
+            caller=current_caller_or_none(),
+        )
         return answer(**{field: outcome.survivor}, merged_ids=outcome.merged_ids, dry_run=request.dry_run)
 
     if request.dry_run:

@@ -4,8 +4,10 @@
   tombstone releases it first, since a domain is unique in its book).
 - The sources' people move to the survivor: a person linked to both keeps one link (primary if either
   was), and the survivor keeps at most one primary person (its own, else the first source's).
-- The sources' subsidiaries become the survivor's; a survivor whose parent is one of the sources (or
-  that would become its own parent) loses its parent.
+- The sources' subsidiaries become the survivor's; a survivor whose parent would make it its own
+  ancestor loses its parent: the parent is a source or the survivor, or one of them is above it (a
+  survivor under a source's subsidiary would otherwise close a cycle when that subsidiary becomes the
+  survivor's).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy.orm import Session
 from contacts.companies import events as company_events
 from contacts.companies import store
 from contacts.companies.api import apply_company_rules
+from contacts.companies.domain import MAX_PARENT_DEPTH
 from contacts.custom_fields.catalogue import Catalogue
 from contacts.custom_fields.records import RecordCustomFields
 from contacts.merge import events
@@ -58,9 +61,21 @@ def move_children(session: Session, survivor: Any, sources: Sequence[str]) -> No
     )
 
 
-def _adjust(merged: companies_pb2.Company, sources: Sequence[str]) -> None:
-    if merged.parent_company_id in (*sources, merged.id):
-        merged.parent_company_id = ""
+def _adjust(session: Session, merged: companies_pb2.Company, sources: Sequence[str]) -> None:
+    """No cycle of parents: the planned parent loses its place when the survivor or a source is on the
+    chain above it, read as it is (the sources' subsidiaries are re-parented to the survivor after)."""
+    merging = {merged.id, *sources}
+    current = merged.parent_company_id
+    for _ in range(MAX_PARENT_DEPTH):
+        if not current:
+            return
+        if current in merging:
+            break
+        parent = select(store.Company.parent_company_id).where(store.Company.id == current)
+        # Share-locked, as an update's walk is (contacts.companies.store): nobody re-parents the chain
+        # under this merge's feet.
+        current = session.execute(parent.with_for_update(read=True)).scalar() or ""
+    merged.parent_company_id = ""  # a chain deeper than MAX_PARENT_DEPTH counts as a cycle, as updates do
 
 
 COMPANIES = Kind(
@@ -72,7 +87,9 @@ COMPANIES = Kind(
     adjust=_adjust,
     update=store.update_company,
     prepare=apply_company_rules,
-    custom_fields=RecordCustomFields("companies", store.Company, store.LIST_SPEC, Catalogue()),
+    custom_fields=RecordCustomFields(
+        "companies", store.Company, store.LIST_SPEC, Catalogue(), request_field="company"
+    ),
     record_updated=company_events.record_company_updated,
     record_merged=events.record_company_merged,
 )

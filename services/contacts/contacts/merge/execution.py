@@ -69,7 +69,7 @@ class Kind:
     # Re-points everything under the sources to the survivor (row), in the caller's transaction.
     move_children: Callable[[Session, Any, Sequence[str]], None]
     # Adjusts the planned survivor (e.g. a parent company that is being merged away), before the update.
-    adjust: Callable[[Any, Sequence[str]], None]
+    adjust: Callable[[Session, Any, Sequence[str]], None]
     # The resource's own update (the store's, repository-style) and the domain's rules it applies.
     update: Callable[..., Change[Any]]
     prepare: Callable[..., None]
@@ -127,7 +127,7 @@ def merge(
     to_message = kind.repository.to_message
     before = to_message(rows[survivor_id])
     merged = merge_records(before, [to_message(rows[s]) for s in sources], choices, kind.policy)
-    kind.adjust(merged, sources)
+    kind.adjust(session, merged, sources)
     paths = changed_fields(merged, before, kind.policy)
     now = utcnow()
     versions = {s: _bury(session, kind, rows[s], survivor_id, actor_id, now) for s in sources}

@@ -164,10 +164,12 @@ PEOPLE = Kind(
     bury=_bury,
     check=_check,
     move_children=move_children,
-    adjust=lambda merged, sources: None,
+    adjust=lambda session, merged, sources: None,
     update=store.update_contact,
     prepare=_prepare,
-    custom_fields=RecordCustomFields("contacts", store.Contact, store.LIST_SPEC, Catalogue()),
+    custom_fields=RecordCustomFields(
+        "contacts", store.Contact, store.LIST_SPEC, Catalogue(), request_field="contact"
+    ),
     record_updated=contact_events.record_contact_updated,
     record_merged=events.record_contact_merged,
 )

@@ -9,24 +9,28 @@ existed for them, so a merge reveals nothing across scopes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from crm_platform.access import CallerContext
-from crm_platform.errors import Moved, NotFound
+from crm_platform.errors import DomainError, Moved, NotFound
 from crm_platform.resources import Repository
 
 MAX_CHAIN = 10
 
 
-def final_id(session: Session | Connection, model: Any, record_id: str) -> str:
+def final_id(session: Session | Connection, model: Any, record_id: str, *, lock: bool = False) -> str:
     """The record `record_id` was (finally) merged into; itself when it was not merged or does not
-    exist here."""
+    exist here. `lock`: each record on the way is read FOR SHARE (PostgreSQL), so the one returned stays
+    live until the transaction ends: a merge of it waits for the caller's write under it
+    (contacts.merge.guard)."""
     current = record_id
     for _ in range(MAX_CHAIN):
-        into = session.execute(select(model.merged_into).where(model.id == current)).scalar()
+        query = select(model.merged_into).where(model.id == current)
+        into = session.execute(query.with_for_update(read=True) if lock else query).scalar()
         if into is None:
             return current
         current = into
@@ -34,10 +38,15 @@ def final_id(session: Session | Connection, model: Any, record_id: str) -> str:
 
 
 def moved(
-    connection: Connection, repository: Repository[Any, Any], row: Any, caller: CallerContext | None
-) -> NotFound:
-    """The error reading the tombstone `row` answers: MOVED to its survivor when the caller may read
-    that, plain NOT_FOUND otherwise."""
+    connection: Connection,
+    repository: Repository[Any, Any],
+    row: Any,
+    caller: CallerContext | None,
+    answer: Callable[[str, str, str], DomainError] = Moved,
+) -> DomainError:
+    """The error the tombstone `row` answers: `answer(type, id, survivor)` (reads: MOVED to its
+    survivor; writes: MergedInto, contacts.merge.guard) when the caller may read the survivor, plain
+    NOT_FOUND otherwise."""
     survivor_id = final_id(connection, repository.model, row.merged_into)
     try:
         repository.read(connection, survivor_id, caller=caller)
@@ -47,7 +56,7 @@ def moved(
             resource_type=repository.resource_type,
             resource_name=row.id,
         )
-    return Moved(repository.resource_type, row.id, survivor_id)
+    return answer(repository.resource_type, row.id, survivor_id)
 
 
 def read_live(

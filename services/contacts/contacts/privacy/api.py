@@ -14,6 +14,7 @@ from google.protobuf import struct_pb2
 from sqlalchemy import select
 
 from contacts import store as contacts_store
+from contacts.merge.guard import contention_aborts, refuse_merged
 from contacts.privacy import erasure, events, export
 from contacts.privacy.store import ErasedContact
 from crm.common.v1 import privacy_pb2 as common_privacy_pb2
@@ -38,6 +39,7 @@ class PrivacyServicer(privacy_pb2_grpc.PrivacyServiceServicer):
     def __init__(self, runtime: Runtime) -> None:
         self.sessions = runtime.sessions
 
+    @contention_aborts
     def EraseContact(
         self, request: privacy_pb2.EraseContactRequest, context: grpc.ServicerContext
     ) -> privacy_pb2.ContactErasure:
@@ -48,8 +50,14 @@ class PrivacyServicer(privacy_pb2_grpc.PrivacyServiceServicer):
                 return write.replay
             session = write.session
             # The delete right on the contact, in scope; the row stays locked until the erasure commits.
-            contacts_store.contacts.get(session, request.id, for_update=True, caller=caller, action="delete")
+            row = contacts_store.contacts.get(
+                session, request.id, for_update=True, caller=caller, action="delete"
+            )
             done = session.get(ErasedContact, request.id)
+            if done is None:
+                # The person lives on in the survivor now: erasing the tombstone alone would leave them
+                # there, so the caller is sent to the survivor (whose erasure covers its tombstones).
+                refuse_merged(session, contacts_store.contacts, row, caller)
             if done is not None:
                 return write.respond(_answer(done))
             when = utcnow()

@@ -80,8 +80,9 @@ def apply(
     if contact_id is None:
         log.info("event names no contact; not on any timeline", extra={"event_type": event_type})
         return None
-    # An event about a contact merged since (a notification sent before the merge) joins the survivor's.
-    contact_id = final_id(session, Contact, contact_id)
+    # An event about a contact merged since (a notification sent before the merge) joins the survivor's,
+    # share-locked until the entry commits so that a merge of it moves the entry (contacts.merge.guard).
+    contact_id = final_id(session, Contact, contact_id, lock=True)
     ref_type, ref_id = (rule.ref[0], _text(lookup(data, rule.ref[1]))) if rule.ref else (None, None)
     existing = None
     if rule.action is not Action.ADD and ref_id is not None:
