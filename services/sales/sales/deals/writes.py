@@ -21,7 +21,7 @@ from crm_platform.db import utcnow
 from crm_platform.resources import Action, Change, FieldChange, compare_and_set, record_change
 from crm_platform.resources.history import jsonable
 from sales.deals import domain, events, store
-from sales.deals.domain import OPEN, Amount, StageSpec
+from sales.deals.domain import OPEN, Amount
 from sales.reports import rollup
 from sales.reports.rollup_rules import DealState
 
@@ -191,22 +191,12 @@ def announce_archived(session: Session, change: Change[store.Deal]) -> str:
     return events.record_deal_archived(session, change)
 
 
-def change_pipeline(
-    session: Session,
-    pipeline_id: str,
-    *,
-    etag: str,
-    name: str | None,
-    is_default: bool | None,
-    stages: list[StageSpec] | None,
-) -> store.Pipeline:
-    """store.change_pipeline; when a stage's position changed, the pipeline's funnel rollup is rebuilt
-    (whether a deal advanced past a stage is read from the stages' current order)."""
+def change_pipeline(session: Session, pipeline_id: str, **changes: Any) -> store.Pipeline:
+    """store.change_pipeline (same arguments); when a stage's position changed, the pipeline's funnel
+    rollup is rebuilt (whether a deal advanced past a stage is read from the stages' current order)."""
     store.get_pipeline(session, pipeline_id, for_update=True)  # positions read under the pipeline's lock
     positions = rollup.stage_positions(session, pipeline_id)
-    pipeline = store.change_pipeline(
-        session, pipeline_id, etag=etag, name=name, is_default=is_default, stages=stages
-    )
-    if stages is not None and rollup.stage_positions(session, pipeline_id) != positions:
+    pipeline = store.change_pipeline(session, pipeline_id, **changes)
+    if rollup.stage_positions(session, pipeline_id) != positions:
         rollup.rebuild(session, pipeline_id)
     return pipeline
