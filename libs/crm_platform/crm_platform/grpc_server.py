@@ -17,10 +17,10 @@ from opentelemetry import trace
 
 from crm_platform import config
 from crm_platform.access.context import CallerContextCheck, acting_as
-from crm_platform.errors import DomainError, to_status
+from crm_platform.errors import DomainError, InvalidArgument, to_status
 from crm_platform.metrics.rpc import MethodMetrics
 from crm_platform.telemetry import end_grpc_server_span, start_grpc_server_span
-from crm_platform.validation import CHECKS_OWN_CONTRACT, validate_request
+from crm_platform.validation import CHECKS_OWN_CONTRACT, nul_violations, validate_request
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,8 @@ class ServerCallInterceptor(grpc.ServerInterceptor):
     3. admission: a verified caller context (crm_platform.access), checked first, so an unauthenticated
        call learns nothing, not even which of its fields are wrong;
     4. the request checked against the contract's field rules (unless the method checks them itself,
-       crm_platform.validation.checks_own_contract);
+       crm_platform.validation.checks_own_contract), and for the NUL character in any text, which no
+       field means and PostgreSQL cannot store;
     5. domain errors turned into rich statuses; anything unexpected becomes INTERNAL without leaking its
        details to the caller (they go to the log, with the trace id).
 
@@ -122,6 +123,10 @@ class ServerCallInterceptor(grpc.ServerInterceptor):
         own_check = bool(getattr(inner, CHECKS_OWN_CONTRACT, False))
 
         def validate(request: Any) -> None:
+            # The whole request, ids and an update's partial resource too, whoever checks the contract.
+            nul = nul_violations(request)
+            if nul:
+                raise InvalidArgument("a text cannot contain the NUL character", nul)
             if not own_check:
                 validate_request(_checked_part(request))
 

@@ -76,6 +76,73 @@ def contract_violations(message: Message) -> dict[str, str]:
     return violations
 
 
+NUL = "must not contain NUL characters"  # as the gateway's JSON decoding says it
+_STRUCTS = {"google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.ListValue"}
+
+
+def nul_violations(message: Message) -> dict[str, str]:
+    """Each text field of `message` (at any depth: repeated, maps, a Struct's keys and strings) holding the
+    NUL character, which no field means and PostgreSQL cannot store (a query with one fails); {} for none."""
+    # A NUL in a text is a zero byte on the wire; most requests have no zero byte at all (zeros come
+    # from numbers and empty strings), so serialising once (~1 us) spares nearly every one the walk.
+    if b"\x00" not in message.SerializeToString():
+        return {}
+    found: dict[str, str] = {}
+    _find_nul(message, "", found)
+    return found
+
+
+def _joined(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _find_nul(message: Message, path: str, found: dict[str, str]) -> None:
+    kind = message.DESCRIPTOR.full_name
+    if kind in _STRUCTS:
+        _find_nul_json(message, path, found)
+        return
+    for field, value in message.ListFields():
+        name = _joined(path, field.name)
+        if field.type == field.TYPE_STRING:
+            if any("\x00" in text for text in (value if field.is_repeated else (value,))):
+                found[name] = NUL
+        elif field.message_type is None:
+            continue
+        elif field.message_type.GetOptions().map_entry:
+            for key, item in value.items():
+                if isinstance(key, str) and "\x00" in key:
+                    found[name] = NUL
+                if isinstance(item, str):
+                    if "\x00" in item:
+                        found[f"{name}[{key}]"] = NUL
+                elif isinstance(item, Message):
+                    _find_nul(item, f"{name}[{key}]", found)
+        elif field.is_repeated:
+            for index, item in enumerate(value):
+                _find_nul(item, f"{name}[{index}]", found)
+        else:
+            _find_nul(value, name, found)
+
+
+def _find_nul_json(message: Any, path: str, found: dict[str, str]) -> None:
+    """A Struct, Value or ListValue: named by their keys (`custom_fields.nickname`), as errors name them."""
+    kind = message.DESCRIPTOR.full_name
+    if kind == "google.protobuf.Struct":
+        for key, item in message.fields.items():
+            if "\x00" in key:
+                found[path or "(message)"] = NUL
+            _find_nul_json(item, _joined(path, key), found)
+    elif kind == "google.protobuf.ListValue":
+        for index, item in enumerate(message.values):
+            _find_nul_json(item, f"{path}[{index}]", found)
+    else:
+        which = message.WhichOneof("kind")
+        if which == "string_value" and "\x00" in message.string_value:
+            found[path or "(message)"] = NUL
+        elif which in ("struct_value", "list_value"):
+            _find_nul_json(getattr(message, which), path, found)
+
+
 def validate_request(message: Message) -> None:
     """INVALID_ARGUMENT naming every field that breaks the contract's rules."""
     violations = contract_violations(message)

@@ -1,7 +1,9 @@
 """What a fuzzer found the contacts service answering with INTERNAL (a 500), each now a clean refusal
 naming the field, over a real gRPC server (SQLite, then PostgreSQL): times no datetime can hold, a
 request with so many bad custom fields that its field errors outgrew what a gRPC client accepts in a
-trailer, an update naming its fields twice over."""
+trailer, an update naming its fields twice over, and the NUL character in any text of any request
+(an id, a note, a custom field), which PostgreSQL cannot store (the gateway's JSON decoding refused it
+already; gRPC callers reached the database with it)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ import grpc
 import pytest
 from google.protobuf import timestamp_pb2
 
-from crm.contacts.v1 import consent_pb2, contacts_pb2, interactions_pb2
+from crm.common.v1 import history_pb2
+from crm.contacts.v1 import companies_pb2, consent_pb2, contacts_pb2, interactions_pb2, merge_pb2
 from crm_platform.errors import details_from, field_errors_from
 from crm_platform.service import Runtime
 
@@ -83,3 +86,72 @@ def test_hundreds_of_bad_custom_fields_are_still_field_errors(calls: Calls) -> N
     assert 0 < len(named) < 500 and all(field.startswith("custom_fields.field_") for field in named)
     assert max(len(field) for field in named) <= 120  # long names are cut, with an ellipsis
     assert int((details.metadata or {})["omitted_violations"]) == 500 - len(named)
+
+
+def test_the_nul_character_in_any_text_of_any_request_is_refused_naming_it(calls: Calls) -> None:
+    contact = calls.person()
+    custom = contacts_pb2.CreateContactRequest(first_name="Ada", last_name="L", email="nul@example.com")
+    custom.custom_fields.update({"nickname": "a\x00", "list": ["ok", "\x00"]})
+    cases = [
+        (
+            lambda: calls.contacts.GetContact(contacts_pb2.GetContactRequest(id="a\x00b"), metadata=ADMIN),
+            ["id"],
+        ),
+        (
+            lambda: calls.contacts.ListContactHistory(
+                history_pb2.ListHistoryRequest(id="\x00"), metadata=ADMIN
+            ),
+            ["id"],
+        ),
+        (
+            lambda: calls.contacts.UpdateContact(
+                contacts_pb2.UpdateContactRequest(
+                    contact=contacts_pb2.Contact(id=contact.id, notes="x\x00y"),
+                    update_mask={"paths": ["notes"]},
+                ),
+                metadata=ADMIN,
+            ),
+            ["contact.notes"],
+        ),
+        (
+            lambda: calls.contacts.CreateContact(
+                contacts_pb2.CreateContactRequest(
+                    first_name="A", last_name="B", email="n@example.com", notes="\x00"
+                ),
+                metadata=ADMIN,
+            ),
+            ["notes"],
+        ),
+        (
+            lambda: calls.contacts.CreateContact(custom, metadata=ADMIN),
+            ["custom_fields.nickname", "custom_fields.list[1]"],
+        ),
+        (
+            lambda: calls.merges.MergeContacts(
+                merge_pb2.MergeContactsRequest(id=contact.id, source_ids=["\x00"]), metadata=ADMIN
+            ),
+            ["source_ids"],
+        ),
+        (
+            lambda: calls.interactions.CreateInteraction(
+                interactions_pb2.CreateInteractionRequest(
+                    contact_id=contact.id, kind=interactions_pb2.INTERACTION_KIND_NOTE, summary="\x00"
+                ),
+                metadata=ADMIN,
+            ),
+            ["summary"],
+        ),
+        (
+            lambda: calls.companies.CreateCompany(
+                companies_pb2.CreateCompanyRequest(name="Acme", description="\x00"), metadata=ADMIN
+            ),
+            ["description"],
+        ),
+    ]
+    for call, named in cases:
+        error = refused(call)
+        assert error.code() is grpc.StatusCode.INVALID_ARGUMENT, (named, error.code(), error.details())
+        assert sorted(field_errors_from(error)) == sorted(named)
+    assert (
+        calls.contacts.GetContact(contacts_pb2.GetContactRequest(id=contact.id), metadata=ADMIN).notes == ""
+    )

@@ -1,13 +1,15 @@
-"""Field violations: gathered from several checks into one INVALID_ARGUMENT, and cut to what a gRPC
-client accepts in a trailer (names and descriptions shortened, the rest counted in ErrorInfo)."""
+"""Field violations: gathered from several checks into one INVALID_ARGUMENT, cut to what a gRPC client
+accepts in a trailer (names and descriptions shortened, the rest counted in ErrorInfo), and the NUL
+character found in any text of a request."""
 
 from __future__ import annotations
 
 import pytest
 from google.rpc import error_details_pb2
 
+from crm.contacts.v1 import contacts_pb2
 from crm_platform.errors import MAX_VIOLATIONS_BYTES, InvalidArgument, NotFound, to_status
-from crm_platform.validation import FieldViolations
+from crm_platform.validation import FieldViolations, nul_violations
 
 
 def test_violations_of_several_checks_are_one_answer_each_field_named_by_its_first_check() -> None:
@@ -45,3 +47,21 @@ def test_thousands_of_violations_fit_a_trailer_and_say_how_many_were_left_out() 
     assert [(v.field, v.description) for v in small.details()[1].field_violations] == [
         ("email", "must be a valid email address")
     ]
+
+
+def test_the_nul_character_is_found_in_any_text_at_any_depth_and_named_as_errors_name_fields() -> None:
+    clean = contacts_pb2.CreateContactRequest(first_name="Ada", tags=["a"], emails=[{"address": ""}])
+    clean.custom_fields.update({"score": 0, "empty": ""})  # zero bytes on the wire, no NUL in a text
+    assert nul_violations(clean) == {}
+    bad = contacts_pb2.UpdateContactRequest(
+        contact=contacts_pb2.Contact(id="a\x00", tags=["ok", "b\x00"], emails=[{"address": "\x00"}])
+    )
+    bad.contact.custom_fields.update({"nick": "x\x00", "deep": {"list": [1, "\x00"]}, "k\x00": 1})
+    assert set(nul_violations(bad)) == {
+        "contact.id",
+        "contact.tags",
+        "contact.emails[0].address",
+        "contact.custom_fields.nick",
+        "contact.custom_fields.deep.list[1]",
+        "contact.custom_fields",
+    }
