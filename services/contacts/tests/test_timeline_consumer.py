@@ -31,7 +31,7 @@ from crm_platform.access.context import acting_as
 from crm_platform.db import reading
 from crm_platform.events import EventConsumer, wire
 from crm_platform.events.topology import subscription_queue
-from crm_platform.metrics import EVENTS_CONSUMED
+from crm_platform.metrics import EVENT_HANDLER_SECONDS, EVENTS_CONSUMED
 from crm_platform.service import Runtime
 from crm_platform.testing.callers import caller
 
@@ -211,11 +211,14 @@ def test_contacts_an_import_creates_are_on_the_timeline_once_and_their_events_sk
         ]
     queue = subscription_queue("contacts", "contacts")
     duplicates = EVENTS_CONSUMED.labels(queue, "contact_created", "duplicate")
-    before = duplicates._value.get()
+    before, transactions = duplicates._value.get(), _handler_runs(queue)
     for row in recorded:
         publish(
             "contacts", "contact_created", json.loads(row.payload), ("contact", row.aggregate_id, 1), row.id
         )
+    wait_for(lambda: duplicates._value.get() - before == 5, what="five duplicates")
+    # This process committed their positions (the import ran here): told without a transaction.
+    assert _handler_runs(queue) == transactions
     first = recorded[0].aggregate_id
     publish(
         "contacts",
@@ -224,8 +227,16 @@ def test_contacts_an_import_creates_are_on_the_timeline_once_and_their_events_sk
         ("contact", first, 2),
     )
     wait_for(lambda: len(_entries(runtime, first)) == 2, what="the update's entry")
-    wait_for(lambda: duplicates._value.get() - before == 5, what="five duplicates")
     assert all(len(_entries(runtime, row.aggregate_id)) == 1 for row in recorded[1:])
+
+
+def _handler_runs(queue: str) -> float:
+    """How many times the consumer of `queue` opened a transaction for an event (its handler timing)."""
+    for metric in EVENT_HANDLER_SECONDS.collect():
+        for sample in metric.samples:
+            if sample.name.endswith("_count") and sample.labels.get("queue") == queue:
+                return sample.value
+    return 0.0
 
 
 def _job_state(runtime: Runtime, job_id: str) -> str:

@@ -413,6 +413,8 @@ class EventConsumer:
                 f"{event.type} v{event.version} is not a version this consumer understands "
                 f"({', '.join(f'v{v}' for v in sorted(sub.versions))})"
             )
+        if ordering.is_sequenced(event) and ordering.applied_here(delivery.queue, event):
+            return "duplicate"  # this process committed its position past it (ordering.mark_applied)
         started = time.perf_counter()
         try:
             with transaction(self._session_factory) as session:

@@ -10,6 +10,8 @@ and the other fails and looks again, to find it a duplicate.
 from __future__ import annotations
 
 import enum
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -85,6 +87,41 @@ def advance(session: Session, positions: Table, consumer: str, event: Event, las
         raise PositionConflict
 
 
+class _AppliedHere:
+    """Positions this process committed through `mark_applied`, remembered (at most MAX, the oldest
+    forgotten first) so that its own consumer can tell those events for duplicates without a
+    transaction: a position only moves forward, so what was committed stays a duplicate. Told by the
+    code that committed them (`remember_committed`); whatever is not here (another process, forgotten)
+    is judged by the database as before."""
+
+    MAX = 200_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: OrderedDict[tuple[str, str, str], int] = OrderedDict()
+
+    def add(self, consumer: str, aggregates: Sequence[tuple[str, str, int]]) -> None:
+        with self._lock:
+            for aggregate_type, aggregate_id, sequence in aggregates:
+                self._seen[(consumer, aggregate_type, aggregate_id)] = sequence
+            while len(self._seen) > self.MAX:
+                self._seen.popitem(last=False)
+
+    def covers(self, consumer: str, event: Event) -> bool:
+        with self._lock:
+            last = self._seen.get((consumer, event.aggregate_type or "", event.aggregate_id or ""))
+        return last is not None and _sequence(event) <= last
+
+
+APPLIED_HERE = _AppliedHere()
+
+
+def applied_here(consumer: str, event: Event) -> bool:
+    """True when this process committed the consumer's position at or past this (sequenced) event, so
+    it is a duplicate without asking the database."""
+    return APPLIED_HERE.covers(consumer, event)
+
+
 def mark_applied(
     session: Session, positions: Table, consumer: str, aggregates: Sequence[tuple[str, str, int]]
 ) -> None:
@@ -92,9 +129,14 @@ def mark_applied(
     sequence): for a service that applies its own new aggregates' first events in the transaction that
     records them (contacts' batch import and its timeline), so that its consumer of those events takes
     them for the duplicates they are. Only for aggregates the consumer has no position for yet (created
-    in this transaction): one batched insert, which a position already there refuses (IntegrityError)."""
+    in this transaction): one batched insert, which a position already there refuses (IntegrityError).
+    The marks also wait in the session (`session.info`) for `remember_committed`, which the code that
+    commits calls after the commit, so that this process's consumer needs no transaction for them; a
+    savepoint rolled back takes its marks back with `forget_marks`."""
     if not aggregates:
         return
+    marked = list(aggregates)
+    session.info.setdefault(_PENDING_MARKS, []).append((consumer, marked))
     now = datetime.now(UTC)
     session.execute(
         insert(positions),
@@ -106,9 +148,30 @@ def mark_applied(
                 "last_sequence": sequence,
                 "updated_at": now,
             }
-            for aggregate_type, aggregate_id, sequence in aggregates
+            for aggregate_type, aggregate_id, sequence in marked
         ],
     )
+
+
+_PENDING_MARKS = "crm_events_applied_marks"
+
+
+def marks_made(session: Session) -> int:
+    """How many `mark_applied` calls of this session wait for `remember_committed` (a savepoint's
+    starting point for `forget_marks`)."""
+    return len(session.info.get(_PENDING_MARKS, ()))
+
+
+def forget_marks(session: Session, keep: int) -> None:
+    """A savepoint was rolled back: its marks (those after the first `keep`) were never applied."""
+    del session.info.get(_PENDING_MARKS, [])[keep:]
+
+
+def remember_committed(session: Session) -> None:
+    """After `session`'s transaction committed: its `mark_applied` positions are known to this
+    process's consumers (`applied_here`)."""
+    for consumer, marked in session.info.pop(_PENDING_MARKS, []):
+        APPLIED_HERE.add(consumer, marked)
 
 
 def hold_place(session: Session, positions: Table, consumer: str, event: Event) -> None:

@@ -29,6 +29,7 @@ from contacts.imports.batch import CreateBatch, PendingCreate
 from contacts.imports.calls import Borrowed, Savepoints, WriteCounter
 from crm_platform.access import Ownership
 from crm_platform.errors import AlreadyExists, DomainError, InvalidArgument, NotFound
+from crm_platform.events import ordering
 from crm_platform.resources.etag import etag_of
 from crm_platform.resources.methods import ownership_for_create
 from crm_platform.service import Runtime
@@ -111,12 +112,14 @@ class Rows:
         refuse before writing. Should a row fail after writing (or the database refuse a statement),
         the attempt is rolled back and the chunk applied again with a savepoint per row."""
         created_before = set(self.dry_created)
+        marks = ordering.marks_made(session)
         try:
             with session.begin_nested():
                 return self._apply(session, rows, dry_run, fast=True)
         except Redo as redo:
             log.info("import chunk redone with a savepoint per row: %s", redo)
             self.dry_created = created_before
+            ordering.forget_marks(session, marks)  # what the fast attempt marked was rolled back
             return self._apply(session, rows, dry_run, fast=False)
 
     def _apply(

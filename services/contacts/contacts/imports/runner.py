@@ -31,7 +31,7 @@ from crm_platform import config
 from crm_platform.access import CallerContext
 from crm_platform.access.context import acting_as
 from crm_platform.db import is_sqlite, transaction
-from crm_platform.events import event_headers
+from crm_platform.events import event_headers, ordering
 from crm_platform.service import Runtime
 
 log = logging.getLogger(__name__)
@@ -94,12 +94,15 @@ def run_job(
                     everything = session.begin_nested()
                     chunk = applier.apply(session, chunk_rows_list, True)
                     everything.rollback()
+                    ordering.forget_marks(session, 0)
                 else:
                     chunk = applier.apply(session, chunk_rows_list, False)
                 store.add_errors(session, job.id, chunk.errors)
                 position += len(chunk_rows_list)
                 if not store.advance(session, job.id, owner, lease, position, chunk.counts, finished):
                     raise LostJob(job.id)
+            # Committed: this worker's consumer takes the chunk's marked events for duplicates at once.
+            ordering.remember_committed(session)
         except LostJob:
             log.info("import %s: cancelled or taken over; stopping", job.id, extra={"job_id": job.id})
             return
