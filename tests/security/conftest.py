@@ -76,6 +76,9 @@ def platform_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
         # Cheap hashes: a dozen users sign in, and hashing cost is not what this test is about.
         argon2_memory_kib=1024,
         argon2_time_cost=1,
+        # Every caller signs in once, before the matrix: on a loaded machine the run outlasts the
+        # default 15 minutes (seen at load 20), and an expired token is not what this test is about.
+        token_ttl_seconds=3 * 3600,
     )
     prepare(settings)
     app = create_app(settings)
