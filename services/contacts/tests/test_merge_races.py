@@ -232,6 +232,49 @@ def test_people_and_subsidiaries_racing_a_company_merge_end_on_the_survivor_or_a
     assert 0 < refusals < 2 * ROUNDS
 
 
+def test_a_contacts_merge_and_a_companies_merge_meeting_on_links_never_fail_or_duplicate_one(
+    calls: Calls, runtime: Runtime
+) -> None:
+    """Each kind of merge locks only its own records, and both re-point company links: a person merge
+    folding links by company and a company merge folding them by person, at once, on the same links."""
+    for round_ in range(ROUNDS):
+        survivor, loser = calls.company(f"S{round_}"), calls.company(f"L{round_}")
+        kept, gone = calls.person(), calls.person()
+        for company in (survivor, loser):
+            for person in (kept, gone):
+                calls.link(company.id, person.id, primary=person is gone)
+        companies, people = race(
+            lambda s=survivor.id, lo=loser.id: calls.merges.MergeCompanies(
+                merge_pb2.MergeCompaniesRequest(id=s, source_ids=[lo]), metadata=ADMIN, timeout=20
+            ),
+            lambda k=kept.id, g=gone.id: calls.merge(k, g),
+        )
+        for answer in (companies, people):
+            if isinstance(answer, grpc.RpcError):  # a lock wait that timed out: nothing changed
+                assert answer.code() is grpc.StatusCode.ABORTED, (answer.code(), answer.details())
+        company_ids = [survivor.id, loser.id]
+        with runtime.engine.connect() as conn:
+            links = conn.execute(
+                select(
+                    CompanyPersonLink.company_id, CompanyPersonLink.contact_id, CompanyPersonLink.is_primary
+                ).where(CompanyPersonLink.company_id.in_(company_ids))
+            ).all()
+            merged = dict(
+                conn.execute(
+                    select(Contact.id, Contact.merged_into).where(Contact.id.in_([kept.id, gone.id]))
+                ).all()
+            )
+            merged_companies = dict(
+                conn.execute(select(Company.id, Company.merged_into).where(Company.id.in_(company_ids))).all()
+            )
+        pairs = [(company, person) for company, person, _ in links]
+        assert len(pairs) == len(set(pairs)), links  # one link per company and person
+        assert not any(merged[person] for _, person in pairs), links  # none on a merged person
+        assert not any(merged_companies[company] for company, _ in pairs), links  # nor a merged company
+        for company in {company for company, _ in pairs}:
+            assert sum(primary for c, _, primary in links if c == company) <= 1, links
+
+
 def test_writes_to_a_merged_contact_are_refused_naming_the_survivor_and_reads_move(
     calls: Calls, runtime: Runtime
 ) -> None:

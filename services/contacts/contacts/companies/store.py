@@ -484,6 +484,22 @@ def _linkable(session: Session, company_id: str, contact_id: str, caller: Caller
     return company, contact
 
 
+def links_locked(session: Session, column: Any, ids: Sequence[str]) -> list[CompanyPersonLink]:
+    """The links whose `column` (company_id or contact_id) is one of `ids`, locked in id order (FOR
+    UPDATE, PostgreSQL) until the transaction ends. Both kinds of merge re-point links (a contacts merge
+    by contact, a companies merge by company), each holding only its own records' locks: locking the
+    links they fold, all in one order, makes two merges meeting on a link wait for each other instead
+    of one updating a row the other has just moved or deleted."""
+    query = (
+        select(CompanyPersonLink)
+        .where(column.in_(list(ids)))
+        .order_by(CompanyPersonLink.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return list(session.scalars(query))
+
+
 def add_person(
     session: Session,
     company_id: str,

@@ -31,13 +31,10 @@ from crm.contacts.v1 import companies_pb2
 
 
 def _move_people(session: Session, survivor_id: str, sources: Sequence[str]) -> None:
-    links = store.CompanyPersonLink
-    held = {
-        link.contact_id: link
-        for link in session.scalars(select(links).where(links.company_id == survivor_id))
-    }
+    found = store.links_locked(session, store.CompanyPersonLink.company_id, [survivor_id, *sources])
+    held = {link.contact_id: link for link in found if link.company_id == survivor_id}
     has_primary = any(link.is_primary for link in held.values())
-    for link in session.scalars(select(links).where(links.company_id.in_(sources)).order_by(links.id)):
+    for link in (link for link in found if link.company_id != survivor_id):
         kept = held.get(link.contact_id)
         primary = link.is_primary and not has_primary
         has_primary = has_primary or primary

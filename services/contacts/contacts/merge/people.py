@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from contacts import api as contacts_api
 from contacts import events as contact_events
 from contacts import store
-from contacts.companies.store import CompanyPersonLink
+from contacts.companies.store import CompanyPersonLink, links_locked
 from contacts.custom_fields.catalogue import Catalogue
 from contacts.custom_fields.records import RecordCustomFields
 from contacts.merge import events
@@ -76,12 +76,9 @@ def _check(session: Session, sources: Sequence[str]) -> None:
 def _move_links(session: Session, survivor_id: str, sources: Sequence[str]) -> None:
     """Company links: a source's link to a company the survivor is linked to already is folded into the
     survivor's (primary if either was); the others move."""
-    links = CompanyPersonLink
-    held = {
-        link.company_id: link
-        for link in session.scalars(select(links).where(links.contact_id == survivor_id))
-    }
-    for link in session.scalars(select(links).where(links.contact_id.in_(sources)).order_by(links.id)):
+    found = links_locked(session, CompanyPersonLink.contact_id, [survivor_id, *sources])
+    held = {link.company_id: link for link in found if link.contact_id == survivor_id}
+    for link in (link for link in found if link.contact_id != survivor_id):
         kept = held.get(link.company_id)
         if kept is None:
             link.contact_id = survivor_id
