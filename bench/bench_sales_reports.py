@@ -108,7 +108,9 @@ def backfill(url: str, label: str) -> None:
             session.execute(text("SET LOCAL statement_timeout = 0"))
         rows = rollup.rebuild(session)
     with engine.begin() as conn:
-        conn.execute(text("ANALYZE"))
+        if engine.dialect.name == "postgresql":  # a bulk load's statistics, not a request
+            conn.execute(text("SET LOCAL statement_timeout = 0"))
+        conn.execute(text("ANALYZE funnel_months"))
     engine.dispose()
     print(f"  funnel rollup {label}: {rows:,} rows in {time.monotonic() - started:.1f} s", flush=True)
 
