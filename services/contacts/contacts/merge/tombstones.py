@@ -24,13 +24,17 @@ MAX_CHAIN = 10
 
 def final_id(session: Session | Connection, model: Any, record_id: str, *, lock: bool = False) -> str:
     """The record `record_id` was (finally) merged into; itself when it was not merged or does not
-    exist here. `lock`: each record on the way is read FOR SHARE (PostgreSQL), so the one returned stays
-    live until the transaction ends: a merge of it waits for the caller's write under it
-    (contacts.merge.guard)."""
+    exist here. `lock`: the record returned is read FOR SHARE (PostgreSQL), so it stays live until the
+    transaction ends: a merge of it waits for the caller's write under it (contacts.merge.guard). Only
+    that one: a merge re-points the tombstones on the way (their `merged_into`) while it holds the
+    records it merges, so locking those too would have the two wait for each other."""
     current = record_id
     for _ in range(MAX_CHAIN):
         query = select(model.merged_into).where(model.id == current)
-        into = session.execute(query.with_for_update(read=True) if lock else query).scalar()
+        into = session.execute(query).scalar()
+        if into is None and lock:
+            # Merged between the two reads: follow it on.
+            into = session.execute(query.with_for_update(read=True)).scalar()
         if into is None:
             return current
         current = into
