@@ -117,21 +117,24 @@ def stage_positions(session: Session, pipeline_id: str) -> dict[str, int]:
     return {stage_id: position for stage_id, position in rows}
 
 
-def _entries(session: Session, deal_id: str) -> list[Entry]:
+def _history(session: Session, deal_id: str) -> tuple[list[Entry], dict[str, int]]:
+    """The deal's stage changes in the order they were recorded, and the current positions of the
+    stages they entered (all `contribution` needs: one indexed read)."""
     change = DealStageChange
     rows = session.execute(
-        select(change.pipeline_id, change.to_stage_id, change.changed_at)
+        select(change.pipeline_id, change.to_stage_id, change.changed_at, PipelineStage.position)
+        .outerjoin(PipelineStage, PipelineStage.id == change.to_stage_id)
         .where(change.deal_id == deal_id)
         .order_by(change.id)
-    )
-    return [Entry(pipeline_id, stage_id, at) for pipeline_id, stage_id, at in rows]
+    ).all()
+    positions = {stage_id: position for _, stage_id, _, position in rows if position is not None}
+    return [Entry(pipeline_id, stage_id, at) for pipeline_id, stage_id, at, _ in rows], positions
 
 
 @dataclass(frozen=True)
 class Before:
-    """A deal's rows of the rollup before a write, and the positions they were computed with."""
+    """A deal's rows of the rollup before a write."""
 
-    positions: dict[str, int]
     figures: dict[Key, Figures]
 
 
@@ -139,18 +142,18 @@ def before(session: Session, deal: Deal, state: DealState | None = None) -> Befo
     """The deal's contribution as it stands (or as it stood with `state`, for a hook that runs after
     the write). Takes the pipeline's shared lock first (see the module's docstring)."""
     _hold(session, deal.pipeline_id)
-    positions = stage_positions(session, deal.pipeline_id)
-    return Before(positions, contribution(_entries(session, deal.id), positions, state or state_of(deal)))
+    entries, positions = _history(session, deal.id)
+    return Before(contribution(entries, positions, state or state_of(deal)))
 
 
 def settle(session: Session, deal: Deal, was: Before | None) -> None:
     """Adds the difference between the deal's contribution now and `was` (None: a new deal)."""
-    session.flush()  # the write's new stage change, if any, is read back with its id
     if was is None:
         _hold(session, deal.pipeline_id)
-        was = Before(stage_positions(session, deal.pipeline_id), {})
-    now = contribution(_entries(session, deal.id), was.positions, state_of(deal))
-    add(session, difference(was.figures, now))
+    session.flush()  # the write's new stage change, if any, is read back with its id
+    entries, positions = _history(session, deal.id)
+    now = contribution(entries, positions, state_of(deal))
+    add(session, difference(was.figures if was is not None else {}, now))
 
 
 def add(session: Session, delta: Mapping[Key, Figures]) -> None:
@@ -194,7 +197,6 @@ def recompute(session: Session, pipeline_id: str | None = None) -> dict[Key, Fig
             Deal.amount_minor,
             Deal.status,
             Deal.closed_at,
-            Deal.archived_at,
         )
         .join(Deal, Deal.id == change.deal_id)
         .where(Deal.archived_at.is_(None))
@@ -207,7 +209,18 @@ def recompute(session: Session, pipeline_id: str | None = None) -> dict[Key, Fig
     for _deal_id, history in groupby(rows, key=lambda row: row.deal_id):
         changes = list(history)
         entries = [Entry(r.pipeline_id, r.to_stage_id, r.changed_at) for r in changes]
-        add_into(total, contribution(entries, positions, state_of(changes[0])))
+        first = changes[0]
+        state = DealState(
+            first.owner_id,
+            first.team_id,
+            first.partner_account_id,
+            first.currency,
+            first.amount_minor,
+            first.status == WON,
+            first.closed_at,
+            archived=False,  # left out by the query
+        )
+        add_into(total, contribution(entries, positions, state))
     return nonzero(total.items())
 
 

@@ -114,9 +114,10 @@ def contribution(
     seen: set[tuple[str, str]] = set()
     value = (deal.amount_minor or 0) if deal.currency else 0
     for index, entry in enumerate(entries):
+        periods = _periods(entry.at)
         key = Key(
             entry.pipeline_id,
-            month_of(entry.at),
+            periods[0],
             entry.stage_id,
             deal.owner_id or "",
             deal.team_id or "",
@@ -133,7 +134,7 @@ def contribution(
             continue
         later = highest_after[index]
         advanced = deal.won or (later is not None and later > position)
-        for grain, label in enumerate(_periods(entry.at)):
+        for grain, label in enumerate(periods):
             if (entry.stage_id, label) in seen:
                 continue  # the deal entered this stage earlier in the same period
             seen.add((entry.stage_id, label))
