@@ -70,8 +70,8 @@ class Calls:
             timeout=10,
         )
 
-    def consent(self, contact_id: str) -> None:
-        self.consents.RecordConsent(
+    def consent(self, contact_id: str, timeout: float = 10) -> consent_pb2.ConsentRecord:
+        return self.consents.RecordConsent(
             consent_pb2.RecordConsentRequest(
                 contact_id=contact_id,
                 channel=consent_pb2.CONSENT_CHANNEL_EMAIL,
@@ -80,7 +80,17 @@ class Calls:
                 source="web_form",
             ),
             metadata=ADMIN,
-            timeout=10,
+            timeout=timeout,
+        )
+
+    def hide_survivor(self, survivor_id: str) -> None:
+        """The survivor goes to the admin (no team), out of REP_A's sight; its tombstones stay REP_A's."""
+        self.contacts.UpdateContact(
+            contacts_pb2.UpdateContactRequest(
+                contact=contacts_pb2.Contact(id=survivor_id, owner_id="admin", team_id=""),
+                update_mask={"paths": ["owner_id", "team_id"]},
+            ),
+            metadata=ADMIN,
         )
 
     def company(self, name: str, **fields: Any) -> companies_pb2.Company:

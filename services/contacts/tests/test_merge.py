@@ -195,13 +195,7 @@ def test_merging_needs_update_rights_on_every_record_in_scope(calls: Calls) -> N
     assert books.code() is grpc.StatusCode.FAILED_PRECONDITION
     calls.merge(mine.id, also_mine.id, md=REP_A)
     # Someone who may read the tombstone but not the survivor is told nothing of where it went.
-    calls.contacts.UpdateContact(
-        contacts_pb2.UpdateContactRequest(
-            contact=contacts_pb2.Contact(id=mine.id, owner_id="admin", team_id=""),
-            update_mask={"paths": ["owner_id", "team_id"]},
-        ),
-        metadata=ADMIN,
-    )
+    calls.hide_survivor(mine.id)
     hidden = refused(
         lambda: calls.contacts.GetContact(contacts_pb2.GetContactRequest(id=also_mine.id), metadata=REP_A)
     )

@@ -127,19 +127,6 @@ def test_child_writes_racing_a_contact_merge_end_on_the_survivor_or_are_refused(
                 timeout=20,
             )
 
-        def consent(loser_id: str = loser.id) -> consent_pb2.ConsentRecord:
-            return calls.consents.RecordConsent(
-                consent_pb2.RecordConsentRequest(
-                    contact_id=loser_id,
-                    channel=consent_pb2.CONSENT_CHANNEL_SMS,
-                    purpose=consent_pb2.CONSENT_PURPOSE_SERVICE,
-                    status=consent_pb2.CONSENT_STATUS_GRANTED,
-                    source="race",
-                ),
-                metadata=ADMIN,
-                timeout=20,
-            )
-
         def link(loser_id: str = loser.id) -> companies_pb2.CompanyPerson:
             return calls.companies.AddCompanyPerson(
                 companies_pb2.AddCompanyPersonRequest(company_id=acme.id, contact_id=loser_id),
@@ -150,7 +137,7 @@ def test_child_writes_racing_a_contact_merge_end_on_the_survivor_or_are_refused(
         merge, interaction, consented, linked, emailed, entry_contact = race(
             lambda s=survivor.id, lo=loser.id: calls.merge(s, lo),
             lambda lo=loser.id, subject=subject: calls.interaction(lo, subject),
-            consent,
+            lambda lo=loser.id: calls.consent(lo, timeout=20),
             link,
             add_email,
             lambda lo=loser.id, e=event_id: notification_entry(runtime, lo, e),
@@ -328,13 +315,7 @@ def test_writes_to_a_merged_contact_are_refused_naming_the_survivor_and_reads_mo
     # A caller who may read the tombstone but not the survivor is told it is not found, as GET tells.
     mine, also_mine = calls.person(md=REP_A), calls.person(md=REP_A)
     calls.merge(mine.id, also_mine.id, md=REP_A)
-    calls.contacts.UpdateContact(
-        contacts_pb2.UpdateContactRequest(
-            contact=contacts_pb2.Contact(id=mine.id, owner_id="admin", team_id=""),
-            update_mask={"paths": ["owner_id", "team_id"]},
-        ),
-        metadata=ADMIN,
-    )
+    calls.hide_survivor(mine.id)
     hidden = refused(
         lambda: calls.interactions.CreateInteraction(
             interactions_pb2.CreateInteractionRequest(
