@@ -76,8 +76,9 @@ class FunnelMonth(Base):
 TABLE = FunnelMonth.__table__
 
 
-def state_of(deal: Any) -> DealState:
-    """`deal` (ORM or Core row) as the funnel reads it."""
+def state_of(deal: Any, archived: bool | None = None) -> DealState:
+    """`deal` (ORM or Core row) as the funnel reads it (`archived` given: the row need not carry
+    `archived_at`)."""
     return DealState(
         owner_id=deal.owner_id,
         team_id=deal.team_id,
@@ -86,7 +87,7 @@ def state_of(deal: Any) -> DealState:
         amount_minor=deal.amount_minor,
         won=deal.status == WON,
         closed_at=deal.closed_at,
-        archived=deal.archived_at is not None,
+        archived=deal.archived_at is not None if archived is None else archived,
     )
 
 
@@ -209,18 +210,8 @@ def recompute(session: Session, pipeline_id: str | None = None) -> dict[Key, Fig
     for _deal_id, history in groupby(rows, key=lambda row: row.deal_id):
         changes = list(history)
         entries = [Entry(r.pipeline_id, r.to_stage_id, r.changed_at) for r in changes]
-        first = changes[0]
-        state = DealState(
-            first.owner_id,
-            first.team_id,
-            first.partner_account_id,
-            first.currency,
-            first.amount_minor,
-            first.status == WON,
-            first.closed_at,
-            archived=False,  # left out by the query
-        )
-        add_into(total, contribution(entries, positions, state))
+        # Archived deals are left out by the query.
+        add_into(total, contribution(entries, positions, state_of(changes[0], archived=False)))
     return nonzero(total.items())
 
 
