@@ -251,7 +251,17 @@ def test_reassignment_amount_change_close_and_deletion_move_the_deals_rows(sales
     assert funnel(ADMIN) == {}
 
 
-def test_a_new_order_of_stages_rebuilds_the_pipelines_rows(sales: Any, clock: Clock) -> None:
+def test_a_new_order_of_stages_rebuilds_the_pipelines_rows(
+    sales: Any, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rebuilt: list[str] = []
+
+    def rebuild(session: Session, pipeline_id: str | None = None) -> int:
+        rebuilt.append(str(pipeline_id))
+        return real_rebuild(session, pipeline_id)
+
+    real_rebuild = rollup.rebuild
+    monkeypatch.setattr(writes.rollup, "rebuild", rebuild)  # counted, and still run
     tag = uuid.uuid4().hex[:8]
     pipeline = _pipeline(sales, tag)
     s0, s1, s2, s3 = (s.id for s in pipeline.stages)
@@ -285,6 +295,28 @@ def test_a_new_order_of_stages_rebuilds_the_pipelines_rows(sales: Any, clock: Cl
     assert advanced_from_s2() == 1
     stored, recomputed = _stored_and_recomputed(sales, pipeline.id)
     assert stored == recomputed
+    assert rebuilt == [pipeline.id]
+
+    # A stage added between two others shifts the later ones' positions but not how the stages compare:
+    # nothing to rebuild, and the rows still hold.
+    current = sales.pipelines.GetPipeline(deals_pb2.GetPipelineRequest(id=pipeline.id), metadata=ADMIN)
+    grown = [deals_pb2.PipelineStage(id=s.id, name=s.name) for s in current.stages]
+    grown.insert(1, deals_pb2.PipelineStage(name="Qualified"))
+    request = deals_pb2.UpdatePipelineRequest(pipeline=deals_pb2.Pipeline(id=pipeline.id, stages=grown))
+    request.update_mask.paths.append("stages")
+    sales.pipelines.UpdatePipeline(request, metadata=ADMIN)
+    stored, recomputed = _stored_and_recomputed(sales, pipeline.id)
+    assert stored == recomputed
+    assert rebuilt == [pipeline.id]
+    # Removing S2 (no open deal in it) leaves it at its old position, now equal to S3's: rebuilt.
+    current = sales.pipelines.GetPipeline(deals_pb2.GetPipelineRequest(id=pipeline.id), metadata=ADMIN)
+    kept = [deals_pb2.PipelineStage(id=s.id, name=s.name) for s in current.stages if s.id != s2]
+    request = deals_pb2.UpdatePipelineRequest(pipeline=deals_pb2.Pipeline(id=pipeline.id, stages=kept))
+    request.update_mask.paths.append("stages")
+    sales.pipelines.UpdatePipeline(request, metadata=ADMIN)
+    stored, recomputed = _stored_and_recomputed(sales, pipeline.id)
+    assert stored == recomputed
+    assert rebuilt == [pipeline.id, pipeline.id]
 
 
 # --- concurrency ------------------------------------------------------------------------------------------

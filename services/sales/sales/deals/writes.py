@@ -23,7 +23,7 @@ from crm_platform.resources.history import jsonable
 from sales.deals import domain, events, store
 from sales.deals.domain import OPEN, Amount
 from sales.reports import rollup
-from sales.reports.rollup_rules import DealState
+from sales.reports.rollup_rules import DealState, same_order
 
 
 @dataclass(frozen=True)
@@ -192,11 +192,13 @@ def announce_archived(session: Session, change: Change[store.Deal]) -> str:
 
 
 def change_pipeline(session: Session, pipeline_id: str, **changes: Any) -> store.Pipeline:
-    """store.change_pipeline (same arguments); when a stage's position changed, the pipeline's funnel
-    rollup is rebuilt (whether a deal advanced past a stage is read from the stages' current order)."""
+    """store.change_pipeline (same arguments); when two of the pipeline's stages no longer compare the
+    same way by position, its funnel rollup is rebuilt (whether a deal advanced past a stage is read from
+    the stages' current order). Renaming stages, removing the last one, or adding stages to a pipeline
+    without removed ones rebuilds nothing."""
     store.get_pipeline(session, pipeline_id, for_update=True)  # positions read under the pipeline's lock
     positions = rollup.stage_positions(session, pipeline_id)
     pipeline = store.change_pipeline(session, pipeline_id, **changes)
-    if rollup.stage_positions(session, pipeline_id) != positions:
+    if not same_order(positions, rollup.stage_positions(session, pipeline_id)):
         rollup.rebuild(session, pipeline_id)
     return pipeline

@@ -144,6 +144,22 @@ def contribution(
     return out
 
 
+def same_order(before: Mapping[str, int], after: Mapping[str, int]) -> bool:
+    """Whether the stages of `before` still compare the same way by position in `after` (lower, equal,
+    higher): only then do the rollup's `advanced` counters still hold. Stages new in `after` have no
+    stage changes yet; a stage is never deleted (removed ones are archived with their position)."""
+    old = sorted(before)
+    return all(
+        _compare(before[a], before[b]) == _compare(after[a], after[b])
+        for i, a in enumerate(old)
+        for b in old[i + 1 :]
+    )
+
+
+def _compare(a: int, b: int) -> int:
+    return (a > b) - (a < b)
+
+
 def add_into(total: dict[Key, Figures], part: Mapping[Key, Figures]) -> None:
     for key, figures in part.items():
         into = total.setdefault(key, [0] * len(COUNTERS))
