@@ -327,6 +327,42 @@ def test_writes_to_a_merged_contact_are_refused_naming_the_survivor_and_reads_mo
     assert hidden.code() is grpc.StatusCode.NOT_FOUND and details_from(hidden).reason == "NOT_FOUND"
 
 
+def test_two_companies_put_under_each_other_at_once_never_make_a_cycle(
+    calls: Calls, runtime: Runtime
+) -> None:
+    """A under B while B goes under A (and a third company closing a ring of three): each update walks
+    the chain above its new parent, share-locked, so the later one sees the other's parent or is ABORTED."""
+
+    def put_under(company_id: str, parent_id: str) -> Any:
+        partial = companies_pb2.Company(id=company_id, parent_company_id=parent_id)
+        return calls.companies.UpdateCompany(
+            companies_pb2.UpdateCompanyRequest(company=partial, update_mask={"paths": ["parent_company_id"]}),
+            metadata=ADMIN,
+            timeout=20,
+        )
+
+    written = 0
+    for round_ in range(ROUNDS):
+        ring = [calls.company(f"Ring {round_}.{i}").id for i in range(2 + round_ % 2)]
+        pairs = list(
+            zip(ring, [*ring[1:], ring[0]], strict=True)
+        )  # each under the next, the last under the first
+        answers = race(*(lambda c=c, p=p: put_under(c, p) for c, p in pairs))
+        for answer in answers:
+            if isinstance(answer, grpc.RpcError):
+                assert answer.code() in {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.ABORTED}, (
+                    answer.code(),
+                    answer.details(),
+                )
+        written += sum(not isinstance(answer, grpc.RpcError) for answer in answers)
+        with runtime.engine.connect() as conn:
+            parents = dict(
+                conn.execute(select(Company.id, Company.parent_company_id).where(Company.id.in_(ring))).all()
+            )
+        assert any(parents[c] is None for c in ring), parents  # the ring is never closed
+    assert written > 0
+
+
 @pytest.mark.parametrize("depth", [1, 2])
 def test_a_company_merge_never_makes_a_cycle_of_parents(calls: Calls, runtime: Runtime, depth: int) -> None:
     """The survivor sits below one of the source's subsidiaries: once those are the survivor's, its parent
