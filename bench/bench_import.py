@@ -10,7 +10,9 @@ when no PostgreSQL answers). The file has ROWS new contacts (a few bad rows amon
 recorded too) and is imported once; a second import of the same file (every row an unchanged update:
 `skipped`, so no events) is timed as well.
 
-Run: `.venv/bin/python bench/bench_import.py [--rows 10000] [--backends sqlite,postgresql]`. Target
+Run: `.venv/bin/python bench/bench_import.py [--rows 10000] [--backends sqlite,postgresql]
+[--resources contacts,companies]` (companies: a file of new companies with a domain and an external id,
+created one row at a time by CreateCompany). Target
 (issue "Contacts complete"): >= 5,000 rows/s end to end. Prints the figures, with the CPU time the
 contacts worker spent (it runs the import, the outbox relay and the timeline consumer: a figure less at
 the mercy of whatever else the machine runs); `make bench` puts them in bench/RESULTS.md.
@@ -33,7 +35,13 @@ from crm_platform.db import make_engine
 from crm_platform.events import messaging_tables
 
 
-def csv_file(rows: int, run: str) -> bytes:
+def csv_file(rows: int, run: str, resource: str = "contacts") -> bytes:
+    if resource == "companies":
+        lines = ["Name,Domain,City,Country,External ID"]
+        for i in range(rows):
+            domain = f"c{i}-{run}.example.com" if i % 1000 != 999 else f"not a domain {i}"
+            lines.append(f"Company {i},{domain},City {i % 97},GB,erp-{run}-{i}")
+        return ("\n".join(lines) + "\n").encode()
     lines = ["First name,Last name,Email,Phone,Company"]
     for i in range(rows):
         email = f"bench-{run}-{i}@example.com" if i % 1000 != 999 else f"not-an-email-{i}"
@@ -61,12 +69,18 @@ def pending_events(engine: Engine) -> int:
         ).scalar_one()
 
 
-def timed_import(url: str, token: str, content: bytes, contacts_db: Engine) -> tuple[float, float, dict]:
+def timed_import(
+    url: str, token: str, content: bytes, contacts_db: Engine, resource: str = "contacts"
+) -> tuple[float, float, dict]:
     """(seconds until the job is done, seconds until its events are out too, the job)."""
     headers = {"Authorization": f"Bearer {token}"}
     started = time.perf_counter()
     reply = requests.post(
-        f"{url}/api/v1/imports", files={"file": ("bench.csv", content)}, headers=headers, timeout=120
+        f"{url}/api/v1/imports",
+        files={"file": ("bench.csv", content)},
+        data={"resource": resource},
+        headers=headers,
+        timeout=120,
     )
     reply.raise_for_status()
     job = reply.json()
@@ -79,8 +93,8 @@ def timed_import(url: str, token: str, content: bytes, contacts_db: Engine) -> t
     return committed, time.perf_counter() - started, job
 
 
-def run_backend(kind: str, rows: int, run: str) -> list[str]:
-    """Start the platform on `kind`, import the file twice, stop it; the figures' lines."""
+def run_backend(kind: str, rows: int, run: str, resources: list[str]) -> list[str]:
+    """Start the platform on `kind`, import each resource's file twice, stop it; the figures' lines."""
     lines: list[str] = []
     with throwaway_backend(kind, "import", run) as backend:
         if backend is None:
@@ -88,20 +102,26 @@ def run_backend(kind: str, rows: int, run: str) -> list[str]:
         with backend.platform() as running:
             contacts_db = make_engine(backend.contacts_url)
             try:
-                content = csv_file(rows, run)
                 worker = running.supervisor["contacts-worker"].process
                 assert worker is not None
-                for label in ("new contacts", "same file again (unchanged updates)"):
+                labels = [
+                    (resource, label)
+                    for resource in resources
+                    for label in (f"new {resource}", "same file again (unchanged updates)")
+                ]
+                for resource, label in labels:
+                    content = csv_file(rows, run, resource)
                     cpu_before = cpu_seconds(worker.pid)
                     committed, seconds, job = timed_import(
-                        running.config.gateway_url, running.token, content, contacts_db
+                        running.config.gateway_url, running.token, content, contacts_db, resource
                     )
                     cpu = cpu_seconds(worker.pid) - cpu_before
                     line = (
-                        f"{backend.name}, {rows} rows, {label}: end to end {seconds:.2f} s, "
+                        f"{backend.name}, {rows} rows of {resource}, {label}: end to end {seconds:.2f} s, "
                         f"**{rows / seconds:,.0f} rows/s** (rows committed after {committed:.2f} s, "
                         f"{rows / committed:,.0f} rows/s); contacts worker CPU {cpu:.1f} s "
-                        f"({rows / cpu:,.0f} rows per CPU-second; load average {os.getloadavg()[0]:.1f} on "
+                        f"({rows / cpu:,.0f} rows per CPU-second, {cpu / rows * 1e3:.3f} ms per row; "
+                        f"load average {os.getloadavg()[0]:.1f} on "
                         f"{os.cpu_count()} CPUs) (created {job['created']}, updated {job['updated']}, "
                         f"skipped {job['skipped']}, failed {job['failed']}, state {job['state']})"
                     )
@@ -116,10 +136,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--backends", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
+    parser.add_argument("--resources", default="contacts", help="comma-separated: contacts, companies")
     args = parser.parse_args()
     run = secrets.token_hex(4)
+    resources = [name.strip() for name in args.resources.split(",")]
     for backend in args.backends.split(","):
-        run_backend(backend.strip(), args.rows, run)
+        run_backend(backend.strip(), args.rows, run, resources)
     print("target: >= 5,000 rows/s end to end (upload to the last event confirmed by RabbitMQ)")
     return 0
 

@@ -295,6 +295,12 @@ def test_the_cli_end_to_end(cast: Cast, tmp_path: Path) -> None:
     assert unknown.returncode != 0 and "contacts" in unknown.stderr
 
 
+def _listed(cast: Cast, token: str, collection: str, filter_text: str) -> list[dict[str, Any]]:
+    """The first page of a collection's list, filtered."""
+    reply = HTTP.get(f"{cast.url}/api/v1/{collection}", params={"filter": filter_text}, headers=_auth(token))
+    return list(_ok(reply)["items"])
+
+
 def test_a_multipart_import_upserts_by_its_external_id_column(cast: Cast) -> None:
     run = cast.run
     first = "\n".join(
@@ -311,13 +317,7 @@ def test_a_multipart_import_upserts_by_its_external_id_column(cast: Cast) -> Non
     again = f"External ID,E-mail,First Name,Surname\next-{run}-1,moved-{run}@example.com,Ext,One\n"
     job = wait(cast, cast.rep_a, _ok(upload(cast, cast.rep_a, again.encode()), 202)["id"])
     assert (job["created"], job["updated"], job["failed"]) == (0, 1, 0)
-    found = _ok(
-        HTTP.get(
-            f"{cast.url}/api/v1/contacts",
-            params={"filter": f'external_id = "ext-{run}-1"'},
-            headers=_auth(cast.rep_a),
-        )
-    )["items"]
+    found = _listed(cast, cast.rep_a, "contacts", f'external_id = "ext-{run}-1"')
     assert [(c["email"], c["external_id"]) for c in found] == [(f"moved-{run}@example.com", f"ext-{run}-1")]
     # Unique in the book: a create over REST with a taken external id is a 409 problem.
     taken = HTTP.post(
@@ -364,13 +364,7 @@ def test_a_company_import_reports_its_bad_rows_as_csv(cast: Cast) -> None:
         cast, cast.rep_a, _ok(upload(cast, cast.rep_a, again.encode(), resource="companies"), 202)["id"]
     )
     assert (job["created"], job["updated"], job["skipped"], job["failed"]) == (0, 0, 1, 0)
-    found = _ok(
-        HTTP.get(
-            f"{cast.url}/api/v1/companies",
-            params={"filter": f'external_id = "erp-{run}-1"'},
-            headers=_auth(cast.rep_a),
-        )
-    )["items"]
+    found = _listed(cast, cast.rep_a, "companies", f'external_id = "erp-{run}-1"')
     assert [(c["domain"], c["address"]["city"]) for c in found] == [
         (f"acme-{run}.example.com", "Springfield")
     ]

@@ -12,10 +12,12 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from google.protobuf import field_mask_pb2
 from google.protobuf.message import Message
 from sqlalchemy.orm import Session
 
 from contacts import external_ids
+from contacts.imports.calls import Call
 from crm_platform.access import CallerContext
 from crm_platform.errors import DomainError
 from crm_platform.resources import Change, Repository
@@ -44,6 +46,10 @@ class Adapter:
     record: ClassVar[type[Message]]  # an update's partial record
     natural_key: ClassVar[str]  # "email", "domain"
     repository: ClassVar[Repository[Any]]
+    # The servicer's methods rows go through, and the Update request (its record field is `noun`).
+    create_method: ClassVar[str]  # "CreateContact"
+    update_method: ClassVar[str]  # "UpdateContact"
+    update_request: ClassVar[type[Message]]
     # The service's own "taken" answer per key field, for a holder out of the caller's scope.
     taken: ClassVar[Mapping[str, Callable[[str], DomainError]]]
     # Per key field, how a cell becomes the stored value it is compared with.
@@ -75,11 +81,14 @@ class Adapter:
 
     def create(self, servicer: Any, request: Message) -> tuple[str, str]:
         """The servicer's Create, in-process; (id, etag)."""
-        raise NotImplementedError
+        created = getattr(servicer, self.create_method)(request, Call())
+        return str(created.id), str(created.etag)
 
     def update(self, servicer: Any, partial: Message, paths: Sequence[str]) -> str:
-        """The servicer's Update, in-process; the new etag."""
-        raise NotImplementedError
+        """The servicer's Update of `paths` of `partial`, in-process; the new etag."""
+        request = self.update_request(update_mask=field_mask_pb2.FieldMask(paths=paths))
+        getattr(request, self.noun).CopyFrom(partial)
+        return str(getattr(servicer, self.update_method)(request, Call()).etag)
 
     def unchanged(self, record_id: str, partial: Message, paths: Sequence[str]) -> bool:
         """True when the update would change nothing and the caller may make it (told without the

@@ -5,10 +5,8 @@ UpdateCompany, one row at a time (an update that changes nothing writes nothing 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+from collections.abc import Collection, Mapping
 
-from google.protobuf import field_mask_pb2
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -17,7 +15,6 @@ from contacts.companies import api as companies_api
 from contacts.companies import store as companies_store
 from contacts.companies.domain import normalise_domain
 from contacts.imports.adapter import EXTERNAL_ID, Adapter, Found
-from contacts.imports.calls import Call
 from crm.contacts.v1 import companies_pb2
 from crm_platform.resources.etag import etag_of
 from crm_platform.service import Runtime
@@ -34,6 +31,8 @@ class Companies(Adapter):
     record = companies_pb2.Company
     natural_key = "domain"
     repository = companies_store.companies
+    create_method, update_method = "CreateCompany", "UpdateCompany"
+    update_request = companies_pb2.UpdateCompanyRequest
     taken = {"domain": companies_store.DomainTaken, EXTERNAL_ID: _external_id_taken}
     normalisers = {"domain": normalise_domain, EXTERNAL_ID: external_ids.clean}
 
@@ -67,16 +66,3 @@ class Companies(Adapter):
             ]
             found.append(Found(row.id, etag_of(row.id, row.version), tuple(keys)))
         return found
-
-    def create(self, servicer: Any, request: Any) -> tuple[str, str]:
-        created = servicer.CreateCompany(request, Call())
-        return created.id, created.etag
-
-    def update(self, servicer: Any, partial: Any, paths: Sequence[str]) -> str:
-        changed = servicer.UpdateCompany(
-            companies_pb2.UpdateCompanyRequest(
-                company=partial, update_mask=field_mask_pb2.FieldMask(paths=paths)
-            ),
-            Call(),
-        )
-        return str(changed.etag)

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from google.protobuf import field_mask_pb2
 from sqlalchemy.orm import Session
 
 from contacts import api as contacts_api
@@ -17,7 +16,6 @@ from contacts import store as contacts_store
 from contacts.domain import normalise_email
 from contacts.imports.adapter import EXTERNAL_ID, Adapter, Found
 from contacts.imports.batch import checked_create
-from contacts.imports.calls import Call
 from contacts.imports.unchanged import UnchangedRows
 from crm.contacts.v1 import contacts_pb2
 from crm_platform.access import CallerContext
@@ -34,6 +32,8 @@ class People(Adapter):
     record = contacts_pb2.Contact
     natural_key = "email"
     repository = contacts_store.contacts
+    create_method, update_method = "CreateContact", "UpdateContact"
+    update_request = contacts_pb2.UpdateContactRequest
     taken = {"email": contacts_store.EmailTaken, EXTERNAL_ID: contacts_store.external_id_taken}
     normalisers = {"email": normalise_email, EXTERNAL_ID: external_ids.clean}
     batch = True
@@ -58,19 +58,6 @@ class People(Adapter):
                 keys.append((row.uniqueness_book, EXTERNAL_ID, row.external_id))
             found.append(Found(row.id, etag_of(row.id, row.version), tuple(keys)))
         return found
-
-    def create(self, servicer: Any, request: Any) -> tuple[str, str]:
-        created = servicer.CreateContact(request, Call())
-        return created.id, created.etag
-
-    def update(self, servicer: Any, partial: Any, paths: Sequence[str]) -> str:
-        changed = servicer.UpdateContact(
-            contacts_pb2.UpdateContactRequest(
-                contact=partial, update_mask=field_mask_pb2.FieldMask(paths=paths)
-            ),
-            Call(),
-        )
-        return str(changed.etag)
 
     def unchanged(self, record_id: str, partial: Any, paths: Sequence[str]) -> bool:
         return self.matched.unchanged(record_id, partial, paths)
