@@ -48,6 +48,9 @@ TABLE: dict[tuple[grpc.StatusCode, str], Mapping] = {
     (grpc.StatusCode.OUT_OF_RANGE, ""): Mapping(400, "bad-request"),
     (grpc.StatusCode.UNIMPLEMENTED, ""): Mapping(501, "not-implemented", passes_message=False),
     (grpc.StatusCode.UNAVAILABLE, ""): Mapping(503, "service-unavailable", passes_message=False),
+    # Our service saying a service it depends on did not answer (crm_platform.errors.Unavailable): its
+    # message is written for callers ("the contacts service did not answer"), so it is passed on.
+    (grpc.StatusCode.UNAVAILABLE, "UNAVAILABLE"): Mapping(503, "service-unavailable"),
     (grpc.StatusCode.DEADLINE_EXCEEDED, ""): Mapping(504, "timeout", passes_message=False),
 }
 UPSTREAM_ERROR = Mapping(502, "upstream-error", passes_message=False)

@@ -32,6 +32,7 @@ from crm_platform.errors import (
     NotFound,
     PermissionDenied,
     Unauthenticated,
+    Unavailable,
     to_status,
 )
 from gateway.problems import problem_type
@@ -96,6 +97,8 @@ DOMAIN_ERRORS: dict[type[DomainError], tuple[DomainError, int, str]] = {
     InvalidArgument: (InvalidArgument("bad contact", {"email": "is not an email"}), 422, "validation-error"),
     PermissionDenied: (PermissionDenied("sales may not archive contacts"), 403, "forbidden"),
     Unauthenticated: (Unauthenticated("who are you?"), 401, "unauthorized"),
+    # A service this one depends on did not answer: the service's own words, and a retry hint.
+    Unavailable: (Unavailable("the contacts service did not answer"), 503, "service-unavailable"),
 }
 
 
@@ -116,7 +119,7 @@ def test_domain_errors_map_to_their_status_with_the_services_message(kind: type[
     # A write to a merged record also says where the record went.
     moved = {"moved_to": {"type": "contact", "id": "c2"}} if kind is MergedInto else {}
     assert problem.extra == {"reason": error.reason, **moved}
-    assert "Retry-After" not in problem.headers
+    assert ("Retry-After" in problem.headers) == (status == 503)
 
 
 @pytest.mark.parametrize(
