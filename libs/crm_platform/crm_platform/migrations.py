@@ -7,6 +7,9 @@ calls `run_migrations_online(metadata)`. No alembic.ini is needed: the config is
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command, context
@@ -41,7 +44,27 @@ def upgrade(engine: Engine, migrations_dir: Path, revision: str = "heads") -> No
                 lock_conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _PG_ADVISORY_LOCK_ID})
                 lock_conn.commit()
     else:
-        command.upgrade(cfg, revision)
+        with _sqlite_migration_lock(engine):
+            command.upgrade(cfg, revision)
+
+
+@contextmanager
+def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
+    """Serialises the migration runs of the processes of one SQLite database (a service's `serve` and
+    `worker` start together): each reads the current revision, then applies what is missing, and two
+    that read before either wrote both create the same table ("index ... already exists", a crashed
+    start). An exclusive lock on a file beside the database, held while one runs; nothing to lock for
+    an in-memory database."""
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    with open(f"{database}.migrations.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def run_migrations_online(target_metadata: MetaData) -> None:
