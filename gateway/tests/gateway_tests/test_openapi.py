@@ -176,6 +176,7 @@ def test_the_create_body_carries_the_contracts_rules(document) -> None:
         *PROFILE_FIELDS,
         "allow_duplicate",
         "custom_fields",
+        "external_id",
     }
     assert properties["first_name"] | {"type": "string"} == {
         "type": "string",
@@ -208,6 +209,7 @@ def test_the_contact_schema_has_every_field_and_marks_output_only_ones(document)
         "partner_account_id",
         *PROFILE_FIELDS,
         "custom_fields",
+        "external_id",
     ]
     assert list(contact["properties"]) == fields and contact["required"] == fields
     # The defined custom fields are its properties (gateway/custom_fields.py); none are defined here.
