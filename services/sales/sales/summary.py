@@ -121,31 +121,21 @@ _OPEN_VALUES = MultiScopedStatements(_open_values_statement, {"deal": _SCOPES["d
 _ORDER_FIGURES = MultiScopedStatements(_order_figures_statement, {"order": _SCOPES["order"]})
 
 
-def _execute(
-    connection: Connection,
-    statements: MultiScopedStatements[Any],
-    caller: CallerContext | None,
-    contact_id: str,
-) -> Any:
-    query, values = statements.statement(caller)
-    return connection.execute(query, {"contact_id": contact_id, **values})
-
-
 def counts(connection: Connection, contact_id: str, caller: CallerContext | None) -> Counts:
-    row = _execute(connection, _COUNTS, caller, contact_id).one()
+    row = _COUNTS.execute(connection, caller, contact_id=contact_id).one()
     return Counts(int(row.open_deals), int(row.won_deals), int(row.orders), int(row.open_tasks))
 
 
 def open_values(connection: Connection, contact_id: str, caller: CallerContext | None) -> list[Any]:
     """The open deals' amounts per currency."""
-    rows = _execute(connection, _OPEN_VALUES, caller, contact_id)
+    rows = _OPEN_VALUES.execute(connection, caller, contact_id=contact_id)
     return [money(int(total or 0), currency) for currency, total in rows]
 
 
 def order_figures(connection: Connection, contact_id: str, caller: CallerContext | None) -> OrderFigures:
     figures = OrderFigures()
-    for placed, currency, count, total, owed, still_open in _execute(
-        connection, _ORDER_FIGURES, caller, contact_id
+    for placed, currency, count, total, owed, still_open in _ORDER_FIGURES.execute(
+        connection, caller, contact_id=contact_id
     ):
         figures.years[(int(placed), currency)] = (int(count), int(total or 0))
         figures.open_orders += int(still_open or 0)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from threading import Lock
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import BindParameter, ColumnElement, Executable, and_, bindparam, false, or_, true
+from sqlalchemy import BindParameter, ColumnElement, Connection, Executable, and_, bindparam, false, or_, true
 
 from crm_platform.access.caller import CallerContext
 from crm_platform.access.rights import Level, resource_type
@@ -225,6 +225,11 @@ class MultiScopedStatements(Generic[_S]):
                     }
                     built = self._built[key] = self._build(clauses)
         return built, values
+
+    def execute(self, connection: Connection, caller: CallerContext | None, **parameters: Any) -> Any:
+        """Runs the statement for `caller` on `connection` with `parameters` and its scope's values."""
+        query, values = self.statement(caller)
+        return connection.execute(query, {**parameters, **values})
 
 
 def _unbuilt(_scope: ColumnElement[bool], _variant: Hashable) -> Any:

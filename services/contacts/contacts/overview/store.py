@@ -145,8 +145,7 @@ def overview(
 ) -> Overview:
     """NOT_FOUND when the caller may not read the contact (MOVED to the survivor of a merge they may
     read, as GetContact answers)."""
-    query, values = _CONTACTS.statement(caller)
-    row = connection.execute(query, {"contact_id": contact_id, **values}).one_or_none()
+    row = _CONTACTS.execute(connection, caller, contact_id=contact_id).one_or_none()
     if row is None:
         raise NotFound(f"contact {contact_id} not found", resource_type="contact", resource_name=contact_id)
     if row.merged_into is not None:
@@ -179,5 +178,4 @@ def _rows(
 ) -> list[Any]:
     if not count:
         return []
-    query, values = statements.statement(caller)
-    return list(connection.execute(query, {**parameters, **values}))
+    return list(statements.execute(connection, caller, **parameters))
