@@ -30,6 +30,7 @@ from pathlib import Path
 import pika
 import requests
 from bench_platform import throwaway_backend
+from cpu import CpuSampler
 from sqlalchemy import Engine, MetaData, func, select
 
 from crm_platform.db import make_engine
@@ -127,11 +128,25 @@ def run_backend(kind: str, rows: int, run: str, resources: list[str]) -> list[st
                 for resource, label in labels:
                     content = csv_file(rows, run, resource)
                     cpu_before = cpu_seconds(worker.pid)
-                    committed, seconds, job = timed_import(
-                        running.config.gateway_url, running.token, content, contacts_db, resource
-                    )
-                    drained(running.config.amqp_url)
+                    roots = {
+                        name: p.process.pid
+                        for name, p in running.supervisor.processes.items()
+                        if p.process is not None
+                    }
+                    with CpuSampler() as sampler:
+                        began = time.time()
+                        committed, seconds, job = timed_import(
+                            running.config.gateway_url, running.token, content, contacts_db, resource
+                        )
+                        drained(running.config.amqp_url)
+                        ended = time.time()
                     cpu = cpu_seconds(worker.pid) - cpu_before
+                    spent = sampler.usage(began, ended, roots).cpu_seconds
+                    lines.append(
+                        "CPU seconds by process, upload to drained: "
+                        + ", ".join(f"{k} {v:.1f}" for k, v in sorted(spent.items(), key=lambda kv: -kv[1]))
+                    )
+                    print(lines[-1], flush=True)
                     line = (
                         f"{backend.name}, {rows} rows of {resource}, {label}: end to end {seconds:.2f} s, "
                         f"**{rows / seconds:,.0f} rows/s** (rows committed after {committed:.2f} s, "
