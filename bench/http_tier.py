@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
+import requests
 from baseline import start_baseline
 from bench_360 import COMPLETE_VIEW_MARKER, exit_cleanly_on_sigterm
 from cpu import CpuSampler
@@ -33,9 +34,6 @@ from crm_devrun.platform import SERVICES, free_port
 from crm_devrun.probes import http_ok
 from crm_devrun.supervisor import ProcessSpec, Supervisor
 from load import LoadSpec, run_load
-
-from gateway.tokens import TokenIssuer
-from gateway.users import Identity
 
 
 def trivial_addresses(supervisor: Supervisor) -> dict[str, str]:
@@ -66,7 +64,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     secret = secrets.token_urlsafe(48)
-    token = TokenIssuer(secret, 3600).issue(Identity("bench-user", ("admin",))).access_token
+    # Each gateway bootstraps this admin in its own users database; a token is only good for a user
+    # that exists and is active there (gateway.identity.authentication).
+    admin_email, password = "bench-admin@example.com", secrets.token_urlsafe(24)
     ids = [f"00000000-0000-4000-8000-{i:012d}" for i in range(300)]  # trivial servers answer any id
     with (
         tempfile.TemporaryDirectory(prefix="bench-http-tier-") as tmp,
@@ -82,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                 "CRM_DATA_DIR": str(Path(tmp, name)),
                 "GATEWAY_PORT": str(port),
                 "GATEWAY_JWT_SECRET": secret,
+                "CRM_ADMIN_EMAIL": admin_email,
+                "CRM_ADMIN_PASSWORD": password,
                 "GATEWAY_WORKERS": str(args.workers),
                 "GATEWAY_THREADS": str(args.threads),
                 "PYTHONUNBUFFERED": "1",
@@ -93,6 +95,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         gateways = Supervisor(specs, log_dir=Path(tmp, "logs"), restart=False).start()
         try:
             gateways.wait_ready(60)
+            tokens = {"bare-app": "unchecked"}  # the bare app checks no token
+            for name in (spec.name for spec in specs):
+                tokens[name] = requests.post(
+                    f"{targets[name]}/api/v1/auth/token",
+                    json={"email": admin_email, "password": password},
+                    timeout=30,
+                ).json()["access_token"]
             roots = {
                 **{n: p.process.pid for n, p in gateways.processes.items() if p.process},
                 "bare-app": baseline.supervisor.processes["bare-app"].process.pid,  # type: ignore[union-attr]
@@ -105,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                             LoadSpec(
                                 url,
                                 [f"/api/v1/customers/{cid}/360" for cid in ids],
-                                {"Authorization": f"Bearer {token}"},
+                                {"Authorization": f"Bearer {tokens[name]}"},
                                 concurrency=args.concurrency,
                                 duration_s=args.duration,
                                 warmup_s=args.warmup,
