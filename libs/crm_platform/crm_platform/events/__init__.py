@@ -6,6 +6,8 @@ See DESIGN.md section 2 for why, and `wire.py` for what goes over the wire. In a
     with transaction(sessions) as session:
         session.add(contact)
         record_event(session, tables, source="contacts", event_type="contact_created", payload={...})
+        record_batch_event(session, tables, source="contacts", event_type="contacts_imported", ...,
+                           item_aggregate_type="contact", items=[(contact_id, {...}), ...])  # many new ones
     relay = OutboxRelay(engine, tables, AMQP_URL.get()); install_wakeup(sessions, relay); relay.start()
     relay.is_alive()                                         # for the worker's heartbeat
     prune_outbox(engine, tables); prune_inbox(engine, tables)  # periodically, from the worker
@@ -21,7 +23,15 @@ Operators: `crm-<service> dlq list|show|replay` (or `python -m crm_platform.even
 from crm_platform.events.consumer import GAP_TIMEOUT, RETRY_DELAYS, EventConsumer, Handler
 from crm_platform.events.failures import PoisonEvent
 from crm_platform.events.housekeeping import prune_inbox, prune_outbox
-from crm_platform.events.outbox import NewEvent, event_headers, install_wakeup, record_event, record_events
+from crm_platform.events.outbox import (
+    NewEvent,
+    RecordedBatch,
+    event_headers,
+    install_wakeup,
+    record_batch_event,
+    record_event,
+    record_events,
+)
 from crm_platform.events.relay import OutboxBacklog, OutboxRelay, outbox_backlog
 from crm_platform.events.relay_store import RetryPolicy
 from crm_platform.events.schema import (
@@ -44,6 +54,7 @@ __all__ = [
     "OutboxBacklog",
     "OutboxRelay",
     "PoisonEvent",
+    "RecordedBatch",
     "RetryPolicy",
     "create_messaging_tables_v1",
     "drop_messaging_tables_v1",
@@ -54,6 +65,7 @@ __all__ = [
     "outbox_backlog",
     "prune_inbox",
     "prune_outbox",
+    "record_batch_event",
     "record_event",
     "record_events",
 ]

@@ -23,6 +23,12 @@ against its position `last` for the aggregate (table `consumer_positions`):
   applied (a consumer that joined mid-stream, after the earlier events were published), logged.
 - an event set aside for a retry or parked in the DLQ while its aggregate has no position first records
   `sequence - 1`, so the aggregate's later events wait for it instead of overtaking it.
+A batch event (wire.batch_items: one event announcing many new aggregates, e.g. an import chunk's
+contacts) is judged on its own aggregate as above, then its items on theirs, in one query: items already
+applied are dropped (a redelivery), a gap before any item defers the whole event (as a gap does, the
+joined-mid-stream rule per item), the handler, if any, runs once with the fresh items only, and every
+fresh item's position moves with the event's in the same transaction, also without a handler, so an
+item's next event applies at once. A batch set aside holds its items' places too.
 Events without a sequence (a foreign publisher such as plain nameko) are deduplicated by the inbox,
 `(queue, event id)` inserted in the handler's transaction.
 
@@ -156,10 +162,13 @@ class _Duplicate(Exception):
 
 
 class _Gap(Exception):
-    def __init__(self, position: ordering.Position, gap_since: datetime) -> None:
+    def __init__(
+        self, position: ordering.Position, gap_since: datetime, aggregate: tuple[str, str, int]
+    ) -> None:
         super().__init__(position)
         self.position = position
         self.gap_since = gap_since
+        self.aggregate = aggregate  # the (type, id, sequence) that waits: the event's, or a batch item's
 
 
 class EventConsumer:
@@ -392,6 +401,9 @@ class EventConsumer:
                 if event is not None and ordering.is_sequenced(event) and set_aside.outcome != "deferred":
                     with transaction(self._session_factory) as session:
                         ordering.hold_place(session, self._positions, delivery.queue, event)
+                        items = _items_or_none(event)
+                        if items:
+                            ordering.hold_item_places(session, self._positions, delivery.queue, items)
             except Exception as exc:
                 if classify(exc) is Fault.TRANSIENT:
                     log.warning("database away while setting an event aside: %s", exc, extra=extra)
@@ -431,25 +443,68 @@ class EventConsumer:
     def _apply_in_order(
         self, session: Session, delivery: _Delivery, event: Event, sub: _Subscription | None
     ) -> str:
+        assert event.aggregate_type and event.aggregate_id and event.sequence  # ordering.is_sequenced
         position = ordering.judge(session, self._positions, delivery.queue, event)
         if position.verdict is Verdict.DUPLICATE:
             raise _Duplicate
         if position.verdict is Verdict.GAP:
-            gap_since = _gap_since(delivery.headers)
-            if position.last is not None or _seconds_since(gap_since) < self._gap_timeout:
-                raise _Gap(position, gap_since)
-            log.warning(
-                "no earlier event of %s/%s arrived within %ss; applying from sequence %s (joined mid-stream)",
-                event.aggregate_type,
-                event.aggregate_id,
-                self._gap_timeout,
-                event.sequence,
-                extra={"event_id": event.id, "queue": delivery.queue},
+            self._wait_or_join(
+                delivery, event, position, (event.aggregate_type, event.aggregate_id, event.sequence)
             )
+        items = wire.batch_items(event)
+        if items is not None:
+            return self._apply_batch(session, delivery, event, items, sub, position)
         if sub is not None:
             sub.handler(session, event)
         ordering.advance(session, self._positions, delivery.queue, event, position.last)
         return "applied" if sub is not None else "skipped"
+
+    def _apply_batch(
+        self,
+        session: Session,
+        delivery: _Delivery,
+        event: Event,
+        items: list[wire.BatchItem],
+        sub: _Subscription | None,
+        position: ordering.Position,
+    ) -> str:
+        """A batch event whose own sequence is due: its items judged in one query, the handler run once
+        with the fresh ones, their positions moved with the event's."""
+        fresh: list[tuple[wire.BatchItem, int | None]] = []
+        for item, item_position in ordering.judge_items(session, self._positions, delivery.queue, items):
+            if item_position.verdict is Verdict.DUPLICATE:
+                continue  # applied before: this is a redelivery, or the item's own event got here first
+            if item_position.verdict is Verdict.GAP:
+                self._wait_or_join(
+                    delivery, event, item_position, (item.aggregate_type, item.aggregate_id, item.sequence)
+                )
+            fresh.append((item, item_position.last))
+        if sub is not None and fresh:
+            sub.handler(session, wire.with_items(event, [item for item, _last in fresh]))
+        ordering.advance_items(session, self._positions, delivery.queue, fresh)
+        ordering.advance(session, self._positions, delivery.queue, event, position.last)
+        return "applied" if sub is not None and fresh else "skipped"
+
+    def _wait_or_join(
+        self,
+        delivery: _Delivery,
+        event: Event,
+        position: ordering.Position,
+        aggregate: tuple[str, str, int],
+    ) -> None:
+        """A gap before `aggregate`'s sequence: raise _Gap (the event waits), unless the consumer never
+        saw the aggregate and waited out the gap timeout (it joined mid-stream: apply from here)."""
+        gap_since = _gap_since(delivery.headers)
+        if position.last is not None or _seconds_since(gap_since) < self._gap_timeout:
+            raise _Gap(position, gap_since, aggregate)
+        log.warning(
+            "no earlier event of %s/%s arrived within %ss; applying from sequence %s (joined mid-stream)",
+            aggregate[0],
+            aggregate[1],
+            self._gap_timeout,
+            aggregate[2],
+            extra={"event_id": event.id, "queue": delivery.queue},
+        )
 
     def _apply_once(
         self, session: Session, delivery: _Delivery, event: Event, sub: _Subscription | None
@@ -470,8 +525,9 @@ class EventConsumer:
     def _after_gap(
         self, delivery: _Delivery, event: Event | None, gap: _Gap, extra: dict[str, Any]
     ) -> _SetAside:
-        assert event is not None and event.sequence is not None
-        missing = gap.position.missing(event.sequence)
+        assert event is not None
+        aggregate_type, aggregate_id, sequence = gap.aggregate
+        missing = gap.position.missing(sequence)
         waited = _seconds_since(gap.gap_since)
         if waited < self._gap_timeout:
             headers = _copy_headers(delivery.headers)
@@ -480,10 +536,7 @@ class EventConsumer:
             return _SetAside(
                 topology.retry_queue_name(delivery.queue, self._gap_recheck), "deferred", headers
             )
-        reason = (
-            f"gap: sequence {missing} of {event.aggregate_type}/{event.aggregate_id} missing "
-            f"after {waited:.0f}s"
-        )
+        reason = f"gap: sequence {missing} of {aggregate_type}/{aggregate_id} missing after {waited:.0f}s"
         return self._park(delivery, reason, extra)
 
     def _after_failure(
@@ -550,6 +603,15 @@ def set_aside_delays(
     retries = RETRY_DELAYS.get() if retry_delays is None else retry_delays
     recheck = GAP_RECHECK_DELAY.get() if gap_recheck_delay is None else gap_recheck_delay
     return sorted({*retries, recheck})
+
+
+def _items_or_none(event: Event) -> list[wire.BatchItem] | None:
+    """A batch event's items, for holding their places; None for another event or a malformed batch
+    (parked for what it is: there is no item to hold a place for)."""
+    try:
+        return wire.batch_items(event)
+    except wire.MalformedEvent:
+        return None
 
 
 def _inbox_and_positions(tables: MessagingTables | Table) -> tuple[Table, Table]:

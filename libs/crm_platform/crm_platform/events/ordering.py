@@ -5,6 +5,10 @@ Everything here runs inside the handler's transaction, so the position moves if 
 handler's effects commit. Moving it is a compare-and-set (`UPDATE ... WHERE last_sequence = <read>`,
 or an INSERT that the primary key makes unique): of two replicas racing on the same event, one commits
 and the other fails and looks again, to find it a duplicate.
+
+A batch event (wire.batch_items) is judged on its own aggregate like any event, and its items on theirs,
+all in one query (`judge_items`); the items applied move on in one batched insert (`advance_items`;
+an item that already had a position, after a place-holder, by its own compare-and-set update).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from crm_platform.events.wire import Event
+from crm_platform.events.wire import BatchItem, Event
 
 
 class Verdict(enum.Enum):
@@ -50,12 +54,7 @@ def judge(session: Session, positions: Table, consumer: str, event: Event) -> Po
     last = session.execute(
         select(positions.c.last_sequence).where(*_key(positions, consumer, event))
     ).scalar_one_or_none()
-    sequence = _sequence(event)
-    if last is None:
-        return Position(Verdict.APPLY if sequence == 1 else Verdict.GAP, None)
-    if sequence <= last:
-        return Position(Verdict.DUPLICATE, last)
-    return Position(Verdict.APPLY if sequence == last + 1 else Verdict.GAP, last)
+    return _verdict(_sequence(event), last)
 
 
 def advance(session: Session, positions: Table, consumer: str, event: Event, last: int | None) -> None:
@@ -85,6 +84,79 @@ def advance(session: Session, positions: Table, consumer: str, event: Event, las
     ).rowcount
     if moved != 1:
         raise PositionConflict
+
+
+def judge_items(
+    session: Session, positions: Table, consumer: str, items: Sequence[BatchItem]
+) -> list[tuple[BatchItem, Position]]:
+    """`judge` for each item of a batch event (all of one aggregate type), in one query."""
+    if not items:
+        return []
+    found = _item_positions(session, positions, consumer, items)
+    return [(item, _verdict(item.sequence, found.get(item.aggregate_id))) for item in items]
+
+
+def _item_positions(
+    session: Session, positions: Table, consumer: str, items: Sequence[BatchItem]
+) -> dict[str, int]:
+    """The consumer's position of each item's aggregate that has one, by aggregate id (one query)."""
+    rows = session.execute(
+        select(positions.c.aggregate_id, positions.c.last_sequence).where(
+            positions.c.consumer == consumer,
+            positions.c.aggregate_type == items[0].aggregate_type,
+            positions.c.aggregate_id.in_([item.aggregate_id for item in items]),
+        )
+    ).all()
+    return {aggregate_id: last for aggregate_id, last in rows}
+
+
+def _verdict(sequence: int, last: int | None) -> Position:
+    if last is None:
+        return Position(Verdict.APPLY if sequence == 1 else Verdict.GAP, None)
+    if sequence <= last:
+        return Position(Verdict.DUPLICATE, last)
+    return Position(Verdict.APPLY if sequence == last + 1 else Verdict.GAP, last)
+
+
+def advance_items(
+    session: Session, positions: Table, consumer: str, applied: Sequence[tuple[BatchItem, int | None]]
+) -> None:
+    """`advance` for the items of a batch event applied (each with the position it was judged at):
+    those without a position in one batched insert, those with one by compare-and-set. Raises
+    PositionConflict when another consumer moved any of them meanwhile."""
+    now = datetime.now(UTC)
+    first = [
+        {
+            "consumer": consumer,
+            "aggregate_type": item.aggregate_type,
+            "aggregate_id": item.aggregate_id,
+            "last_sequence": item.sequence,
+            "updated_at": now,
+        }
+        for item, last in applied
+        if last is None
+    ]
+    if first:
+        try:
+            with session.begin_nested():
+                session.execute(insert(positions), first)
+        except IntegrityError:
+            raise PositionConflict from None
+    for item, last in applied:
+        # Rare: an item with a position already (a place-holder left when the batch was set aside).
+        if last is not None:
+            moved = session.execute(
+                update(positions)
+                .where(
+                    positions.c.consumer == consumer,
+                    positions.c.aggregate_type == item.aggregate_type,
+                    positions.c.aggregate_id == item.aggregate_id,
+                    positions.c.last_sequence == last,
+                )
+                .values(last_sequence=item.sequence, updated_at=now)
+            ).rowcount
+            if moved != 1:
+                raise PositionConflict
 
 
 class _AppliedHere:
@@ -195,6 +267,33 @@ def hold_place(session: Session, positions: Table, consumer: str, event: Event) 
             )
     except IntegrityError:
         pass  # someone recorded a position meanwhile: it already holds the place
+
+
+def hold_item_places(session: Session, positions: Table, consumer: str, items: Sequence[BatchItem]) -> None:
+    """`hold_place` for the items of a batch event set aside: each item without a position gets
+    `sequence - 1`, so its later events wait for the batch."""
+    if not items:
+        return
+    held = _item_positions(session, positions, consumer, items)
+    now = datetime.now(UTC)
+    missing = [
+        {
+            "consumer": consumer,
+            "aggregate_type": item.aggregate_type,
+            "aggregate_id": item.aggregate_id,
+            "last_sequence": item.sequence - 1,
+            "updated_at": now,
+        }
+        for item in items
+        if item.aggregate_id not in held
+    ]
+    if not missing:
+        return
+    try:
+        with session.begin_nested():
+            session.execute(insert(positions), missing)
+    except IntegrityError:
+        pass  # someone recorded a position meanwhile: the batch's redelivery judges each item again
 
 
 def is_sequenced(event: Event) -> bool:

@@ -31,10 +31,12 @@ from crm_platform.events.schema import MessagingTables
 __all__ = [
     "NewEvent",
     "OutboxRelay",
+    "RecordedBatch",
     "event_headers",
     "install_wakeup",
     "next_sequence",
     "next_sequences",
+    "record_batch_event",
     "record_event",
     "record_events",
 ]
@@ -135,6 +137,67 @@ def record_events(
     doorbell.notify_in_transaction(session)
     log.debug("events recorded", extra={"count": len(rows)})
     return [str(row["id"]) for row in rows]
+
+
+class RecordedBatch(NamedTuple):
+    """What `record_batch_event` recorded: the event's id, its own aggregate and sequence, and its
+    items, numbered."""
+
+    event_id: str
+    aggregate_type: str
+    aggregate_id: str
+    sequence: int
+    items: list[wire.BatchItem]
+
+
+def record_batch_event(
+    session: Session,
+    tables: MessagingTables,
+    *,
+    source: str,
+    event_type: str,
+    aggregate_type: str,
+    aggregate_id: str,
+    item_aggregate_type: str,
+    items: Sequence[tuple[str, dict[str, Any]]],
+    version: int = 1,
+) -> RecordedBatch:
+    """Add one event to the outbox that announces many aggregates (`items`: each one's id and the
+    payload a single event about it would carry), in `session`'s transaction.
+
+    The event is sequenced on its own aggregate (`aggregate_type`/`aggregate_id`) like any event; each
+    item takes its aggregate's next sequence (all of them and the event's in one statement) and travels
+    in the payload as `{"items": [{"id", "aggregate_id", "sequence", "data"}]}`, the items' aggregate
+    type in the `ce-itemaggregatetype` header (wire.py). A consumer moves each item's position with the
+    event's, so the item's next event is applied at once; the handler of the type gets the items it has
+    not applied yet. Each aggregate may be named once."""
+    if len({aggregate_id for aggregate_id, _data in items}) != len(items):
+        raise ValueError("a batch event names each aggregate once")
+    numbered = next_sequences(
+        session,
+        tables.sequences,
+        [(aggregate_type, aggregate_id), *((item_aggregate_type, item_id) for item_id, _data in items)],
+    )
+    sequence, item_sequences = numbered[0], numbered[1:]
+    recorded = [
+        wire.BatchItem(str(uuid.uuid4()), item_aggregate_type, item_id, item_sequence, data)
+        for (item_id, data), item_sequence in zip(items, item_sequences, strict=True)
+    ]
+    payload = {"items": [item.as_payload() for item in recorded]}
+    event = NewEvent(event_type, aggregate_type, aggregate_id, payload, version)
+    body = wire.encode_payload(payload)
+    now = datetime.now(UTC)  # after the sequence locks, so created_at follows sequence order
+    trace: dict[str, str] = {}
+    propagate.inject(trace)
+    extra = {**(_extra_headers.get() or {}), **trace, wire.ITEM_AGGREGATE_TYPE_HEADER: item_aggregate_type}
+    row = _outbox_row(source, event, body, sequence, now, extra)
+    session.execute(insert(tables.outbox).values(**row))
+    session.info[_RECORDED] = True
+    doorbell.notify_in_transaction(session)
+    log.debug(
+        "batch event recorded", extra={"event_id": row["id"], "event_type": event_type, "items": len(items)}
+    )
+    return RecordedBatch(str(row["id"]), aggregate_type, aggregate_id, sequence, recorded)
 
 
 def _outbox_row(

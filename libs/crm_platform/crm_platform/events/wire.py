@@ -4,12 +4,20 @@ nameko's `@event_handler("contacts", "contact_created")` binds a queue to the to
 `contacts.events` with routing key `contact_created` and decodes the body by its content type, so a
 plain nameko service receives what we publish. The CloudEvents attributes travel as AMQP headers
 (the CloudEvents AMQP binding in "binary mode" with our `ce-` prefix) so the body stays the bare payload.
+
+A batch event (`outbox.record_batch_event`) announces many new aggregates at once: besides its own
+aggregate and sequence it names the items' aggregate type in `ce-itemaggregatetype`, and its payload is
+`{"items": [{"id", "aggregate_id", "sequence", "data"}, ...]}`: each item is what a single event about
+that aggregate would carry (`data`), with the sequence it has on its aggregate and an id of its own
+(`item_event` makes it the event a handler of the single event takes).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +33,7 @@ PERSISTENT = 2
 AGGREGATE_TYPE_HEADER = "ce-aggregatetype"
 AGGREGATE_ID_HEADER = "ce-aggregateid"
 SEQUENCE_HEADER = "ce-sequence"
+ITEM_AGGREGATE_TYPE_HEADER = "ce-itemaggregatetype"
 
 _DATASCHEMA = re.compile(r"^urn:crm:events:(?P<type>[^:]+):v(?P<version>\d+)$")
 
@@ -46,6 +55,78 @@ class Event:
     aggregate_type: str | None = None
     aggregate_id: str | None = None
     sequence: int | None = None
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One new aggregate a batch event announces: its id, the sequence this announcement has on it,
+    what a single event about it would carry, and the item's own id (unique, like an event id)."""
+
+    id: str
+    aggregate_type: str
+    aggregate_id: str
+    sequence: int
+    data: dict[str, Any]
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "aggregate_id": self.aggregate_id,
+            "sequence": self.sequence,
+            "data": self.data,
+        }
+
+
+def batch_items(event: Event) -> list[BatchItem] | None:
+    """The items of a batch event, in the order recorded; None for an event that is not one. Raises
+    MalformedEvent for a batch whose items are not as `BatchItem.as_payload` writes them."""
+    item_type = header_text(event.headers, ITEM_AGGREGATE_TYPE_HEADER)
+    if item_type is None:
+        return None
+    raw = event.data.get("items")
+    if not item_type or not isinstance(raw, list):
+        raise MalformedEvent(f"a batch event needs {ITEM_AGGREGATE_TYPE_HEADER} and a list of items")
+    items = []
+    for entry in raw:
+        if not isinstance(entry, dict):
+            raise MalformedEvent("a batch event's item must be an object")
+        item_id, aggregate_id, sequence, data = (
+            entry.get(k) for k in ("id", "aggregate_id", "sequence", "data")
+        )
+        if (
+            not isinstance(item_id, str)
+            or not item_id
+            or not isinstance(aggregate_id, str)
+            or not aggregate_id
+        ):
+            raise MalformedEvent("a batch event's item needs an id and an aggregate_id")
+        if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 1:
+            raise MalformedEvent(f"item {aggregate_id}: sequence {sequence!r} is not a positive integer")
+        if not isinstance(data, dict):
+            raise MalformedEvent(f"item {aggregate_id}: data must be an object")
+        items.append(BatchItem(item_id, item_type, aggregate_id, sequence, data))
+    if len({item.aggregate_id for item in items}) != len(items):
+        raise MalformedEvent("a batch event names an aggregate twice")
+    return items
+
+
+def with_items(event: Event, items: Sequence[BatchItem]) -> Event:
+    """The batch event carrying only `items` (what a consumer hands its handler: the fresh ones)."""
+    return dataclasses.replace(event, data={**event.data, "items": [item.as_payload() for item in items]})
+
+
+def item_event(batch: Event, item: BatchItem) -> Event:
+    """One item of `batch` as an event of its own (id, aggregate and sequence the item's, its data the
+    payload; type, source, time, version and headers the batch's), for a handler written for the
+    single event."""
+    return dataclasses.replace(
+        batch,
+        id=item.id,
+        data=item.data,
+        aggregate_type=item.aggregate_type,
+        aggregate_id=item.aggregate_id,
+        sequence=item.sequence,
+    )
 
 
 def exchange_name(service: str) -> str:
