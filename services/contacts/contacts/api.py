@@ -173,8 +173,9 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
         self, session: Session, checked: Sequence[CheckedCreate], actor_id: str
     ) -> list[Change[Any] | DomainError]:
         """CreateContact's writes for many checked contacts in `session`'s transaction
-        (store.add_contacts, their custom field values, their events together, and their timeline
-        entries, which CreateContact leaves to the worker: timeline.events.apply_created_in_transaction):
+        (store.add_contacts, their custom field values, one `contacts_imported` event announcing them,
+        and their timeline entries, which CreateContact leaves to the worker:
+        timeline.events.apply_created_in_transaction):
         per contact its Change or its refusal (a taken email, phone or external id), as if created one
         after the other."""
         outcomes = store.add_contacts(
@@ -186,7 +187,7 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
                 if create.custom_values:
                     self.custom_fields.save(session, outcome.row.id, create.custom_values)
                 created.append(outcome)
-        recorded = events.record_contacts_created(session, created)
+        recorded = events.record_contacts_imported(session, created)
         apply_created_in_transaction(session, store.messaging.positions, recorded)
         return list(outcomes)
 

@@ -1,10 +1,13 @@
 """Events the contacts service publishes (it consumes none yet). Each is written to the outbox in the
 transaction of the change it announces. `contact_created` carries the profile consumers segment and
 reach people by (every email and phone, preferences, segmentation fields, tags); `contact_updated` the
-changes (old and new value of every changed field, lists whole) and how to reach the contact now."""
+changes (old and new value of every changed field, lists whole) and how to reach the contact now.
+Contacts an import creates together are announced by one `contacts_imported` batch event (items: what
+`contact_created` carries for each) instead of a `contact_created` each."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from contacts.store import Contact, messaging
 from crm.events.v1 import contacts_pb2
-from crm_platform.events import NewEvent, record_event, record_events
+from crm_platform.events import RecordedBatch, record_batch_event, record_event
 from crm_platform.protobuf import as_event_payload, timestamp
 from crm_platform.resources import Change
 from crm_platform.resources.history import field_changes
@@ -22,9 +25,13 @@ SOURCE = "contacts"
 CONTACT_CREATED = "contact_created"
 CONTACT_UPDATED = "contact_updated"
 CONTACT_ARCHIVED = "contact_archived"
+CONTACTS_IMPORTED = "contacts_imported"
 
 
 AGGREGATE = "contact"
+# A contacts_imported event's own aggregate: a new one per event (so the contacts worker's consumer can
+# be told it applied it, ordering.mark_applied, like the contacts it announces).
+BATCH_AGGREGATE = "contact_batch"
 
 
 def _record(session: Session, event_type: str, contact: Contact, payload: Message) -> str:
@@ -44,22 +51,22 @@ def record_contact_created(session: Session, change: Change[Contact]) -> str:
     return _record(session, CONTACT_CREATED, change.row, _created(change))
 
 
-def record_contacts_created(
-    session: Session, changes: Sequence[Change[Any]]
-) -> list[tuple[str, dict[str, Any]]]:
-    """`record_contact_created` for a batch of new contacts (contacts.store.add_contacts), in one go;
-    each event's id and payload, in order."""
-    payloads = [as_event_payload(_created(change)) for change in changes]
-    ids = record_events(
+def record_contacts_imported(session: Session, changes: Sequence[Change[Any]]) -> RecordedBatch | None:
+    """One `contacts_imported` event for a batch of new contacts (contacts.store.add_contacts: an
+    import's creates), in the caller's transaction: each item what `contact_created` carries for that
+    contact, numbered on the contact as its `contact_created` would be. None for no contacts."""
+    if not changes:
+        return None
+    return record_batch_event(
         session,
         messaging,
         source=SOURCE,
-        events=[
-            NewEvent(CONTACT_CREATED, AGGREGATE, change.row.id, payload)
-            for change, payload in zip(changes, payloads, strict=True)
-        ],
+        event_type=CONTACTS_IMPORTED,
+        aggregate_type=BATCH_AGGREGATE,
+        aggregate_id=str(uuid.uuid4()),
+        item_aggregate_type=AGGREGATE,
+        items=[(change.row.id, as_event_payload(_created(change))) for change in changes],
     )
-    return list(zip(ids, payloads, strict=True))
 
 
 def _created(change: Change[Any]) -> contacts_pb2.ContactCreated:

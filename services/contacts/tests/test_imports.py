@@ -165,9 +165,19 @@ def test_rows_upsert_by_email_through_the_services_rules(imports, worker, client
     assert (job.created, job.updated, job.skipped, job.failed) == (1, 1, 1, 0), errors_of(imports, job.id)
     ada = client.get(existing.id)
     assert (ada.first_name, ada.company) == ("Ada", "Analytical Engines")
-    # The service's own normalisation and events, as for any create and update.
-    types = [t for t, _ in client.outbox()]
-    assert types.count("contact_created") == 2 and types.count("contact_updated") == 1
+    # The service's own normalisation and events, as for any create and update: the import's new
+    # contact announced in its chunk's contacts_imported, the same payload contact_created carries.
+    recorded = client.outbox()
+    types = [t for t, _ in recorded]
+    assert types.count("contact_created") == 1 and types.count("contact_updated") == 1
+    [imported] = [payload for t, payload in recorded if t == "contacts_imported"]
+    [item] = imported["items"]
+    assert (item["sequence"], item["data"]["email"], item["data"]["first_name"]) == (
+        1,
+        "grace@example.com",
+        "Grace",
+    )
+    assert item["data"].keys() == next(p for t, p in recorded if t == "contact_created").keys()
 
 
 def test_imported_contacts_carry_the_import_marker_in_their_events(imports, worker, runtime) -> None:
@@ -299,20 +309,20 @@ def test_a_row_refused_after_writing_leaves_nothing_behind(imports, worker, runt
     from contacts import events
     from crm_platform.errors import FailedPrecondition
 
-    recorded, recorded_together = events.record_contact_created, events.record_contacts_created
+    recorded, recorded_together = events.record_contact_created, events.record_contacts_imported
 
     def refuse_b(session: Any, change: Any) -> str:
         if change.row.email == "b@example.com":
             raise FailedPrecondition("b is refused after its row was written")
         return recorded(session, change)
 
-    def refuse_batch_with_b(session: Any, changes: Any) -> list[str]:
+    def refuse_batch_with_b(session: Any, changes: Any) -> Any:
         if any(change.row.email == "b@example.com" for change in changes):
             raise FailedPrecondition("b is refused after its row was written")
         return recorded_together(session, changes)
 
     monkeypatch.setattr(events, "record_contact_created", refuse_b)
-    monkeypatch.setattr(events, "record_contacts_created", refuse_batch_with_b)
+    monkeypatch.setattr(events, "record_contacts_imported", refuse_batch_with_b)
     content = csv_of([["email", "first_name", "last_name"], *([f"{n}@example.com", n, n] for n in "abc")])
     job = wait(imports, start(imports, content).id)
     assert (job.created, job.failed) == (2, 1)

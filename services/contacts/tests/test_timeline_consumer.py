@@ -78,11 +78,12 @@ def publish(amqp_url: str) -> Iterator[Callable[..., str]]:
         payload: dict[str, Any],
         aggregate: tuple[str, str, int],
         event_id: str = "",
+        headers: dict[str, str] | None = None,
     ) -> str:
         event_id = event_id or str(uuid.uuid4())
         exchange = wire.exchange_name(source)
         wire.declare_exchange(channel, exchange)
-        headers = wire.cloudevent_headers(
+        sent = headers or wire.cloudevent_headers(
             event_id=event_id,
             event_type=event_type,
             service=source,
@@ -94,7 +95,7 @@ def publish(amqp_url: str) -> Iterator[Callable[..., str]]:
         )
         body = wire.encode_payload(payload).encode()
         channel.basic_publish(
-            exchange, event_type, body, wire.message_properties(event_id, headers), mandatory=True
+            exchange, event_type, body, wire.message_properties(event_id, sent), mandatory=True
         )
         return event_id
 
@@ -168,22 +169,29 @@ def test_published_events_become_timeline_entries_once(
         connection.close()
 
 
+CONTACTS_IMPORTED = ("contacts", "contacts_imported")
+
+
 def test_the_timeline_is_the_contacts_workers_only_handler_of_contact_created() -> None:
-    """An import writes its new contacts' entries itself and marks their `contact_created` applied for
-    the worker's consumer of contacts' events (timeline.events.apply_created_in_transaction), which skips
-    every handler of that event: sound only while the timeline's is the only one."""
+    """An import writes its new contacts' entries itself and marks their `contacts_imported` event and
+    their first sequence applied for the worker's consumer of contacts' events
+    (timeline.events.apply_created_in_transaction), which skips every handler of those: sound only while
+    the timeline's is the only handler of `contact_created` and nothing handles `contacts_imported`."""
     handlers = [
         sub for sub in DEFINITION.subscriptions if (sub.source_service, sub.event_type) == CONTACT_CREATED
     ]
     assert len(handlers) == 1 and handlers[0] in timeline_events.SUBSCRIPTIONS
+    assert not [
+        sub for sub in DEFINITION.subscriptions if (sub.source_service, sub.event_type) == CONTACTS_IMPORTED
+    ]
 
 
 def test_contacts_an_import_creates_are_on_the_timeline_once_and_their_events_skipped(
     runtime: Runtime, consumer: EventConsumer, publish: Callable[..., str]
 ) -> None:
-    """The import's chunk writes the entries of the contacts it creates; their `contact_created`, as the
-    relay publishes them, are duplicates for the consumer (no transaction of their own), and a later
-    event of such a contact is applied in order after them."""
+    """The import's chunk writes the entries of the contacts it creates and announces them in one
+    `contacts_imported`; that event, as the relay publishes it, is a duplicate for the consumer (no
+    transaction of its own), and a later event of such a contact is applied at once, in order."""
     lines = ["email,first_name,last_name"] + [f"i{n}@example.com,I{n},L{n}" for n in range(5)]
     request = imports_pb2.CreateImportRequest(resource="contacts", content=("\n".join(lines) + "\n").encode())
     with acting_as(caller("importer")):
@@ -198,36 +206,31 @@ def test_contacts_an_import_creates_are_on_the_timeline_once_and_their_events_sk
         worker.join(10)
     outbox = messaging.outbox
     with runtime.engine.connect() as conn:
-        recorded = conn.execute(
-            select(outbox.c.id, outbox.c.aggregate_id, outbox.c.sequence, outbox.c.payload).where(
-                outbox.c.routing_key == "contact_created"
-            )
-        ).all()
-    assert len(recorded) == 5
-    for row in recorded:
-        entries = _entries(runtime, row.aggregate_id)
+        assert not conn.execute(select(outbox.c.id).where(outbox.c.routing_key == "contact_created")).all()
+        [row] = conn.execute(select(outbox).where(outbox.c.routing_key == "contacts_imported")).all()
+    items = json.loads(row.payload)["items"]
+    assert len(items) == 5 and {item["sequence"] for item in items} == {1}
+    for item in items:
+        entries = _entries(runtime, item["aggregate_id"])
         assert [(e.event_type, e.event_id, e.title) for e in entries] == [
-            ("contact_created", row.id, "Contact created")
+            ("contact_created", item["id"], "Contact created")
         ]
     queue = subscription_queue("contacts", "contacts")
-    duplicates = EVENTS_CONSUMED.labels(queue, "contact_created", "duplicate")
+    duplicates = EVENTS_CONSUMED.labels(queue, "contacts_imported", "duplicate")
     before, transactions = duplicates._value.get(), _handler_runs(queue)
-    for row in recorded:
-        publish(
-            "contacts", "contact_created", json.loads(row.payload), ("contact", row.aggregate_id, 1), row.id
-        )
-    wait_for(lambda: duplicates._value.get() - before == 5, what="five duplicates")
-    # This process committed their positions (the import ran here): told without a transaction.
+    publish("contacts", "contacts_imported", json.loads(row.payload), (), row.id, json.loads(row.headers))
+    wait_for(lambda: duplicates._value.get() - before == 1, what="the batch a duplicate")
+    # This process committed its positions (the import ran here): told without a transaction.
     assert _handler_runs(queue) == transactions
-    first = recorded[0].aggregate_id
+    first = items[0]["aggregate_id"]
     publish(
         "contacts",
         "contact_updated",
         {"contact_id": first, "changed_fields": ["phone"], "updated_at": "2030-01-01T00:00:00Z"},
         ("contact", first, 2),
     )
-    wait_for(lambda: len(_entries(runtime, first)) == 2, what="the update's entry")
-    assert all(len(_entries(runtime, row.aggregate_id)) == 1 for row in recorded[1:])
+    wait_for(lambda: len(_entries(runtime, first)) == 2, timeout=5, what="the update's entry, at once")
+    assert all(len(_entries(runtime, item["aggregate_id"])) == 1 for item in items[1:])
 
 
 def _handler_runs(queue: str) -> float:

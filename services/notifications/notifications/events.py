@@ -13,6 +13,11 @@ closed. When the contact is reassigned (`contact_updated` naming owner_id, team_
 partner_account_id), its notifications follow in the same transaction as the event's position; the
 chassis consumer applies one contact's events in order, so the welcome exists before any reassignment
 of that contact is applied.
+
+New contacts arrive two ways: one `contact_created` each, or, from an import, many in one
+`contacts_imported` (a batch event: its items carry what `contact_created` does); both give the same
+welcome, and the chassis moves each imported contact's position with the batch, so its later events
+follow at once.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import logging
 from sqlalchemy.orm import Session
 
 from crm_platform.events import PoisonEvent
-from crm_platform.events.wire import Event, header_text
+from crm_platform.events.wire import Event, batch_items, header_text, item_event
 from crm_platform.merges import MergeFollowers
 from crm_platform.service import Subscription
 from notifications import domain, store
@@ -70,6 +75,20 @@ def on_contact_created(session: Session, event: Event) -> None:
         "welcome notification stored",
         extra={"contact_id": contact_id, "notification_id": notification.id, "event_id": event.id},
     )
+
+
+def on_contacts_imported(session: Session, event: Event) -> None:
+    """An import's new contacts (`contacts_imported`; the consumer hands over only those not applied
+    yet): each its welcome exactly as `on_contact_created` gives it, under the item's own id; none for
+    an import that did not ask for them."""
+    if is_quiet_import(event):
+        log.info("imported contacts: no welcome", extra={"event_id": event.id})
+        return
+    items = batch_items(event)
+    if items is None:
+        raise InvalidPayload("contacts_imported without its items' aggregate type")
+    for item in items:
+        on_contact_created(session, item_event(event, item))
 
 
 def on_contact_updated(session: Session, event: Event) -> None:
@@ -140,6 +159,7 @@ MERGES = MergeFollowers("notifications", contacts=[store.repoint_merged_contacts
 
 SUBSCRIPTIONS = (
     Subscription("contacts", "contact_created", on_contact_created),
+    Subscription("contacts", "contacts_imported", on_contacts_imported),
     Subscription("contacts", "contact_updated", on_contact_updated),
     Subscription("sales", "big_deal_detected", on_big_deal_detected),
     Subscription("sales", "reminder_due", on_reminder_due),

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -32,7 +32,7 @@ from contacts.timeline.mapping import MAPPING, OWNERSHIP_PATHS, Action, Rule, lo
 from contacts.timeline.store import TimelineEntry
 from crm_platform import protojson
 from crm_platform.db import utcnow
-from crm_platform.events import PoisonEvent
+from crm_platform.events import PoisonEvent, RecordedBatch
 from crm_platform.events.ordering import mark_applied
 from crm_platform.events.topology import subscription_queue
 from crm_platform.events.wire import Event
@@ -148,27 +148,35 @@ OWN_CONSUMER = subscription_queue("contacts", "contacts")
 CONTACT_CREATED = ("contacts", "contact_created")
 
 
-def apply_created_in_transaction(
-    session: Session, positions: Table, recorded: Sequence[tuple[str, Mapping[str, Any]]]
-) -> None:
+def apply_created_in_transaction(session: Session, positions: Table, recorded: RecordedBatch | None) -> None:
     """The timeline entries of contacts created in this transaction, written in it (a batch import):
-    their `contact_created` events (event id, payload, as recorded in the outbox) through the one
-    mapping, all in one insert; and the contacts worker's consumer position of each new contact set to
-    that event, its first, so that the consumer takes it for the duplicate it is instead of applying it
-    in a transaction of its own (on PostgreSQL two thirds of the worker during an import, measured).
+    the items of their `contacts_imported` event (each what `contact_created` carries, with the item's
+    id for the entry's event id) through the one mapping's `contact_created` rule, all in one insert;
+    and the contacts worker's consumer positions set to that event and to each new contact's first
+    sequence, so that the consumer takes the event for the duplicate it is instead of applying it in a
+    transaction of its own (on PostgreSQL two thirds of the worker during an import, measured).
     Nothing is looked up: a contact created in this transaction has no entry and was merged into nobody.
-    Sound only while the timeline is the contacts worker's only handler of `contact_created`
-    (tests/test_timeline_consumer.py checks it): a position moved here skips every handler of it."""
-    if not recorded:
+    Sound only while the timeline is the contacts worker's only handler of `contact_created` and it has
+    none of `contacts_imported` (tests/test_timeline_consumer.py checks it): a position moved here skips
+    every handler of them."""
+    if recorded is None:
         return
     rule = MAPPING[CONTACT_CREATED]
     source, event_type = CONTACT_CREATED
     rows = []
-    for event_id, data in recorded:
-        values = _entry_values(rule, source, event_type, data, event_id, None)
-        rows.append({"id": str(uuid.uuid4()), "contact_id": str(data["contact_id"]), **values})
+    for item in recorded.items:
+        values = _entry_values(rule, source, event_type, item.data, item.id, None)
+        rows.append({"id": str(uuid.uuid4()), "contact_id": str(item.data["contact_id"]), **values})
     session.execute(insert(TimelineEntry), rows)
-    mark_applied(session, positions, OWN_CONSUMER, [("contact", row["contact_id"], 1) for row in rows])
+    mark_applied(
+        session,
+        positions,
+        OWN_CONSUMER,
+        [
+            (recorded.aggregate_type, recorded.aggregate_id, recorded.sequence),
+            *((item.aggregate_type, item.aggregate_id, item.sequence) for item in recorded.items),
+        ],
+    )
 
 
 # Entries scoped like their contact (by their own service's contract), re-pointed when it is reassigned:

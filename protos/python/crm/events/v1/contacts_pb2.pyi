@@ -125,3 +125,21 @@ class ContactMerged(_message.Message):
     team_id: str
     partner_account_id: str
     def __init__(self, contact_id: _Optional[str] = ..., survivor_id: _Optional[str] = ..., merged_ids: _Optional[_Iterable[str]] = ..., actor_id: _Optional[str] = ..., version: _Optional[int] = ..., merged_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ...) -> None: ...
+
+class ContactsImported(_message.Message):
+    __slots__ = ("items",)
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[ImportedContact]
+    def __init__(self, items: _Optional[_Iterable[_Union[ImportedContact, _Mapping]]] = ...) -> None: ...
+
+class ImportedContact(_message.Message):
+    __slots__ = ("id", "aggregate_id", "sequence", "data")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    AGGREGATE_ID_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    aggregate_id: str
+    sequence: int
+    data: ContactCreated
+    def __init__(self, id: _Optional[str] = ..., aggregate_id: _Optional[str] = ..., sequence: _Optional[int] = ..., data: _Optional[_Union[ContactCreated, _Mapping]] = ...) -> None: ...
