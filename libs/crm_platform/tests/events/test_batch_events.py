@@ -304,3 +304,28 @@ def test_a_recorded_batch_reaches_a_consumer_through_the_relay(
     wait_for(lambda: _positions(db, "job-r", "r1", "r2") == {"job-r": 1, "r1": 1, "r2": 1})
     assert seen.batches == [[("r1", 1), ("r2", 1)]]
     assert [item.aggregate_id for item in recorded.items] == ["r1", "r2"]
+
+
+def test_a_parked_batch_holds_its_items_places_so_their_next_events_follow_it_to_the_dlq(
+    db, broker, run_consumer, wait_for
+):
+    seen = _Seen()
+
+    def always_fails(session, event: Event) -> None:
+        raise RuntimeError("a handler bug")
+
+    consumer = _consumer(db, broker.url, gap_timeout=1.0)
+    queue = consumer.subscribe("contacts", "contacts_imported", always_fails)
+    consumer.subscribe("contacts", "contact_updated", seen.on_single)
+    run_consumer(consumer)
+    _publish_batch(broker, [("h1", 1), ("h2", 1)], batch="b6")
+    wait_for(lambda: broker.count(queue + ".dlq") == 1, what="the batch parked after its retries")
+    assert _positions(db, "b6", "h1", "h2") == {"b6": 0, "h1": 0, "h2": 0}
+
+    # h1's next event does not apply as if the consumer had joined mid-stream: it waits for the batch,
+    # and at the gap timeout follows it to the DLQ, so replaying the DLQ replays h1 in order.
+    broker.publish_event("contacts", "contact_updated", {}, aggregate_id="h1", sequence=2)
+    wait_for(lambda: broker.count(queue + ".dlq") == 2, timeout=5, what="h1's sequence 2 parked behind it")
+    [_batch, (parked, _body)] = broker.take_all(queue + ".dlq")
+    assert parked.headers["x-crm-reason"].startswith("gap: sequence 1 of contact/h1 missing")
+    assert seen.singles == []
