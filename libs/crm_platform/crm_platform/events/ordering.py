@@ -8,7 +8,8 @@ and the other fails and looks again, to find it a duplicate.
 
 A batch event (wire.batch_items) is judged on its own aggregate like any event, and its items on theirs,
 all in one query (`judge_items`); the items applied move on in one batched insert (`advance_items`;
-an item that already had a position, after a place-holder, by its own compare-and-set update).
+an item that already had a position, after a place-holder, by its own compare-and-set update), and a
+batch set aside holds its items' places as `hold_place` does its own (`hold_item_places`).
 """
 
 from __future__ import annotations
