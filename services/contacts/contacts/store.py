@@ -16,6 +16,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
+from google.protobuf import json_format
 from sqlalchemy import JSON, ForeignKey, Index, Integer, Select, String, Text, delete, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -28,6 +29,7 @@ from contacts.search.index import SearchIndex
 from crm.contacts.v1 import contacts_pb2
 from crm_platform import protojson
 from crm_platform.access import CallerContext, Ownership, in_scope
+from crm_platform.bulk import insert_rows
 from crm_platform.db import UtcDateTime
 from crm_platform.errors import AlreadyExists
 from crm_platform.events import messaging_tables
@@ -274,19 +276,34 @@ def to_columns(message: contacts_pb2.Contact) -> dict[str, Any]:
     }
 
 
+# The channel's JSON name by number (None for the unspecified one), as the column keeps it.
+_CHANNEL_NAMES = protojson.enum_names(contacts_pb2.ContactChannel.DESCRIPTOR)
+# Lists of strings, stored as they are; the other lists hold messages, each stored in its JSON form.
+_STRING_LISTS = frozenset(
+    name for name in LIST_FIELDS if contacts_pb2.Contact.DESCRIPTOR.fields_by_name[name].message_type is None
+)
+
+
 def profile_columns(message: Any) -> dict[str, Any]:
-    """The profile's column values of a Contact or a CreateContactRequest (cleaned by contacts.people)."""
-    everything = protojson.encode(message)
-    encoded = {name: everything[name] for name in LIST_FIELDS}
-    return {
-        **{name: (getattr(message, name) or None) for name in TEXT_FIELDS},
-        "preferred_channel": protojson.enum_names(contacts_pb2.ContactChannel.DESCRIPTOR).get(
-            message.preferred_channel
-        ),
-        **{name: (value or None) for name, value in encoded.items()},
-        "custom_fields": everything["custom_fields"] or None,
-        "external_id": external_ids.clean(message.external_id) or None,
-    }
+    """The profile's column values of a Contact or a CreateContactRequest (cleaned by contacts.people):
+    each list in its contract JSON form (what protojson.encode gives it), NULL when empty. Only the
+    lists that have entries are encoded: most contacts have one email and a phone, and encoding every
+    field of the message cost about a tenth of an imported row."""
+    columns: dict[str, Any] = {name: (getattr(message, name) or None) for name in TEXT_FIELDS}
+    columns["preferred_channel"] = _CHANNEL_NAMES.get(message.preferred_channel)
+    for name in LIST_FIELDS:
+        entries = getattr(message, name)
+        if not entries:
+            columns[name] = None
+        elif name in _STRING_LISTS:
+            columns[name] = list(entries)
+        else:
+            columns[name] = [protojson.encode(entry) for entry in entries]
+    columns["custom_fields"] = (
+        json_format.MessageToDict(message.custom_fields) if message.custom_fields.fields else None
+    )
+    columns["external_id"] = external_ids.clean(message.external_id) or None
+    return columns
 
 
 contacts = Repository(
@@ -450,7 +467,7 @@ def _store_emails(session: Session, contact_id: str, book: str, emails: Sequence
         {"contact_id": contact_id, "email": email, "uniqueness_book": book} for email in dict.fromkeys(emails)
     ]
     if rows:
-        session.execute(insert(ContactEmailRow), rows)
+        session.execute(insert(ContactEmailRow.__table__), rows)
 
 
 def add_contact(
@@ -540,7 +557,7 @@ def add_contacts(
     ids_held = external_ids.holders(session, contacts, books, {i for found in ids for i in found})
     outcomes: list[int | AlreadyExists] = []
     accepted: list[dict[str, Any]] = []
-    email_rows: list[dict[str, str]] = []
+    email_rows: list[tuple[str, str, str]] = []
     for (book, entry), emails, phones, external in zip(planned, addresses, numbers, ids, strict=True):
         refusal = _taken(emails_held, phones_held, ids_held, book, (emails, phones, external), caller)
         if refusal is not None:
@@ -550,7 +567,7 @@ def add_contacts(
         holder = SimpleNamespace(**{name: columns.get(name) for name in _HOLDER_COLUMNS})
         for address in dict.fromkeys(emails):
             emails_held[(book, address)] = holder
-            email_rows.append({"contact_id": columns["id"], "email": address, "uniqueness_book": book})
+            email_rows.append((columns["id"], address, book))
         if columns["phone"]:
             other = phones_held.get((book, columns["phone"]))
             if other is None or holder.id < other.id:  # the check names the smallest id (see below)
@@ -560,8 +577,7 @@ def add_contacts(
         outcomes.append(len(accepted))
         accepted.append(columns)
     changes = contacts.create_many(session, accepted, actor_id)
-    if email_rows:
-        session.execute(insert(ContactEmailRow), email_rows)
+    insert_rows(session, ContactEmailRow.__table__, ("contact_id", "email", "uniqueness_book"), email_rows)
     search_index.index_contacts(session, [change.row for change in changes], new=True)
     return [changes[outcome] if isinstance(outcome, int) else outcome for outcome in outcomes]
 

@@ -20,6 +20,7 @@ from sqlalchemy import Row, insert, select
 from sqlalchemy.orm import Session
 
 from crm.common.v1 import history_pb2
+from crm_platform.bulk import insert_rows
 from crm_platform.db import utcnow
 from crm_platform.errors import InvalidArgument
 from crm_platform.pagination import clamp_limit
@@ -97,8 +98,11 @@ def record_changes(
         _entry(resource_type, resource_id, action, actor_id, changes, at)
         for resource_id, changes in changes_by_resource
     ]
-    if rows:
-        session.execute(insert(_history), rows)
+    insert_rows(session, _history, _ENTRY_COLUMNS, [tuple(row.values()) for row in rows])
+
+
+# The columns of an entry, in the order `_entry` gives them.
+_ENTRY_COLUMNS = ("resource_type", "resource_id", "action", "actor_id", "occurred_at", "changes")
 
 
 def _entry(

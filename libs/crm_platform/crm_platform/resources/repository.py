@@ -21,7 +21,7 @@ from types import SimpleNamespace
 from typing import Any, Generic, TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy import Connection, Select, bindparam, insert, inspect, or_, select
+from sqlalchemy import Connection, Select, bindparam, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from crm.common.v1 import history_pb2
@@ -36,6 +36,7 @@ from crm_platform.access import (
     scope_clause,
 )
 from crm_platform.access.scope import scope_branches
+from crm_platform.bulk import insert_rows
 from crm_platform.db import utcnow
 from crm_platform.errors import NotFound, PermissionDenied
 from crm_platform.listing import CursorCodec, ListRequest, ListSpec, list_page, plan_listing
@@ -279,11 +280,11 @@ class Repository(Generic[Row, M]):
             return []
         now = utcnow()
         table = self.model.__table__  # type: ignore[attr-defined]
-        # Every row with every column, so the insert is one batched statement (rows of different keys
-        # would be split into several).
-        defaults = {column.key: None for column in table.columns}
+        # Every row with every column (None where not given), in one batched statement.
+        columns = tuple(column.key for column in table.columns)
+        defaults = dict.fromkeys(columns)
         rows = [{**defaults, "version": 1, "created_at": now, "updated_at": now, **row} for row in values]
-        session.execute(insert(table), rows)
+        insert_rows(session, table, columns, [tuple(row[name] for name in columns) for row in rows])
         created = [SimpleNamespace(**row) for row in rows]
         changes = [self._created_fields(row) for row in created]
         record_changes(

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Insert, Table, delete, insert, select
+from sqlalchemy import Insert, Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from contacts.search.schema import SearchTables, search_tables
 from contacts.search.terms import document_terms
 from contacts.search.typos import deletion_keys, has_typo_keys, within_one_edit
+from crm_platform.bulk import insert_rows
 
 # Rows per INSERT when a batch of contacts (an import chunk, the seed) is indexed at once.
 _ROWS_PER_INSERT = 5000
@@ -38,22 +39,20 @@ class SearchIndex:
         terms = self.tables.terms
         wanted = {contact.id: document_terms(contact) for contact in contacts}
         held = {} if new else self._terms_of(session, list(wanted))
-        added: list[dict[str, str]] = []
+        added: list[tuple[str, str]] = []
         removed: set[str] = set()
         for contact_id, terms_now in wanted.items():
-            gone = held.get(contact_id, set()) - terms_now
+            before = held.get(contact_id, set())
+            gone = before - terms_now
             if gone:
                 session.execute(
                     delete(terms).where(terms.c.contact_id == contact_id, terms.c.term.in_(sorted(gone)))
                 )
                 removed |= gone
-            added += [
-                {"term": term, "contact_id": contact_id}
-                for term in sorted(terms_now - held.get(contact_id, set()))
-            ]
+            added += [(term, contact_id) for term in sorted(terms_now - before)]
         for start in range(0, len(added), _ROWS_PER_INSERT):
-            session.execute(insert(terms), added[start : start + _ROWS_PER_INSERT])
-        self.add_typo_keys(session, {row["term"] for row in added})
+            insert_rows(session, terms, ("term", "contact_id"), added[start : start + _ROWS_PER_INSERT])
+        self.add_typo_keys(session, {term for term, _contact_id in added})
         self._drop_typo_keys(session, removed)
 
     def forget(self, session: Session, contact_id: str) -> None:
@@ -95,9 +94,10 @@ class SearchIndex:
         # no contact had, and only those get their deletion keys written.
         statement = insert_ignoring(session, keys).returning(keys.c.term)
         fresh = session.scalars(statement, [{"key": word, "term": word} for word in words]).all()
-        rows = [{"key": key, "term": word} for word in fresh for key in sorted(deletion_keys(word) - {word})]
+        rows = [(key, word) for word in fresh for key in sorted(deletion_keys(word) - {word})]
         for start in range(0, len(rows), _ROWS_PER_INSERT):
-            session.execute(insert_ignoring(session, keys), rows[start : start + _ROWS_PER_INSERT])
+            chunk = rows[start : start + _ROWS_PER_INSERT]
+            insert_rows(session, keys, ("key", "term"), chunk, ignore_conflicts=True)
 
     def _drop_typo_keys(self, session: Session, terms: Collection[str]) -> None:
         """The keys of each of `terms` that no contact has any more."""
