@@ -26,7 +26,8 @@ from crm.marketing.v1 import marketing_pb2_grpc
 from crm.notifications.v1 import notifications_pb2_grpc
 from crm.sales.v1 import sales_pb2_grpc
 from crm.support.v1 import support_pb2_grpc
-from crm_platform.grpc_client import DEFAULT_DEADLINE_SECONDS, open_channel, open_plain_channel
+from crm_platform.grpc_client import DEFAULT_DEADLINE_SECONDS, intercepted, open_plain_channel
+from gateway.channel_watch import ChannelWatch
 
 STUBS: dict[str, Callable[[grpc.Channel], Any]] = {
     "contacts": contacts_pb2_grpc.ContactsServiceStub,
@@ -51,12 +52,15 @@ class UnknownUpstream(LookupError):
 
 @dataclass
 class _Connection:
+    """One channel to a service: `plain` as is, for hot paths that set deadlines and start client spans
+    themselves (plain_unary), and `channel`, the same channel through the platform's interceptors."""
+
+    plain: grpc.Channel
     channel: grpc.Channel
     stub: Any
     health: health_pb2_grpc.HealthStub
+    watch: ChannelWatch
     methods: dict[str, grpc.UnaryUnaryMultiCallable] = field(default_factory=dict)
-    # Opened on first use by a hot path that traces its calls itself (plain_unary).
-    plain: grpc.Channel | None = None
     plain_methods: dict[str, grpc.UnaryUnaryMultiCallable] = field(default_factory=dict)
 
 
@@ -77,9 +81,12 @@ class ServiceClients:
             if connection is None:
                 if service not in self.addresses:
                     raise UnknownUpstream(f"no address configured for the {service} service")
-                channel = open_channel(self.addresses[service])
+                plain = open_plain_channel(self.addresses[service])
+                channel = intercepted(plain)
                 stub = STUBS[service](channel) if service in STUBS else None
-                connection = _Connection(channel, stub, health_pb2_grpc.HealthStub(channel))
+                connection = _Connection(
+                    plain, channel, stub, health_pb2_grpc.HealthStub(channel), ChannelWatch(plain, service)
+                )
                 self._connections[service] = connection
             return connection
 
@@ -117,8 +124,6 @@ class ServiceClients:
         method = connection.plain_methods.get(rpc_path)
         if method is None:
             with self._lock:
-                if connection.plain is None:
-                    connection.plain = open_plain_channel(self.addresses[service])
                 method = connection.plain.unary_unary(
                     rpc_path,
                     request_serializer=_serialize,
@@ -136,7 +141,6 @@ class ServiceClients:
         with self._lock:
             if self._pid == os.getpid():
                 for connection in self._connections.values():
-                    connection.channel.close()
-                    if connection.plain is not None:
-                        connection.plain.close()
+                    connection.watch.close()
+                    connection.plain.close()
             self._connections = {}

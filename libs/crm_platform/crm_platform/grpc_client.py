@@ -72,7 +72,12 @@ def open_plain_channel(target: str) -> grpc.Channel:
 
 
 def open_channel(target: str, *, default_deadline: float = DEFAULT_DEADLINE_SECONDS) -> grpc.Channel:
-    channel = open_plain_channel(target)
+    return intercepted(open_plain_channel(target), default_deadline=default_deadline)
+
+
+def intercepted(channel: grpc.Channel, *, default_deadline: float = DEFAULT_DEADLINE_SECONDS) -> grpc.Channel:
+    """`channel` seen through the platform's client interceptors (a default deadline, a CLIENT span per
+    call): what `open_channel` returns, over a plain channel the caller also uses as is."""
     with_deadline = grpc.intercept_channel(channel, _DefaultDeadline(default_deadline))
     # OpenTelemetry's client interceptor has its own interface, which only its own intercept_channel takes.
     return intercept_traced(with_deadline, client_interceptor())

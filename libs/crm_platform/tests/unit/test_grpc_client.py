@@ -16,7 +16,7 @@ from crm_platform.access import CallerContext
 from crm_platform.access.context import current_caller
 from crm_platform.grpc_client import Caller, open_channel
 from crm_platform.grpc_server import GrpcServer
-from crm_platform.testing.callers import caller as testing_caller
+from crm_platform.testing.callers import caller as caller_context
 from crm_platform.testing.callers import caller_metadata, signed_context
 
 
@@ -51,7 +51,7 @@ def test_calls_pass_the_caller_and_are_traced(
 ) -> None:
     servicer, port = server
     stub = sales_pb2_grpc.SalesServiceStub(open_channel(f"127.0.0.1:{port}"))
-    caller = Caller("u-1", roles=("admin",), context=signed_context(testing_caller("u-1", "admin")))
+    caller = Caller("u-1", roles=("admin",), context=signed_context(caller_context("u-1", "admin")))
     reply = stub.GetSalesSummary(
         sales_pb2.GetSalesSummaryRequest(contact_id="c-1"), metadata=caller.metadata()
     )
