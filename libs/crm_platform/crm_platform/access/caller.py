@@ -52,6 +52,10 @@ class CallerContext:
     rights: Rights = field(default_factory=dict)
     # API keys: the services they may use, as `<service>:read` / `<service>:write`.
     scopes: tuple[str, ...] = ()
+    # What code derives from this (immutable) context and asks again on every call, kept with it: the
+    # scope decisions (crm_platform.access.scope). A service's verifier hands one object per verified
+    # token, so this lives as long as its cache entry.
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def level(self, resource_type: str, action: str) -> Level:
         return level_of(self.rights, resource_type, action)

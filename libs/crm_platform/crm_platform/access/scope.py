@@ -114,6 +114,7 @@ class _Shape:
 
 
 _NOTHING = _Shape(True, False, False, 0)
+_MEMO = "scope shape"  # the first part of the keys this module keeps in CallerContext.memo
 _EVERYTHING = _Shape(False, False, False, 0)  # also: no caller (trusted internal code)
 _S = TypeVar("_S", bound=Executable)
 
@@ -153,12 +154,24 @@ class ScopedStatements(Generic[_S]):
                 built = self._built.get(key)
                 if built is None:
                     built = self._built[key] = self._build(self._clause(shape), variant)
-        return built, values
+        return built, dict(values)  # the caller's to add its own parameters to
 
     def _shape(self, caller: CallerContext | None) -> tuple[_Shape, dict[str, Any]]:
+        """The caller's shape and values for this type and action; decided once per caller context (a
+        contact's overview asks some fifteen of them per call), kept in its memo. The values are shared
+        through that memo: read them, never change them."""
         if caller is None or self._columns is None:
             return _EVERYTHING, {}
-        decision = _decide(caller, self._type_name, self._action, self._columns)
+        key = (_MEMO, self._type_name, self._action, self._columns.partner_account_id is None)
+        found = caller.memo.get(key)
+        if found is None:
+            found = caller.memo[key] = self._decide_shape(caller, self._columns)
+        return found
+
+    def _decide_shape(
+        self, caller: CallerContext, columns: OwnershipColumns
+    ) -> tuple[_Shape, dict[str, Any]]:
+        decision = _decide(caller, self._type_name, self._action, columns)
         if decision is None:
             return _NOTHING, {}
         values: dict[str, Any] = {}
@@ -207,13 +220,8 @@ class MultiScopedStatements(Generic[_S]):
         self._lock = Lock()
 
     def statement(self, caller: CallerContext | None) -> tuple[_S, dict[str, Any]]:
-        """The statement for `caller` and the parameters of its scopes."""
-        shapes, values = [], {}
-        for scoped in self._scopes.values():
-            shape, scope_values = scoped._shape(caller)
-            shapes.append(shape)
-            values.update(scope_values)
-        key = tuple(shapes)
+        """The statement for `caller` and the parameters of its scopes (shared: read, never change)."""
+        key, values = self._shapes(caller)
         built = self._built.get(key)
         if built is None:
             with self._lock:
@@ -221,10 +229,25 @@ class MultiScopedStatements(Generic[_S]):
                 if built is None:
                     clauses = {
                         label: scoped._clause(shape)
-                        for (label, scoped), shape in zip(self._scopes.items(), shapes, strict=True)
+                        for (label, scoped), shape in zip(self._scopes.items(), key, strict=True)
                     }
                     built = self._built[key] = self._build(clauses)
         return built, values
+
+    def _shapes(self, caller: CallerContext | None) -> tuple[tuple[_Shape, ...], dict[str, Any]]:
+        """Each scope's shape and their values together, kept in the caller's memo (read, never change)."""
+        memo_key = (_MEMO, self)
+        found = caller.memo.get(memo_key) if caller is not None else None
+        if found is None:
+            shapes, values = [], {}
+            for scoped in self._scopes.values():
+                shape, scope_values = scoped._shape(caller)
+                shapes.append(shape)
+                values.update(scope_values)
+            found = (tuple(shapes), values)
+            if caller is not None:
+                caller.memo[memo_key] = found
+        return found
 
     def execute(self, connection: Connection, caller: CallerContext | None, **parameters: Any) -> Any:
         """Runs the statement for `caller` on `connection` with `parameters` and its scope's values."""

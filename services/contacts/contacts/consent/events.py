@@ -3,6 +3,8 @@ so it is ordered with the contact's other events (and before a later contact_era
 
 from __future__ import annotations
 
+import functools
+
 from sqlalchemy.orm import Session
 
 from contacts.consent.store import ConsentRecord
@@ -17,6 +19,7 @@ AGGREGATE = "contact"
 CONSENT_CHANGED = "consent_changed"
 
 
+@functools.cache  # a handful of names, asked eight times per contact overview
 def enum_value(enum: object, prefix: str, name: str) -> int:
     return int(enum.Value(f"{prefix}_{name.upper()}"))  # type: ignore[attr-defined]
 
