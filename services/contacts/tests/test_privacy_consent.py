@@ -251,9 +251,7 @@ def test_erasure_blanks_the_person_from_an_import_batch_event_or_deletes_it_once
     markers = {m: [f"Fn{m}", f"Ln{m}", f"em{m}", f"Co{m}"] for m in (gone, kept, later)}
 
     def hits(marker: str) -> list[tuple[str, str, str]]:
-        # The uploaded file stays in import_jobs.content, which erasure does not scrub (not this test's
-        # subject: events are).
-        return [hit for hit in _hits(runtime, markers[marker]) if hit[0] != "import_jobs"]
+        return _hits(runtime, markers[marker])  # the job is done: it keeps no file
 
     privacy = privacy_pb2_grpc.PrivacyServiceStub(channel)
     privacy.EraseContact(privacy_pb2.EraseContactRequest(id=ids[gone]), metadata=ADMIN, timeout=10)
@@ -274,6 +272,50 @@ def test_erasure_blanks_the_person_from_an_import_batch_event_or_deletes_it_once
     privacy.EraseContact(privacy_pb2.EraseContactRequest(id=ids[later]), metadata=ADMIN, timeout=10)
     assert [kind for kind, _data in _outbox(runtime) if kind == "contacts_imported"] == []
     assert hits(later) == []
+
+
+def test_a_finished_import_keeps_no_file_and_erasure_rewords_errors_quoting_the_person(
+    channel: grpc.Channel, runtime: Runtime
+) -> None:
+    person, other = secrets.token_hex(5), secrets.token_hex(5)
+    _import(runtime, [f"em{person}@example.com,Fn{person},Ln{person},Co{person}"])
+    jobs = imports_store.jobs
+    with runtime.engine.connect() as conn:
+        [job] = conn.execute(select(jobs.c.id, jobs.c.content)).all()
+    assert bytes(job.content) == b""
+    [contact_id] = [item["aggregate_id"] for kind, data in _outbox(runtime) for item in data.get("items", [])]
+    contact = contacts_pb2_grpc.ContactsServiceStub(channel).UpdateContact(
+        contacts_pb2.UpdateContactRequest(
+            contact=contacts_pb2.Contact(id=contact_id, phone="+44 20 7946 0123"),
+            update_mask={"paths": ["phone"]},
+        ),
+        metadata=ADMIN,
+        timeout=10,
+    )
+    assert contact.phone == "+442079460123"
+    # What refusals of a later import would say (a "taken" answer quotes the email or the number).
+    quoting = {
+        1: f"em{person}@example.com is already the email of another contact",
+        2: f"{contact.phone} is already the phone of another contact",
+        3: f"em{other}@example.com is already the email of another contact",
+        4: "Co is not a known company size",  # a substring of the person's company: not identifying
+    }
+    with transaction(runtime.sessions) as session:
+        imports_store.add_errors(session, job.id, [(row, "email", text) for row, text in quoting.items()])
+    privacy_pb2_grpc.PrivacyServiceStub(channel).EraseContact(
+        privacy_pb2.EraseContactRequest(id=contact_id), metadata=ADMIN, timeout=10
+    )
+    with runtime.engine.connect() as conn:
+        errors = imports_store.errors
+        found = conn.execute(select(errors.c.row, errors.c.message).where(errors.c.job_id == job.id))
+        messages = {row: message for row, message in found}
+    assert messages == {
+        1: f"{erasure.ERASED} is already the email of another contact",
+        2: f"{erasure.ERASED} is already the phone of another contact",
+        3: quoting[3],
+        4: quoting[4],
+    }
+    assert _hits(runtime, [f"Fn{person}", f"Ln{person}", f"em{person}", contact.phone]) == []
 
 
 def _outbox(runtime: Runtime) -> list[tuple[str, dict[str, Any]]]:

@@ -46,6 +46,8 @@ jobs = Table(
     # The caller's verified context (claims) when the job was created: the job runs as them, never wider.
     Column("caller", JSON, nullable=False),
     Column("actor_id", String(64), nullable=False),
+    # The uploaded file, kept only while a worker may still read it: a finished job (done, failed,
+    # cancelled) keeps none of it, so the people in it are not kept beyond the import (erasure).
     Column("content", LargeBinary, nullable=False),
     Column("rows_total", Integer, nullable=False),
     # Rows committed so far (the chunk position): a worker taking over resumes after them.
@@ -113,7 +115,7 @@ def cancel(session: Session, job_id: str) -> bool:
     done = session.execute(
         update(jobs)
         .where(jobs.c.id == job_id, jobs.c.state.in_((QUEUED, RUNNING)))
-        .values(state=CANCELLED, finished_at=utcnow(), lease_owner=None, lease_expires_at=None)
+        .values(state=CANCELLED, finished_at=utcnow(), lease_owner=None, lease_expires_at=None, content=b"")
     )
     return bool(done.rowcount)
 
@@ -170,7 +172,7 @@ def advance(
     values: dict[str, Any] = {"rows_done": rows_done, "lease_expires_at": now + lease}
     values.update({name: getattr(jobs.c, name) + count for name, count in counts.items()})
     if finished:
-        values.update(state=DONE, finished_at=now, lease_owner=None, lease_expires_at=None)
+        values.update(state=DONE, finished_at=now, lease_owner=None, lease_expires_at=None, content=b"")
     done = session.execute(
         update(jobs)
         .where(jobs.c.id == job_id, jobs.c.state == RUNNING, jobs.c.lease_owner == owner)
@@ -184,7 +186,12 @@ def fail(session: Session, job_id: str, owner: str, reason: str) -> None:
         update(jobs)
         .where(jobs.c.id == job_id, jobs.c.state == RUNNING, jobs.c.lease_owner == owner)
         .values(
-            state=FAILED, error=reason[:2000], finished_at=utcnow(), lease_owner=None, lease_expires_at=None
+            state=FAILED,
+            error=reason[:2000],
+            finished_at=utcnow(),
+            lease_owner=None,
+            lease_expires_at=None,
+            content=b"",
         )
     )
 

@@ -19,6 +19,10 @@ What is personal is declared here, per table, and everything else is found from 
   record's sequence but have every personal value blanked from their payload.
 - Idempotency claims whose stored response mentions the person are dropped (a retry of that request
   after erasure runs again).
+- Imports: a finished job keeps no file (contacts.imports.store), and import errors that quote one of
+  the person's email addresses or phone numbers (a "taken" refusal) have it replaced. The file of a job
+  still running is left alone: it is dropped when the job ends, and a row of it that names the person
+  would be applied after the erasure anyway (erase once the import is done).
 The inbox and consumer positions hold only event and record ids.
 """
 
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +39,7 @@ from sqlalchemy import Table, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from contacts.custom_fields import store as custom_fields_store
+from contacts.imports import store as imports_store
 from contacts.store import Base, Contact, messaging, resources, search_index
 from crm_platform.db import utcnow
 from crm_platform.resources import history as history_module
@@ -277,6 +283,7 @@ def erase_rows(session: Session, contact_id: str) -> Erased:
     erased.personal.discard(contact_id)
     _blank_history(session, erased)
     _scrub_outbox(session, erased)
+    _scrub_imports(session, erased)
     _drop_idempotent_responses(session, contact_id)
     return erased
 
@@ -339,6 +346,29 @@ def _scrub_outbox(session: Session, erased: Erased) -> None:
         blanked = blank_values(payload, erased.personal)
         if blanked != payload:
             session.execute(update(outbox).where(outbox.c.id == entry.id).values(payload=json.dumps(blanked)))
+
+
+def _scrub_imports(session: Session, erased: Erased) -> None:
+    # Only values that identify the person: a refusal quotes the email or phone it found taken, and a
+    # shorter personal value (a city, a language) would match other people's messages too.
+    quoted = sorted((v for v in erased.personal if _IDENTIFYING.fullmatch(v)), key=len, reverse=True)
+    if not quoted:
+        return
+    errors = imports_store.errors
+    quoting = or_(*(errors.c.message.contains(v, autoescape=True) for v in quoted))
+    for entry in session.execute(select(errors).where(quoting)).mappings().all():
+        message = entry["message"]
+        for value in quoted:  # the longest first: one may contain another
+            message = message.replace(value, ERASED)
+        session.execute(
+            update(errors)
+            .where(*(errors.c[name] == entry[name] for name in ("job_id", "row", "seq")))
+            .values(message=message)
+        )
+
+
+# An email address, or a phone number as stored (E.164).
+_IDENTIFYING = re.compile(r"[^@\s]+@[^@\s]+|\+[1-9][0-9]{5,14}")
 
 
 def _drop_idempotent_responses(session: Session, contact_id: str) -> None:
