@@ -16,7 +16,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
-from google.protobuf import json_format
+from google.protobuf import json_format, struct_pb2
 from sqlalchemy import JSON, ForeignKey, Index, Integer, Select, String, Text, delete, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -35,7 +35,8 @@ from crm_platform.errors import AlreadyExists
 from crm_platform.events import messaging_tables
 from crm_platform.listing import ENUM, STRING, TIMESTAMP, Field, ListSpec, years_since
 from crm_platform.protobuf import timestamp
-from crm_platform.resources import Change, Repository, etag_of, resource_tables
+from crm_platform.resources import Change, FieldChange, Repository, etag_of, resource_tables
+from crm_platform.resources.field_mask import writable_fields
 
 
 class Base(DeclarativeBase):
@@ -306,8 +307,68 @@ def profile_columns(message: Any) -> dict[str, Any]:
     return columns
 
 
+# A new contact's history: each writable field with a value. Plain values read straight from their
+# column; lists as to_message loads them from their stored JSON form, each entry encoded on its own.
+_PLAIN_FIELDS = frozenset(
+    (
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "company",
+        "owner_id",
+        "team_id",
+        "partner_account_id",
+        "external_id",
+        *TEXT_FIELDS,
+    )
+)
+_CHANNEL_NUMBERS = protojson.enum_numbers(contacts_pb2.ContactChannel.DESCRIPTOR)
+_ENTRY_TYPES = {
+    name: type(getattr(contacts_pb2.Contact(), name).add())
+    for name in LIST_FIELDS
+    if name not in _STRING_LISTS
+}
+
+
+def created_fields(contact: Any) -> list[FieldChange]:
+    """The history changes of a new contact (a row with the `contacts` columns as attributes): exactly
+    what encoding its message gives (Repository.created_fields_of_message; test_created_history.py
+    holds them equal), without building and encoding the whole message: ~40 us of each imported row."""
+    changes = []
+    for name in writable_fields(contacts_pb2.Contact.DESCRIPTOR):
+        value = getattr(contact, name)
+        if name in _PLAIN_FIELDS:
+            if value:
+                changes.append(FieldChange(name, None, value))
+        elif name == "preferred_channel":
+            if value in _CHANNEL_NUMBERS:  # by its number's JSON name, as encoding the message names it
+                changes.append(FieldChange(name, None, _CHANNEL_NAMES[_CHANNEL_NUMBERS[value]]))
+        elif name == "custom_fields":
+            if value:  # through a Struct, as to_message reads it (its numbers are doubles)
+                struct = struct_pb2.Struct()
+                struct.update(value)
+                changes.append(FieldChange(name, None, json_format.MessageToDict(struct)))
+        elif name in _STRING_LISTS:
+            if value:
+                changes.append(FieldChange(name, None, list(value)))
+        elif value:
+            entry_type, load = _ENTRY_TYPES[name], _LOADERS[name]
+            encoded = [protojson.encode(entry_type(**load(entry))) for entry in value]
+            changes.append(FieldChange(name, None, encoded))
+        elif name == "emails" and contact.email:  # to_message's one email of a contact without the list
+            only = contacts_pb2.ContactEmail(address=contact.email, primary=True)
+            changes.append(FieldChange(name, None, [protojson.encode(only)]))
+    return changes
+
+
 contacts = Repository(
-    Contact, "contact", to_message=to_message, to_columns=to_columns, request_field="contact"
+    Contact,
+    "contact",
+    to_message=to_message,
+    to_columns=to_columns,
+    request_field="contact",
+    created_fields=created_fields,
 )
 
 LIST_SPEC = ListSpec(

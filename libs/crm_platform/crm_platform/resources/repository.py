@@ -85,9 +85,13 @@ class Repository(Generic[Row, M]):
         to_message: Callable[[Row], M],
         to_columns: Callable[[M], dict[str, Any]],
         request_field: str = "",
+        created_fields: Callable[[Any], list[FieldChange]] | None = None,
     ) -> None:
         """`resource_type` names the resource in errors and history ("contact"); `request_field` is the
-        Update request's field holding the resource ("contact"), for naming fields in errors."""
+        Update request's field holding the resource ("contact"), for naming fields in errors.
+        `created_fields(row)`: a new row's history changes read from its columns, for a service that can
+        tell them cheaper than the default (the row's message, encoded: ~40 µs a contact); it must give
+        exactly what the default gives."""
         mapper = inspect(model)
         missing = [name for name in REQUIRED_COLUMNS if name not in mapper.columns]
         if missing or len(mapper.primary_key) != 1:
@@ -97,6 +101,7 @@ class Repository(Generic[Row, M]):
         self.to_message = to_message
         self.to_columns = to_columns
         self.request_field = request_field
+        self._created_from_columns = created_fields
         self._id = id_attribute(model)
         columns = mapper.columns
         self.ownership = (
@@ -299,6 +304,12 @@ class Repository(Generic[Row, M]):
 
     def _created_fields(self, row: Any) -> list[FieldChange]:
         """A new row's history changes: every writable field that has a value, from nothing."""
+        if self._created_from_columns is not None:
+            return self._created_from_columns(row)
+        return self.created_fields_of_message(row)
+
+    def created_fields_of_message(self, row: Any) -> list[FieldChange]:
+        """The default `_created_fields`: the row's message, encoded (what a `created_fields` must equal)."""
         message = self.to_message(row)
         encoded = protojson.encode(message)
         return [

@@ -5,6 +5,7 @@ API decodes a JSON value."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -152,6 +153,12 @@ def fill(target: Message, values: Mapping[str, str]) -> dict[str, str]:
     lists of them: JSON); returns the fields that could not be decoded, with why."""
     problems: dict[str, str] = {}
     for name, text in values.items():
+        if "\x00" not in text and _is_plain_text(target.DESCRIPTOR, name):
+            try:
+                setattr(target, name, text)  # what decode_field does with a JSON string
+            except ValueError as error:
+                problems[name] = str(error)
+            continue
         holder, field = _leaf(target, name)
         try:
             if _is_structured(field) or (
@@ -168,6 +175,14 @@ def fill(target: Message, values: Mapping[str, str]) -> dict[str, str]:
         except DecodeError as error:
             problems[name] = _decode_message(error, name)
     return problems
+
+
+@functools.cache
+def _is_plain_text(descriptor: Descriptor, name: str) -> bool:
+    """`name` is a singular text field of the message itself: a cell is its value as it is (most of a
+    row's cells; told once per field, not per cell)."""
+    field = descriptor.fields_by_name.get(name)
+    return field is not None and field.type == FieldDescriptor.TYPE_STRING and not field.is_repeated
 
 
 def _leaf(target: Message, name: str) -> tuple[Message, FieldDescriptor]:

@@ -262,6 +262,8 @@ def _primary_index(
 
 def _primary_first(repeated: Any, primary: int) -> None:
     """Mark entry `primary` (alone) as primary and move it to the front, the others keeping their order."""
+    if primary <= 0 and all(entry.primary == (index == primary) for index, entry in enumerate(repeated)):
+        return  # already so (most lists: none, or one primary entry)
     entries = [type(entry)() for entry in repeated]
     for copy, entry in zip(entries, repeated, strict=True):
         copy.CopyFrom(entry)
