@@ -50,8 +50,11 @@ def _api_blueprint() -> Blueprint:
     return api
 
 
-def create_app(settings: GatewaySettings, *, metrics_token: str | None = None) -> Flask:
-    """`metrics_token` defaults to GATEWAY_METRICS_TOKEN."""
+def create_app(
+    settings: GatewaySettings, *, metrics_token: str | None = None, watch_channels: bool = False
+) -> Flask:
+    """`metrics_token` defaults to GATEWAY_METRICS_TOKEN; `watch_channels` for a serving worker
+    (gateway.clients.ServiceClients)."""
     telemetry.setup("gateway")
     app = Flask("gateway")
     # Werkzeug answers 413 (as problem+json via problems.install) for larger bodies, before reading them.
@@ -67,7 +70,7 @@ def create_app(settings: GatewaySettings, *, metrics_token: str | None = None) -
     GatewayState(
         settings=settings,
         database=database,
-        clients=ServiceClients(settings.service_addrs),
+        clients=ServiceClients(settings.service_addrs, watch_channels=watch_channels),
         tokens=identity.tokens,
         authenticator=identity.authenticator,
         routes=served,

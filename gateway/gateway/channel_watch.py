@@ -54,6 +54,8 @@ class ChannelWatch:
                 if self._closed.is_set():
                     return
                 log.debug("health watch ended: %s", error.code())
+            except ValueError:  # the channel was closed under the watch: nothing left to watch
+                return
             self.status = None
             self._closed.wait(pause)
             pause = min(pause * 2, RETRY_MAX_SECONDS)

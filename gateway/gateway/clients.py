@@ -59,14 +59,18 @@ class _Connection:
     channel: grpc.Channel
     stub: Any
     health: health_pb2_grpc.HealthStub
-    watch: ChannelWatch
+    watch: ChannelWatch | None
     methods: dict[str, grpc.UnaryUnaryMultiCallable] = field(default_factory=dict)
     plain_methods: dict[str, grpc.UnaryUnaryMultiCallable] = field(default_factory=dict)
 
 
 class ServiceClients:
-    def __init__(self, addresses: Mapping[str, str]) -> None:
+    def __init__(self, addresses: Mapping[str, str], *, watch_channels: bool = False) -> None:
+        """`watch_channels`: hold a health watch open on each channel (gateway.channel_watch), for the
+        long-lived serving workers; an app built in-process (tests, tools) that is never closed would
+        leave the watch threads running."""
         self.addresses = dict(addresses)
+        self.watch_channels = watch_channels
         self._lock = threading.Lock()
         self._pid = os.getpid()
         self._connections: dict[str, _Connection] = {}
@@ -84,9 +88,8 @@ class ServiceClients:
                 plain = open_plain_channel(self.addresses[service])
                 channel = intercepted(plain)
                 stub = STUBS[service](channel) if service in STUBS else None
-                connection = _Connection(
-                    plain, channel, stub, health_pb2_grpc.HealthStub(channel), ChannelWatch(plain, service)
-                )
+                watch = ChannelWatch(plain, service) if self.watch_channels else None
+                connection = _Connection(plain, channel, stub, health_pb2_grpc.HealthStub(channel), watch)
                 self._connections[service] = connection
             return connection
 
@@ -141,6 +144,7 @@ class ServiceClients:
         with self._lock:
             if self._pid == os.getpid():
                 for connection in self._connections.values():
-                    connection.watch.close()
+                    if connection.watch is not None:
+                        connection.watch.close()
                     connection.plain.close()
             self._connections = {}

@@ -70,7 +70,7 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]
     def load(self) -> Flask:
         from gateway.app import create_app  # imported in the worker: nothing of it exists before fork
 
-        return create_app(self.settings)
+        return create_app(self.settings, watch_channels=True)
 
 
 def prepare(settings: GatewaySettings) -> None:

@@ -128,3 +128,11 @@ def test_close_ends_the_watch_thread(server: _HealthServer) -> None:
     watch.close()
     assert _wait_for(lambda: not watch._thread.is_alive())
     channel.close()
+
+
+def test_a_watch_ends_when_its_channel_is_closed_under_it(server: _HealthServer) -> None:
+    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
+    watch = ChannelWatch(channel, "orphan")
+    assert _wait_for(lambda: watch.status is not None)
+    channel.close()
+    assert _wait_for(lambda: not watch._thread.is_alive(), 15)
