@@ -150,11 +150,32 @@ def merge_update(
         except InvalidArgument as error:
             raise InvalidArgument(error.message, _prefixed(error.fields, request_field)) from None
     # Compared field by field over everything writable rather than just the mask, so the record is
-    # honest even if `prepare` normalised an unmasked field.
+    # honest even if `prepare` normalised an unmasked field. A field that holds the same value (and
+    # presence) encodes the same, so only the others are compared as JSON: an update that changes
+    # nothing (an import's unchanged row) encodes nothing.
+    differing = [name for name, same in _comparisons(current.DESCRIPTOR) if not same(current, merged)]
+    if not differing:
+        return MergedUpdate(merged, [])
     before, after = protojson.encode(current), protojson.encode(merged)
     changes = [
-        FieldChange(name, before[name], after[name])
-        for name in writable_fields(current.DESCRIPTOR)
-        if before[name] != after[name]
+        FieldChange(name, before[name], after[name]) for name in differing if before[name] != after[name]
     ]
     return MergedUpdate(merged, changes)
+
+
+Same = Callable[[Message, Message], bool]
+
+
+@functools.cache
+def _comparisons(descriptor: Descriptor) -> tuple[tuple[str, Same], ...]:
+    """Per writable field, in order: whether two messages hold the same in it (presence included)."""
+    return tuple((field.name, _same(field)) for field in descriptor.fields if not is_output_only(field))
+
+
+def _same(field: FieldDescriptor) -> Same:
+    name = field.name
+    if field.message_type is not None and field.message_type.GetOptions().map_entry:
+        return lambda a, b: dict(getattr(a, name)) == dict(getattr(b, name))
+    if field.has_presence and not field.is_repeated:
+        return lambda a, b: a.HasField(name) == b.HasField(name) and getattr(a, name) == getattr(b, name)
+    return lambda a, b: bool(getattr(a, name) == getattr(b, name))

@@ -8,6 +8,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from crm.common.v1 import history_pb2
 from crm.contacts.v1 import contacts_pb2
+from crm_platform import protojson
 from crm_platform.errors import InvalidArgument
 from crm_platform.resources import check_mask, is_output_only, merge_update
 from crm_platform.resources.field_mask import writable_fields
@@ -152,3 +153,41 @@ def test_nested_paths_merge_inside_messages_and_repeated_fields_are_replaced() -
     assert [v.bool_value for v in merged.new_value.list_value.values] == [True]
     merged = merge_update(old, partial, ["old_value"]).message
     assert merged.old_value.WhichOneof("kind") == "number_value"
+
+
+def _struct(values: dict[str, object]) -> struct_pb2.Struct:
+    struct = struct_pb2.Struct()
+    struct.update(values)
+    return struct
+
+
+@pytest.mark.parametrize(
+    ("partial", "paths", "changed"),
+    [
+        (Contact(first_name="Ada"), ["first_name"], []),
+        (Contact(custom_fields=_struct({})), ["custom_fields"], ["custom_fields"]),  # set, even empty
+        (Contact(), ["custom_fields"], []),  # unset stays unset
+        (Contact(tags=["vip"], company="Acme"), ["tags", "company"], ["company", "tags"]),
+        (
+            Contact(emails=[contacts_pb2.ContactEmail(address="ada@example.com", primary=True)]),
+            ["emails"],
+            [],
+        ),
+        (Contact(emails=[contacts_pb2.ContactEmail(address="ada@example.com")]), ["emails"], ["emails"]),
+    ],
+)
+def test_the_changes_are_the_fields_whose_json_differs_presence_included(
+    partial: contacts_pb2.Contact, paths: list[str], changed: list[str]
+) -> None:
+    """Only fields holding another value (or set where they were unset) are compared as JSON; what they
+    say is what encoding both whole messages says."""
+    start = current()
+    start.emails.add(address="ada@example.com", primary=True)
+    merged = merge_update(start, partial, paths)
+    before, after = protojson.encode(start), protojson.encode(merged.message)
+    assert merged.changed_fields == changed
+    assert [tuple(change) for change in merged.changes] == [
+        (name, before[name], after[name])
+        for name in writable_fields(Contact.DESCRIPTOR)
+        if before[name] != after[name]
+    ]
