@@ -167,7 +167,7 @@ def apply_created_in_transaction(session: Session, positions: Table, recorded: R
     for item in recorded.items:
         values = _entry_values(rule, source, event_type, item.data, item.id, None)
         rows.append({"id": str(uuid.uuid4()), "contact_id": str(item.data["contact_id"]), **values})
-    session.execute(insert(TimelineEntry), rows)
+    session.execute(insert(TimelineEntry.__table__), rows)  # Core: the ORM's bulk insert added ~18 us a row
     mark_applied(
         session,
         positions,
