@@ -47,8 +47,11 @@ class _DefaultDeadline(grpc.UnaryUnaryClientInterceptor):
 # Service name sticks to one pod, so a gateway worker never uses a second replica; `round_robin` keeps a
 # subchannel per address (a headless Service resolves to one per ready pod) and rotates calls over them.
 SERVICE_CONFIG = json.dumps({"loadBalancingConfig": [{"round_robin": {}}]})
+# How often a channel pings its server while calls are open (a gateway's channels always have one: its
+# health watch), to notice a dead connection; servers accept pings this often (crm_platform.grpc_server).
+KEEPALIVE_TIME_MS = 30_000
 CHANNEL_OPTIONS = (
-    ("grpc.keepalive_time_ms", 30_000),
+    ("grpc.keepalive_time_ms", KEEPALIVE_TIME_MS),
     ("grpc.enable_retries", 1),
     ("grpc.service_config", SERVICE_CONFIG),
     # Resolve again at most this often when connections drop (pods come and go on a scale-out).

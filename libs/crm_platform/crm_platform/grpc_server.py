@@ -15,7 +15,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry import trace
 
-from crm_platform import config
+from crm_platform import config, grpc_client
 from crm_platform.access.context import CallerContextCheck, acting_as
 from crm_platform.errors import DomainError, InvalidArgument, to_status
 from crm_platform.metrics.rpc import MethodMetrics
@@ -204,6 +204,12 @@ class GrpcServer:
             interceptors=[ServerCallInterceptor(caller_check or CallerContextCheck()), *interceptors],
             options=[
                 ("grpc.so_reuseport", 0),
+                # Clients ping every grpc_client.KEEPALIVE_TIME_MS while a call is open, also when no data
+                # flows (a health watch). gRPC servers refuse pings without data more often than every 5
+                # minutes by default and, after two, close the connection with GOAWAY
+                # ENHANCE_YOUR_CALM, failing every call on it: accept them at twice that rate.
+                ("grpc.keepalive_permit_without_calls", 1),
+                ("grpc.http2.min_ping_interval_without_data_ms", grpc_client.KEEPALIVE_TIME_MS // 2),
                 ("grpc.max_connection_age_ms", MAX_CONNECTION_AGE.get() * 1000),
                 ("grpc.max_connection_age_grace_ms", CONNECTION_AGE_GRACE_SECONDS * 1000),
             ],
