@@ -24,6 +24,7 @@ from itertools import islice
 from typing import Any
 
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm import Session
 
 from contacts.imports import store
 from contacts.imports.files import UnreadableFile, read_rows
@@ -47,6 +48,8 @@ LEASE_SECONDS = config.Setting(
 CHUNK_ROWS = config.Setting(
     "CRM_IMPORT_CHUNK_ROWS", config.positive_int, default="500", help="rows an import commits at a time"
 )
+# The page cache of the SQLite connection a chunk writes through: 64 MiB (SQLite's default is 2 MB).
+WIDE_PAGE_CACHE = "PRAGMA cache_size = -65536"
 POLL_SECONDS = 0.5
 PAUSE_BETWEEN_CHUNKS_SECONDS = 0.01
 # Headers of the events an import records: subscribers (notifications' welcome) can tell them apart.
@@ -74,6 +77,14 @@ def heap_frozen() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+def _widen_page_cache(session: Session) -> None:
+    """A chunk inserts a row into each of a contact's ~20 indexes and ~30 search rows, at random places
+    of those B-trees: with SQLite's 2 MB page cache most of them are read again from the OS on every
+    chunk, a cost that grows with the database (executemany of search terms 4.6 -> 12 us a row from 5k
+    to 25k contacts; 3.1 -> 5.8 with 128 MB). The connection keeps the wider cache in the pool."""
+    session.connection().exec_driver_sql(WIDE_PAGE_CACHE)
 
 
 def run_job(
@@ -106,6 +117,8 @@ def run_job(
         finished = len(chunk_rows_list) < chunk_rows
         try:
             with acting_as(caller), event_headers(headers), transaction(runtime.sessions) as session:
+                if sqlite:
+                    _widen_page_cache(session)
                 if job.dry_run:
                     everything = session.begin_nested()
                     chunk = applier.apply(session, chunk_rows_list, True)
