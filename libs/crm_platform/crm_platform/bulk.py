@@ -12,7 +12,7 @@ path (its batched multi-row VALUES is faster there than the driver's executemany
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Dialect, Insert, Table, insert
@@ -28,10 +28,10 @@ def insert_rows(
     *,
     ignore_conflicts: bool = False,
 ) -> None:
-    """INSERT each of `rows` (values in the order of `columns`; other columns take their defaults) into
-    `table`, in `session`'s transaction (like any Core statement, without flushing the session's
-    objects). `ignore_conflicts`: ON CONFLICT DO NOTHING (a row whose key is there already is left
-    out)."""
+    """INSERT each of `rows` (values in the order of `columns`; the other columns get NULL or their SQL
+    default, so none may have a Python-side default: checked) into `table`, in `session`'s transaction
+    (like any Core statement, without flushing the session's objects). `ignore_conflicts`: ON CONFLICT
+    DO NOTHING (a row whose key is there already is left out)."""
     values = rows if isinstance(rows, list) else list(rows)
     if not values:
         return
@@ -60,10 +60,11 @@ def _insert(table: Table, dialect: Dialect, ignore_conflicts: bool) -> Insert:
     if dialect.name not in ("postgresql", "sqlite"):
         raise NotImplementedError(f"insert_rows cannot ignore conflicts on {dialect.name}")
     module: Any = postgresql if dialect.name == "postgresql" else sqlite
-    return module.insert(table).on_conflict_do_nothing()  # type: ignore[no-any-return]
+    statement: Insert = module.insert(table).on_conflict_do_nothing()
+    return statement
 
 
-@cache
+@lru_cache(maxsize=256)  # per table, columns and engine's dialect (its JSON serializer, say)
 def _compiled(
     table: Table, columns: tuple[str, ...], dialect: Dialect, ignore_conflicts: bool
 ) -> tuple[str, tuple[int, ...] | None, tuple[tuple[int, Processor], ...]]:
@@ -73,7 +74,7 @@ def _compiled(
     statement = _insert(table, dialect, ignore_conflicts)
     compiled = statement.compile(dialect=dialect, column_keys=list(columns))
     placed = tuple(compiled.positiontup or ())
-    if sorted(placed) != sorted(columns):
+    if sorted(placed) != sorted(columns):  # a column's Python-side default would add a parameter
         raise ValueError(f"{table.name}: the INSERT's parameters {placed} are not {columns}")
     order = None if placed == columns else tuple(columns.index(name) for name in placed)
     processors = []

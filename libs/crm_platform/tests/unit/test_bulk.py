@@ -100,3 +100,16 @@ def test_columns_out_of_the_tables_order_are_placed_by_name(tmp_path) -> None:
     with engine.connect() as connection:
         assert connection.execute(select(things.c.id, things.c.size)).one() == ("z", 7)
     engine.dispose()
+
+
+def test_a_column_left_to_a_python_side_default_is_refused(tmp_path) -> None:
+    """The driver would not compute it: rather an error than a NULL where SQLAlchemy would have filled it."""
+    defaults = Table(
+        "defaults", MetaData(), Column("id", String(10), primary_key=True), Column("n", Integer, default=5)
+    )
+    engine = make_engine(f"sqlite:///{tmp_path / 'defaults.db'}")
+    defaults.create(engine)
+    sessions = make_session_factory(engine)
+    with pytest.raises(ValueError, match="parameters"), transaction(sessions) as session:
+        insert_rows(session, defaults, ("id",), [("a",)])
+    engine.dispose()
