@@ -95,6 +95,7 @@ class BareServer(BaseApplication):  # type: ignore[misc]
             "threads": threads,
             "worker_class": "gthread",
             "preload_app": False,
+            "reuse_port": True,  # as the gateway: each worker its own listening socket
             "timeout": 30,
             "graceful_timeout": 20,
             "proc_name": "bench-bare-app",

@@ -54,6 +54,11 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]
             "threads": self.settings.threads,
             "worker_class": "gthread",
             "preload_app": False,  # the app (and its channels) is built after fork, in each worker
+            # Each worker listens on a socket of its own (SO_REUSEPORT) and the kernel spreads new
+            # connections over them. On one shared socket the worker that wins the accept races takes
+            # them: a client or proxy opening its pool at once was seen landing 32/0 or 27/5 on two
+            # workers, one worker's threads then queueing while the other idled (bench/PROFILE.md).
+            "reuse_port": True,
             "timeout": WORKER_TIMEOUT_SECONDS,
             "graceful_timeout": GRACEFUL_TIMEOUT_SECONDS,
             "proc_name": "crm-gateway",

@@ -98,6 +98,7 @@ def test_gunicorn_is_configured_from_the_settings(gateway) -> None:
     assert (server.cfg.workers, server.cfg.threads) == (3, 7)
     assert server.cfg.worker_class_str == "gthread"
     assert server.cfg.preload_app is False  # apps, and so channels, are built in each worker
+    assert server.cfg.reuse_port is True  # each worker its own listening socket: connections spread
     assert bind_address("127.0.0.1", 80) == "127.0.0.1:80"
 
 
