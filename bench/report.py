@@ -366,7 +366,7 @@ def render(
         "| | |",
         "| --- | --- |",
         f"| gateway and bare app | gunicorn gthread, {s.gateway_workers} workers x "
-        f"{s.gateway_threads} threads |",
+        f"{s.gateway_threads} threads, each worker listening on its own socket (reuse_port) |",
         f"| gRPC servers | {os.environ.get('CRM_GRPC_MAX_WORKERS', '8')} threads each "
         "(CRM_GRPC_MAX_WORKERS); platform: one process per service, baseline: the same |",
         "| service deadline | 1.0 s per call (gateway default; the bare app uses the same) |",
