@@ -1,9 +1,10 @@
-"""Events the contacts service publishes (it consumes none yet). Each is written to the outbox in the
-transaction of the change it announces. `contact_created` carries the profile consumers segment and
-reach people by (every email and phone, preferences, segmentation fields, tags); `contact_updated` the
-changes (old and new value of every changed field, lists whole) and how to reach the contact now.
-Contacts an import creates together are announced by one `contacts_imported` batch event (items: what
-`contact_created` carries for each) instead of a `contact_created` each."""
+"""Events the contacts service publishes (what it consumes, for the timeline: contacts.timeline).
+Each is written to the outbox in the transaction of the change it announces. `contact_created` carries
+the profile consumers segment and reach people by (every email and phone, preferences, segmentation
+fields, tags); `contact_updated` the changes (old and new value of every changed field, lists whole)
+and how to reach the contact now. Contacts an import creates together are announced by one
+`contacts_imported` batch event (items: what `contact_created` carries for each) instead of a
+`contact_created` each."""
 
 from __future__ import annotations
 
