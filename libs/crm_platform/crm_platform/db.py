@@ -92,7 +92,10 @@ def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session for queries only: its transaction never takes the write lock, and is never committed."""
     session = factory()
     try:
-        session.connection(execution_options={READ_ONLY: True})
+        # A session already in a transaction (an import chunk's, lent to the service's read methods)
+        # reads within it: its connection is chosen, and only a new one could be made read-only.
+        if not session.in_transaction():
+            session.connection(execution_options={READ_ONLY: True})
         yield session
     finally:
         session.close()  # rolls back: there is nothing to keep
