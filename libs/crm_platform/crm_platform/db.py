@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from crm_platform import config, postgres
+from crm_platform.sqlite_turns import TurnTakingConnection
 
 
 def database_url(service: str) -> str:
@@ -48,8 +49,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         # One connection per thread; a long busy timeout because the relay, the consumer and the
-        # request threads all write to the same file.
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+        # request threads all write to the same file; writers take turns (sqlite_turns).
+        connect_args = {"check_same_thread": False, "timeout": 30, "factory": TurnTakingConnection}
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
@@ -65,8 +67,20 @@ def _sqlite_begin(conn: Connection) -> None:
     # upgrade its lock), so writers take the write lock up front with BEGIN IMMEDIATE and queue instead.
     # Read-only transactions must not: in WAL mode readers never block anyone, and serialising them
     # behind writers was measured to cost latency under load (bench/PROFILE.md).
-    read_only = conn.get_execution_options().get(READ_ONLY, False)
-    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    # Writers first wait for their turn (sqlite_turns), so the lock passes promptly and in fairness.
+    if conn.get_execution_options().get(READ_ONLY, False):
+        conn.exec_driver_sql("BEGIN")
+        return
+    dbapi_connection = conn.connection.dbapi_connection
+    if not isinstance(dbapi_connection, TurnTakingConnection):  # an engine made without make_engine
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        return
+    dbapi_connection.take_turn()
+    try:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        dbapi_connection.give_turn_back()
+        raise
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
