@@ -136,7 +136,9 @@ class CpuSampler:
 
 
 def _by_name(proc: _Proc) -> str:
-    return "rabbitmq" if proc.comm.startswith("beam") else OTHERS
+    if proc.comm.startswith("beam"):
+        return "rabbitmq"
+    return "postgresql (every backend)" if proc.comm.startswith("postgres") else OTHERS
 
 
 def _owners(snap: Snapshot, roots: Mapping[str, int]) -> dict[int, str]:

@@ -57,6 +57,7 @@ STANDALONE = (
     ("Record-level scope: scoped against unscoped lists, caller-context verification", "bench_scope.py"),
     ("Contacts import, end to end through the gateway and the worker", "bench_import.py"),
     ("Contacts export of a million rows: memory of the gateway and the contacts service", "bench_export.py"),
+    ("Concurrent writes on SQLite: creates from 1, 4 and 8 clients at once", "bench_concurrent_writes.py"),
 )
 
 
