@@ -56,17 +56,31 @@ def record_contacts_imported(session: Session, changes: Sequence[Change[Any]]) -
     """One `contacts_imported` event for a batch of new contacts (contacts.store.add_contacts: an
     import's creates), in the caller's transaction: each item what `contact_created` carries for that
     contact, numbered on the contact as its `contact_created` would be. None for no contacts."""
-    if not changes:
+    items = [(change.row.id, as_event_payload(_created(change))) for change in changes]
+    return record_imported(session, CONTACTS_IMPORTED, BATCH_AGGREGATE, AGGREGATE, items)
+
+
+def record_imported(
+    session: Session,
+    event_type: str,
+    batch_aggregate: str,
+    item_aggregate: str,
+    items: Sequence[tuple[str, dict[str, Any]]],
+) -> RecordedBatch | None:
+    """One batch event of this service announcing records an import created together (`items`: each
+    record's id and what its own created event carries), on a new aggregate of type `batch_aggregate`
+    (one per event), in the caller's transaction. None for no items."""
+    if not items:
         return None
     return record_batch_event(
         session,
         messaging,
         source=SOURCE,
-        event_type=CONTACTS_IMPORTED,
-        aggregate_type=BATCH_AGGREGATE,
+        event_type=event_type,
+        aggregate_type=batch_aggregate,
         aggregate_id=str(uuid.uuid4()),
-        item_aggregate_type=AGGREGATE,
-        items=[(change.row.id, as_event_payload(_created(change))) for change in changes],
+        item_aggregate_type=item_aggregate,
+        items=items,
     )
 
 

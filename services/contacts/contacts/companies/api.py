@@ -8,6 +8,7 @@ people routes link contacts to companies: the caller must read both and update t
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import grpc
@@ -16,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from contacts.companies import domain, events, store
 from contacts.custom_fields.catalogue import Catalogue
-from contacts.custom_fields.records import RecordCustomFields
+from contacts.custom_fields.domain import Definition, clean_values
+from contacts.custom_fields.records import RecordCustomFields, values_of
 from contacts.merge.guard import contention_aborts, refuse_deleting_merged
 from contacts.merge.tombstones import read_live
 from crm.common.v1 import history_pb2
@@ -24,10 +26,12 @@ from crm.contacts.v1 import companies_pb2, companies_pb2_grpc
 from crm_platform.access import CallerContext, Ownership
 from crm_platform.access.context import current_caller_or_none
 from crm_platform.db import reading, reading_connection
+from crm_platform.errors import DomainError, InvalidArgument
 from crm_platform.listing import CursorCodec, ListRequest
 from crm_platform.resources import Change, ResourceEvents, StandardMethods, idempotent_write, service_secret
+from crm_platform.resources.methods import ownership_for_create
 from crm_platform.service import Runtime, ServiceDefinition
-from crm_platform.validation import checks_own_contract
+from crm_platform.validation import FieldViolations, checks_own_contract, contract_violations
 
 
 def _fields(message: Any) -> domain.CompanyFields:
@@ -63,6 +67,22 @@ def apply_company_rules(company: companies_pb2.Company) -> None:
             company.ClearField("address")
 
 
+def _new_company(
+    request: companies_pb2.CreateCompanyRequest,
+    fields: domain.CompanyFields,
+    ownership: Ownership | None,
+    custom_values: dict[str, Any],
+) -> store.NewCompany:
+    return store.NewCompany(
+        fields,
+        size=request.size,
+        parent_company_id=request.parent_company_id,
+        ownership=ownership,
+        custom_fields=custom_values,
+        external_id=request.external_id,
+    )
+
+
 class CompaniesServicer(companies_pb2_grpc.CompaniesServiceServicer):
     def __init__(self, runtime: Runtime) -> None:
         self.sessions = runtime.sessions
@@ -93,21 +113,65 @@ class CompaniesServicer(companies_pb2_grpc.CompaniesServiceServicer):
 
         def add(session: Session, actor_id: str, ownership: Ownership | None) -> Change[Any]:
             values = self.custom_fields.check_new(session, request.custom_fields)
-            change = store.add_company(
-                session,
-                fields,
-                size=request.size,
-                parent_company_id=request.parent_company_id,
-                actor_id=actor_id,
-                ownership=ownership,
-                caller=current_caller_or_none(),
-                custom_fields=values,
-                external_id=request.external_id,
-            )
+            new = _new_company(request, fields, ownership, values)
+            change = store.add_company(session, new, actor_id=actor_id, caller=current_caller_or_none())
             self.custom_fields.save(session, change.row.id, values)
             return change
 
         return self.companies.create(context, request, add=add)
+
+    # --- many creates at once: imports (contacts.imports.companies). Keep in step with CreateCompany. --
+
+    def check_create(
+        self,
+        session: Session,
+        request: companies_pb2.CreateCompanyRequest,
+        definitions: Mapping[str, Definition],
+    ) -> store.NewCompany:
+        """What CreateCompany checks before it writes, in its order: the contract's field rules, the
+        domain's (with every bad custom field when they refuse), the caller's right to the ownership
+        asked for, the custom fields against `definitions` (the catalogue's, read once per batch:
+        `self.custom_fields.definitions(session)`), the parent company. The DomainError CreateCompany
+        would answer, or what `add_checked` writes. Taken domains and external ids are `add_checked`'s
+        to tell (the rows before this one may not be written yet)."""
+        violations = contract_violations(request)
+        if violations:
+            raise InvalidArgument("the company breaks the contract's field rules", violations)
+        problems = FieldViolations()
+        with problems.collecting():
+            fields = _fields(request)
+        if problems:
+            with problems.collecting():
+                self._custom_values(request, definitions)
+            problems.raise_any(f"invalid {self.custom_fields.resource} fields")
+        ownership = ownership_for_create(store.companies, request)
+        values = self._custom_values(request, definitions)
+        caller = current_caller_or_none()
+        store.check_parent(session, "", request.parent_company_id, caller, "parent_company_id")
+        return _new_company(request, fields, ownership, values)
+
+    def add_checked(
+        self, session: Session, checked: Sequence[store.NewCompany], actor_id: str
+    ) -> list[Change[Any] | DomainError]:
+        """CreateCompany's writes for many checked companies in `session`'s transaction
+        (store.add_companies, their custom field values, and one `companies_imported` event announcing
+        them): per company its Change or its refusal (a taken domain or external id), as if created
+        one after the other."""
+        outcomes = store.add_companies(session, checked, actor_id, current_caller_or_none())
+        created = []
+        for outcome, new in zip(outcomes, checked, strict=True):
+            if isinstance(outcome, Change):
+                if new.custom_fields:
+                    self.custom_fields.save(session, outcome.row.id, new.custom_fields)
+                created.append(outcome)
+        events.record_companies_imported(session, created)
+        return list(outcomes)
+
+    def _custom_values(
+        self, request: companies_pb2.CreateCompanyRequest, definitions: Mapping[str, Definition]
+    ) -> dict[str, Any]:
+        """`self.custom_fields.check_new` against definitions already read."""
+        return clean_values(values_of(request.custom_fields), definitions, self.custom_fields.resource)
 
     def GetCompany(
         self, request: companies_pb2.GetCompanyRequest, context: grpc.ServicerContext

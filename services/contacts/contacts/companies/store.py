@@ -15,7 +15,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, NamedTuple
 
 from google.protobuf import json_format
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, Select, String, Text, select, update
@@ -262,8 +263,7 @@ def _ensure_domain_free(
     ).first()
     if taken is None:
         return
-    readable = caller is None or in_scope(caller, companies.resource_type, "read", taken)
-    raise DomainTaken(domain, taken.id if readable else "")
+    raise DomainTaken(domain, taken.id if _readable(taken, caller) else "")
 
 
 def _unique_conflict(error: IntegrityError, domain: str, external_id: str) -> AlreadyExists | None:
@@ -281,7 +281,7 @@ def _is_domain_conflict(error: IntegrityError) -> bool:
     return DOMAIN_IN_BOOK in text or "companies.uniqueness_book, companies.domain" in text
 
 
-def _check_parent(
+def check_parent(
     session: Session, company_id: str, parent_id: str, caller: CallerContext | None, field: str
 ) -> None:
     """The parent must be a company the caller may read (one they may not is "not found", exactly like
@@ -318,61 +318,142 @@ def _check_parent(
         )
 
 
-def _apply_fields(company: Company, fields: CompanyFields) -> None:
-    company.name = fields.name
-    company.domain = fields.domain or None
-    company.industry = fields.industry or None
-    company.website = fields.website or None
-    company.phone = fields.phone or None
-    company.description = fields.description or None
-    address = fields.address
-    company.address_street = address.street or None
-    company.address_city = address.city or None
-    company.address_region = address.region or None
-    company.address_postal_code = address.postal_code or None
-    company.address_country = address.country or None
+class NewCompany(NamedTuple):
+    """A company to add: its cleaned fields, its ownership (already checked against the caller's
+    rights) and its checked custom field values."""
+
+    fields: CompanyFields
+    size: int = 0
+    parent_company_id: str = ""
+    ownership: Ownership | None = None
+    custom_fields: dict[str, Any] | None = None
+    external_id: str = ""
+
+    @property
+    def book(self) -> str:
+        return book_of(self.ownership.partner_account_id if self.ownership is not None else None)
+
+
+def _new_columns(new: NewCompany, book: str) -> dict[str, Any]:
+    """The column values of a new company (a fresh id) in `book`."""
+    fields, address, ownership = new.fields, new.fields.address, new.ownership
+    return {
+        "id": str(uuid.uuid4()),
+        "name": fields.name,
+        "domain": fields.domain or None,
+        "industry": fields.industry or None,
+        "size": _size_name(new.size),
+        "address_street": address.street or None,
+        "address_city": address.city or None,
+        "address_region": address.region or None,
+        "address_postal_code": address.postal_code or None,
+        "address_country": address.country or None,
+        "parent_company_id": new.parent_company_id or None,
+        "website": fields.website or None,
+        "phone": fields.phone or None,
+        "description": fields.description or None,
+        "owner_id": ownership.owner_id if ownership is not None else None,
+        "team_id": ownership.team_id if ownership is not None else None,
+        "partner_account_id": ownership.partner_account_id if ownership is not None else None,
+        "uniqueness_book": book,
+        "custom_fields": new.custom_fields or None,
+        "external_id": external_ids.clean(new.external_id) or None,
+    }
 
 
 def add_company(
-    session: Session,
-    fields: CompanyFields,
-    *,
-    size: int,
-    parent_company_id: str,
-    actor_id: str,
-    ownership: Ownership | None = None,
-    caller: CallerContext | None = None,
-    custom_fields: dict[str, Any] | None = None,
-    external_id: str = "",
+    session: Session, new: NewCompany, *, actor_id: str, caller: CallerContext | None = None
 ) -> Change[Company]:
-    """Insert a company into the book of its partner account (`ownership`, already checked against the
-    caller's rights); DomainTaken when that book has the domain, ExternalIdTaken when it has the
-    external id. `custom_fields`: checked values."""
-    _check_parent(session, "", parent_company_id, caller, "parent_company_id")
-    book = book_of(ownership.partner_account_id if ownership is not None else None)
-    _ensure_domain_free(session, fields.domain, book, caller)
-    external_id = external_ids.clean(external_id)
+    """Insert a company into the book of its partner account; DomainTaken when that book has the
+    domain, ExternalIdTaken when it has the external id."""
+    check_parent(session, "", new.parent_company_id, caller, "parent_company_id")
+    book = new.book
+    _ensure_domain_free(session, new.fields.domain, book, caller)
+    external_id = external_ids.clean(new.external_id)
     external_ids.ensure_free(session, companies, external_id, book, caller)
-    company = Company(
-        id=str(uuid.uuid4()),
-        size=_size_name(size),
-        parent_company_id=parent_company_id or None,
-        uniqueness_book=book,
-        custom_fields=custom_fields or None,
-        external_id=external_id or None,
-    )
-    _apply_fields(company, fields)
-    if ownership is not None:
-        company.owner_id = ownership.owner_id
-        company.team_id = ownership.team_id
-        company.partner_account_id = ownership.partner_account_id
+    company = Company(**_new_columns(new, book))
     try:
         return companies.create(session, company, actor_id)
     except IntegrityError as error:
-        refusal = _unique_conflict(error, fields.domain, external_id)
+        refusal = _unique_conflict(error, new.fields.domain, external_id)
         if refusal is None:
             raise
         raise refusal from None
+
+
+def add_companies(
+    session: Session, entries: Sequence[NewCompany], actor_id: str, caller: CallerContext | None
+) -> list[Change[Any] | AlreadyExists]:
+    """`add_company` for many companies at once (imports), their parents already checked
+    (`check_parent`): per entry, in order, its Change or the refusal adding them one after the other
+    would have given (DomainTaken, then ExternalIdTaken: held in its book before, or by an earlier
+    entry). One query each finds who holds the domains and the external ids; the companies and their
+    history are written by one batched insert each. A writer that took a domain since makes the batch
+    fail on the unique index (IntegrityError, the whole batch): the caller then adds them one by one."""
+    books = {entry.book for entry in entries}
+    ids = [external_ids.clean(entry.external_id) for entry in entries]
+    domains_held = _domain_holders(session, books, {e.fields.domain for e in entries if e.fields.domain})
+    ids_held = external_ids.holders(session, companies, books, {i for i in ids if i})
+    outcomes: list[int | AlreadyExists] = []
+    accepted: list[dict[str, Any]] = []
+    for entry, external_id in zip(entries, ids, strict=True):
+        book, domain = entry.book, entry.fields.domain
+        refusal = _taken(domains_held, ids_held, book, domain, external_id, caller)
+        if refusal is not None:
+            outcomes.append(refusal)
+            continue
+        columns = _new_columns(entry, book)
+        holder = SimpleNamespace(**{name: columns[name] for name in _HOLDER_COLUMNS})
+        if domain:
+            domains_held[(book, domain)] = holder
+        if external_id:
+            ids_held[(book, external_id)] = holder
+        outcomes.append(len(accepted))
+        accepted.append(columns)
+    changes = companies.create_many(session, accepted, actor_id)
+    return [changes[outcome] if isinstance(outcome, int) else outcome for outcome in outcomes]
+
+
+# What the answer to a taken domain or external id needs of its holder: its id and whether the caller
+# may read it.
+_HOLDER_COLUMNS = ("id", "owner_id", "team_id", "partner_account_id")
+
+
+def _taken(
+    domains_held: dict[tuple[str, str], Any],
+    ids_held: dict[tuple[str, str], Any],
+    book: str,
+    domain: str,
+    external_id: str,
+    caller: CallerContext | None,
+) -> AlreadyExists | None:
+    """What `_ensure_domain_free`, then `external_ids.ensure_free` would answer: the holder named only
+    to a caller who may read it."""
+    holder = domains_held.get((book, domain)) if domain else None
+    if holder is not None:
+        return DomainTaken(domain, holder.id if _readable(holder, caller) else "")
+    holder = ids_held.get((book, external_id)) if external_id else None
+    if holder is not None:
+        existing = holder.id if _readable(holder, caller) else ""
+        return external_ids.ExternalIdTaken(companies.resource_type, external_id, existing)
+    return None
+
+
+def _readable(holder: Any, caller: CallerContext | None) -> bool:
+    return caller is None or in_scope(caller, companies.resource_type, "read", holder)
+
+
+def _domain_holders(session: Session, books: set[str], domains: set[str]) -> dict[tuple[str, str], Any]:
+    """(book, domain) -> the company holding that domain in that book (id and ownership), for every
+    pair of `books` x `domains` that is taken (merged tombstones hold none)."""
+    if not domains:
+        return {}
+    found = session.execute(
+        select(
+            *(getattr(Company, name) for name in _HOLDER_COLUMNS), Company.uniqueness_book, Company.domain
+        ).where(Company.uniqueness_book.in_(books), Company.domain.in_(domains))
+    ).all()
+    return {(row.uniqueness_book, row.domain): row for row in found}
 
 
 def update_company(
@@ -400,7 +481,7 @@ def update_company(
             return
         refuse_merged(session, companies, row, caller)
         if (row.parent_company_id or "") != merged.parent_company_id:
-            _check_parent(session, company_id, merged.parent_company_id, caller, "parent_company_id")
+            check_parent(session, company_id, merged.parent_company_id, caller, "parent_company_id")
         book = book_of(merged.partner_account_id)
         moved = row.uniqueness_book != book
         new_domain = (row.domain or "") != merged.domain

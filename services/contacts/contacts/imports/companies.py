@@ -1,11 +1,13 @@
 """Companies as an import writes them (the Adapter of resource `companies`): rows upserted by external
-id, then by domain, within the caller's book, through CompaniesServicer's own CreateCompany and
-UpdateCompany, one row at a time (an update that changes nothing writes nothing there, and is counted
-`skipped`)."""
+id, then by domain, within the caller's book, through CompaniesServicer's own create and update: new
+companies checked by CreateCompany's checks as they come and written together (`check_create`,
+`add_checked`; rows.py's batch), updates one row at a time through UpdateCompany (one that changes
+nothing writes nothing there, and is counted `skipped`)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -16,6 +18,9 @@ from contacts.companies import store as companies_store
 from contacts.companies.domain import normalise_domain
 from contacts.imports.adapter import EXTERNAL_ID, Adapter, Found
 from crm.contacts.v1 import companies_pb2
+from crm_platform.access import CallerContext
+from crm_platform.errors import DomainError
+from crm_platform.resources import Change
 from crm_platform.resources.etag import etag_of
 from crm_platform.service import Runtime
 
@@ -35,6 +40,14 @@ class Companies(Adapter):
     update_request = companies_pb2.UpdateCompanyRequest
     taken = {"domain": companies_store.DomainTaken, EXTERNAL_ID: _external_id_taken}
     normalisers = {"domain": normalise_domain, EXTERNAL_ID: external_ids.clean}
+    batch = True
+
+    def __init__(self, caller: CallerContext) -> None:
+        super().__init__(caller)
+        self._definitions: Any = None  # the custom fields' catalogue, read by a chunk's first create
+
+    def begin_chunk(self) -> None:
+        self._definitions = None
 
     def servicer(self, runtime: Runtime) -> companies_api.CompaniesServicer:
         return companies_api.CompaniesServicer(runtime)
@@ -66,3 +79,19 @@ class Companies(Adapter):
             ]
             found.append(Found(row.id, etag_of(row.id, row.version), tuple(keys)))
         return found
+
+    def check_create(
+        self, servicer: companies_api.CompaniesServicer, session: Session, request: Any
+    ) -> companies_store.NewCompany:
+        if self._definitions is None:
+            self._definitions = servicer.custom_fields.definitions(session)
+        return servicer.check_create(session, request, self._definitions)
+
+    def add_checked(
+        self,
+        servicer: companies_api.CompaniesServicer,
+        session: Session,
+        checked: Sequence[Any],
+        actor_id: str,
+    ) -> list[Change[Any] | DomainError]:
+        return servicer.add_checked(session, checked, actor_id)

@@ -26,7 +26,7 @@ from crm.common.v1 import history_pb2 as crm_dot_common_dot_v1_dot_history__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x63rm/events/v1/companies.proto\x12\rcrm.events.v1\x1a\x1b\x63rm/common/v1/history.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8f\x02\n\x0e\x43ompanyCreated\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06\x64omain\x18\x03 \x01(\t\x12\x10\n\x08industry\x18\x04 \x01(\t\x12\x0c\n\x04size\x18\x05 \x01(\t\x12\x19\n\x11parent_company_id\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x61\x63tor_id\x18\x08 \x01(\t\x12\x0f\n\x07version\x18\t \x01(\x03\x12\x10\n\x08owner_id\x18\n \x01(\t\x12\x0f\n\x07team_id\x18\x0b \x01(\t\x12\x1a\n\x12partner_account_id\x18\x0c \x01(\t\"\xbc\x01\n\x0e\x43ompanyUpdated\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x16\n\x0e\x63hanged_fields\x18\x04 \x03(\t\x12+\n\x07\x63hanges\x18\x05 \x03(\x0b\x32\x1a.crm.common.v1.FieldChange\x12.\n\nupdated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"y\n\x0f\x43ompanyArchived\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12/\n\x0b\x61rchived_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xdd\x01\n\rCompanyMerged\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x13\n\x0bsurvivor_id\x18\x02 \x01(\t\x12\x12\n\nmerged_ids\x18\x03 \x03(\t\x12\x10\n\x08\x61\x63tor_id\x18\x04 \x01(\t\x12\x0f\n\x07version\x18\x05 \x01(\x03\x12-\n\tmerged_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08owner_id\x18\x07 \x01(\t\x12\x0f\n\x07team_id\x18\x08 \x01(\t\x12\x1a\n\x12partner_account_id\x18\t \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x63rm/events/v1/companies.proto\x12\rcrm.events.v1\x1a\x1b\x63rm/common/v1/history.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8f\x02\n\x0e\x43ompanyCreated\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06\x64omain\x18\x03 \x01(\t\x12\x10\n\x08industry\x18\x04 \x01(\t\x12\x0c\n\x04size\x18\x05 \x01(\t\x12\x19\n\x11parent_company_id\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x61\x63tor_id\x18\x08 \x01(\t\x12\x0f\n\x07version\x18\t \x01(\x03\x12\x10\n\x08owner_id\x18\n \x01(\t\x12\x0f\n\x07team_id\x18\x0b \x01(\t\x12\x1a\n\x12partner_account_id\x18\x0c \x01(\t\"B\n\x11\x43ompaniesImported\x12-\n\x05items\x18\x01 \x03(\x0b\x32\x1e.crm.events.v1.ImportedCompany\"r\n\x0fImportedCompany\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0c\x61ggregate_id\x18\x02 \x01(\t\x12\x10\n\x08sequence\x18\x03 \x01(\x03\x12+\n\x04\x64\x61ta\x18\x04 \x01(\x0b\x32\x1d.crm.events.v1.CompanyCreated\"\xbc\x01\n\x0e\x43ompanyUpdated\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x16\n\x0e\x63hanged_fields\x18\x04 \x03(\t\x12+\n\x07\x63hanges\x18\x05 \x03(\x0b\x32\x1a.crm.common.v1.FieldChange\x12.\n\nupdated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"y\n\x0f\x43ompanyArchived\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12/\n\x0b\x61rchived_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xdd\x01\n\rCompanyMerged\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x13\n\x0bsurvivor_id\x18\x02 \x01(\t\x12\x12\n\nmerged_ids\x18\x03 \x03(\t\x12\x10\n\x08\x61\x63tor_id\x18\x04 \x01(\t\x12\x0f\n\x07version\x18\x05 \x01(\x03\x12-\n\tmerged_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08owner_id\x18\x07 \x01(\t\x12\x0f\n\x07team_id\x18\x08 \x01(\t\x12\x1a\n\x12partner_account_id\x18\t \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,10 +35,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_COMPANYCREATED']._serialized_start=111
   _globals['_COMPANYCREATED']._serialized_end=382
-  _globals['_COMPANYUPDATED']._serialized_start=385
-  _globals['_COMPANYUPDATED']._serialized_end=573
-  _globals['_COMPANYARCHIVED']._serialized_start=575
-  _globals['_COMPANYARCHIVED']._serialized_end=696
-  _globals['_COMPANYMERGED']._serialized_start=699
-  _globals['_COMPANYMERGED']._serialized_end=920
+  _globals['_COMPANIESIMPORTED']._serialized_start=384
+  _globals['_COMPANIESIMPORTED']._serialized_end=450
+  _globals['_IMPORTEDCOMPANY']._serialized_start=452
+  _globals['_IMPORTEDCOMPANY']._serialized_end=566
+  _globals['_COMPANYUPDATED']._serialized_start=569
+  _globals['_COMPANYUPDATED']._serialized_end=757
+  _globals['_COMPANYARCHIVED']._serialized_start=759
+  _globals['_COMPANYARCHIVED']._serialized_end=880
+  _globals['_COMPANYMERGED']._serialized_start=883
+  _globals['_COMPANYMERGED']._serialized_end=1104
 # @@protoc_insertion_point(module_scope)

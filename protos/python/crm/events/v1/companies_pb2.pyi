@@ -38,6 +38,24 @@ class CompanyCreated(_message.Message):
     partner_account_id: str
     def __init__(self, company_id: _Optional[str] = ..., name: _Optional[str] = ..., domain: _Optional[str] = ..., industry: _Optional[str] = ..., size: _Optional[str] = ..., parent_company_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actor_id: _Optional[str] = ..., version: _Optional[int] = ..., owner_id: _Optional[str] = ..., team_id: _Optional[str] = ..., partner_account_id: _Optional[str] = ...) -> None: ...
 
+class CompaniesImported(_message.Message):
+    __slots__ = ("items",)
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[ImportedCompany]
+    def __init__(self, items: _Optional[_Iterable[_Union[ImportedCompany, _Mapping]]] = ...) -> None: ...
+
+class ImportedCompany(_message.Message):
+    __slots__ = ("id", "aggregate_id", "sequence", "data")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    AGGREGATE_ID_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    aggregate_id: str
+    sequence: int
+    data: CompanyCreated
+    def __init__(self, id: _Optional[str] = ..., aggregate_id: _Optional[str] = ..., sequence: _Optional[int] = ..., data: _Optional[_Union[CompanyCreated, _Mapping]] = ...) -> None: ...
+
 class CompanyUpdated(_message.Message):
     __slots__ = ("company_id", "actor_id", "version", "changed_fields", "changes", "updated_at")
     COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
