@@ -18,7 +18,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
-from google.protobuf import json_format
+from google.protobuf import json_format, struct_pb2
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, Select, String, Text, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -37,7 +37,8 @@ from crm_platform.errors import AlreadyExists, FailedPrecondition, InvalidArgume
 from crm_platform.listing import ENUM, STRING, TIMESTAMP, CursorCodec, Field, ListRequest, ListSpec, list_page
 from crm_platform.pagination import Page
 from crm_platform.protobuf import timestamp
-from crm_platform.resources import Change, Repository, etag_of
+from crm_platform.resources import Change, FieldChange, Repository, etag_of
+from crm_platform.resources.field_mask import writable_fields
 
 # The unique index that makes a domain unique within its book (see Company.uniqueness_book).
 DOMAIN_IN_BOOK = "uq_companies_book_domain"
@@ -172,8 +173,11 @@ def to_message(company: Any) -> companies_pb2.Company:
     return message
 
 
+_SIZE = companies_pb2.CompanySize.DESCRIPTOR
+
+
 def _size_name(size: int) -> str | None:
-    return protojson.enum_names(companies_pb2.CompanySize.DESCRIPTOR).get(size)
+    return protojson.enum_names(_SIZE).get(size)
 
 
 def to_columns(message: companies_pb2.Company) -> dict[str, Any]:
@@ -201,8 +205,40 @@ def to_columns(message: companies_pb2.Company) -> dict[str, Any]:
     }
 
 
+# The address's parts: Company.address.<part> is column address_<part>.
+_ADDRESS_PARTS = tuple(field.name for field in companies_pb2.Address.DESCRIPTOR.fields)
+
+
+def created_fields(company: Any) -> list[FieldChange]:
+    """The history changes of a new company (a row with the `companies` columns as attributes): exactly
+    what encoding its message gives (Repository.created_fields_of_message;
+    test_companies_created_history.py holds them equal), without building and encoding the whole
+    message (~8 against ~33 us a row)."""
+    changes = []
+    for name in writable_fields(companies_pb2.Company.DESCRIPTOR):
+        if name == "size":  # by its number's JSON name, as encoding the message names it
+            value: Any = _size_name(protojson.enum_numbers(_SIZE).get(company.size or "", 0))
+        elif name == "address":
+            parts = {part: getattr(company, f"address_{part}") or None for part in _ADDRESS_PARTS}
+            value = parts if any(parts.values()) else None
+        elif name == "custom_fields":  # through a Struct, as to_message reads it (numbers are doubles)
+            struct = struct_pb2.Struct()
+            struct.update(company.custom_fields or {})
+            value = json_format.MessageToDict(struct)
+        else:
+            value = getattr(company, name) or None
+        if value:
+            changes.append(FieldChange(name, None, value))
+    return changes
+
+
 companies = Repository(
-    Company, "company", to_message=to_message, to_columns=to_columns, request_field="company"
+    Company,
+    "company",
+    to_message=to_message,
+    to_columns=to_columns,
+    request_field="company",
+    created_fields=created_fields,
 )
 
 LIST_SPEC = ListSpec(
