@@ -7,7 +7,10 @@ The holder polls the outbox every `CRM_RELAY_POLL_INTERVAL` (10 ms; the query is
 partial index of pending rows) while events flow, and a commit that recorded events in any process wakes it
 at once through the doorbell (`doorbell.py`: NOTIFY on PostgreSQL, a datagram on SQLite); polling stays
 because a ring is only a hint (lost when it arrives while the doorbell changes hands, or absent behind
-PgBouncer without `CRM_RELAY_LISTEN_URL`). Once the outbox has had nothing new for
+PgBouncer without `CRM_RELAY_LISTEN_URL`). So the fast polls are for events that arrive unannounced: when
+the rows a poll finds were rung for, each empty poll after them doubles the wait at once (a ring cuts any
+wait short); during an import, whose chunks each ring, polling every 10 ms was a fifth of a CPU on the
+process holding the lease. Once the outbox has had nothing new for
 a second, each empty poll doubles the wait, up to `CRM_RELAY_IDLE_POLL_INTERVAL` (250 ms); measured by time,
 not by empty polls, because a writer that stalls for a few tens of milliseconds (SQLite's lock, a
 checkpoint) under steady traffic would otherwise send the relay into a long wait just as events resume. The
@@ -140,6 +143,9 @@ class OutboxRelay:
         self._idle_poll_interval = max(self._poll_interval, RELAY_IDLE_POLL_INTERVAL.get())
         self._next_wait = self._poll_interval
         self._last_busy = time.monotonic()  # when a poll last found rows (or the relay was woken)
+        self._rung = False  # woken by a ring since the last poll
+        self._draining = False  # the last poll found rows: the next one takes what they left
+        self._unannounced_at = float("-inf")  # when a poll last found rows nobody rang for
         self._lease_check_interval = lease_check_interval
         ttl = RELAY_LEASE_TTL.get() if lease_ttl is None else lease_ttl
         self._lease = RelayLease(engine, lease_table, RELAY_LEASE_NAME, ttl=ttl, holder=holder)
@@ -187,6 +193,7 @@ class OutboxRelay:
 
     def wake(self) -> None:
         """Publish now rather than at the next poll (thread-safe; see `install_wakeup`)."""
+        self._rung = True
         self._next_wait = self._poll_interval
         self._last_busy = time.monotonic()
         self._publisher.interrupt()
@@ -257,17 +264,24 @@ class OutboxRelay:
         self._publisher.pump(0)
         self._settle()
         room = self._max_in_flight - self._publisher.in_flight
+        rung, self._rung = self._rung, False
         rows = self._due(min(self._batch_size, room)) if room > 0 and self._publisher.is_open else []
         if rows:
+            if not rung and not self._draining:
+                self._unannounced_at = time.monotonic()  # a ring was lost, or none rings here
+            self._draining = True
             # Poll again at once: whatever was committed meanwhile is due now.
             self._send(rows)
             self._next_wait = self._poll_interval
             self._last_busy = time.monotonic()
         elif not self._stopping.is_set() and self._publisher.is_open:
+            self._draining = False
             waiting_for_confirms = self._publisher.in_flight > 0
             self._publisher.pump(self._next_wait)
-            quiet = time.monotonic() - self._last_busy > _QUIET_AFTER
-            if quiet and not waiting_for_confirms:
+            now = time.monotonic()
+            quiet = now - self._last_busy > _QUIET_AFTER
+            announced = now - self._unannounced_at > _QUIET_AFTER  # rings have told every recent event
+            if (quiet or announced) and not waiting_for_confirms:
                 self._next_wait = min(self._next_wait * 2, self._idle_poll_interval)
         if not self._publisher.is_open:
             self._connection_lost()

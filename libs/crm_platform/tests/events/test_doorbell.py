@@ -82,3 +82,46 @@ def test_behind_pgbouncer_the_relay_listens_only_on_a_direct_url(monkeypatch):
     finally:
         pooled.dispose()
         direct.dispose()
+
+
+def _polls_in_the_second_after_an_event(relay, sessions, db, broker, probe, wait_for, published: int) -> int:
+    polls = 0
+    due = relay._due
+
+    def counted(limit: int):
+        nonlocal polls
+        polls += 1
+        return due(limit)
+
+    relay._due = counted
+    try:
+        _record(sessions, db)
+        wait_for(lambda: broker.count(probe) == published, timeout=5, what="the event published")
+        polls = 0
+        time.sleep(1.0)
+        return polls
+    finally:
+        relay._due = due
+
+
+def test_after_an_event_that_rang_the_relay_backs_off_at_once(
+    db, database_url, broker, start_relay, wait_for
+):
+    """Fast polls are for events nobody rang for: after one that rang, the relay doubles its wait from
+    the first empty poll (10, 20, 40 ... ms: a handful of polls in the next second) instead of polling
+    every 10 ms for a second (about a hundred); an event that did not ring puts it back to fast polls."""
+    probe = broker.bind_probe("contacts", "contact_created")
+    relay = start_relay(broker.url, poll_interval=0.01)
+    wait_for(lambda: relay.is_holder and relay._doorbell.is_open, what="the holder listening")
+    time.sleep(0.5)
+    other = make_engine(database_url)
+    try:
+        ringing = make_session_factory(other)
+        doorbell.install(ringing)
+        rang = _polls_in_the_second_after_an_event(relay, ringing, db, broker, probe, wait_for, 1)
+        assert rang <= 15, rang
+        relay._doorbell._on_ring = lambda: None  # a ring lost (PostgreSQL's NOTIFY comes with every event)
+        unrung = _polls_in_the_second_after_an_event(relay, ringing, db, broker, probe, wait_for, 2)
+        assert unrung >= 40, unrung
+    finally:
+        other.dispose()
