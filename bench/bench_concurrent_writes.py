@@ -8,9 +8,11 @@ how promptly the turn passes (a writer that waits too long misses the gateway's 
 
 Prints, per number of clients: creates per second, p50 / p99 / max latency, the answers that were not
 201, and p99 against one client's p99 in the same run (the figure: how much waiting for a turn adds).
+Then one client again while an import of IMPORT_ROWS new contacts runs in the worker: each import chunk
+is one write transaction, so a create waits for the chunk being written.
 
 Run: `.venv/bin/python bench/bench_concurrent_writes.py [--seconds 15] [--clients 1,4,8]
-[--backends sqlite]`
+[--import-rows 10000] [--backends sqlite]`
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import time
 from collections import Counter
 
 import requests
+from bench_import import csv_file
 from bench_platform import throwaway_backend
 from stats import percentile
 
@@ -65,7 +68,40 @@ def run_clients(url: str, token: str, clients: int, seconds: float) -> tuple[lis
     return latencies, answers
 
 
-def run_backend(kind: str, counts: list[int], seconds: float, run: str) -> list[str]:
+def describe(
+    label: str, latencies: list[float], answers: Counter[int], seconds: float, baseline: float
+) -> str:
+    p99 = percentile(latencies, 99)
+    failed = {code: n for code, n in sorted(answers.items()) if code != 201}
+    return (
+        f"{label}: {len(latencies) / seconds:,.0f} creates/s, p50 {percentile(latencies, 50) * 1e3:.1f} ms, "
+        f"p99 {p99 * 1e3:.1f} ms, max {max(latencies) * 1e3:.0f} ms, not 201: {failed or 'none'}; "
+        f"**p99 {p99 / baseline:.2f}x one client's**"
+    )
+
+
+def during_import(url: str, token: str, rows: int, run: str) -> tuple[list[float], Counter[int], float]:
+    """One client creating contacts while an import of `rows` new contacts runs, until it is done."""
+    headers = {"Authorization": f"Bearer {token}"}
+    reply = requests.post(
+        f"{url}/api/v1/imports",
+        files={"file": ("bench.csv", csv_file(rows, run))},
+        data={"resource": "contacts"},
+        headers=headers,
+        timeout=120,
+    )
+    reply.raise_for_status()
+    job = reply.json()
+    latencies: list[float] = []
+    answers: Counter[int] = Counter()
+    started = time.perf_counter()
+    while job["state"] in ("queued", "running"):
+        client(url, token, f"imp-{secrets.token_hex(3)}", time.perf_counter() + 1, latencies, answers)
+        job = requests.get(f"{url}/api/v1/imports/{job['id']}", headers=headers, timeout=30).json()
+    return latencies, answers, time.perf_counter() - started
+
+
+def run_backend(kind: str, counts: list[int], seconds: float, import_rows: int, run: str) -> list[str]:
     lines: list[str] = []
     with throwaway_backend(kind, "writes", run) as backend:
         if backend is None:
@@ -76,17 +112,16 @@ def run_backend(kind: str, counts: list[int], seconds: float, run: str) -> list[
             baseline = None
             for clients in counts:
                 latencies, answers = run_clients(url, token, clients, seconds)
-                p99 = percentile(latencies, 99)
-                baseline = baseline or p99
-                failed = {code: n for code, n in sorted(answers.items()) if code != 201}
-                line = (
-                    f"{backend.name}, {clients} client(s): {len(latencies) / seconds:,.0f} creates/s, "
-                    f"p50 {percentile(latencies, 50) * 1e3:.1f} ms, p99 {p99 * 1e3:.1f} ms, "
-                    f"max {max(latencies) * 1e3:.0f} ms, not 201: {failed or 'none'}; "
-                    f"**p99 {p99 / baseline:.2f}x one client's**"
+                baseline = baseline or percentile(latencies, 99)
+                lines.append(
+                    describe(f"{backend.name}, {clients} client(s)", latencies, answers, seconds, baseline)
                 )
-                print(line, flush=True)
-                lines.append(line)
+                print(lines[-1], flush=True)
+            if import_rows and baseline:
+                latencies, answers, took = during_import(url, token, import_rows, run)
+                label = f"{backend.name}, 1 client during an import of {import_rows} rows ({took:.1f} s)"
+                lines.append(describe(label, latencies, answers, took, baseline))
+                print(lines[-1], flush=True)
     return lines
 
 
@@ -94,12 +129,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--clients", default="1,4,8")
+    parser.add_argument("--import-rows", type=int, default=10_000, help="0: no import step")
     parser.add_argument("--backends", default="sqlite")
     args = parser.parse_args()
     counts = [int(n) for n in args.clients.split(",")]
     run = secrets.token_hex(4)
     for kind in args.backends.split(","):
-        run_backend(kind.strip(), counts, args.seconds, run)
+        run_backend(kind.strip(), counts, args.seconds, args.import_rows, run)
     return 0
 
 

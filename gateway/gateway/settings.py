@@ -25,13 +25,6 @@ def _port(raw: str) -> int:
     return value
 
 
-def _positive_float(raw: str) -> float:
-    value = float(raw)
-    if not value > 0:
-        raise ValueError("must be a positive number of seconds")
-    return value
-
-
 def _optional_password(raw: str) -> str:
     # Empty means "not set" (then no admin is bootstrapped); a set one must not be trivially guessable,
     # because it guards the first and most powerful account.
@@ -125,7 +118,7 @@ API_KEY_PEPPER = config.Setting(
 )
 IDENTITY_CACHE_SECONDS = config.Setting(
     "GATEWAY_IDENTITY_CACHE_SECONDS",
-    _positive_float,
+    config.positive_seconds,
     default="2.0",
     help="how long a worker trusts its copy of a user's or API key's state (deactivation, revocation and "
     "role changes take effect within it)",
@@ -182,13 +175,13 @@ ADMIN_PASSWORD = config.Setting(
 )
 SERVICE_DEADLINE = config.Setting(
     "GATEWAY_SERVICE_DEADLINE_SECONDS",
-    _positive_float,
+    config.positive_seconds,
     default="1.0",
     help="deadline of each service call made by customer-360 and /readyz",
 )
 CALL_DEADLINE = config.Setting(
     "GATEWAY_CALL_DEADLINE_SECONDS",
-    _positive_float,
+    config.positive_seconds,
     default="2.0",
     help="deadline of the gRPC call behind each REST request a service serves",
 )

@@ -16,6 +16,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,6 +49,15 @@ LEASE_SECONDS = config.Setting(
 CHUNK_ROWS = config.Setting(
     "CRM_IMPORT_CHUNK_ROWS", config.positive_int, default="500", help="rows an import commits at a time"
 )
+SQLITE_CHUNK_SECONDS = config.Setting(
+    "CRM_IMPORT_SQLITE_CHUNK_SECONDS",
+    config.positive_seconds,
+    default="0.25",
+    help="on SQLite, about how long one import chunk may hold the database's writer turn: fewer rows a "
+    "chunk (down to 50) when chunks take longer, so API writes never wait long behind an import",
+)
+# Fewest rows a chunk is cut to on SQLite: below that, each chunk's own statements and commit dominate.
+MIN_SQLITE_CHUNK_ROWS = 50
 # The page cache of the SQLite connection a chunk writes through: 64 MiB (SQLite's default is 2 MB).
 WIDE_PAGE_CACHE = "PRAGMA cache_size = -65536"
 POLL_SECONDS = 0.5
@@ -87,6 +97,14 @@ def _widen_page_cache(session: Session) -> None:
     session.connection().exec_driver_sql(WIDE_PAGE_CACHE)
 
 
+def next_chunk_rows(rows: int, took: float, target: float, most: int) -> int:
+    """The rows of the next chunk on SQLite, from how long the last one (`rows`) held the writer turn:
+    scaled toward `target` seconds, at most halved or doubled at a time (one slow chunk, a moment of
+    load, does not swing it), between MIN_SQLITE_CHUNK_ROWS (or `most`, when fewer) and `most`."""
+    factor = min(2.0, max(0.5, target / took)) if took > 0 else 2.0
+    return max(min(MIN_SQLITE_CHUNK_ROWS, most), min(most, round(rows * factor)))
+
+
 def run_job(
     runtime: Runtime,
     job: Any,
@@ -109,12 +127,19 @@ def run_job(
     headers = {ORIGIN_HEADER: "import", NOTIFY_HEADER: "true" if job.notify else "false", JOB_HEADER: job.id}
     position = job.rows_done
     sqlite = is_sqlite(runtime.engine)
+    # On SQLite a chunk is one write transaction, and every other writer (an API create, the consumer,
+    # the relay marking events) waits for it: under load a chunk of 500 rows took over 2 s and creates
+    # made meanwhile missed the gateway's deadline. So there a chunk's rows follow how long chunks take.
+    # PostgreSQL locks rows, not the database: its chunks stay whole.
+    target = SQLITE_CHUNK_SECONDS.get()
+    rows_now = chunk_rows
     log.info(
         "import %s: starting at row %d of %d", job.id, position, job.rows_total, extra={"job_id": job.id}
     )
     while True:
-        chunk_rows_list = list(islice(rows, chunk_rows))
-        finished = len(chunk_rows_list) < chunk_rows
+        chunk_rows_list = list(islice(rows, rows_now))
+        finished = len(chunk_rows_list) < rows_now
+        began = time.monotonic()
         try:
             with acting_as(caller), event_headers(headers), transaction(runtime.sessions) as session:
                 if sqlite:
@@ -138,6 +163,8 @@ def run_job(
         if finished:
             log.info("import %s: done", job.id, extra={"job_id": job.id})
             return
+        if sqlite:
+            rows_now = next_chunk_rows(rows_now, time.monotonic() - began, target, chunk_rows)
         if stopping.is_set():
             return  # the lease runs out and a worker resumes after the last chunk
         # A breath between chunks: on SQLite a writer waiting for the lock (an API call, a cancel) gets
