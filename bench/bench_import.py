@@ -12,7 +12,7 @@ recorded too) and is imported once; a second import of the same file (every row 
 
 Run: `.venv/bin/python bench/bench_import.py [--rows 10000] [--backends sqlite,postgresql]
 [--resources contacts,companies]` (companies: a file of new companies with a domain and an external id,
-created one row at a time by CreateCompany). Target
+created in a batch per chunk as contacts are). Target
 (issue "Contacts complete"): >= 5,000 rows/s end to end. Prints the figures, with the CPU time the
 contacts worker spent (it runs the import, the outbox relay and the timeline consumer: a figure less at
 the mercy of whatever else the machine runs); `make bench` puts them in bench/RESULTS.md.

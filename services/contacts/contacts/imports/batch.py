@@ -1,13 +1,14 @@
 """The rows of an import chunk that create records, written together (an adapter that batches:
-contacts, imports/people.py).
+contacts, imports/people.py, and companies, imports/companies.py, whose CompaniesServicer has the same
+check_create and add_checked; contacts are described below).
 
 Each row is checked as it comes, by CreateContact's own checks (the contract's field rules, then
 ContactsServicer.check_create: the domain's rules, the caller's right to the ownership asked for, the
 custom fields). The rows that pass wait here; a flush writes them all through
 ContactsServicer.add_checked (contacts.store.add_contacts: one query each for the emails and phones
 their books already hold, then one batched insert each for the contacts, their emails, history and
-search terms; their custom field values; their `contact_created` events as one batched outbox insert,
-and their timeline entries), in the chunk's transaction. A row whose email, phone or external id is
+search terms; their custom field values; one `contacts_imported` event announcing them all, and
+their timeline entries), in the chunk's transaction. A row whose email, phone or external id is
 taken is refused at the flush with the answer CreateContact would have given, as if the rows had been
 created one after the other.
 """
