@@ -92,6 +92,11 @@ def platform_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platf
         admin_password=secrets.token_urlsafe(18),
         database_url=f"sqlite:///{work / 'gateway.db'}",
         service_addrs={name: f"127.0.0.1:{server.port}" for name, (server, _) in started.items()},
+        # Every service and the gateway run in this pytest worker, whose heap by then holds hundreds of
+        # tests' objects: under a loaded suite one call took over 2 s (GET /price-lists, 504 "did not
+        # answer in time", in a clean-clone run). What is judged here is the contract (schemas, status
+        # codes, no 5xx from the code), not latency, which the benches measure; under st's 10 s timeout.
+        call_deadline_seconds=8.0,
     )
     prepare(settings)
     app = create_app(settings)
