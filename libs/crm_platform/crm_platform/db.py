@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from crm_platform import config, postgres
+from crm_platform import config, postgres, sqlite_checkpoints
 from crm_platform.sqlite_turns import TurnTakingConnection
 
 
@@ -54,6 +54,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        database = engine.url.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            # Commits do not checkpoint the log; a thread does, off the writers' path.
+            sqlite_checkpoints.watch(str(Path(database).resolve()), engine)
         return engine
     return postgres.make_engine(url, **kwargs)
 
@@ -90,6 +94,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA wal_autocheckpoint=0")  # sqlite_checkpoints does it
+    # Statement journals and sorts in memory: on disk (/var/tmp) an import chunk wrote thousands of
+    # pages to them for nothing.
+    cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
 
 

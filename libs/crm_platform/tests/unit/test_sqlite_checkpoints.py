@@ -1,0 +1,92 @@
+"""Commits on engines from `make_engine` never checkpoint SQLite's log themselves; a thread of the process
+does, once the log is past CHECKPOINT_BYTES (crm_platform.sqlite_checkpoints)."""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from crm_platform import sqlite_checkpoints
+from crm_platform.db import make_engine
+
+ROW = "x" * 3000  # about a page a row
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'log.db'}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (n INTEGER, body TEXT)")
+    yield engine
+    engine.dispose()
+
+
+def write_pages(engine: Engine, pages: int) -> None:
+    with engine.begin() as connection:
+        connection.exec_driver_sql("INSERT INTO t (n, body) VALUES (?, ?)", [(n, ROW) for n in range(pages)])
+
+
+def test_commits_leave_the_log_to_the_checkpointer(engine: Engine) -> None:
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+        assert connection.exec_driver_sql("PRAGMA temp_store").scalar() == 2  # MEMORY
+
+
+def watched(database: Path) -> sqlite_checkpoints._WatchedFile:
+    checkpointer = sqlite_checkpoints._checkpointer
+    assert checkpointer is not None
+    return checkpointer.files[str(database.resolve())]
+
+
+def wait_for_checkpoint(file: sqlite_checkpoints._WatchedFile, after: float) -> None:
+    """Until a checkpoint begun after `after` (one begun while rows were being written copies only the
+    committed part) has copied the whole log."""
+    deadline = time.monotonic() + 5
+    while file.checkpointed_at <= after or file.behind:
+        assert time.monotonic() < deadline, (
+            f"the log was not checkpointed: {vars(file)}, now {time.monotonic()}, after {after}"
+        )
+        time.sleep(0.02)
+
+
+def test_a_log_past_the_threshold_is_checkpointed_in_the_background(engine: Engine, tmp_path: Path) -> None:
+    database = tmp_path / "log.db"
+    pages = 2 * sqlite_checkpoints.CHECKPOINT_BYTES // 4096
+    write_pages(engine, pages)
+    committed = time.monotonic()
+    wal = Path(f"{database}-wal")
+    assert wal.stat().st_size > sqlite_checkpoints.CHECKPOINT_BYTES  # the commit did not checkpoint
+    file = watched(database)
+    wait_for_checkpoint(file, committed)
+    assert database.stat().st_size > pages * 3000  # the rows were copied into the database
+    # Each writer after a whole checkpoint starts the log from its beginning: it does not grow
+    # without bound.
+    for _ in range(4):
+        write_pages(engine, pages)
+        wait_for_checkpoint(file, time.monotonic())
+    assert wal.stat().st_size < 2 * pages * 4096
+
+
+def test_a_small_log_is_left_alone(engine: Engine, tmp_path: Path) -> None:
+    database = tmp_path / "log.db"
+    write_pages(engine, 10)
+    assert not sqlite_checkpoints._WatchedFile(str(database)).due(time.monotonic())
+
+
+def test_a_file_is_let_go_with_its_engines(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'gone.db'}")
+    path = str((tmp_path / "gone.db").resolve())
+    checkpointer = sqlite_checkpoints._checkpointer
+    assert checkpointer is not None and path in checkpointer.files
+    engine.dispose()
+    del engine
+    gc.collect()
+    deadline = time.monotonic() + 5
+    while path in checkpointer.files:
+        assert time.monotonic() < deadline, "the file is still watched"
+        time.sleep(0.05)
