@@ -157,13 +157,18 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
     # --- many creates at once: imports (contacts.imports.batch). Keep in step with CreateContact. ------
 
     def check_create(
-        self, session: Session, request: contacts_pb2.CreateContactRequest, definitions: Any
+        self,
+        session: Session,
+        request: contacts_pb2.CreateContactRequest,
+        definitions: Any,
+        cleaned: tuple[domain.NewContact, contacts_pb2.CreateContactRequest] | None = None,
     ) -> CheckedCreate:
         """What CreateContact checks before it writes, in its order: the domain's rules, the caller's
         right to the ownership asked for, the custom fields against `definitions` (the catalogue's, read
         once per batch: `self.custom_fields.definitions(session)`). The DomainError CreateContact would
-        answer, or what `add_checked` writes."""
-        new, profile = clean_create_request(request, self.phone_region)
+        answer, or what `add_checked` writes. `cleaned`: `clean_create_request`'s answer for this
+        request, found beforehand (imports.preparing)."""
+        new, profile = cleaned if cleaned is not None else clean_create_request(request, self.phone_region)
         ownership = ownership_for_create(store.contacts, request)
         values = clean_values(values_of(profile.custom_fields), definitions, self.custom_fields.resource)
         set_values(profile.custom_fields, values)  # the cleaned values are what the row keeps

@@ -102,8 +102,19 @@ class Adapter:
 
     batch: ClassVar[bool] = False
 
-    def check_create(self, servicer: Any, session: Session, request: Message) -> Any:
-        """What the batch writes for this row, or the DomainError the Create would answer."""
+    def check_create(self, servicer: Any, session: Session, request: Message, prepared: Any = None) -> Any:
+        """What the batch writes for this row, or the DomainError the Create would answer (`prepared`:
+        the row's PreparedRow when it was cleaned beforehand, preparing.py)."""
+        raise NotImplementedError
+
+    # --- rows cleaned beforehand in another process (optional; preparing.py) ----------------------------
+
+    prepares: ClassVar[bool] = False
+
+    @classmethod
+    def clean_request(cls, request: Message, region: str) -> Any:
+        """The Create's rules that read no database, on `request` (in the preparing process): what
+        check_create takes as the row's `prepared.cleaned` (picklable), or InvalidArgument."""
         raise NotImplementedError
 
     def add_checked(

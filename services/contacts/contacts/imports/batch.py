@@ -22,7 +22,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from contacts import api as contacts_api
+from contacts.domain import NewContact
 from contacts.imports.adapter import Key
+from contacts.imports.preparing import PreparedRow
 from crm.contacts.v1 import contacts_pb2
 from crm_platform.errors import DomainError, InvalidArgument
 from crm_platform.resources import Change
@@ -34,13 +36,19 @@ def checked_create(
     session: Session,
     request: contacts_pb2.CreateContactRequest,
     definitions: Any,
+    prepared: PreparedRow | None = None,
 ) -> contacts_api.CheckedCreate:
     """The row's contact as `add_checked` takes it, or the DomainError CreateContact would answer (the
-    server checks the contract's field rules before CreateContact runs, so they come first here)."""
-    violations = contract_violations(request)
+    server checks the contract's field rules before CreateContact runs, so they come first here).
+    `prepared`: the same rules' answers found beforehand in the preparing process (preparing.py)."""
+    violations = prepared.violations if prepared is not None else contract_violations(request)
     if violations:
         raise InvalidArgument("the row breaks the contract's field rules", violations)
-    return servicer.check_create(session, request, definitions)
+    cleaned = None
+    if prepared is not None:
+        fields, profile = prepared.cleaned_or_refusal()
+        cleaned = NewContact(*fields), contacts_pb2.CreateContactRequest.FromString(profile)
+    return servicer.check_create(session, request, definitions, cleaned)
 
 
 @dataclass

@@ -81,7 +81,7 @@ class Companies(Adapter):
         return found
 
     def check_create(
-        self, servicer: companies_api.CompaniesServicer, session: Session, request: Any
+        self, servicer: companies_api.CompaniesServicer, session: Session, request: Any, prepared: Any = None
     ) -> companies_store.NewCompany:
         if self._definitions is None:
             self._definitions = servicer.custom_fields.definitions(session)

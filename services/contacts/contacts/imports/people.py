@@ -6,6 +6,7 @@ contacts written together (batch.py), rows that would change nothing told withou
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import astuple
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -65,10 +66,17 @@ class People(Adapter):
     def forget(self, record_id: str) -> None:
         self.matched.forget(record_id)
 
-    def check_create(self, servicer: Any, session: Session, request: Any) -> Any:
+    def check_create(self, servicer: Any, session: Session, request: Any, prepared: Any = None) -> Any:
         if self._definitions is None:
             self._definitions = servicer.custom_fields.definitions(session)
-        return checked_create(servicer, session, request, self._definitions)
+        return checked_create(servicer, session, request, self._definitions, prepared)
+
+    prepares = True
+
+    @classmethod
+    def clean_request(cls, request: Any, region: str) -> tuple[tuple[str, ...], bytes]:
+        new, profile = contacts_api.clean_create_request(request, region)
+        return astuple(new), profile.SerializeToString()
 
     def add_checked(
         self, servicer: Any, session: Session, checked: Sequence[Any], actor_id: str

@@ -13,7 +13,7 @@ its row exactly. A dry run does the same work; the runner rolls the chunk back, 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,7 @@ from contacts.imports import fields as fieldmap
 from contacts.imports.adapter import EXTERNAL_ID, Adapter, Key
 from contacts.imports.batch import CreateBatch, PendingCreate
 from contacts.imports.calls import Borrowed, Savepoints, WriteCounter
+from contacts.imports.preparing import PreparedRow
 from crm_platform.access import Ownership
 from crm_platform.errors import AlreadyExists, DomainError, InvalidArgument, NotFound
 from crm_platform.events import ordering
@@ -97,6 +98,12 @@ class Rows:
         # Keys of records a dry run "created" in an earlier chunk (rolled back since).
         self.dry_created: set[Key] = set()
         self._ownerships: dict[tuple[str, str, str], Ownership | None] = {}
+        # The current chunk's rows cleaned beforehand (preparing.py), by row number.
+        self._prepared: Mapping[int, PreparedRow] = {}
+
+    def parsed(self, rows: list[tuple[int, list[str]]]) -> list[tuple[int, dict[str, str]]]:
+        """Each row's number with its values."""
+        return [(number, self.values(cells)) for number, cells in rows]
 
     def values(self, cells: list[str]) -> dict[str, str]:
         """Field -> the row's cell, stripped; an empty cell is no value (an update leaves the field)."""
@@ -106,11 +113,25 @@ class Rows:
                 found[name] = text
         return found
 
-    def apply(self, session: Session, rows: list[tuple[int, list[str]]], dry_run: bool) -> Chunk:
+    def apply(
+        self,
+        session: Session,
+        rows: list[tuple[int, list[str]]],
+        dry_run: bool,
+        prepared: Mapping[int, PreparedRow] | None = None,
+    ) -> Chunk:
         """The chunk's rows applied in `session`'s transaction. First without a savepoint per row (they
         cost two statements a row): a refused row has then written nothing, since the service's rules
         refuse before writing. Should a row fail after writing (or the database refuse a statement),
-        the attempt is rolled back and the chunk applied again with a savepoint per row."""
+        the attempt is rolled back and the chunk applied again with a savepoint per row. `prepared`:
+        rows of the chunk already cleaned (preparing.py); the others are cleaned here."""
+        self._prepared = prepared or {}
+        try:
+            return self._attempts(session, rows, dry_run)
+        finally:
+            self._prepared = {}
+
+    def _attempts(self, session: Session, rows: list[tuple[int, list[str]]], dry_run: bool) -> Chunk:
         created_before = set(self.dry_created)
         marks = ordering.marks_made(session)
         try:
@@ -130,7 +151,7 @@ class Rows:
         servicer = self.adapter.servicer(
             Runtime("contacts", session.get_bind(), sessions, contacts_store.messaging)  # type: ignore[arg-type]
         )
-        parsed = [(number, self.values(cells)) for number, cells in rows]
+        parsed = self.parsed(rows)
         self.adapter.begin_chunk()
         known = self._existing(session, parsed)
         # The fast attempt writes the chunk's new records together (batch.py); the redo one by one.
@@ -189,8 +210,9 @@ class Rows:
     ) -> bool:
         """A row that creates a record joins the chunk's batch, once the service's rules accept it
         (refused: its errors are recorded). False for a row to apply on its own (an update)."""
+        prepared = self._prepared.get(number)
         try:
-            request, keys = self._request(values)
+            request, keys = self._request(values, prepared)
             if any(key in creates for key in keys):  # a later row of a record the batch creates
                 self._write_creates(servicer, session, creates, known, dry_run, chunk)
             if known.match(keys) is not None or any(key in self.dry_created for key in keys):
@@ -198,7 +220,7 @@ class Rows:
                 # are applied one by one.
                 self._write_creates(servicer, session, creates, known, dry_run, chunk)
                 return False
-            checked = self.adapter.check_create(servicer, session, request)
+            checked = self.adapter.check_create(servicer, session, request, prepared)
         except DomainError as error:
             self._refuse(chunk, number, values, error)
             return True
@@ -258,10 +280,16 @@ class Rows:
             return _book_of(self.caller.partner_account_id)
         return _book_of(ownership.partner_account_id if ownership is not None else None)
 
-    def _request(self, values: dict[str, str]) -> tuple[Message, list[Key]]:
+    def _request(
+        self, values: dict[str, str], prepared: PreparedRow | None = None
+    ) -> tuple[Message, list[Key]]:
         """The row as a create request, and the keys it matches a record by, in order."""
-        request = self.adapter.create_request()
-        problems = fieldmap.fill(request, values)
+        if prepared is not None:
+            problems = prepared.problems
+            request = self.adapter.create_request.FromString(prepared.request)
+        else:
+            request = self.adapter.create_request()
+            problems = fieldmap.fill(request, values)
         if problems:
             raise InvalidArgument("cells do not fit their fields", problems)
         book = self._book(request)

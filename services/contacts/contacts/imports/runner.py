@@ -6,7 +6,8 @@ last committed one: each row is applied exactly once.
 Rows go through the service's own write paths for the job's resource (rows.py, with the resource's
 Adapter: contacts or companies): its Create and Update (the domain's rules, uniqueness per book, scope and
 rights, history, the outbox event), run inside the chunk's transaction. A dry run does the same work and
-rolls the chunk's rows back, keeping only the errors and counts.
+rolls the chunk's rows back, keeping only the errors and counts. While a chunk is written, the next one
+is cleaned in another process (preparing.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from contacts.imports import store
 from contacts.imports.files import UnreadableFile, read_rows
+from contacts.imports.preparing import Preparer
 from contacts.imports.resources import adapter_of
 from contacts.imports.rows import Rows
 from crm_platform import config
@@ -123,7 +125,10 @@ def run_job(
             store.fail(session, job.id, owner, str(error))
         return
     caller = CallerContext.from_claims(job.caller)
-    applier = Rows(adapter_of(job.resource)(caller), header, dict(job.mapping))
+    adapter = adapter_of(job.resource)
+    applier = Rows(adapter(caller), header, dict(job.mapping))
+    # Chunk n+1 is cleaned in another process while chunk n is written (preparing.py).
+    preparer = Preparer(job.resource) if adapter.prepares else None
     headers = {ORIGIN_HEADER: "import", NOTIFY_HEADER: "true" if job.notify else "false", JOB_HEADER: job.id}
     position = job.rows_done
     sqlite = is_sqlite(runtime.engine)
@@ -138,9 +143,19 @@ def run_job(
     log.info(
         "import %s: starting at row %d of %d", job.id, position, job.rows_total, extra={"job_id": job.id}
     )
+    asked = rows_now
+    chunk_rows_list = list(islice(rows, asked))
+    prepared = preparer.submit(applier.parsed(chunk_rows_list)) if preparer else dict
+    preparing = preparer is not None
     while True:
-        chunk_rows_list = list(islice(rows, rows_now))
-        finished = len(chunk_rows_list) < rows_now
+        finished = len(chunk_rows_list) < asked
+        # The next chunk is read and handed for cleaning before this one is written, so its size
+        # follows the chunks written until now: on SQLite it adapts a chunk later.
+        next_asked = rows_now
+        next_rows = [] if finished else list(islice(rows, next_asked))
+        prepared_next = preparer.submit(applier.parsed(next_rows)) if preparing and next_rows else dict
+        # Waited for before the transaction: on SQLite it holds the writer turn.
+        ready = prepared()
         began = time.monotonic()
         try:
             with acting_as(caller), event_headers(headers), transaction(runtime.sessions) as session:
@@ -148,11 +163,11 @@ def run_job(
                     _widen_page_cache(session)
                 if job.dry_run:
                     everything = session.begin_nested()
-                    chunk = applier.apply(session, chunk_rows_list, True)
+                    chunk = applier.apply(session, chunk_rows_list, True, ready)
                     everything.rollback()
                     ordering.forget_marks(session, 0)
                 else:
-                    chunk = applier.apply(session, chunk_rows_list, False)
+                    chunk = applier.apply(session, chunk_rows_list, False, ready)
                 store.add_errors(session, job.id, chunk.errors)
                 position += len(chunk_rows_list)
                 if not store.advance(session, job.id, owner, lease, position, chunk.counts, finished):
@@ -166,7 +181,11 @@ def run_job(
             log.info("import %s: done", job.id, extra={"job_id": job.id})
             return
         if sqlite:
-            rows_now = next_chunk_rows(rows_now, time.monotonic() - began, target, chunk_rows)
+            rows_now = next_chunk_rows(len(chunk_rows_list), time.monotonic() - began, target, chunk_rows)
+        # Only new rows use what was prepared: a file of updates (imported again) stops handing its
+        # chunks over, and one that creates again takes it up again.
+        preparing = preparer is not None and chunk.counts["created"] * 4 >= len(chunk_rows_list)
+        chunk_rows_list, asked, prepared = next_rows, next_asked, prepared_next
         if stopping.is_set():
             return  # the lease runs out and a worker resumes after the last chunk
         # A breath between chunks: on SQLite a writer waiting for the lock (an API call, a cancel) gets
@@ -185,6 +204,16 @@ def run_imports(runtime: Runtime, stopping: threading.Event) -> None:
     owner = worker_id()
     lease = timedelta(seconds=LEASE_SECONDS.get())
     chunk_rows = CHUNK_ROWS.get()
+    Preparer.start()
+    try:
+        _claim_and_run(runtime, stopping, owner, lease, chunk_rows)
+    finally:
+        Preparer.stop()
+
+
+def _claim_and_run(
+    runtime: Runtime, stopping: threading.Event, owner: str, lease: timedelta, chunk_rows: int
+) -> None:
     while not stopping.is_set():
         try:
             with transaction(runtime.sessions) as session:
