@@ -47,11 +47,17 @@ class World:
     partners: dict[str, str]  # label -> id
     # Targets for non-admins' attempts at identity management: if a refusal ever fails, only these suffer.
     victims: dict[str, str] = field(default_factory=dict)
+    # One session (one kept-alive connection) per caller: the matrix's ~20,000 requests otherwise each
+    # paid for a new connection and a new server thread. Each request still carries its caller's token.
+    _sessions: dict[str | None, requests.Session] = field(default_factory=dict)
 
     def http(self, caller: Caller | None) -> requests.Session:
-        session = _PatientSession()
-        if caller is not None:
-            session.headers["Authorization"] = f"Bearer {caller.token}"
+        key = caller.token if caller is not None else None
+        session = self._sessions.get(key)
+        if session is None:
+            session = self._sessions[key] = _PatientSession()
+            if caller is not None:
+                session.headers["Authorization"] = f"Bearer {caller.token}"
         return session
 
     @property

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import SimpleNamespace
 from typing import Any
 
@@ -56,10 +57,11 @@ class Caller:
     # Custom roles among `roles`: name -> their `permissions` as created through /api/v1/roles.
     custom_roles: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def context(self) -> CallerContext:
         # Effective rights are the union of the roles' rights: the documented rule, computed here
-        # independently of the gateway (which /me is then checked against).
+        # independently of the gateway (which /me is then checked against). Computed once per caller
+        # (a caller's roles never change): the oracle asks it for every record it judges.
         rights = [
             parse_permissions(self.custom_roles[role]) if role in self.custom_roles else builtin_rights(role)
             for role in self.roles

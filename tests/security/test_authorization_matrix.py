@@ -553,11 +553,14 @@ def check_lists(
     resource: ResourceRoutes,
     records: list[Record],
     parents: list[Record | None] | None = None,
+    turn: int = 0,
 ) -> None:
     """Lists hold exactly the records in scope, through paging, every order and filters that name
-    records out of scope; a cursor is no good to another caller. A nested resource is listed below
-    every parent: below one out of the caller's scope that is a 404; the orders, filters and cursors
-    are tried below the parents where the caller sees the most and misses the most."""
+    records out of scope; a cursor is no good to another caller. A nested resource is listed below a
+    parent of every case (_parent_cases): below one out of the caller's scope that is a 404; the orders,
+    filters and cursors are tried below the parents where the caller sees the most and misses the most.
+    `turn` (the resource's place in the route table) picks who replays whose cursor (_replayers) and
+    which way each caller's orders run (check_list_views)."""
     if resource.listing is None:
         return
     label = _label(resource.listing)
@@ -580,7 +583,7 @@ def check_lists(
         # Where the heavier checks run: the parent below which the caller misses the most records, and
         # the one below which they see the most.
         focus = {max(readable, key=missed), max(readable, key=seen)} if readable else set()
-        for parent in scopes:
+        for parent in _parent_cases(caller, scopes, below, focus):
             path = resource.collection_path(parent)
             where = f" below {parent.id}" if parent else ""
             if _key(parent) not in readable:
@@ -600,15 +603,22 @@ def check_lists(
             )
             if _key(parent) not in focus:
                 continue
-            check_list_views(world, checks, resource, caller, path, where, mine)
+            check_list_views(world, checks, resource, caller, path, where, mine, turn)
             reply = api.call("GET", path, params={"limit": 1})
             cursor = reply.json().get("next_cursor") if reply.status_code == 200 else None
             if cursor:
                 first_pages.append((caller, parent, cursor))
     # Replaying another caller's cursor (or one minted below another parent): refused, or at least
-    # nothing the replayer may not see there.
-    for minted_by, parent, cursor in first_pages:
-        replays = [(caller, parent) for caller in world.everyone if caller is not minted_by]
+    # nothing the replayer may not see there. Each cursor is replayed by a few other callers (a
+    # different few for each resource), and every caller replays at least one cursor of this list.
+    replayers = [_replayers(world.everyone, minted_by, turn) for minted_by, _, _ in first_pages]
+    for caller in world.everyone:
+        if not any(caller in chosen for chosen in replayers):
+            mints = [i for i, (minted_by, _, _) in enumerate(first_pages) if minted_by is not caller]
+            if mints:
+                replayers[mints[0]].append(caller)
+    for (minted_by, parent, cursor), chosen in zip(first_pages, replayers, strict=True):
+        replays = [(caller, parent) for caller in chosen]
         replays += [(minted_by, other) for other in scopes if _key(other) != _key(parent)][:2]
         for caller, where in replays:
             visible = {r.id for r in below.get(_key(where), []) if can_read(caller, r)}
@@ -630,6 +640,55 @@ def _key(record: Record | None) -> str | None:
     return record.id if record else None
 
 
+# How many other callers replay each cursor a list hands out (check_lists).
+REPLAYERS = 3
+
+
+def _replayers(everyone: list[Caller], minted_by: Caller, turn: int) -> list[Caller]:
+    """REPLAYERS of the callers other than `minted_by`, the next few along for each `turn`: over any
+    four consecutive resources, every caller replays the cursors of every other (the cursor is bound to
+    its caller by one function, crm_platform.listing.page, the same for every list)."""
+    at = next(i for i, c in enumerate(everyone) if c is minted_by)
+    others = everyone[at + 1 :] + everyone[:at]
+    start = turn * REPLAYERS
+    return [others[(start + j) % len(others)] for j in range(min(REPLAYERS, len(others)))]
+
+
+def _parent_cases(
+    caller: Caller, scopes: list[Record | None], below: dict[str | None, list[Record]], keep: set[str | None]
+) -> list[Record | None]:
+    """The parents a nested list is checked below for `caller`: one per case, that is the parent's
+    relation to the caller (as_seen_by), its live records' relations, and how many it has (0 to 3, or a
+    page of 3 and more); and every parent in `keep`. To the oracle, parents of one case are the same
+    (most have no record below them at all). A top-level list (below nothing) is its own case."""
+    chosen: dict[tuple[Any, ...], Record | None] = {}
+    for parent in scopes:
+        if parent is None:
+            return scopes
+        mine = below.get(parent.id, [])
+        case = (_relation(caller, parent), frozenset(_relation(caller, r) for r in mine), min(len(mine), 4))
+        chosen.setdefault(case, parent)
+    picked = list(chosen.values())
+    picked += [p for p in scopes if p is not None and p.id in keep and p not in picked]
+    return picked
+
+
+def _values_by_case(caller: Caller, name: str, records: Iterable[Record]) -> list[str | None]:
+    """One value of the field `name` per case for `caller`: whether it is unset or the caller's own (their
+    id, one of their teams, their partner account), and the relations to the caller (as_seen_by) of the
+    records that have it. A filter on a value finds the records that have it; which of those the
+    caller may see, the oracle decides by relation alone, so values of one case are one check."""
+    having: dict[str | None, list[Record]] = {}
+    for record in records:
+        having.setdefault(record.body.get(name) or None, []).append(record)
+    own = {caller.user_id, *caller.team_ids, caller.partner_account_id} - {None}
+    chosen: dict[tuple[Any, ...], str | None] = {}
+    for value in sorted(having, key=lambda v: (v is not None, v or "")):
+        case = (value is None, value in own, frozenset(_relation(caller, r) for r in having[value]))
+        chosen.setdefault(case, value)
+    return list(chosen.values())
+
+
 def check_list_views(
     world: World,
     checks: Checks,
@@ -638,14 +697,20 @@ def check_list_views(
     path: str,
     where: str,
     records: list[Record],
+    turn: int = 0,
 ) -> None:
-    """One list (live `records`) in every order and through filters naming every ownership value and
-    the out-of-scope records' emails: exactly the caller's records each time."""
+    """One list (live `records`) in every order and through filters naming every case of ownership value
+    (_values_by_case) and the out-of-scope records' emails: exactly the caller's records each time.
+    Every order field runs one way for this caller: ascending or descending by the caller's place among
+    everyone and `turn` (the resource's place), so each list runs both ways among its callers and each
+    caller runs both ways among the lists."""
     assert resource.listing is not None
     label, api = _label(resource.listing), Api(world, caller)
     visible = [r for r in records if can_read(caller, r)]
     expected = {r.id for r in visible}
-    orders = [o for name in resource.order_fields for o in (name, f"{name} desc")]
+    place = next(i for i, c in enumerate(world.everyone) if c is caller)
+    way = "" if (place + turn) % 2 == 0 else " desc"
+    orders = [f"{name}{way}" for name in resource.order_fields]
     for order in orders:
         status, ids, text = api.list_ids(path, {"order_by": order}, 25)
         checks.expect(
@@ -659,8 +724,9 @@ def check_list_views(
     for name in (*OWNERSHIP_FIELDS, "email"):
         if name not in resource.filter_fields or not resource.has(name):
             continue
-        # Every value the field has anywhere (ownership), or the out-of-scope records' (email).
-        values = {r.body.get(name) or None for r in (records if name in OWNERSHIP_FIELDS else hidden)}
+        # A value of each case among those the field has anywhere (ownership), or the out-of-scope
+        # records' (email).
+        values = _values_by_case(caller, name, records if name in OWNERSHIP_FIELDS else hidden)
         for value in values:
             literal = "null" if value is None else f'"{value}"'
             wanted = {r.id for r in visible if (r.body.get(name) or None) == value}
@@ -1512,7 +1578,7 @@ def matrix(world: World) -> MatrixRun:
         if resource.parent is None:
             truth[resource.type_name] = list(ground_truth(world, resource).values())
 
-    for resource in resources:
+    for turn, resource in enumerate(resources):
         records = truth[resource.type_name]
         # One record per case (its ownership, and its parent's for a nested one) for every caller.
         changed = check_records(world, checks, resource, representatives(records))
@@ -1529,7 +1595,7 @@ def matrix(world: World) -> MatrixRun:
                 after[record.id].body.get(name) == wanted,
                 f"{after[record.id].body.get(name)} != {wanted}",
             )
-        check_lists(world, checks, resource, records, parents[resource.type_name])
+        check_lists(world, checks, resource, records, parents[resource.type_name], turn)
         # What the records hold now (the allowed updates applied): the later checks look for their text.
         for record in records:
             record.body = after[record.id].body
