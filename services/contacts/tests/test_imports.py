@@ -25,6 +25,8 @@ from crm_platform.resources.schema import TABLES
 from crm_platform.service import Runtime
 from crm_platform.testing.callers import caller_metadata
 
+from .import_workers import import_loop
+
 DONE = imports_pb2.IMPORT_STATE_DONE
 
 
@@ -41,12 +43,8 @@ def imports(runtime: Runtime) -> Iterator[imports_pb2_grpc.ImportsServiceStub]:
 
 @pytest.fixture
 def worker(runtime: Runtime) -> Iterator[None]:
-    stopping = threading.Event()
-    thread = threading.Thread(target=runner.run_imports, args=(runtime, stopping), daemon=True)
-    thread.start()
-    yield
-    stopping.set()
-    thread.join(10)
+    with import_loop(runtime):
+        yield
 
 
 def csv_of(rows: list[list[str]]) -> bytes:

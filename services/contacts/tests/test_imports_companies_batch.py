@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,7 +22,6 @@ from contacts.companies import api as companies_api
 from contacts.companies import store as companies_store
 from contacts.companies.store import Company
 from contacts.custom_fields.store import CustomFieldValue
-from contacts.imports import runner
 from contacts.imports.calls import Borrowed, Call
 from contacts.imports.companies import Companies
 from contacts.main import DEFINITION
@@ -44,6 +42,7 @@ from crm_platform.resources.schema import TABLES
 from crm_platform.service import Runtime
 from crm_platform.testing.callers import caller, caller_metadata
 
+from .import_workers import import_loop
 from .test_imports import errors_of, start, wait
 
 ADMIN = caller_metadata("u1", "admin")
@@ -101,12 +100,8 @@ def api(runtime: Runtime) -> Iterator[Api]:
 def worker(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The import loop, committing chunks of three rows (so a small file spans several)."""
     monkeypatch.setenv("CRM_IMPORT_CHUNK_ROWS", "3")
-    stopping = threading.Event()
-    thread = threading.Thread(target=runner.run_imports, args=(runtime, stopping), daemon=True)
-    thread.start()
-    yield
-    stopping.set()
-    thread.join(10)
+    with import_loop(runtime):
+        yield
 
 
 def csv_of(rows: list[list[str]]) -> bytes:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -35,6 +33,8 @@ from crm_platform.errors import InvalidArgument
 from crm_platform.service import Runtime, open_runtime
 from crm_platform.testing.callers import caller
 
+from .import_workers import import_loop, worker_process
+
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 HEADER = "email,first_name,last_name,phone,birth_date,preferred_channel"
@@ -58,12 +58,8 @@ def queue(runtime: Runtime, rows: list[str]) -> str:
 
 @pytest.fixture
 def worker(runtime: Runtime) -> Iterator[None]:
-    stopping = threading.Event()
-    thread = threading.Thread(target=runner.run_imports, args=(runtime, stopping), daemon=True)
-    thread.start()
-    yield
-    stopping.set()
-    thread.join(10)
+    with import_loop(runtime):
+        yield
 
 
 def finished(runtime: Runtime, job_id: str) -> tuple[Any, list[tuple[int, str, str]]]:
@@ -166,15 +162,6 @@ def test_a_preparing_process_that_dies_costs_only_the_overlap(runtime: Runtime, 
     assert Preparer._pool is not None and Preparer._pool is not pool
 
 
-WORKER = """
-import sys, threading
-from contacts.main import DEFINITION
-from contacts.imports.runner import run_imports
-from crm_platform.service import open_runtime
-run_imports(open_runtime(DEFINITION, sys.argv[1]), threading.Event())
-"""
-
-
 def children_of(pid: int) -> set[int]:
     found: set[int] = set()
     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -183,7 +170,7 @@ def children_of(pid: int) -> set[int]:
 
 
 def test_a_worker_killed_outright_takes_its_preparing_process_along(database_url: str) -> None:
-    worker = subprocess.Popen([sys.executable, "-c", WORKER, database_url])
+    worker = worker_process(database_url)
     try:
         deadline = time.monotonic() + 60
         while not (children := children_of(worker.pid)):

@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from typing import Any
@@ -29,15 +27,10 @@ from crm_platform.resources.schema import TABLES
 from crm_platform.service import Runtime
 from crm_platform.testing.callers import caller
 
+from .import_workers import worker_process
+
 # Enough chunks (of 100 rows) that the kill lands mid-import.
 ROWS = 1500
-WORKER = """
-import sys, threading
-from contacts.main import DEFINITION
-from contacts.imports.runner import run_imports
-from crm_platform.service import open_runtime
-run_imports(open_runtime(DEFINITION, sys.argv[1]), threading.Event())
-"""
 
 
 def queue_import(runtime: Runtime, rows: int = ROWS, resource: str = "contacts") -> str:
@@ -101,7 +94,7 @@ def test_a_worker_killed_mid_import_is_resumed_and_each_row_applied_once(
         "CRM_IMPORT_LEASE_SECONDS": "2",
         "CRM_IMPORT_SQLITE_CHUNK_SECONDS": "60",
     }
-    first = subprocess.Popen([sys.executable, "-c", WORKER, database_url], env=env)
+    first = worker_process(database_url, env)
     try:
         wait_for(lambda: job(runtime, job_id).rows_done >= ROWS // 6)
     finally:
@@ -113,7 +106,7 @@ def test_a_worker_killed_mid_import_is_resumed_and_each_row_applied_once(
     assert killed_at.rows_done % 100 == 0
     assert applied(runtime, resource) == (killed_at.rows_done,) * 4
 
-    second = subprocess.Popen([sys.executable, "-c", WORKER, database_url], env=env)
+    second = worker_process(database_url, env)
     try:
         wait_for(lambda: job(runtime, job_id).state == imports_store.DONE)
     finally:
