@@ -25,6 +25,7 @@ import os
 import sqlite3
 import threading
 import time
+import urllib.parse
 import weakref
 from typing import Any
 
@@ -61,7 +62,9 @@ class _WatchedFile:
         return size > self.seen[0] or now - self.checkpointed_at >= REWRITTEN_LOG_SECONDS
 
     def checkpoint(self, now: float) -> None:
-        connection = sqlite3.connect(self.path, timeout=0.1, isolation_level=None)
+        # mode=rw: a file removed meanwhile is not created again, empty.
+        uri = f"file:{urllib.parse.quote(self.path)}?mode=rw"
+        connection = sqlite3.connect(uri, uri=True, timeout=0.1, isolation_level=None)
         try:
             _busy, logged, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         finally:
