@@ -209,8 +209,10 @@ def gateway(
     stop_gateway(running)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def admin_token(gateway: Gateway) -> str:
+    # A fresh one per test (issued directly: cheap). A session's token lives GATEWAY_TOKEN_TTL_SECONDS
+    # (15 min), and with --dist loadfile a worker's gateway tests can span longer than that.
     return gateway.token()
 
 
