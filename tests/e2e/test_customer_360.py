@@ -11,6 +11,10 @@ from typing import Any
 from crm_devrun.client import GatewayClient
 from crm_devrun.probes import wait_until
 
+# How long a restarted service may take to be ready again: a bound, not a measure. In a clean-clone CI run
+# under the whole suite's load, sales restarted had printed nothing after 30 s.
+READY_AGAIN_SECONDS = 120
+
 
 def new_email() -> str:
     return f"e2e-{secrets.token_hex(6)}@example.com"
@@ -121,7 +125,7 @@ def test_360_with_a_service_stopped_answers_within_deadline(platform, api: Gatew
     assert body["sales"] is None
     assert body["contact"]["id"] == contact["id"]
     assert elapsed < 3.0
-    platform.supervisor.wait_ready(30, ["sales"])
+    platform.supervisor.wait_ready(READY_AGAIN_SECONDS, ["sales"])
 
 
 def test_360_with_a_hung_service_is_cut_at_its_deadline(platform, api: GatewayClient) -> None:
@@ -203,4 +207,4 @@ def test_readyz_names_a_stopped_service(platform) -> None:
     assert "marketing" in reply.body.decode()
     # What a load balancer gates on: the gateway itself is still fit to serve.
     assert own_only.status == 200
-    platform.supervisor.wait_ready(30, ["marketing"])
+    platform.supervisor.wait_ready(READY_AGAIN_SECONDS, ["marketing"])

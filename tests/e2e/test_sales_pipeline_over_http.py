@@ -99,6 +99,9 @@ def test_web_form_lead_to_won_deal_with_every_step_on_the_contacts_timeline(cast
     unknown = cast.anonymous.request("POST", submissions, {"last_name": "X", "owner_id": "me"})
     assert unknown.status == 400 and unknown.headers["content-type"].startswith(PROBLEM)
     # Form fields are text, the honeypot too (a number there is a client error, not a silent 202).
+    # A bot's submission that breaks the form's contract is refused like a person's would be.
+    nameless = cast.anonymous.request("POST", submissions, {"email": "", "hp_website": "x"})
+    assert nameless.status == 422 and nameless.json()["errors"][0]["field"] == "last_name"
     for typed in ({**lead_fields, "hp_website": 7}, {**lead_fields, "last_name": 7}):
         wrong = cast.anonymous.request("POST", submissions, typed)
         assert wrong.status == 422 and wrong.headers["content-type"].startswith(PROBLEM)

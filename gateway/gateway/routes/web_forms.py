@@ -34,6 +34,7 @@ bp = Blueprint("web_forms", __name__)
 SERVICE = "sales"
 SUBMIT = "/crm.sales.v1.LeadsService/SubmitWebForm"
 HONEYPOT = "hp_website"
+REQUIRED = "last_name"  # the one field a lead cannot do without
 FIELDS = (
     "first_name",
     "last_name",
@@ -89,6 +90,15 @@ def submit(form_key: str) -> Response:
             type=problem_type("validation-error"),
             errors=[{"field": name, "message": "must be a string"} for name in wrong],
         )
+    if not (fields.get(REQUIRED) or "").strip():
+        # Checked here as well as by sales so that a bot's submission (answered 202 below, unread) that
+        # breaks the form's contract meets the same 422 as a person's.
+        raise Problem(
+            422,
+            "Request validation failed",
+            type=problem_type("validation-error"),
+            errors=[{"field": REQUIRED, "message": "is required"}],
+        )
     if (fields.get(HONEYPOT) or "").strip():
         return _received()
     lead = leads_pb2.CreateLeadRequest(**{name: fields[name] or "" for name in FIELDS if name in fields})
@@ -125,7 +135,7 @@ def openapi_paths() -> dict[str, Any]:
                         media: {
                             "schema": {
                                 "type": "object",
-                                "required": ["last_name"],
+                                "required": [REQUIRED],
                                 "additionalProperties": False,
                                 "properties": {name: text for name in (*FIELDS, HONEYPOT)},
                             }

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import traceback
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -159,6 +160,17 @@ _DOOMED_RELAY = textwrap.dedent(
 )
 
 
+def _relay_state(db, relay: OutboxRelay) -> str:
+    """The outbox, the lease and the relay thread's stack, for a failure's message."""
+    outbox = db.tables.outbox
+    with db.engine.connect() as conn:
+        rows = conn.execute(select(outbox)).mappings().all()
+    thread = relay._thread
+    frame = sys._current_frames().get(thread.ident) if thread is not None and thread.ident else None
+    stack = "".join(traceback.format_stack(frame)) if frame is not None else "(no relay thread)"
+    return f"lease holder {_holder(db)!r}, relay {relay.holder!r}\noutbox {[dict(r) for r in rows]}\n{stack}"
+
+
 def test_a_killed_holder_is_replaced_within_the_ttl(db, broker, own_engine_relays, database_url, wait_for):
     probe = broker.bind_probe("contacts", "contact_updated")
     doomed = subprocess.Popen([sys.executable, "-c", _DOOMED_RELAY, database_url, broker.url])
@@ -172,7 +184,11 @@ def test_a_killed_holder_is_replaced_within_the_ttl(db, broker, own_engine_relay
         doomed.wait(10)
         killed_at = time.monotonic()
         _record(db, "c1")
-        wait_for(lambda: broker.count(probe) == 2, timeout=10, what="the successor to publish")
+        try:
+            wait_for(lambda: broker.count(probe) == 2, timeout=10, what="the successor to publish")
+        except AssertionError as stuck:
+            # Seen once in a loaded suite run and never alone: say where the successor was.
+            raise AssertionError(f"{stuck}\n{_relay_state(db, successor)}") from None
         # TTL (2 s) + the successor's check interval + a margin for a busy machine.
         assert time.monotonic() - killed_at < 3.5
         assert _holder(db) == successor.holder
