@@ -49,6 +49,13 @@ ROWS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _preparing_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The preparing process is off by default; these tests are about it (a worker started here inherits
+    the setting through the environment)."""
+    monkeypatch.setenv("CRM_IMPORT_PREPARE_PROCESSES", "1")
+
+
 def queue(runtime: Runtime, rows: list[str]) -> str:
     content = ("\n".join([HEADER, *rows]) + "\n").encode()
     request = imports_pb2.CreateImportRequest(resource="contacts", content=content)

@@ -10,8 +10,13 @@ the database (the caller's right to the ownership asked for, custom fields, take
 the worker, in the chunk's transaction.
 
 Anything amiss with the other process (not startable, killed, an unexpected error) costs only the
-overlap: the chunk's rows are then cleaned in the worker as before. CRM_IMPORT_PREPARE_PROCESSES=0 turns
-it off.
+overlap: the chunk's rows are then cleaned in the worker as before.
+
+Off by default (CRM_IMPORT_PREPARE_PROCESSES=0; 1 turns it on): on the 2-core machine we measure on it
+made the worker's loop 1.2-1.3x faster alone but the import end to end no faster (the worker's relay
+and consumer threads bound it), slower with no free core (the cells parsed twice, the results pickled
+back), and every worker that starts it spawns a process (about a second, and its memory). Worth turning
+on where a contacts worker has a core of its own to spare.
 """
 
 from __future__ import annotations
@@ -35,9 +40,9 @@ log = logging.getLogger(__name__)
 PREPARE_PROCESSES = config.Setting(
     "CRM_IMPORT_PREPARE_PROCESSES",
     config.non_negative_int,
-    default="1",
+    default="0",
     help="processes that clean an import's next chunk while the worker writes the current one "
-    "(0: the worker cleans each chunk itself)",
+    "(0, the default: the worker cleans each chunk itself)",
 )
 
 
