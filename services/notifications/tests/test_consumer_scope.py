@@ -50,9 +50,13 @@ def test_published_events_give_scoped_notifications_that_follow_a_reassignment(
     # A later reassignment of c-p1 to team A's rep (P1 keeps the customer) reaches both.
     publish("contact_updated", contact_updated("c-p1", {"owner_id": ("partner-1-user", "rep-a")}), 2)
     publish("contact_updated", contact_updated("c-p1", {"team_id": (None, "team-a")}) | {"version": 3}, 3)
+    # Rep A sees c-p1 from the first update on (its owner): wait for the second too (its team).
     wait_for(
-        lambda: {n.contact_id for n in service.list(REP_A)} == {"c-team-a", "c-p1"},
-        what="c-p1 visible to team A",
+        lambda: (
+            {n.contact_id for n in service.list(REP_A)} == {"c-team-a", "c-p1"}
+            and service.list(ADMIN, "c-p1")[0].team_id == "team-a"
+        ),
+        what="c-p1 visible to team A, and team A's",
     )
     assert {n.contact_id for n in service.list(PARTNER_1)} == {"c-p1"}
     [welcome] = service.list(ADMIN, "c-p1")
