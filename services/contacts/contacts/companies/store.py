@@ -508,6 +508,8 @@ def update_company(
     target: list[str] = ["", ""]
 
     def prepare_and_check(merged: companies_pb2.Company) -> None:
+        # These two steps are repeated for an import's rows that change nothing (imports/companies.py,
+        # `_update_rules`): keep them in step.
         prepare(merged)  # the domain's rules, normalising in place
         merged.external_id = external_ids.clean(merged.external_id)
         target[:] = [merged.domain, merged.external_id]

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from contacts import external_ids
 from contacts.imports.calls import Call
+from contacts.imports.unchanged import UnchangedRows
 from crm_platform.access import CallerContext
 from crm_platform.errors import DomainError
 from crm_platform.resources import Change, Repository
@@ -90,13 +91,19 @@ class Adapter:
         getattr(request, self.noun).CopyFrom(partial)
         return str(getattr(servicer, self.update_method)(request, Call()).etag)
 
+    # The records `existing` read, whole, for telling rows that change nothing without the servicer
+    # (unchanged.py); None: every matched row goes through the Update.
+    matched: UnchangedRows | None = None
+
     def unchanged(self, record_id: str, partial: Message, paths: Sequence[str]) -> bool:
         """True when the update would change nothing and the caller may make it (told without the
         servicer); False when the servicer must answer."""
-        return False
+        return self.matched is not None and self.matched.unchanged(record_id, partial, paths)
 
     def forget(self, record_id: str) -> None:
         """The record is written in this chunk: what `existing` read of it is stale."""
+        if self.matched is not None:
+            self.matched.forget(record_id)
 
     # --- creates written together (optional) -------------------------------------------------------
 

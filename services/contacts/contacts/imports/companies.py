@@ -1,15 +1,16 @@
 """Companies as an import writes them (the Adapter of resource `companies`): rows upserted by external
 id, then by domain, within the caller's book, through CompaniesServicer's own create and update: new
 companies checked by CreateCompany's checks as they come and written together (`check_create`,
-`add_checked`; rows.py's batch), updates one row at a time through UpdateCompany (one that changes
-nothing writes nothing there, and is counted `skipped`)."""
+`add_checked`; rows.py's batch), updates one row at a time through UpdateCompany, but for rows that
+would change nothing: those are told without it and counted `skipped` (unchanged.py: the chunk's
+matched companies, read whole by the query that finds them, merged with UpdateCompany's rules)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_
 from sqlalchemy.orm import Session
 
 from contacts import external_ids
@@ -17,6 +18,7 @@ from contacts.companies import api as companies_api
 from contacts.companies import store as companies_store
 from contacts.companies.domain import normalise_domain
 from contacts.imports.adapter import EXTERNAL_ID, Adapter, Found
+from contacts.imports.unchanged import UnchangedRows
 from crm.contacts.v1 import companies_pb2
 from crm_platform.access import CallerContext
 from crm_platform.errors import DomainError
@@ -27,6 +29,26 @@ from crm_platform.service import Runtime
 
 def _external_id_taken(value: str) -> external_ids.ExternalIdTaken:
     return external_ids.ExternalIdTaken(companies_store.companies.resource_type, value)
+
+
+def _matching(domains: Collection[str], external: Collection[str]) -> ColumnElement[bool] | None:
+    """The live companies holding any of `domains` or `external` ids, in any book (None: no keys)."""
+    table = companies_store.Company.__table__
+    matches = []
+    if domains:
+        matches.append(table.c.domain.in_(domains))
+    if external:
+        matches.append(table.c.external_id.in_(external) & table.c.external_id.is_not(None))
+    return or_(*matches) & table.c.merged_into.is_(None) if matches else None
+
+
+def _update_rules(row: Any, merged: companies_pb2.Company, paths: Sequence[str]) -> None:
+    """What UpdateCompany does to a merged company before comparing it (store.update_company's
+    `prepare_and_check`: the domain's rules, `api.apply_company_rules`, then the external id trimmed),
+    for unchanged.py. Its other checks (parent, taken domain or external id, a move of book) look only
+    at what changes, so a row that changes nothing never meets them."""
+    companies_api.apply_company_rules(merged)
+    merged.external_id = external_ids.clean(merged.external_id)
 
 
 class Companies(Adapter):
@@ -44,6 +66,7 @@ class Companies(Adapter):
 
     def __init__(self, caller: CallerContext) -> None:
         super().__init__(caller)
+        self.matched: UnchangedRows = UnchangedRows(caller, companies_store.companies, _update_rules)
         self._definitions: Any = None  # the custom fields' catalogue, read by a chunk's first create
 
     def begin_chunk(self) -> None:
@@ -53,23 +76,7 @@ class Companies(Adapter):
         return companies_api.CompaniesServicer(runtime)
 
     def existing(self, session: Session, wanted: Mapping[str, Collection[str]]) -> list[Found]:
-        company = companies_store.Company
-        matches = []
-        if wanted.get("domain"):
-            matches.append(company.domain.in_(wanted["domain"]))
-        if wanted.get(EXTERNAL_ID):
-            matches.append(company.external_id.in_(wanted[EXTERNAL_ID]) & company.external_id.is_not(None))
-        if not matches:
-            return []
-        rows = session.execute(
-            select(
-                company.id,
-                company.version,
-                company.uniqueness_book,
-                company.domain,
-                company.external_id,
-            ).where(or_(*matches), company.merged_into.is_(None))
-        ).all()
+        rows = self.matched.load(session, _matching(wanted.get("domain", ()), wanted.get(EXTERNAL_ID, ())))
         found = []
         for row in rows:
             keys = [

@@ -9,6 +9,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import astuple
 from typing import Any
 
+from sqlalchemy import ColumnElement, or_
 from sqlalchemy.orm import Session
 
 from contacts import api as contacts_api
@@ -17,13 +18,40 @@ from contacts import store as contacts_store
 from contacts.domain import normalise_email
 from contacts.imports.adapter import EXTERNAL_ID, Adapter, Found
 from contacts.imports.batch import checked_create
-from contacts.imports.unchanged import UnchangedRows
+from contacts.imports.unchanged import Rules, UnchangedRows
 from crm.contacts.v1 import contacts_pb2
 from crm_platform.access import CallerContext
 from crm_platform.errors import DomainError
 from crm_platform.resources import Change
 from crm_platform.resources.etag import etag_of
 from crm_platform.service import Runtime
+
+
+def _matching(emails: Collection[str], external: Collection[str]) -> ColumnElement[bool] | None:
+    """The contacts holding `emails` as their primary email, or `external` ids (live ones), in any book
+    (None: no keys)."""
+    table = contacts_store.Contact.__table__
+    matches = []
+    if emails:
+        matches.append(table.c.email.in_(emails))
+    if external:
+        matches.append(
+            table.c.external_id.in_(external)
+            & table.c.external_id.is_not(None)
+            & table.c.merged_into.is_(None)
+        )
+    return or_(*matches) if matches else None
+
+
+def _update_rules(region: str) -> Rules:
+    """The domain's rules on a merged contact as UpdateContact feeds them (`store.rules_inputs`: which
+    of email and phone the row writes, the numbers the contact already has), for unchanged.py."""
+
+    def rules(row: Any, merged: contacts_pb2.Contact, paths: Sequence[str]) -> None:
+        written, known = contacts_store.rules_inputs(row, merged, paths)
+        contacts_api.apply_contact_rules(merged, written=written, known_numbers=known, region=region)
+
+    return rules
 
 
 class People(Adapter):
@@ -41,7 +69,9 @@ class People(Adapter):
 
     def __init__(self, caller: CallerContext) -> None:
         super().__init__(caller)
-        self.matched = UnchangedRows(caller, contacts_api.DEFAULT_PHONE_REGION.get())
+        self.matched: UnchangedRows = UnchangedRows(
+            caller, contacts_store.contacts, _update_rules(contacts_api.DEFAULT_PHONE_REGION.get())
+        )
         self._definitions: Any = None  # the custom fields' catalogue, read by a chunk's first create
 
     def begin_chunk(self) -> None:
@@ -51,7 +81,7 @@ class People(Adapter):
         return contacts_api.ContactsServicer(runtime)
 
     def existing(self, session: Session, wanted: Mapping[str, Collection[str]]) -> list[Found]:
-        rows = self.matched.load(session, wanted.get("email", ()), wanted.get(EXTERNAL_ID, ()))
+        rows = self.matched.load(session, _matching(wanted.get("email", ()), wanted.get(EXTERNAL_ID, ())))
         found = []
         for row in rows:
             keys = [(row.uniqueness_book, "email", row.email)]
@@ -59,12 +89,6 @@ class People(Adapter):
                 keys.append((row.uniqueness_book, EXTERNAL_ID, row.external_id))
             found.append(Found(row.id, etag_of(row.id, row.version), tuple(keys)))
         return found
-
-    def unchanged(self, record_id: str, partial: Any, paths: Sequence[str]) -> bool:
-        return self.matched.unchanged(record_id, partial, paths)
-
-    def forget(self, record_id: str) -> None:
-        self.matched.forget(record_id)
 
     def check_create(self, servicer: Any, session: Session, request: Any, prepared: Any = None) -> Any:
         if self._definitions is None:
