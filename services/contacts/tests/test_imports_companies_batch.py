@@ -475,3 +475,29 @@ def test_a_batch_the_database_refuses_is_applied_row_by_row_with_exact_errors(
         domains = sorted(conn.execute(select(Company.domain)).scalars())
     assert domains == ["one.example", "taken.example", "two.example"]
     assert counts(runtime) == (3, 3, 0, 3)  # companies, 'created' history entries, company_created events
+
+
+def test_a_custom_fields_cell_is_json_like_the_rest_apis(api: Api, runtime: Runtime, worker: None) -> None:
+    """custom_fields (a Struct) takes the JSON object the REST API takes; a cell that is no JSON, or a
+    value the field's definition refuses, is that row's error."""
+    api.define_tier()
+    rows = [
+        ["name", "domain", "custom_fields"],
+        ["Gold", "gold.example", '{"tier": "gold"}'],  # 2 created with its tier
+        ["Broken", "broken.example", "{tier: gold"],  # 3 not JSON
+        ["Bronze", "bronze.example", '{"tier": "bronze"}'],  # 4 not one of the choices
+        ["Plain", "plain.example", ""],  # 5 created without
+    ]
+    job = run(api, rows)
+    errors = errors_of(api.imports, job.id)
+    assert (job.created, job.failed) == (2, 2), errors
+    assert [(row, column) for row, column, _message in errors] == [
+        (3, "custom_fields"),
+        (4, "custom_fields"),
+    ], errors
+    assert "must be JSON" in errors[0][2]
+    assert errors[1][2] == 'custom_fields.tier must be one of "gold", "silver"'
+    [gold] = api.companies.ListCompanies(
+        companies_pb2.ListCompaniesRequest(filter='domain = "gold.example"'), metadata=ADMIN
+    ).items
+    assert dict(api.get(gold.id).custom_fields) == {"tier": "gold"}

@@ -492,6 +492,14 @@ def _domain_holders(session: Session, books: set[str], domains: set[str]) -> dic
     return {(row.uniqueness_book, row.domain): row for row in found}
 
 
+def normalise_merged(merged: companies_pb2.Company, prepare: Callable[[companies_pb2.Company], None]) -> None:
+    """What an update does to a merged company before anything compares or checks it: the domain's rules
+    (`prepare`, normalising in place), then the external id trimmed. An import's rows that would change
+    nothing are judged by the same (imports/companies.py)."""
+    prepare(merged)
+    merged.external_id = external_ids.clean(merged.external_id)
+
+
 def update_company(
     session: Session,
     company_id: str,
@@ -508,10 +516,7 @@ def update_company(
     target: list[str] = ["", ""]
 
     def prepare_and_check(merged: companies_pb2.Company) -> None:
-        # These two steps are repeated for an import's rows that change nothing (imports/companies.py,
-        # `_update_rules`): keep them in step.
-        prepare(merged)  # the domain's rules, normalising in place
-        merged.external_id = external_ids.clean(merged.external_id)
+        normalise_merged(merged, prepare)
         target[:] = [merged.domain, merged.external_id]
         # The repository has loaded (and locked) the row, in the caller's scope, before merging.
         row = session.get(Company, company_id)

@@ -43,12 +43,11 @@ def _matching(domains: Collection[str], external: Collection[str]) -> ColumnElem
 
 
 def _update_rules(row: Any, merged: companies_pb2.Company, paths: Sequence[str]) -> None:
-    """What UpdateCompany does to a merged company before comparing it (store.update_company's
-    `prepare_and_check`: the domain's rules, `api.apply_company_rules`, then the external id trimmed),
-    for unchanged.py. Its other checks (parent, taken domain or external id, a move of book) look only
-    at what changes, so a row that changes nothing never meets them."""
-    companies_api.apply_company_rules(merged)
-    merged.external_id = external_ids.clean(merged.external_id)
+    """What UpdateCompany does to a merged company before comparing it (`store.normalise_merged` with
+    the domain's rules, `api.apply_company_rules`, as update_company calls it), for unchanged.py. Its
+    other checks (parent, taken domain or external id, a move of book) look only at what changes, so a
+    row that changes nothing never meets them."""
+    companies_store.normalise_merged(merged, companies_api.apply_company_rules)
 
 
 class Companies(Adapter):

@@ -107,6 +107,18 @@ def _is_structured(field: FieldDescriptor) -> bool:
     )
 
 
+# Well-known messages whose REST form is free JSON (custom_fields is a Struct): a cell holds that JSON.
+_JSON_MESSAGES = frozenset({"google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.ListValue"})
+
+
+def _takes_json(field: FieldDescriptor) -> bool:
+    """A cell for this field is JSON: one of the contract's messages, a map, or free JSON."""
+    message = field.message_type
+    return message is not None and (
+        _is_structured(field) or message.GetOptions().map_entry or message.full_name in _JSON_MESSAGES
+    )
+
+
 def _structured(field: FieldDescriptor, text: str) -> object:
     """A cell holding JSON: an object for a message field; a list of objects (or one object) for a
     repeated one, as the export writes them."""
@@ -161,9 +173,7 @@ def fill(target: Message, values: Mapping[str, str]) -> dict[str, str]:
             continue
         holder, field = _leaf(target, name)
         try:
-            if _is_structured(field) or (
-                field.message_type is not None and field.message_type.GetOptions().map_entry
-            ):
+            if _takes_json(field):
                 value: object = _structured(field, text)
             elif field.is_repeated:
                 value = [_json_value(field, part.strip()) for part in text.split(";") if part.strip()]

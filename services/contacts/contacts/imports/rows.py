@@ -341,13 +341,24 @@ class Rows:
         known.remember(record_id, etag, keys)
         return "skipped" if etag == before else "updated"
 
+    def _column_holding(self, field: str) -> str:
+        """The column mapped to the nearest field holding `field` (a.b.c: a.b, then a); "" for none."""
+        parts = field.split(".")
+        for end in range(len(parts) - 1, 0, -1):
+            column = self.column_of.get(".".join(parts[:end]))
+            if column is not None:
+                return column
+        return ""
+
     def _explain(self, error: DomainError, values: dict[str, str]) -> Iterator[tuple[str, str]]:
         """(column, message) for each thing wrong with a row."""
         if isinstance(error, InvalidArgument) and error.fields:
             for name, text in error.fields.items():
                 bare = name.removeprefix(f"{self.adapter.noun}.")
-                column = self.column_of.get(bare, "")
-                yield column, f"{bare} {text}" if not column else text
+                if bare in self.column_of:
+                    yield self.column_of[bare], text
+                else:  # a part of a column's value (custom_fields.tier): that column, naming the part
+                    yield self._column_holding(bare), f"{bare} {text}"
             return
         column = ""
         if isinstance(error, AlreadyExists):
