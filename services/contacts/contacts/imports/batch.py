@@ -2,9 +2,9 @@
 contacts, imports/people.py, and companies, imports/companies.py, whose CompaniesServicer has the same
 check_create and add_checked; contacts are described below).
 
-Each row is checked as it comes, by CreateContact's own checks (the contract's field rules, then
-ContactsServicer.check_create: the domain's rules, the caller's right to the ownership asked for, the
-custom fields). The rows that pass wait here; a flush writes them all through
+Each row is checked as it comes, by CreateContact's own checks (people.py's `checked_create`: the
+contract's field rules, then ContactsServicer.check_create: the domain's rules, the caller's right to
+the ownership asked for, the custom fields). The rows that pass wait here; a flush writes them all through
 ContactsServicer.add_checked (contacts.store.add_contacts: one query each for the emails and phones
 their books already hold, then one batched insert each for the contacts, their emails, history and
 search terms; their custom field values; one `contacts_imported` event announcing them all, and
@@ -19,36 +19,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from contacts import api as contacts_api
-from contacts.domain import NewContact
 from contacts.imports.adapter import Key
-from contacts.imports.preparing import PreparedRow
-from crm.contacts.v1 import contacts_pb2
-from crm_platform.errors import DomainError, InvalidArgument
+from crm_platform.errors import DomainError
 from crm_platform.resources import Change
-from crm_platform.validation import contract_violations
-
-
-def checked_create(
-    servicer: contacts_api.ContactsServicer,
-    session: Session,
-    request: contacts_pb2.CreateContactRequest,
-    definitions: Any,
-    prepared: PreparedRow | None = None,
-) -> contacts_api.CheckedCreate:
-    """The row's contact as `add_checked` takes it, or the DomainError CreateContact would answer (the
-    server checks the contract's field rules before CreateContact runs, so they come first here).
-    `prepared`: the same rules' answers found beforehand in the preparing process (preparing.py)."""
-    violations = prepared.violations if prepared is not None else contract_violations(request)
-    if violations:
-        raise InvalidArgument("the row breaks the contract's field rules", violations)
-    cleaned = None
-    if prepared is not None:
-        fields, profile = prepared.cleaned_or_refusal()
-        cleaned = NewContact(*fields), contacts_pb2.CreateContactRequest.FromString(profile)
-    return servicer.check_create(session, request, definitions, cleaned)
 
 
 @dataclass

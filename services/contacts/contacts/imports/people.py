@@ -15,16 +15,17 @@ from sqlalchemy.orm import Session
 from contacts import api as contacts_api
 from contacts import external_ids
 from contacts import store as contacts_store
-from contacts.domain import normalise_email
+from contacts.domain import NewContact, normalise_email
 from contacts.imports.adapter import EXTERNAL_ID, Adapter, Found
-from contacts.imports.batch import checked_create
+from contacts.imports.preparing import PreparedRow
 from contacts.imports.unchanged import Rules, UnchangedRows
 from crm.contacts.v1 import contacts_pb2
 from crm_platform.access import CallerContext
-from crm_platform.errors import DomainError
+from crm_platform.errors import DomainError, InvalidArgument
 from crm_platform.resources import Change
 from crm_platform.resources.etag import etag_of
 from crm_platform.service import Runtime
+from crm_platform.validation import contract_violations
 
 
 def _matching(emails: Collection[str], external: Collection[str]) -> ColumnElement[bool] | None:
@@ -52,6 +53,27 @@ def _update_rules(region: str) -> Rules:
         contacts_api.apply_contact_rules(merged, written=written, known_numbers=known, region=region)
 
     return rules
+
+
+def checked_create(
+    servicer: contacts_api.ContactsServicer,
+    session: Session,
+    request: contacts_pb2.CreateContactRequest,
+    definitions: Any,
+    prepared: PreparedRow | None = None,
+) -> contacts_api.CheckedCreate:
+    """The row's contact as `add_checked` takes it, or the DomainError CreateContact would answer (the
+    server checks the contract's field rules before CreateContact runs, so they come first here).
+    `prepared`: the same rules' answers found beforehand in the preparing process (preparing.py), the
+    cleaned request as People.clean_request encoded it there."""
+    violations = prepared.violations if prepared is not None else contract_violations(request)
+    if violations:
+        raise InvalidArgument("the row breaks the contract's field rules", violations)
+    cleaned = None
+    if prepared is not None:
+        fields, profile = prepared.cleaned_or_refusal()
+        cleaned = NewContact(*fields), contacts_pb2.CreateContactRequest.FromString(profile)
+    return servicer.check_create(session, request, definitions, cleaned)
 
 
 class People(Adapter):
