@@ -31,10 +31,10 @@ from crm.contacts.v1 import (
     privacy_pb2_grpc,
 )
 from crm_platform.errors import field_errors_from
-from crm_platform.grpc_server import GrpcServer
 from crm_platform.listing.computed import years_before
 from crm_platform.service import Runtime, open_runtime
 from crm_platform.testing.callers import caller_metadata
+from crm_platform.testing.service_server import served_channel
 
 ADMIN = caller_metadata("admin", "admin")
 MANAGER = caller_metadata("manager", "manager", team_ids=("t1",))
@@ -113,11 +113,8 @@ class Api:
 
 @pytest.fixture
 def api(runtime: Runtime) -> Iterator[Api]:
-    server = GrpcServer("contacts", "127.0.0.1:0", lambda s: DEFINITION.register_grpc(s, runtime)).start()
-    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
-    yield Api(channel)
-    channel.close()
-    server.stop(0)
+    with served_channel(DEFINITION, runtime) as channel:
+        yield Api(channel)
 
 
 def _custom(message: Any) -> dict[str, Any]:

@@ -35,12 +35,12 @@ from crm.contacts.v1 import (
 )
 from crm_platform.access.context import acting_as
 from crm_platform.errors import DomainError, FailedPrecondition
-from crm_platform.grpc_server import GrpcServer
 from crm_platform.resources import Change
 from crm_platform.resources.etag import etag_of
 from crm_platform.resources.schema import TABLES
 from crm_platform.service import Runtime
 from crm_platform.testing.callers import caller, caller_metadata
+from crm_platform.testing.service_server import served_channel
 
 from .import_workers import import_loop
 from .test_imports import errors_of, start, wait
@@ -89,11 +89,8 @@ class Api:
 
 @pytest.fixture
 def api(runtime: Runtime) -> Iterator[Api]:
-    server = GrpcServer("contacts", "127.0.0.1:0", lambda s: DEFINITION.register_grpc(s, runtime)).start()
-    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
-    yield Api(channel)
-    channel.close()
-    server.stop(0)
+    with served_channel(DEFINITION, runtime) as channel:
+        yield Api(channel)
 
 
 @pytest.fixture

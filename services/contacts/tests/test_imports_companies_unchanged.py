@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import grpc
 import pytest
 from sqlalchemy.orm import Session
 
@@ -18,10 +17,10 @@ from contacts.imports.companies import Companies
 from contacts.imports.unchanged import UnchangedRows
 from contacts.main import DEFINITION
 from crm.contacts.v1 import companies_pb2
-from crm_platform.grpc_server import GrpcServer
 from crm_platform.resources.etag import etag_of
 from crm_platform.service import Runtime
 from crm_platform.testing.callers import caller
+from crm_platform.testing.service_server import served_channel
 
 from .test_imports import errors_of
 from .test_imports_companies_batch import ADMIN, Api, counts, run, worker  # noqa: F401  (worker: a fixture)
@@ -45,11 +44,8 @@ HEADER = [
 
 @pytest.fixture
 def api(runtime: Runtime) -> Iterator[Api]:
-    server = GrpcServer("contacts", "127.0.0.1:0", lambda s: DEFINITION.register_grpc(s, runtime)).start()
-    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
-    yield Api(channel)
-    channel.close()
-    server.stop(0)
+    with served_channel(DEFINITION, runtime) as channel:
+        yield Api(channel)
 
 
 @pytest.fixture

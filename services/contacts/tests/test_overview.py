@@ -25,9 +25,9 @@ from crm.contacts.v1 import (
     timeline_pb2,
     timeline_pb2_grpc,
 )
-from crm_platform.grpc_server import GrpcServer
 from crm_platform.service import Runtime, open_runtime
 from crm_platform.testing.callers import caller_metadata
+from crm_platform.testing.service_server import served_channel
 
 ADMIN = caller_metadata("admin", "admin")
 REP_A = caller_metadata("rep-a", "sales_rep", team_ids=("team-a",))
@@ -38,11 +38,8 @@ PARTNER = caller_metadata("partner-user", "partner", partner_account_id="p1")
 @pytest.fixture
 def channel(database_url: str) -> Iterator[grpc.Channel]:
     runtime: Runtime = open_runtime(DEFINITION, database_url)
-    server = GrpcServer("contacts", "127.0.0.1:0", lambda s: DEFINITION.register_grpc(s, runtime)).start()
-    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
-    yield channel
-    channel.close()
-    server.stop(0)
+    with served_channel(DEFINITION, runtime) as channel:
+        yield channel
     runtime.engine.dispose()
 
 

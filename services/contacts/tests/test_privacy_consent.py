@@ -37,9 +37,9 @@ from crm.contacts.v1 import (
 )
 from crm_platform.access.context import acting_as
 from crm_platform.db import reading, transaction, utcnow
-from crm_platform.grpc_server import GrpcServer
 from crm_platform.service import Runtime, open_runtime
 from crm_platform.testing.callers import caller, caller_metadata
+from crm_platform.testing.service_server import served_channel
 
 ADMIN = caller_metadata("admin", "admin")
 P1 = caller_metadata("p1-user", "partner", partner_account_id="p1")
@@ -56,11 +56,8 @@ def runtime(database_url: str) -> Iterator[Runtime]:
 
 @pytest.fixture
 def channel(runtime: Runtime) -> Iterator[grpc.Channel]:
-    server = GrpcServer("contacts", "127.0.0.1:0", lambda s: DEFINITION.register_grpc(s, runtime)).start()
-    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
-    yield channel
-    channel.close()
-    server.stop(0)
+    with served_channel(DEFINITION, runtime) as channel:
+        yield channel
 
 
 def _contact(channel: grpc.Channel, md: Any, marker: str) -> contacts_pb2.Contact:

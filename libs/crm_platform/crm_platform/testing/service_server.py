@@ -7,8 +7,10 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
+import grpc
+
 from crm_platform.grpc_server import GrpcServer
-from crm_platform.service import Runtime, open_runtime
+from crm_platform.service import Runtime, ServiceDefinition, open_runtime
 
 
 def serve_in_process(name: str, database_url: str) -> tuple[GrpcServer, Runtime]:
@@ -18,6 +20,19 @@ def serve_in_process(name: str, database_url: str) -> tuple[GrpcServer, Runtime]
     runtime = open_runtime(definition, database_url)
     server = GrpcServer(name, "127.0.0.1:0", lambda s: definition.register_grpc(s, runtime)).start()
     return server, runtime
+
+
+@contextmanager
+def served_channel(definition: ServiceDefinition, runtime: Runtime) -> Iterator[grpc.Channel]:
+    """A channel to `definition`'s servicers over `runtime`, served on a free local port for the block."""
+    server = GrpcServer(definition.name, "127.0.0.1:0", lambda s: definition.register_grpc(s, runtime))
+    server.start()
+    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
+    try:
+        yield channel
+    finally:
+        channel.close()
+        server.stop(0)
 
 
 @contextmanager
