@@ -12,7 +12,7 @@ from pathlib import Path
 from flask import Blueprint, Flask
 
 from crm_platform import telemetry
-from gateway import docs, health, metrics, problems, request_spans
+from gateway import docs, health, metrics, path_segments, problems, request_spans
 from gateway.auth import require_token
 from gateway.clients import ServiceClients
 from gateway.database import open_database
@@ -57,6 +57,7 @@ def create_app(
     (gateway.clients.ServiceClients)."""
     telemetry.setup("gateway")
     app = Flask("gateway")
+    path_segments.install(app)
     # Werkzeug answers 413 (as problem+json via problems.install) for larger bodies, before reading them.
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep fields in their documented order

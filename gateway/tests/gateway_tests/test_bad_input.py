@@ -271,6 +271,26 @@ def test_unknown_routes_and_methods_are_problems(api, method: str, path: str, st
         assert reply.headers["Allow"]
 
 
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/api/v1/contacts/x:merge", {"POST", "OPTIONS"}),
+        ("/api/v1/companies/x:merge", {"POST", "OPTIONS"}),
+        ("/api/v1/contacts/x:exportData", {"GET", "HEAD", "OPTIONS"}),
+        ("/api/v1/users/x:deactivate", {"POST", "OPTIONS"}),
+    ],
+)
+def test_a_custom_methods_path_is_not_its_resources(api, path: str, allowed: set[str]) -> None:
+    """`/contacts/{id}` must not also match `/contacts/x:merge` (as id "x:merge"): the custom method's
+    path allows only its own methods, in a 405's Allow header and in OPTIONS (schemathesis ST205)."""
+    wrong = "DELETE"
+    reply = api.request(wrong, path)
+    check(reply, 405)
+    assert set(reply.headers["Allow"].replace(" ", "").split(",")) == allowed
+    options = api.request("OPTIONS", path)
+    assert set(options.headers["Allow"].replace(" ", "").split(",")) == allowed
+
+
 def test_an_unexpected_error_is_a_500_problem_without_internals(gateway, api, monkeypatch, caplog) -> None:
     import gateway.transcoding.views as views
 
