@@ -171,6 +171,9 @@ class SchemaBuilder:
                 schema = {**schema, **_rules(field)} if "$ref" not in schema else schema
             if self._can_be_null(field, output=output):
                 schema = _nullable(schema)
+        if field.is_repeated and not output and not is_required(field):
+            # ProtoJSON reads null as the field's default, an empty list or map, as the server does.
+            schema = _nullable(schema)
         if is_output_only(field):  # shown in responses; ignored when a client sends it back
             schema = (
                 {**schema, "readOnly": True}

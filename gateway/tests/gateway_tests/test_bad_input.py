@@ -278,11 +278,13 @@ def test_unknown_routes_and_methods_are_problems(api, method: str, path: str, st
         ("/api/v1/companies/x:merge", {"POST", "OPTIONS"}),
         ("/api/v1/contacts/x:exportData", {"GET", "HEAD", "OPTIONS"}),
         ("/api/v1/users/x:deactivate", {"POST", "OPTIONS"}),
+        ("/api/v1/quotes/x.pdf", {"GET", "HEAD", "OPTIONS"}),
     ],
 )
 def test_a_custom_methods_path_is_not_its_resources(api, path: str, allowed: set[str]) -> None:
-    """`/contacts/{id}` must not also match `/contacts/x:merge` (as id "x:merge"): the custom method's
-    path allows only its own methods, in a 405's Allow header and in OPTIONS (schemathesis ST205)."""
+    """`/contacts/{id}` must not also match `/contacts/x:merge` (as id "x:merge"), nor `/quotes/{id}`
+    `/quotes/x.pdf`: such a path allows only its own methods, in a 405's Allow header and in OPTIONS
+    (schemathesis ST205)."""
     wrong = "DELETE"
     reply = api.request(wrong, path)
     check(reply, 405)
