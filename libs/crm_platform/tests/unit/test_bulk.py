@@ -20,6 +20,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.exc import IntegrityError
 
 from crm_platform.bulk import insert_rows
 from crm_platform.db import UtcDateTime, make_engine, make_session_factory, transaction
@@ -91,8 +92,14 @@ def test_conflicting_rows_are_left_out_when_asked(database_url: str) -> None:
     engine.dispose()
 
 
-def test_columns_out_of_the_tables_order_are_placed_by_name(tmp_path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'order.db'}")
+BOTH = pytest.mark.parametrize(
+    "database_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+
+
+@BOTH
+def test_columns_out_of_the_tables_order_are_placed_by_name(database_url: str) -> None:
+    engine = make_engine(database_url)
     metadata.create_all(engine)
     sessions = make_session_factory(engine)
     with transaction(sessions) as session:
@@ -102,14 +109,31 @@ def test_columns_out_of_the_tables_order_are_placed_by_name(tmp_path) -> None:
     engine.dispose()
 
 
-def test_a_column_left_to_a_python_side_default_is_refused(tmp_path) -> None:
+@BOTH
+def test_a_taken_key_is_the_integrity_error_an_insert_raises(database_url: str) -> None:
+    """Callers (an import's batch) tell a taken key from an outage by SQLAlchemy's exception classes,
+    whichever way the rows went in (COPY on PostgreSQL); nothing of the refused batch stays."""
+    engine = make_engine(database_url)
+    metadata.create_all(engine)
+    sessions = make_session_factory(engine)
+    with transaction(sessions) as session:
+        insert_rows(session, things, ("id", "size"), [("a", 1)])
+    with pytest.raises(IntegrityError), transaction(sessions) as session:
+        insert_rows(session, things, ("id", "size"), [("b", 2), ("a", 3)])
+    with engine.connect() as connection:
+        assert connection.execute(select(things.c.id, things.c.size)).all() == [("a", 1)]
+    engine.dispose()
+
+
+@BOTH
+def test_a_column_left_to_a_python_side_default_is_refused(database_url: str) -> None:
     """The driver would not compute it: rather an error than a NULL where SQLAlchemy would have filled it."""
     defaults = Table(
         "defaults", MetaData(), Column("id", String(10), primary_key=True), Column("n", Integer, default=5)
     )
-    engine = make_engine(f"sqlite:///{tmp_path / 'defaults.db'}")
+    engine = make_engine(database_url)
     defaults.create(engine)
     sessions = make_session_factory(engine)
-    with pytest.raises(ValueError, match="parameters"), transaction(sessions) as session:
+    with pytest.raises(ValueError, match=r"default|parameters"), transaction(sessions) as session:
         insert_rows(session, defaults, ("id",), [("a",)])
     engine.dispose()
