@@ -126,6 +126,7 @@ def test_360_with_a_service_stopped_answers_within_deadline(platform, api: Gatew
     assert body["contact"]["id"] == contact["id"]
     assert elapsed < 3.0
     platform.supervisor.wait_ready(READY_AGAIN_SECONDS, ["sales"])
+    _gateway_reaches_every_service(platform)
 
 
 def test_360_with_a_hung_service_is_cut_at_its_deadline(platform, api: GatewayClient) -> None:
@@ -193,6 +194,23 @@ def test_360_answers_at_once_while_a_hung_service_circuit_is_open(platform, api:
     )
 
 
+def _gateway_reaches_every_service(platform) -> None:
+    """Once a restarted service is ready, the gateway's channels reach it again within about a second
+    (grpc_client.MAX_RECONNECT_BACKOFF_MS): the next tests expect every service."""
+    gateway = GatewayClient(platform.config.gateway_url)
+
+    def ready() -> bool:
+        gateway.close()  # a new connection, so the check reaches either gunicorn worker
+        return gateway.request("GET", "/readyz").status == 200
+
+    wait_until(
+        lambda: all(ready() for _ in range(4)),
+        timeout=10,
+        interval=0.2,
+        what="the gateway reaching every service",
+    )
+
+
 def test_readyz_names_a_stopped_service(platform) -> None:
     anonymous = GatewayClient(platform.config.gateway_url)
     assert anonymous.request("GET", "/readyz").status == 200
@@ -208,3 +226,4 @@ def test_readyz_names_a_stopped_service(platform) -> None:
     # What a load balancer gates on: the gateway itself is still fit to serve.
     assert own_only.status == 200
     platform.supervisor.wait_ready(READY_AGAIN_SECONDS, ["marketing"])
+    _gateway_reaches_every_service(platform)

@@ -50,12 +50,17 @@ SERVICE_CONFIG = json.dumps({"loadBalancingConfig": [{"round_robin": {}}]})
 # How often a channel pings its server while calls are open (a gateway's channels always have one: its
 # health watch), to notice a dead connection; servers accept pings this often (crm_platform.grpc_server).
 KEEPALIVE_TIME_MS = 30_000
+MAX_RECONNECT_BACKOFF_MS = 1_000
 CHANNEL_OPTIONS = (
     ("grpc.keepalive_time_ms", KEEPALIVE_TIME_MS),
     ("grpc.enable_retries", 1),
     ("grpc.service_config", SERVICE_CONFIG),
     # Resolve again at most this often when connections drop (pods come and go on a scale-out).
     ("grpc.dns_min_time_between_resolutions_ms", 5_000),
+    # A lost connection is tried again at least this often. gRPC's default backoff grows to two minutes:
+    # a service restarted after ten seconds down was reached again only ~6 s after it was back, and
+    # the gateway's calls and readiness said it was unreachable meanwhile (tests/unit/test_reconnect.py).
+    ("grpc.max_reconnect_backoff_ms", MAX_RECONNECT_BACKOFF_MS),
 )
 
 
