@@ -224,6 +224,9 @@ def test_each_chunk_announces_its_new_companies_in_one_event(
     job = run(api, rows)
     assert (job.created, job.failed) == (7, 0)
     batches = [p["items"] for t, p, _h in outbox(runtime) if t == "companies_imported"]
+    # In the file's order: chunks commit in it, but on PostgreSQL two are written at once (overlap.py),
+    # so their events' places in the outbox need not follow it.
+    batches.sort(key=lambda items: int(items[0]["data"]["domain"].split(".")[0][1:]))
     assert [len(items) for items in batches] == [3, 3, 1]  # chunks of three rows
     with runtime.engine.connect() as conn:
         ids = dict(conn.execute(select(Company.domain, Company.id)).all())

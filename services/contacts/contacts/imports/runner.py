@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from contacts.imports import store
 from contacts.imports.files import UnreadableFile, read_rows
+from contacts.imports.overlap import OVERLAP, Overlapped
 from contacts.imports.preparing import Preparer
 from contacts.imports.resources import adapter_of
 from contacts.imports.rows import Rows
@@ -66,10 +67,6 @@ POLL_SECONDS = 0.5
 PAUSE_BETWEEN_CHUNKS_SECONDS = 0.01
 # Headers of the events an import records: subscribers (notifications' welcome) can tell them apart.
 ORIGIN_HEADER, NOTIFY_HEADER, JOB_HEADER = "ce-crmorigin", "ce-crmnotify", "ce-crmimportjob"
-
-
-class LostJob(Exception):
-    """The job was cancelled or taken over while this worker applied a chunk: the chunk is rolled back."""
 
 
 def _skip(rows: Iterator[tuple[int, list[str]]], count: int) -> None:
@@ -127,11 +124,19 @@ def run_job(
     caller = CallerContext.from_claims(job.caller)
     adapter = adapter_of(job.resource)
     applier = Rows(adapter(caller), header, dict(job.mapping))
+    headers = {ORIGIN_HEADER: "import", NOTIFY_HEADER: "true" if job.notify else "false", JOB_HEADER: job.id}
+    sqlite = is_sqlite(runtime.engine)
+    if not sqlite and not job.dry_run and OVERLAP.get():
+        second = Rows(adapter(caller), header, dict(job.mapping))
+        overlapped = Overlapped(runtime, job, owner, lease, caller, headers, (applier, second))
+        try:
+            overlapped.run(rows, job.rows_done, chunk_rows, stopping)
+        except store.LostJob:
+            log.info("import %s: cancelled or taken over; stopping", job.id, extra={"job_id": job.id})
+        return
     # Chunk n+1 is cleaned in another process while chunk n is written (preparing.py).
     preparer = Preparer(job.resource) if adapter.prepares else None
-    headers = {ORIGIN_HEADER: "import", NOTIFY_HEADER: "true" if job.notify else "false", JOB_HEADER: job.id}
     position = job.rows_done
-    sqlite = is_sqlite(runtime.engine)
     # On SQLite a chunk is one write transaction, and every other writer (an API create, the consumer,
     # the relay marking events) waits for it: under load a chunk of 500 rows took over 2 s and creates
     # made meanwhile missed the gateway's deadline. So there a chunk's rows follow how long chunks take.
@@ -171,10 +176,10 @@ def run_job(
                 store.add_errors(session, job.id, chunk.errors)
                 position += len(chunk_rows_list)
                 if not store.advance(session, job.id, owner, lease, position, chunk.counts, finished):
-                    raise LostJob(job.id)
+                    raise store.LostJob(job.id)
             # Committed: this worker's consumer takes the chunk's marked events for duplicates at once.
             ordering.remember_committed(session)
-        except LostJob:
+        except store.LostJob:
             log.info("import %s: cancelled or taken over; stopping", job.id, extra={"job_id": job.id})
             return
         if finished:

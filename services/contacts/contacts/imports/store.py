@@ -157,6 +157,10 @@ def claim(session: Session, owner: str, lease: timedelta) -> Any:
     return None
 
 
+class LostJob(Exception):
+    """The job was cancelled or taken over while this worker applied a chunk: the chunk is rolled back."""
+
+
 def advance(
     session: Session,
     job_id: str,
@@ -165,19 +169,20 @@ def advance(
     rows_done: int,
     counts: dict[str, int],
     finished: bool,
+    rows_before: int | None = None,
 ) -> bool:
     """The chunk's position and counts, in the chunk's transaction; False (roll the chunk back) when this
-    worker no longer holds the job (cancelled, or its lease was taken over)."""
+    worker no longer holds the job (cancelled, or its lease was taken over), or when `rows_before` is
+    given and the committed position is not that (the chunk before it was not committed: overlap.py)."""
     now = utcnow()
     values: dict[str, Any] = {"rows_done": rows_done, "lease_expires_at": now + lease}
     values.update({name: getattr(jobs.c, name) + count for name, count in counts.items()})
     if finished:
         values.update(state=DONE, finished_at=now, lease_owner=None, lease_expires_at=None, content=b"")
-    done = session.execute(
-        update(jobs)
-        .where(jobs.c.id == job_id, jobs.c.state == RUNNING, jobs.c.lease_owner == owner)
-        .values(**values)
-    )
+    held = [jobs.c.id == job_id, jobs.c.state == RUNNING, jobs.c.lease_owner == owner]
+    if rows_before is not None:
+        held.append(jobs.c.rows_done == rows_before)
+    done = session.execute(update(jobs).where(*held).values(**values))
     return bool(done.rowcount)
 
 
