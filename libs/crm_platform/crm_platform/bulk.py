@@ -7,7 +7,7 @@ search terms and typo keys, its contacts and their history) spends more there th
 with that column type's own bind processor (JSON, UtcDateTime: the values SQLAlchemy would send), and
 hands the statement SQLAlchemy compiled to the driver's executemany. On PostgreSQL the rows go through
 COPY instead (the same converted values, written by psycopg's C copy): an executemany there is a
-statement per row on the server, and an import chunk's search terms alone are ~30 rows a contact. Rows
+statement per row on the server, and an import chunk writes ~13 search terms a contact. Rows
 that may conflict (`ignore_conflicts`) keep SQLAlchemy's INSERT ... ON CONFLICT DO NOTHING, which COPY
 cannot say.
 """

@@ -175,3 +175,23 @@ def test_phone_queries_read_as_the_numbers_they_could_be() -> None:
     assert phone_forms("0044 20 7946 0000", "US") >= {"00442079460000", "442079460000"}
     assert parse_query("+1 (415) 555-2671", "US").canonical.startswith("phone:")
     assert parse_query("Ada 2024", "US").canonical == "text:ada 2024"  # letters: not a phone
+
+
+def test_deferred_typo_keys_are_written_at_the_end_for_words_a_contact_has(create, search, runtime) -> None:
+    """An import writing two chunks at once defers its new words' typo keys to the end of each chunk
+    (imports/overlap.py): none is written before, then those of the words some contact has, not those
+    of a word whose row went (a savepoint rolled back)."""
+    contact = create("Zebulonq", "Quarrelq", "zq@example.com")
+    terms, keys = search_index.tables.terms, search_index.tables.typo_keys
+
+    def keyed(session, word: str) -> int:
+        return session.scalar(select(func.count()).where(keys.c.term == word))
+
+    with transaction(runtime.sessions) as session:
+        search_index.defer_typo_keys(session)
+        session.execute(terms.insert().values(term="xylophoneq", contact_id=contact.id))
+        search_index.add_typo_keys(session, {"xylophoneq", "orphanwordq"})
+        assert keyed(session, "xylophoneq") == 0
+        search_index.write_deferred_typo_keys(session)
+        assert keyed(session, "xylophoneq") > 1 and keyed(session, "orphanwordq") == 0
+    assert search("xylophonq") == ["Quarrelq"]  # one letter away: found through the keys

@@ -17,6 +17,9 @@ What the one-at-a-time loop (runner.py) promises still holds:
   committed, so a file that names a record twice updates what its earlier row created.
 - A chunk whose earlier one failed is rolled back, and the failure is the job's as before (cancelled or
   taken over: stop; the database away: the job is taken up again once its lease runs out).
+- The typo keys of a chunk's new words (search/index.py) are written once the chunk before it has
+  committed: new words are shared by chunks far more often than keys, and written at once the earlier
+  chunk would wait for the later one on them.
 - Should the chunk before wait on this one's locks (a key the check above does not see), this one stops
   waiting after EARLIER_CHUNK_WAIT_SECONDS or when PostgreSQL reports the deadlock, rolls back (which
   frees the other) and is applied again once the other has committed.
@@ -39,6 +42,7 @@ from sqlalchemy.exc import OperationalError
 
 from contacts.imports import store
 from contacts.imports.rows import Rows
+from contacts.store import search_index
 from crm_platform import config
 from crm_platform.access import CallerContext
 from crm_platform.access.context import acting_as
@@ -172,6 +176,7 @@ class Overlapped:
                 event_headers(self.headers),
                 transaction(self.runtime.sessions) as session,
             ):
+                search_index.defer_typo_keys(session)
                 chunk = flight.applier.apply(session, flight.rows, False)
                 store.add_errors(session, job.id, chunk.errors)
                 before = flight.before
@@ -180,6 +185,9 @@ class Overlapped:
                         raise _SteppedBack
                     if not before.committed:
                         raise _EarlierFailed
+                # Words are the one thing chunks share that no key check sees: written now, the earlier
+                # chunk has committed its own, so neither waits for the other.
+                search_index.write_deferred_typo_keys(session)
                 end = flight.start + len(flight.rows)
                 moved = store.advance(
                     session, job.id, self.owner, self.lease, end, chunk.counts, flight.finished, flight.start

@@ -21,6 +21,8 @@ from crm_platform.bulk import insert_rows
 
 # Rows per INSERT when a batch of contacts (an import chunk, the seed) is indexed at once.
 _ROWS_PER_INSERT = 5000
+# session.info key: the words whose typo keys the transaction writes at its end (`defer_typo_keys`).
+_DEFERRED_WORDS = "contacts.search.deferred_typo_words"
 
 
 def insert_ignoring(session: Session, table: Table) -> Insert:
@@ -83,9 +85,32 @@ class SearchIndex:
             found.setdefault(contact_id, set()).add(term)
         return found
 
+    @staticmethod
+    def defer_typo_keys(session: Session) -> None:
+        """Keep the typo keys of the words indexed in `session`'s transaction until
+        `write_deferred_typo_keys`. Words are shared between contacts, so two transactions adding the
+        same new word wait for each other on its row: an import writing two chunks at once
+        (imports/overlap.py) lets the later chunk write them only once the earlier one has committed,
+        so the earlier never waits on the later."""
+        session.info[_DEFERRED_WORDS] = set()
+
+    def write_deferred_typo_keys(self, session: Session) -> None:
+        """The typo keys kept since `defer_typo_keys`, of the words that some contact has now (a row
+        rolled back to a savepoint may have named others)."""
+        words = session.info.pop(_DEFERRED_WORDS, None)
+        if not words:
+            return
+        terms = self.tables.terms
+        held = session.scalars(select(terms.c.term).where(terms.c.term.in_(sorted(words))).distinct())
+        self.add_typo_keys(session, set(held))
+
     def add_typo_keys(self, session: Session, terms: Iterable[str]) -> None:
         """The typo keys of the words among `terms` that no contact had (for a bulk load that writes the
         terms itself, as bench/seed_contacts.py does)."""
+        deferred = session.info.get(_DEFERRED_WORDS)
+        if deferred is not None:
+            deferred.update(terms)
+            return
         keys = self.tables.typo_keys
         words = sorted(term for term in terms if has_typo_keys(term))
         if not words:
