@@ -5,6 +5,8 @@ from __future__ import annotations
 import secrets
 
 import pytest
+from crm_devrun.probes import wait_until
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
@@ -23,16 +25,26 @@ def test_request_span_parents_the_grpc_client_spans(api, spans) -> None:
         headers={"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"},
     )
     assert reply.status_code == 200
-    in_trace = [s for s in spans.get_finished_spans() if format(s.context.trace_id, "032x") == trace_id]
-    [server] = [s for s in in_trace if s.kind == SpanKind.SERVER and s.name.startswith("GET")]
-    clients = [s for s in in_trace if s.kind == SpanKind.CLIENT]
-    assert {s.name for s in clients} >= {
+    expected = {
         "/crm.contacts.v1.ContactOverviewService/GetContactOverview",
         "/crm.sales.v1.SalesService/GetSalesSummary",
         "/crm.marketing.v1.MarketingService/GetMarketingSummary",
         "/crm.support.v1.SupportService/GetSupportSummary",
         "/crm.notifications.v1.NotificationsService/ListNotifications",
     }
+
+    def in_trace() -> list[ReadableSpan]:
+        return [s for s in spans.get_finished_spans() if format(s.context.trace_id, "032x") == trace_id]
+
+    # A call's client span ends in gRPC's done-callback, which may run just after the view was answered.
+    wait_until(
+        lambda: {s.name for s in in_trace() if s.kind == SpanKind.CLIENT} >= expected,
+        timeout=5,
+        interval=0.05,
+        what="every section's client span finished",
+    )
+    [server] = [s for s in in_trace() if s.kind == SpanKind.SERVER and s.name.startswith("GET")]
+    clients = [s for s in in_trace() if s.kind == SpanKind.CLIENT]
     assert all(s.parent is not None and s.parent.span_id == server.context.span_id for s in clients)
 
 
