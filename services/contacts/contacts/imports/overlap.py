@@ -4,8 +4,10 @@ commits them in the file's order.
 There a chunk's time is about half the worker's Python and half PostgreSQL's own work (a new contact's
 twenty indexes, its search terms), each waiting for the other: bench_import.py measured the worker's CPU
 at 4.1 s and PostgreSQL's at 3.5 s in a 7.8 s import of 10k new contacts, on two cores. Two chunks in
-flight, each in a transaction of its own on a thread of its own, keep both busy (the driver lets go of
-the interpreter lock while it waits for the server).
+flight, each in a transaction of its own on a thread of its own, let one chunk's Python run while the
+server works on the other's rows (the driver lets go of the interpreter lock while it waits). Measured
+(bench/RESULTS.md, 2026-11-27): +10% where PostgreSQL has a core of its own, as on its own machine; no
+gain on the 2-core machine where it shares the cores with the worker, whose Python is then the bound.
 
 What the one-at-a-time loop (runner.py) promises still holds:
 - Chunks commit in the file's order. A chunk records its position only after the chunk before it has
