@@ -7,9 +7,9 @@ search terms and typo keys, its contacts and their history) spends more there th
 with that column type's own bind processor (JSON, UtcDateTime: the values SQLAlchemy would send), and
 hands the statement SQLAlchemy compiled to the driver's executemany. On PostgreSQL the rows go through
 COPY instead (the same converted values, written by psycopg's C copy): an executemany there is a
-statement per row on the server, and an import chunk writes ~13 search terms a contact. Rows
-that may conflict (`ignore_conflicts`) keep SQLAlchemy's INSERT ... ON CONFLICT DO NOTHING, which COPY
-cannot say.
+statement per row on the server, and an import chunk writes ~13 search terms a contact. Rows that may
+conflict (`ignore_conflicts`) are copied to a staging table and inserted from it with ON CONFLICT DO
+NOTHING, which COPY cannot say.
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ def insert_rows(
         return
     connection = session.connection()
     dialect = connection.dialect
-    if dialect.name == "postgresql" and not ignore_conflicts:
-        _copy(connection, table, tuple(columns), values)
+    if dialect.name == "postgresql":
+        _copy(connection, table, tuple(columns), values, ignore_conflicts)
         return
     if dialect.name != "sqlite":
         names = tuple(columns)
@@ -63,22 +63,45 @@ def insert_rows(
 Processor = Callable[[Any], Any]
 
 
-def _copy(connection: Connection, table: Table, columns: tuple[str, ...], rows: list[Sequence[Any]]) -> None:
+def _copy(
+    connection: Connection,
+    table: Table,
+    columns: tuple[str, ...],
+    rows: list[Sequence[Any]],
+    ignore_conflicts: bool,
+) -> None:
     """COPY `rows` into `table` through the session's own driver connection (its transaction), each
-    value converted by its column type's bind processor as an INSERT would send it. A database error is
-    raised as SQLAlchemy raises a statement's (IntegrityError, OperationalError, ...), so callers tell
-    them apart the same way."""
+    value converted by its column type's bind processor as an INSERT would send it. `ignore_conflicts`:
+    into a temporary staging table first (dropped at commit), then INSERT ... SELECT ... ON CONFLICT DO
+    NOTHING in the columns' order (so concurrent writers take the keys' locks in one order). A database
+    error is raised as SQLAlchemy raises a statement's (IntegrityError, OperationalError, ...), so
+    callers tell them apart the same way."""
     dialect = connection.dialect
     processors = _processors(table, columns, dialect)
     target = sql.Identifier(*((table.schema, table.name) if table.schema else (table.name,)))
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        target, sql.SQL(", ").join(sql.Identifier(name) for name in columns)
-    )
+    names = sql.SQL(", ").join(sql.Identifier(name) for name in columns)
+    staging = sql.Identifier(f"crm_staging_{table.name}")
     driver = connection.connection.driver_connection
     try:
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
-            for row in rows:
-                copy.write_row(_processed(row, processors) if processors else row)
+        with driver.cursor() as cursor:  # type: ignore[union-attr]
+            if ignore_conflicts:
+                cursor.execute(
+                    sql.SQL(
+                        "CREATE TEMPORARY TABLE IF NOT EXISTS {} ON COMMIT DROP"
+                        " AS SELECT {} FROM {} WITH NO DATA"
+                    ).format(staging, names, target)
+                )
+            into = staging if ignore_conflicts else target
+            with cursor.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(into, names)) as copy:
+                for row in rows:
+                    copy.write_row(_processed(row, processors) if processors else row)
+            if ignore_conflicts:
+                cursor.execute(
+                    sql.SQL(
+                        "INSERT INTO {} ({}) SELECT {} FROM {} ORDER BY {} ON CONFLICT DO NOTHING"
+                    ).format(target, names, names, staging, names)
+                )
+                cursor.execute(sql.SQL("DELETE FROM {}").format(staging))
     except psycopg.Error as error:
         raise DBAPIError.instance(
             f"COPY {table.name}", None, error, psycopg.Error, dialect=dialect

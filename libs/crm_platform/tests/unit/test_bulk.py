@@ -84,10 +84,17 @@ def test_conflicting_rows_are_left_out_when_asked(database_url: str) -> None:
     with transaction(sessions) as session:
         insert_rows(session, things, ("id", "size"), [("a", 1)])
         insert_rows(session, things, ("id", "size"), [("a", 2), ("b", 3)], ignore_conflicts=True)
+        # Again in the same transaction, a key twice in the batch (PostgreSQL stages the rows: the
+        # staging table must start empty each time).
+        insert_rows(session, things, ("id", "size"), [("c", 4), ("c", 5), ("b", 6)], ignore_conflicts=True)
+    with transaction(sessions) as session:  # and in the next transaction
+        insert_rows(session, things, ("id", "size"), [("d", 7), ("a", 8)], ignore_conflicts=True)
     with engine.connect() as connection:
         assert connection.execute(select(things.c.id, things.c.size).order_by(things.c.id)).all() == [
             ("a", 1),
             ("b", 3),
+            ("c", 4),
+            ("d", 7),
         ]
     engine.dispose()
 
