@@ -112,10 +112,18 @@ def _copy(
 def _processors(
     table: Table, columns: tuple[str, ...], dialect: Dialect
 ) -> tuple[tuple[int, Processor], ...]:
-    """(position in `columns`, bind processor) of each column whose type converts its values."""
+    """The bind processors of rows COPY writes (`_bind_processors`); ValueError when a column left out
+    has a Python-side default, which an INSERT would apply and COPY cannot."""
     defaulted = [c.name for c in table.c if c.name not in columns and c.default is not None]
-    if defaulted:  # an INSERT would apply them; COPY cannot
+    if defaulted:
         raise ValueError(f"{table.name}: columns {defaulted} have a Python-side default")
+    return _bind_processors(table, columns, dialect)
+
+
+def _bind_processors(
+    table: Table, columns: Sequence[str], dialect: Dialect
+) -> tuple[tuple[int, Processor], ...]:
+    """(position in `columns`, bind processor) of each column whose type converts its values."""
     found = []
     for position, name in enumerate(columns):
         processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
@@ -147,12 +155,7 @@ def _compiled(
     if sorted(placed) != sorted(columns):  # a column's Python-side default would add a parameter
         raise ValueError(f"{table.name}: the INSERT's parameters {placed} are not {columns}")
     order = None if placed == columns else tuple(columns.index(name) for name in placed)
-    processors = []
-    for position, name in enumerate(placed):
-        processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        if processor is not None:
-            processors.append((position, processor))
-    return compiled.string, order, tuple(processors)
+    return compiled.string, order, _bind_processors(table, placed, dialect)
 
 
 def _processed(row: Sequence[Any], processors: tuple[tuple[int, Processor], ...]) -> tuple[Any, ...]:
