@@ -18,9 +18,11 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from crm_devrun.platform import SERVICES, free_port
+from crm_devrun.platform import SERVICES
 from crm_devrun.probes import grpc_serving, http_ok
 from crm_devrun.supervisor import ProcessSpec, Supervisor
+
+from crm_platform.listen_ports import free_port
 
 HERE = Path(__file__).resolve().parent
 

@@ -30,10 +30,12 @@ import requests
 from baseline import start_baseline
 from bench_360 import COMPLETE_VIEW_MARKER, exit_cleanly_on_sigterm
 from cpu import CpuSampler
-from crm_devrun.platform import SERVICES, free_port
+from crm_devrun.platform import SERVICES
 from crm_devrun.probes import http_ok
 from crm_devrun.supervisor import ProcessSpec, Supervisor
 from load import LoadSpec, run_load
+
+from crm_platform.listen_ports import free_port
 
 
 def trivial_addresses(supervisor: Supervisor) -> dict[str, str]:

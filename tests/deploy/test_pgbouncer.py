@@ -33,6 +33,7 @@ from crm.contacts.v1 import contacts_pb2, contacts_pb2_grpc
 from crm_platform.db import make_engine
 from crm_platform.grpc_client import open_channel
 from crm_platform.grpc_server import GrpcServer
+from crm_platform.listen_ports import free_port
 from crm_platform.service import open_runtime
 from crm_platform.testing.callers import caller_metadata
 
@@ -48,12 +49,6 @@ def pgbouncer_binary() -> str:
     if found is None:
         pytest.skip("pgbouncer is not installed: run scripts/ensure_pgbouncer.sh")
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

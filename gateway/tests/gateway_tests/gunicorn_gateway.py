@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -18,15 +17,10 @@ from typing import Any
 import requests
 
 from crm_platform.access.keys import signing_key
+from crm_platform.listen_ports import free_port
 
 START_SECONDS = 30
 STOP_SECONDS = 30
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def gateway_env(tmp_path: Path, services: Mapping[str, Any], **extra: str) -> dict[str, str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import socket
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -14,26 +13,10 @@ from crm_devrun.probes import grpc_serving, http_ok, queues_exist
 from crm_devrun.states import Observer
 from crm_devrun.supervisor import ProcessSpec, Supervisor
 from crm_platform.config import GRPC_PORTS
+from crm_platform.listen_ports import free_ports
 from crm_platform.service import heartbeat_path
 
 SERVICES = ("contacts", "sales", "marketing", "support", "notifications")
-
-
-def free_port() -> int:
-    return free_ports(1)[0]
-
-
-def free_ports(count: int) -> list[int]:
-    """`count` distinct ports free right now: all sockets stay bound until every port is chosen, so the
-    kernel cannot hand the same one out twice (one at a time, a released port may come back at once)."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 @dataclass

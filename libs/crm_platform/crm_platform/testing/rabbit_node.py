@@ -18,7 +18,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,14 +25,8 @@ from pathlib import Path
 from types import TracebackType
 
 from crm_platform import config
+from crm_platform.listen_ports import free_ports
 from crm_platform.testing.rabbit import amqp_url_for_vhost, port_open, rabbitmq_reachable
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 BIN_DIR = config.Setting(
     "CRM_TEST_RABBITMQ_BIN_DIR",
@@ -65,8 +58,7 @@ class RabbitNode:
         self.server_script, self.ctl_script = _binaries()
         self.base_dir = base_dir
         self.name = name or f"crm-fault-{os.getpid()}-{secrets.token_hex(3)}@localhost"
-        self.amqp_port = _free_port()
-        self.dist_port = _free_port()
+        self.amqp_port, self.dist_port = free_ports(2)
         self.process: subprocess.Popen[bytes] | None = None
         self._watchdog: _Lifeline | None = None
         self._home = base_dir / "home"

@@ -4,7 +4,6 @@ and housekeeping runs about once a minute."""
 
 from __future__ import annotations
 
-import socket
 import threading
 from pathlib import Path
 
@@ -14,14 +13,9 @@ from sqlalchemy import MetaData
 
 from crm_platform import service
 from crm_platform.events import messaging_tables, wire
+from crm_platform.listen_ports import free_port
 
 NAME = "support"  # a real service name (its settings exist); the definition is this test's own
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _definition() -> service.ServiceDefinition:

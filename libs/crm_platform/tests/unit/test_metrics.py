@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from crm_platform.errors import NotFound
 from crm_platform.events.schema import messaging_tables
 from crm_platform.grpc_client import open_channel
 from crm_platform.grpc_server import GrpcServer
+from crm_platform.listen_ports import free_port
 from crm_platform.metrics.broker import QueueDepthCollector
 from crm_platform.metrics.exposition import serve_metrics
 from crm_platform.metrics.outbox import OutboxCollector
@@ -206,12 +206,6 @@ def test_queue_depths_come_from_the_broker_and_are_cached(amqp_url: str) -> None
         assert samples(registry)[("crm_queue_messages_ready", (("queue", "svc.a.x"),))] == 4
     finally:
         connection.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_queue_depths_fail_soft_when_the_broker_is_away() -> None:
