@@ -62,6 +62,10 @@ class _WatchedFile:
         return size > self.seen[0] or now - self.checkpointed_at >= REWRITTEN_LOG_SECONDS
 
     def checkpoint(self, now: float) -> None:
+        # The log as it is before the checkpoint: a commit that lands while it runs changes the log
+        # after, so the next look finds it written and checkpoints again. (Looked at after, such a commit
+        # passed for checkpointed and its pages stayed in the log until the next write.)
+        stat = os.stat(self.path + "-wal")
         # mode=rw: a file removed meanwhile is not created again, empty.
         uri = f"file:{urllib.parse.quote(self.path)}?mode=rw"
         connection = sqlite3.connect(uri, uri=True, timeout=0.1, isolation_level=None)
@@ -69,7 +73,6 @@ class _WatchedFile:
             _busy, logged, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         finally:
             connection.close()
-        stat = os.stat(self.path + "-wal")
         self.seen, self.checkpointed_at = (stat.st_size, stat.st_mtime_ns), now
         self.behind = max(0, logged - copied)
 

@@ -100,3 +100,39 @@ def test_a_file_is_let_go_with_its_engines(tmp_path: Path) -> None:
     while path in checkpointer.files:
         assert time.monotonic() < deadline, "the file is still watched"
         time.sleep(0.05)
+
+
+def test_a_commit_landing_during_a_checkpoint_is_checkpointed_at_the_next_look(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "late.db"
+    late = make_engine(f"sqlite:///{database}")
+    with late.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (n INTEGER, body TEXT)")
+    write_pages(late, 2 * sqlite_checkpoints.CHECKPOINT_BYTES // 4096)
+    connect = sqlite_checkpoints.sqlite3.connect
+
+    class CommitAfterTheCheckpoint:
+        """The background checkpoint's connection; right after its checkpoint another commit lands."""
+
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            self.connection = connect(*args, **kwargs)  # type: ignore[arg-type]
+
+        def execute(self, statement: str) -> object:
+            result = self.connection.execute(statement).fetchone()
+            time.sleep(0.01)  # a new modification time for the log
+            write_pages(late, 5)
+            return type("Row", (), {"fetchone": lambda _self: result})()
+
+        def close(self) -> None:
+            self.connection.close()
+
+    file = sqlite_checkpoints._WatchedFile(str(database))
+    monkeypatch.setattr(sqlite_checkpoints.sqlite3, "connect", CommitAfterTheCheckpoint)
+    now = time.monotonic()
+    assert file.due(now)
+    file.checkpoint(now)
+    monkeypatch.setattr(sqlite_checkpoints.sqlite3, "connect", connect)
+    # The log changed after the checkpoint began: it is due again once the rewritten-log pause is over.
+    assert file.due(now + sqlite_checkpoints.REWRITTEN_LOG_SECONDS)
+    late.dispose()
