@@ -129,7 +129,9 @@ def test_after_an_event_that_rang_the_relay_backs_off_at_once(
         relay._doorbell._on_ring = lambda: None  # a ring lost (PostgreSQL's NOTIFY comes with every event)
         unrung = _waits_in_the_second_after_an_event(relay, ringing, db, broker, probe, wait_for, 2)
         early = [wait for since, wait in unrung if since < 0.8]
-        assert len(early) >= 10, unrung
+        # A handful suffices to tell fast polls (a loaded CI run fitted 9 of its 10 ms waits in 0.8 s):
+        # what matters is that every wait the relay chose was the fast one.
+        assert len(early) >= 5, unrung
         assert set(early) == {0.01}, unrung
     finally:
         other.dispose()
