@@ -38,6 +38,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from crm_platform.listen_ports import free_port
+
 HOSTS = ("127.0.0.1", "127.0.0.2", "127.0.0.3")
 DRIVERS = 2  # gateway workers
 CONTACTS = 60
@@ -169,12 +171,6 @@ def measure(
 
 
 # --- orchestration ----------------------------------------------------------------------------------------
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 def port_free_on_all(port: int) -> bool:
