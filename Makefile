@@ -15,7 +15,7 @@ test: setup rabbitmq
 	$(PY) scripts/check_contracts.py
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
-	.venv/bin/pytest -n 2 --dist loadfile
+	.venv/bin/pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 setup:
 	@scripts/bootstrap.sh

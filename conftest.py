@@ -3,7 +3,9 @@
 pytest_plugins = ["crm_platform.testing.fixtures"]
 
 # The longest modules first. `make test` runs two pytest processes (xdist, whole files each), and a long
-# module handed out last would run alone at the end of the run.
+# module handed out last would run alone at the end of the run. xdist re-sorts files by their number of
+# tests unless told `--no-loadscope-reorder` (the Makefile says it): sorted so, the one-test schemathesis
+# module was handed out last and ran alone for its whole five to ten minutes.
 LONGEST_FIRST = (
     "tests/security/",
     "tests/contract/test_schemathesis.py",
