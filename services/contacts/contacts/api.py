@@ -9,7 +9,7 @@ within its book (store). Errors are domain errors, which the chassis turns into 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import grpc
@@ -58,7 +58,7 @@ def apply_contact_rules(
     contact: contacts_pb2.Contact,
     *,
     written: people.Written | None = None,
-    known_numbers: frozenset[str] = frozenset(),
+    known_numbers: Mapping[str, str] = people.NO_NUMBERS,
     region: str | None = None,
 ) -> None:
     """The domain's rules on an updated contact, normalising it in place (as Create does)."""
@@ -66,7 +66,7 @@ def apply_contact_rules(
 
 
 def _clean(
-    target: Any, written: people.Written, region: str, known_numbers: frozenset[str] = frozenset()
+    target: Any, written: people.Written, region: str, known_numbers: Mapping[str, str] = people.NO_NUMBERS
 ) -> domain.NewContact:
     """The rules of contacts.domain and contacts.people on a Contact or a CreateContactRequest, in place;
     one InvalidArgument naming every bad field of both."""
@@ -215,7 +215,7 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServiceServicer):
         self, request: contacts_pb2.UpdateContactRequest, context: grpc.ServicerContext
     ) -> contacts_pb2.Contact:
         def prepare(
-            contact: contacts_pb2.Contact, *, written: people.Written, known_numbers: frozenset[str]
+            contact: contacts_pb2.Contact, *, written: people.Written, known_numbers: Mapping[str, str]
         ) -> None:
             apply_contact_rules(
                 contact, written=written, known_numbers=known_numbers, region=self.phone_region

@@ -711,12 +711,17 @@ def _phone_holders(session: Session, books: set[str], numbers: set[str]) -> dict
 
 def rules_inputs(
     row: Any, merged: contacts_pb2.Contact, paths: Sequence[str]
-) -> tuple[Written, frozenset[str]]:
+) -> tuple[Written, dict[str, str]]:
     """What the domain's rules take for an update of `row` (None: not found) into `merged`: which of
-    email/emails and phone/phones the caller changed, and the phone numbers the contact already has."""
-    known = frozenset(entry.get("number") for entry in (row.phones or [])) if row is not None else frozenset()
+    email/emails and phone/phones the caller changed, and the phone numbers the contact already has
+    (-> their stored formatting)."""
+    known = (
+        {entry.get("number"): entry.get("formatted") or "" for entry in (row.phones or [])}
+        if row is not None
+        else {}
+    )
     if row is not None and row.phone:
-        known |= {row.phone}
+        known.setdefault(row.phone, "")
     written = Written(
         email=row is None or ("email" in paths and normalise_email(merged.email) != row.email),
         emails="emails" in paths,

@@ -652,3 +652,22 @@ def test_a_number_kept_from_before_validation_does_not_block_other_changes(runti
     assert "contact.phones[1].number" in _invalid(
         lambda: _update(client, created.id, phones=[{"number": "+44 1234"}, {"number": "+44 12345"}])
     )
+
+
+def test_a_number_the_contact_has_keeps_its_stored_formatting(runtime, client) -> None:
+    # An update (an import's unchanged row above all) does not parse the numbers the contact already has
+    # again: their formatting is taken as stored (here one an older metadata release would have given).
+    created = _create(client, email="kept-format@example.com", phone="+12025550125")
+    with runtime.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE contacts SET phones = :phones WHERE id = :id"),
+            {
+                "phones": '[{"number": "+12025550125", "formatted": "+1 (202) 555-0125", "primary": true}]',
+                "id": created.id,
+            },
+        )
+    renamed = _update(client, created.id, first_name="Ada", phone="+12025550125")
+    assert [(p.number, p.formatted) for p in renamed.phones] == [("+12025550125", "+1 (202) 555-0125")]
+    # A number new to the contact is formatted as the metadata says.
+    added = _update(client, created.id, phones=[{"number": "+12025550125"}, {"number": "+49 30 1234567"}])
+    assert [p.formatted for p in added.phones] == ["+1 (202) 555-0125", "+49 30 1234567"]

@@ -17,7 +17,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Table, UniqueConstraint, delete, exists, select, update
@@ -148,11 +148,13 @@ def move_children(session: Session, survivor: Any, sources: Sequence[str]) -> No
             move_rows(session, table, contact_column(table), survivor.id, sources)
 
 
-def _prepare(contact: contacts_pb2.Contact, *, written: Written, known_numbers: frozenset[str]) -> None:
+def _prepare(contact: contacts_pb2.Contact, *, written: Written, known_numbers: Mapping[str, str]) -> None:
     # Every number of every record was valid in its record (or stored before numbers were checked, as
     # the update keeps such numbers of the contact it changes): keep them as they are.
-    numbers = known_numbers | {phone.number for phone in contact.phones}
-    contacts_api.apply_contact_rules(contact, written=written, known_numbers=frozenset(numbers))
+    numbers = dict(known_numbers)
+    for phone in contact.phones:
+        numbers.setdefault(phone.number, phone.formatted)
+    contacts_api.apply_contact_rules(contact, written=written, known_numbers=numbers)
 
 
 PEOPLE = Kind(

@@ -20,10 +20,11 @@ emptied `phone` removes the primary number, and the next one becomes primary).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache, lru_cache
+from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -90,6 +91,10 @@ def phone_in_e164(number: str, region: str) -> tuple[str, str] | None:
         phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164),
         phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
     )
+
+
+# A contact without numbers yet (a create): `clean_profile`'s default `known_numbers`.
+NO_NUMBERS: Mapping[str, str] = MappingProxyType({})
 
 
 @lru_cache(maxsize=_PHONES_REMEMBERED)
@@ -172,12 +177,13 @@ def clean_profile(
     *,
     written: Written,
     region: str,
-    known_numbers: frozenset[str] = frozenset(),
+    known_numbers: Mapping[str, str] = NO_NUMBERS,
     today: date | None = None,
 ) -> None:
     """Normalise the profile of `target` (a Contact or a CreateContactRequest) in place; InvalidArgument
-    naming every bad field. `known_numbers`: phone numbers the contact already has, kept as they are
-    (numbers stored before they were validated stay until changed). `email` must already be normalised
+    naming every bad field. `known_numbers`: phone numbers the contact already has -> their stored
+    formatting ("" when none is stored), kept as they are (numbers stored before they were validated stay
+    until changed; an unchanged number is not parsed again). `email` must already be normalised
     (contacts.domain.validate_new_contact)."""
     errors: dict[str, str] = {}
     today = today or date.today()
@@ -297,7 +303,7 @@ def _emails(target: Any, written: Written, errors: dict[str, str]) -> None:
 
 
 def _phones(
-    target: Any, written: Written, region: str, known: frozenset[str], errors: dict[str, str]
+    target: Any, written: Written, region: str, known: Mapping[str, str], errors: dict[str, str]
 ) -> None:
     entries = target.phones
     for index, entry in enumerate(entries):
@@ -305,7 +311,7 @@ def _phones(
         if not entry.number:
             errors[f"phones[{index}].number"] = "is required"
         elif entry.number in known:
-            entry.formatted = formatted_phone(entry.number)
+            entry.formatted = known[entry.number] or formatted_phone(entry.number)
         elif (normal := phone_in_e164(entry.number, region)) is None:
             errors[f"phones[{index}].number"] = "is not a valid phone number"
         else:
@@ -320,7 +326,7 @@ def _phones(
         else:
             # A number read once: parsing is most of what cleaning a new contact costs.
             if phone in known:
-                formatted = formatted_phone(phone)
+                formatted = known[phone] or formatted_phone(phone)
             else:
                 normal = phone_in_e164(phone, region)
                 if normal is None:
