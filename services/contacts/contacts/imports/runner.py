@@ -132,7 +132,7 @@ def run_job(
         try:
             overlapped.run(rows, job.rows_done, chunk_rows, stopping)
         except store.LostJob:
-            log.info("import %s: cancelled or taken over; stopping", job.id, extra={"job_id": job.id})
+            _log_lost(job.id)
         return
     # Chunk n+1 is cleaned in another process while chunk n is written (preparing.py).
     preparer = Preparer(job.resource) if adapter.prepares else None
@@ -180,7 +180,7 @@ def run_job(
             # Committed: this worker's consumer takes the chunk's marked events for duplicates at once.
             ordering.remember_committed(session)
         except store.LostJob:
-            log.info("import %s: cancelled or taken over; stopping", job.id, extra={"job_id": job.id})
+            _log_lost(job.id)
             return
         if finished:
             log.info("import %s: done", job.id, extra={"job_id": job.id})
@@ -242,3 +242,7 @@ def _claim_and_run(
         except Exception:
             log.exception("import worker: trying again shortly")
             stopping.wait(POLL_SECONDS * 4)
+
+
+def _log_lost(job_id: str) -> None:
+    log.info("import %s: cancelled or taken over; stopping", job_id, extra={"job_id": job_id})
