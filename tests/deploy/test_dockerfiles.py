@@ -11,7 +11,6 @@ import os
 import re
 import runpy
 import shutil
-import socket
 import subprocess
 import threading
 import tomllib
@@ -25,6 +24,8 @@ import grpc
 import pytest
 from deploy_support import PACKAGES, ROOT, SERVICE_DOCKERFILE, Dockerfile, run
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+from crm_platform.listen_ports import free_port
 
 BASE_IMAGE = "python:3.11-slim"
 BUILD_SCRIPT = ROOT / "deploy" / "docker" / "build.sh"
@@ -244,9 +245,7 @@ def test_grpc_probe_follows_the_health_service(health_server: tuple[int, health.
 
 
 def test_grpc_probe_fails_when_nothing_listens() -> None:
-    with socket.socket() as sock:  # a port that was free a moment ago and is closed again
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # free a moment ago, and nothing listens on it
     assert probe("grpc", str(port)) == 1
 
 

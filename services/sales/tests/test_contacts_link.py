@@ -4,7 +4,6 @@ a real gRPC server that answers too late, and an address where nothing listens."
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ import pytest
 from crm.contacts.v1 import contacts_pb2, contacts_pb2_grpc
 from crm.sales.v1 import leads_pb2
 from crm_platform.errors import Unavailable
+from crm_platform.listen_ports import free_port
 from crm_platform.testing.callers import caller_metadata
 from sales.leads.contacts_link import ContactsLink, LeadPerson
 
@@ -57,9 +57,7 @@ def late_contacts(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 def _nobody_listening() -> str:
-    with socket.socket() as probe:  # a port just free: nothing listens on it
-        probe.bind(("127.0.0.1", 0))
-        return f"127.0.0.1:{probe.getsockname()[1]}"
+    return f"127.0.0.1:{free_port()}"  # a port just free: nothing listens on it
 
 
 def _person() -> LeadPerson:
