@@ -311,7 +311,7 @@ def _phones(
         if not entry.number:
             errors[f"phones[{index}].number"] = "is required"
         elif entry.number in known:
-            entry.formatted = known[entry.number] or formatted_phone(entry.number)
+            entry.formatted = _known_formatting(known, entry.number)
         elif (normal := phone_in_e164(entry.number, region)) is None:
             errors[f"phones[{index}].number"] = "is not a valid phone number"
         else:
@@ -326,7 +326,7 @@ def _phones(
         else:
             # A number read once: parsing is most of what cleaning a new contact costs.
             if phone in known:
-                formatted = known[phone] or formatted_phone(phone)
+                formatted = _known_formatting(known, phone)
             else:
                 normal = phone_in_e164(phone, region)
                 if normal is None:
@@ -343,6 +343,11 @@ def _phones(
                 primary = 0
     _primary_first(entries, primary)
     target.phone = entries[0].number if len(entries) else ""
+
+
+def _known_formatting(known: Mapping[str, str], number: str) -> str:
+    """A number the contact has, as stored; formatted afresh only where nothing was stored."""
+    return known[number] or formatted_phone(number)
 
 
 def _addresses(target: Any, errors: dict[str, str]) -> None:
