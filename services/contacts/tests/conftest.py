@@ -16,13 +16,14 @@ from contacts.main import DEFINITION
 from contacts.store import messaging
 from crm.contacts.v1 import contacts_pb2, contacts_pb2_grpc
 from crm_platform.grpc_server import GrpcServer
-from crm_platform.service import Runtime, open_runtime
+from crm_platform.service import Runtime
 from crm_platform.testing.callers import caller_metadata, with_default_caller
+from crm_platform.testing.migrated import open_migrated_runtime
 
 
 @pytest.fixture
 def runtime(database_url: str) -> Iterator[Runtime]:
-    runtime = open_runtime(DEFINITION, database_url)
+    runtime = open_migrated_runtime(DEFINITION, database_url)
     yield runtime
     runtime.engine.dispose()
 

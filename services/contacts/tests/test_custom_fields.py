@@ -32,7 +32,7 @@ from crm.contacts.v1 import (
 )
 from crm_platform.errors import field_errors_from
 from crm_platform.listing.computed import years_before
-from crm_platform.service import Runtime, open_runtime
+from crm_platform.service import Runtime
 from crm_platform.testing.callers import caller_metadata
 from crm_platform.testing.service_server import served_channel
 
@@ -59,13 +59,6 @@ VALUES = {
     "nickname": "Countess",
     "colours": ["red", "blue"],
 }
-
-
-@pytest.fixture
-def runtime(database_url: str) -> Iterator[Runtime]:
-    runtime = open_runtime(DEFINITION, database_url)
-    yield runtime
-    runtime.engine.dispose()
 
 
 class Api:

@@ -21,7 +21,7 @@ from contacts.store import Contact, messaging
 from crm.contacts.v1 import imports_pb2_grpc
 from crm_platform.grpc_server import GrpcServer
 from crm_platform.resources.schema import TABLES
-from crm_platform.service import open_runtime
+from crm_platform.testing.migrated import open_migrated_runtime
 
 from .import_workers import import_loop
 from .test_imports import DONE, csv_of, errors_of, start, wait
@@ -52,7 +52,7 @@ def _file(rows: int, *, phones: bool = True) -> bytes:
 
 def _imported(url: str, content: bytes) -> dict[str, Any]:
     """The job's outcome and what it left in a fresh database."""
-    runtime = open_runtime(DEFINITION, url)
+    runtime = open_migrated_runtime(DEFINITION, url)
     server = GrpcServer(
         "contacts", "127.0.0.1:0", lambda s: [*api.register(s, runtime), *imports_api.register(s, runtime)]
     ).start()

@@ -25,8 +25,9 @@ from crm.contacts.v1 import (
     timeline_pb2,
     timeline_pb2_grpc,
 )
-from crm_platform.service import Runtime, open_runtime
+from crm_platform.service import Runtime
 from crm_platform.testing.callers import caller_metadata
+from crm_platform.testing.migrated import open_migrated_runtime
 from crm_platform.testing.service_server import served_channel
 
 ADMIN = caller_metadata("admin", "admin")
@@ -37,7 +38,7 @@ PARTNER = caller_metadata("partner-user", "partner", partner_account_id="p1")
 
 @pytest.fixture
 def channel(database_url: str) -> Iterator[grpc.Channel]:
-    runtime: Runtime = open_runtime(DEFINITION, database_url)
+    runtime: Runtime = open_migrated_runtime(DEFINITION, database_url)
     with served_channel(DEFINITION, runtime) as channel:
         yield channel
     runtime.engine.dispose()

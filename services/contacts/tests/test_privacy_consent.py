@@ -37,7 +37,7 @@ from crm.contacts.v1 import (
 )
 from crm_platform.access.context import acting_as
 from crm_platform.db import reading, transaction, utcnow
-from crm_platform.service import Runtime, open_runtime
+from crm_platform.service import Runtime
 from crm_platform.testing.callers import caller, caller_metadata
 from crm_platform.testing.service_server import served_channel
 
@@ -45,13 +45,6 @@ ADMIN = caller_metadata("admin", "admin")
 P1 = caller_metadata("p1-user", "partner", partner_account_id="p1")
 P2 = caller_metadata("p2-user", "partner", partner_account_id="p2")
 READER = caller_metadata("reader", "read_only")
-
-
-@pytest.fixture
-def runtime(database_url: str) -> Iterator[Runtime]:
-    runtime = open_runtime(DEFINITION, database_url)
-    yield runtime
-    runtime.engine.dispose()
 
 
 @pytest.fixture

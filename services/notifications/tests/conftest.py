@@ -28,7 +28,8 @@ from crm_platform.events import EventConsumer, wire
 from crm_platform.events.wire import Event
 from crm_platform.grpc_server import GrpcServer
 from crm_platform.protobuf import as_event_payload
-from crm_platform.service import Runtime, open_runtime
+from crm_platform.service import Runtime
+from crm_platform.testing.migrated import open_migrated_runtime
 from notifications import api, events
 from notifications.main import DEFINITION
 
@@ -91,7 +92,7 @@ def event(event_type: str, data: dict[str, Any], sequence: int = 1) -> Event:
 
 @pytest.fixture
 def runtime(database_url: str) -> Iterator[Runtime]:
-    runtime = open_runtime(DEFINITION, database_url)
+    runtime = open_migrated_runtime(DEFINITION, database_url)
     yield runtime
     runtime.engine.dispose()
 

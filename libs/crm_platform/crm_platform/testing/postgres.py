@@ -62,3 +62,19 @@ def drop_database(url: str) -> None:
         raise ValueError(f"no database name in {make_url(url)!r}")
     with _admin_connection() as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def has_tables(url: str) -> bool:
+    """Whether the database named by `url` holds any table in its default schema."""
+    with psycopg.connect(_libpq_dsn(make_url(url)), connect_timeout=5) as conn:
+        row = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()").fetchone()
+    return bool(row and row[0])
+
+
+def replace_with_copy(url: str, template: str) -> None:
+    """Make the database named by `url` a fresh copy of database `template` (nobody may be connected to
+    `template`: PostgreSQL copies only an idle one)."""
+    name = sql.Identifier(str(make_url(url).database))
+    with _admin_connection() as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(name, sql.Identifier(template)))

@@ -10,14 +10,16 @@ from contextlib import contextmanager
 import grpc
 
 from crm_platform.grpc_server import GrpcServer
-from crm_platform.service import Runtime, ServiceDefinition, open_runtime
+from crm_platform.service import Runtime, ServiceDefinition
+from crm_platform.testing.migrated import open_migrated_runtime
 
 
 def serve_in_process(name: str, database_url: str) -> tuple[GrpcServer, Runtime]:
     """Start service `name`'s servicers (its definition's registration, so every servicer a service adds
-    is served, as in production) on a free local port, over the given database, migrated."""
+    is served, as in production) on a free local port, over the given database, migrated (an empty one
+    copied from the service's migrated template: `crm_platform.testing.migrated`)."""
     definition = importlib.import_module(f"{name}.main").DEFINITION
-    runtime = open_runtime(definition, database_url)
+    runtime = open_migrated_runtime(definition, database_url)
     server = GrpcServer(name, "127.0.0.1:0", lambda s: definition.register_grpc(s, runtime)).start()
     return server, runtime
 
