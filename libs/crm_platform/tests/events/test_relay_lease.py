@@ -118,7 +118,9 @@ def test_a_cleanly_stopped_holder_hands_over_at_the_next_check(db, broker, own_e
     time.sleep(0.5)
     assert not second.is_holder
     first.stop()
-    assert _holder(db) is None  # released, although the TTL is far from over
+    # Released, although the TTL is far from over: free, or already the second's (its check every 0.2 s
+    # can come between the release and this read; seen on a loaded machine).
+    assert _holder(db) in (None, second.holder)
     _record(db, "c1")
     wait_for(lambda: broker.count(probe) == 1, timeout=3, what="the second relay to publish")
     assert _holder(db) == second.holder
