@@ -16,9 +16,9 @@ import pytest
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "10"))
 
 
-# Every operation of the document (about 200 with sales): a few minutes, longer on a busy machine (230 s
-# on 2026-11-26; 350 to 608 s in the clean-clone runs of 2026-11-27, on a machine ~2x slower, with the
-# authorization matrix beside it on the other core).
+# Every operation of the document (about 200 with sales): a few minutes, longer on a busy machine (with
+# 25 examples: 230 s on 2026-11-26; 350 to 608 s in the clean-clone runs of 2026-11-27, on a machine ~2x
+# slower, with the authorization matrix beside it on the other core; with 10: 149 s in a clean clone).
 @pytest.mark.timeout(1200)
 def test_the_whole_document_holds_against_the_real_platform(platform_gateway, tmp_path: Path) -> None:
     st = Path(sys.executable).with_name("st")

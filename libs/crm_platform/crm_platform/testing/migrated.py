@@ -24,19 +24,18 @@ from crm_platform.service import Runtime, ServiceDefinition, open_runtime
 from crm_platform.testing.postgres import create_database, drop_database, has_tables, replace_with_copy
 
 _lock = threading.Lock()
-# (service, backend) -> the template: a SQLite file's path, or a PostgreSQL database's URL.
+# (service, backend) -> the template's database: a SQLite file's path, or a PostgreSQL database's name.
 _templates: dict[tuple[str, str], str] = {}
 
 
 def open_migrated_runtime(definition: ServiceDefinition, database_url: str) -> Runtime:
     """`open_runtime(definition, database_url)`, an empty database first made a copy of the template."""
-    backend = make_url(database_url).get_backend_name()
-    if backend == "sqlite":
-        path = make_url(database_url).database or ""
-        if _is_empty_file(path):
-            _copy_sqlite(_template(definition, backend), path)
+    url = make_url(database_url)
+    backend = url.get_backend_name()
+    if backend == "sqlite" and _is_empty_file(path := url.database or ""):
+        _copy_sqlite(_template(definition, backend), path)
     elif backend == "postgresql" and not has_tables(database_url):
-        replace_with_copy(database_url, str(make_url(_template(definition, backend)).database))
+        replace_with_copy(database_url, _template(definition, backend))
     return open_runtime(definition, database_url)
 
 
@@ -57,7 +56,7 @@ def _make_template(definition: ServiceDefinition, backend: str) -> str:
         atexit.register(drop_database, url)
     # Disposed: nothing stays connected (PostgreSQL copies only a template nobody is connected to).
     open_runtime(definition, url).engine.dispose()
-    return url if backend != "sqlite" else str(make_url(url).database)
+    return str(make_url(url).database)
 
 
 def _is_empty_file(path: str) -> bool:

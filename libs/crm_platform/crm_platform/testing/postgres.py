@@ -61,7 +61,7 @@ def drop_database(url: str) -> None:
     if not name:
         raise ValueError(f"no database name in {make_url(url)!r}")
     with _admin_connection() as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        _drop(conn, name)
 
 
 def has_tables(url: str) -> bool:
@@ -74,7 +74,13 @@ def has_tables(url: str) -> bool:
 def replace_with_copy(url: str, template: str) -> None:
     """Make the database named by `url` a fresh copy of database `template` (nobody may be connected to
     `template`: PostgreSQL copies only an idle one)."""
-    name = sql.Identifier(str(make_url(url).database))
+    name = str(make_url(url).database)
     with _admin_connection() as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(name, sql.Identifier(template)))
+        _drop(conn, name)
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
+        )
+
+
+def _drop(conn: psycopg.Connection, name: str) -> None:
+    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
